@@ -1,0 +1,39 @@
+from django.contrib import admin
+
+from .models import Category, DispatchRule
+
+
+@admin.register(Category)
+class CategoryAdmin(admin.ModelAdmin):
+    list_display = [
+        "code",
+        "name",
+        "level",
+        "parent",
+        "time_limit_class",
+        "owner_kind",
+        "effective_from",
+        "effective_to",
+    ]
+    list_filter = ["level", "time_limit_class", "owner_kind"]
+    search_fields = ["code", "name", "keywords"]
+    raw_id_fields = ["parent"]
+    list_select_related = ["parent"]
+
+
+@admin.register(DispatchRule)
+class DispatchRuleAdmin(admin.ModelAdmin):
+    list_display = [
+        "category",
+        "area",
+        "lead_unit",
+        "lead_is_area_street",
+        "street_assists",
+        "effective_from",
+        "effective_to",
+    ]
+    list_filter = ["lead_is_area_street"]
+    search_fields = ["category__name", "category__code", "lead_unit__name"]
+    raw_id_fields = ["category", "area", "lead_unit"]
+    filter_horizontal = ["assist_units"]
+    list_select_related = ["category", "area", "lead_unit"]

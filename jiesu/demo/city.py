@@ -1,0 +1,394 @@
+"""The demo city: users for every role and several thousand generated tickets over the last six months.
+
+Every ticket is made by replaying its history through the real service layer at past moments
+(`clock.at`), so its events, deadlines and states are exactly what the product would have produced.
+All texts, names and phone numbers are generated here; nothing is copied from real data.
+"""
+
+import datetime as dt
+import random
+from dataclasses import dataclass
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+
+from jiesu.catalog.models import Category
+from jiesu.lib import clock
+from jiesu.lib.errors import ServiceError
+from jiesu.orgs.models import Membership, OrgUnit, Role, UnitKind
+from jiesu.tickets import services
+from jiesu.tickets.models import AppealType, Channel, Ticket, Urgency
+
+from .reference import HOTLINE_CENTRE
+
+PASSWORD = "jiesu-demo-2026"
+
+
+@dataclass(frozen=True)
+class DemoUser:
+    username: str
+    name: str
+    unit_code: str
+    role: str
+
+
+DEMO_USERS = [
+    DemoUser("admin", "系统管理员", "110000", Role.ADMINISTRATOR),
+    DemoUser("operator", "王话务", HOTLINE_CENTRE[0], Role.HOTLINE_OPERATOR),
+    DemoUser("dispatcher", "李派单", HOTLINE_CENTRE[0], Role.DISPATCHER),
+    DemoUser("callback", "赵回访", HOTLINE_CENTRE[0], Role.CALLBACK_AGENT),
+    DemoUser("supervisor", "孙督查", "110000", Role.SUPERVISOR),
+    DemoUser("supervisor_cy", "周督查", "110105", Role.SUPERVISOR),
+    DemoUser("jw_handler", "吴办理", "110105001", Role.UNIT_HANDLER),
+    DemoUser("jw_leader", "郑主任", "110105001", Role.UNIT_LEADER),
+    DemoUser("hd_handler", "钱办理", "110108012", Role.UNIT_HANDLER),
+    DemoUser("hd_leader", "冯主任", "110108012", Role.UNIT_LEADER),
+    DemoUser("cgw_handler", "陈办理", "D001", Role.UNIT_HANDLER),
+    DemoUser("heat_handler", "褚办理", "C004", Role.UNIT_HANDLER),
+    DemoUser("heat_leader", "卫经理", "C004", Role.UNIT_LEADER),
+]
+
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
+GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰红梅鹏飞建国志文斌宇浩凯婷雪琳晨阳"
+ROADS = [
+    "光华路",
+    "建国路",
+    "学院路",
+    "中关村大街",
+    "朝阳北路",
+    "广安门内大街",
+    "安立路",
+    "科丰路",
+    "京顺路",
+    "丰台北路",
+    "石景山路",
+    "通惠河北路",
+    "永定路",
+    "西三环北路",
+    "双清路",
+    "望京街",
+    "南三环西路",
+]
+COMPOUNDS = [
+    "阳光小区",
+    "幸福家园",
+    "和平里小区",
+    "锦绣园",
+    "北苑家园",
+    "怡景城",
+    "金色嘉园",
+    "翠微小区",
+    "东湖湾",
+    "华龙苑",
+    "天通苑",
+    "百子湾家园",
+    "芳园里",
+    "新华社区",
+    "清河小区",
+]
+DETAILS = {
+    "占道经营": [
+        "每天晚上有十多个摊贩占用人行道摆摊，行人只能走机动车道，存在安全隐患。",
+        "小区门口早市占道经营，垃圾遍地，早高峰车辆无法通行。",
+    ],
+    "乱堆乱放": ["楼道里堆放了大量纸箱和旧家具，堵塞消防通道，多次和物业反映无果。"],
+    "违法建设": ["一楼住户私自在院内加盖房屋，已经施工一周，影响邻居采光。"],
+    "户外广告牌匾": ["商铺门头广告牌松动，大风天摇晃，担心掉下来砸到行人。"],
+    "垃圾清运不及时": ["小区垃圾桶已经三天没有清运，满溢出来，气味很大，招来很多苍蝇。"],
+    "垃圾分类": ["小区厨余垃圾桶撤掉了，居民不知道该投放到哪里，希望恢复设置。"],
+    "公共厕所": ["胡同里的公共厕所冲水设备坏了好几天，卫生状况很差。"],
+    "树木修剪": ["楼前大树枝叶已经伸到窗户里，遮挡阳光，夏天虫子很多，希望修剪。"],
+    "公园绿地养护": ["公园草坪大面积枯死，喷灌设备损坏，希望尽快养护。"],
+    "停水": ["整栋楼从早上开始停水，没有任何通知，家里有老人孩子，生活很不方便。"],
+    "水质水压": ["最近自来水发黄有异味，高层水压很低，洗澡都困难。"],
+    "停电": ["小区突然停电两个多小时，冰箱里的东西都坏了，不知道什么时候来电。"],
+    "电力线路隐患": ["路边电线杆上的电线垂下来很低，下雨时冒火花，非常危险。"],
+    "燃气泄漏": ["楼道里闻到很浓的燃气味，怀疑有燃气泄漏，请尽快派人检查。"],
+    "燃气缴费开户": ["新房需要开通燃气，营业厅说要排队两周，希望加快办理。"],
+    "室温不达标": [
+        "已经供暖一周了，家里暖气一直不热，室温只有十五度，老人受不了。",
+        "楼上楼下都热，只有我家暖气是凉的，报修三次都没有人来。",
+    ],
+    "暖气漏水": ["暖气管道接口漏水，已经泡坏了地板，楼下也受影响。"],
+    "网络信号": ["小区手机信号很差，在家里打电话经常断线，宽带也很不稳定。"],
+    "污水外溢": ["路口下水道井口冒污水，臭味很大，已经持续好几天。"],
+    "道路积水": ["下大雨后路口积水很深，车辆熄火，行人无法通行。"],
+    "道路破损": ["路面出现大坑，晚上看不清，已经有电动车摔倒了。"],
+    "井盖缺失": ["人行道上井盖丢失，只放了一块木板，非常危险，请尽快补装。"],
+    "违章停车": ["小区门口长期有车辆违章停放，堵住消防通道和出入口。"],
+    "信号灯故障": ["路口红绿灯坏了一整天，交通非常混乱，没有交警疏导。"],
+    "公交线路站点": ["公交站牌被拆除后没有恢复，希望恢复原来的站点。"],
+    "地铁运营服务": ["地铁站早高峰限流时间太长，希望增加运力。"],
+    "物业服务": ["物业长期不打扫楼道，报修也没人管，但是物业费照收。"],
+    "电梯故障": ["单元电梯已经停运五天，楼里很多老人无法下楼，物业说在等配件。"],
+    "施工扰民": ["工地夜间施工到凌晨两点，噪音很大，严重影响休息。"],
+    "老旧小区改造": ["小区列入老旧小区改造计划后一直没有动工，希望了解进度和加装电梯的安排。"],
+    "租赁纠纷": ["租房合同到期，中介以各种理由扣押押金不退。"],
+    "餐饮油烟": ["楼下饭馆油烟直排，家里窗户都不敢开。"],
+    "露天焚烧": ["附近空地每天傍晚有人焚烧垃圾，烟味很大。"],
+    "社会生活噪声": ["广场舞音响声音太大，每天晚上持续到十点以后。"],
+    "商品质量": ["在商场购买的电器使用一周就坏了，商家拒绝退换。"],
+    "预付卡退费": ["健身房突然关门，办的预付卡还有一万多元没有消费，无法退费。"],
+    "食品安全": ["在超市买到过期的食品，希望相关部门检查。"],
+    "拖欠工资": ["公司已经拖欠三个月工资，老板一直推脱，希望帮助讨薪。"],
+    "社会保险": ["单位没有按时给缴纳社保，影响了孩子入学。"],
+    "医保报销": ["异地就医报销手续复杂，材料提交后两个月没有结果。"],
+    "入学政策": ["咨询今年小学入学的政策，非京籍需要提供哪些材料。"],
+    "校外培训": ["培训机构停课后拒绝退还剩余课时费用。"],
+    "医疗服务质量": ["医院挂号难，排队时间长，希望改进预约方式。"],
+    "养老服务": ["社区养老驿站的助餐服务停了，独居老人吃饭成了问题。"],
+    "社区设施": ["小区健身器材损坏多处，存在安全隐患，希望维修。"],
+    "消防安全隐患": ["楼道里有人给电动车充电，私拉电线，存在火灾隐患。"],
+}
+INQUIRIES = [
+    ("咨询居住证办理", "咨询居住证办理需要什么材料，在哪里办理。"),
+    ("咨询供暖开始时间", "咨询今年供暖什么时候开始，是否会提前供暖。"),
+    ("咨询公积金提取", "咨询租房提取公积金的条件和办理流程。"),
+    ("咨询垃圾分类投放时间", "咨询小区垃圾分类的投放时间和要求。"),
+]
+REPLIES = [
+    "经核实，已联系诉求人说明情况，现场问题已处理完毕，诉求人表示认可。",
+    "接诉后我单位立即派员到现场核查，已督促责任方整改，后续将加强巡查。",
+    "已协调相关部门联合处置，问题已解决，并将纳入日常管理。",
+    "经现场核实，问题属实，已安排维修，目前已恢复正常。",
+]
+
+
+def ensure_users() -> list[DemoUser]:
+    User = get_user_model()
+    for du in DEMO_USERS:
+        user, created = User.objects.get_or_create(username=du.username, defaults={"first_name": du.name})
+        if created:
+            user.set_password(PASSWORD)
+            user.is_staff = du.role in {Role.ADMINISTRATOR, Role.SUPERVISOR, Role.DISPATCHER}
+            user.is_superuser = du.role == Role.ADMINISTRATOR
+            user.save()
+        Membership.objects.update_or_create(
+            user=user, defaults={"unit": OrgUnit.objects.get(code=du.unit_code), "role": du.role}
+        )
+    return DEMO_USERS
+
+
+class Actors:
+    """Finds (or makes) a user with a role in a unit, to act in the replayed history."""
+
+    def __init__(self) -> None:
+        self.cache: dict[tuple[int, str], object] = {}
+        self.User = get_user_model()
+
+    def get(self, unit: OrgUnit, role: str) -> object:
+        key = (unit.pk, role)
+        if key not in self.cache:
+            m = Membership.objects.filter(unit=unit, role=role).select_related("user").first()
+            if m is None:
+                user = self.User.objects.create(username=f"{role[:4]}_{unit.code}", first_name=unit.name[:30])
+                user.set_unusable_password()
+                user.save()
+                m = Membership.objects.create(user=user, unit=unit, role=role)
+            self.cache[key] = m.user
+        return self.cache[key]
+
+
+def _phone(rng: random.Random) -> str:
+    return rng.choice(["13", "15", "18", "17"]) + "".join(rng.choice("0123456789") for _ in range(9))
+
+
+def generate_tickets(count: int, seed: int = 2026, days: int = 183, now: dt.datetime | None = None) -> int:
+    """Replay `count` ticket histories over the last `days` days. Returns how many were made."""
+    rng = random.Random(seed)
+    now = now or clock.now()
+    actors = Actors()
+    hotline = OrgUnit.objects.get(code=HOTLINE_CENTRE[0])
+    operator = actors.get(hotline, Role.HOTLINE_OPERATOR)
+    dispatcher = actors.get(hotline, Role.DISPATCHER)
+    agent = actors.get(hotline, Role.CALLBACK_AGENT)
+    supervisor = actors.get(OrgUnit.objects.get(code="110000"), Role.SUPERVISOR)
+    leaves = list(Category.objects.filter(level=3))
+    inquiry_leaf = next(c for c in leaves if c.code == "100102")
+    streets = list(
+        OrgUnit.objects.filter(
+            kind__in=[UnitKind.SUBDISTRICT, UnitKind.TOWN, UnitKind.TOWNSHIP, UnitKind.AREA_OFFICE]
+        ).select_related("parent")
+    )
+    # Busy districts get more tickets (Chaoyang and Haidian lead, as in the real city), and two demo streets more.
+    weights = [
+        8 if s.parent.code in {"110105", "110108"} else 3 if s.parent.code in {"110101", "110102"} else 1
+        for s in streets
+    ]
+    for i, s in enumerate(streets):
+        if s.code in {"110105001", "110108012"}:
+            weights[i] = 60
+    made = 0
+    masters: list[int] = []
+    for _ in range(count):
+        # Most tickets spread over the period; some in the last two days, so every state is on show.
+        recent = rng.random() < 0.12
+        t0 = now - dt.timedelta(seconds=rng.randint(0, (2 if recent else days) * 86400))
+        # Heating complaints cluster in the heating season (Nov–Mar).
+        heating = t0.month in (11, 12, 1, 2, 3) and rng.random() < 0.15
+        leaf = next(c for c in leaves if c.code == "020401") if heating else rng.choice(leaves)
+        street = rng.choices(streets, weights)[0]
+        try:
+            made += _replay(
+                rng, t0, now, leaf, inquiry_leaf, street, actors, operator, dispatcher, agent, supervisor, masters
+            )
+        except ServiceError:
+            continue
+    return made
+
+
+def _at(moment: dt.datetime, now: dt.datetime) -> bool:
+    return moment < now
+
+
+@transaction.atomic
+def _replay(rng, t0, now, leaf, inquiry_leaf, street, actors, operator, dispatcher, agent, supervisor, masters):
+    inquiry = rng.random() < 0.2
+    name = rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.randint(1, 2)))
+    road = rng.choice(ROADS)
+    address = f"{street.parent.name}{street.name}{road}{rng.randint(1, 300)}号{rng.choice(COMPOUNDS)}"
+    if inquiry:
+        title, content = rng.choice(INQUIRIES)
+        category, appeal_type = inquiry_leaf, AppealType.INQUIRY
+    else:
+        category = leaf
+        title = f"{rng.choice(COMPOUNDS)}{leaf.name}问题"
+        content = f"{address}：{rng.choice(DETAILS.get(leaf.name, ['希望尽快处理。']))}"
+        appeal_type = rng.choices(
+            [AppealType.COMPLAINT, AppealType.HELP, AppealType.TIPOFF, AppealType.SUGGESTION], [6, 3, 1, 1]
+        )[0]
+    urgency = Urgency.EMERGENCY if leaf.time_limit_class == "emergency" and not inquiry else Urgency.NORMAL
+    with clock.at(t0):
+        ticket = services.intake(
+            operator,
+            channel=rng.choices(list(Channel.values), [70, 10, 8, 6, 2, 1, 3])[0],
+            appeal_type=appeal_type,
+            title=title,
+            content=content,
+            category_code=category.code,
+            requester_name=name,
+            requester_phone=_phone(rng),
+            address=address,
+            street_code=street.code,
+            urgency=urgency,
+        )
+    t = t0 + dt.timedelta(minutes=rng.randint(1, 15))
+    if inquiry:
+        if _at(t, now):
+            with clock.at(t):
+                services.answer_directly(operator, ticket.pk, "已根据知识库向来电人解答相关政策和办理流程。")
+        return 1
+    if masters and rng.random() < 0.03 and _at(t, now):
+        with clock.at(t):
+            services.merge(dispatcher, ticket.pk, rng.choice(masters[-50:]), "同一事项重复反映，并单处理。")
+        return 1
+    masters.append(ticket.pk)
+    t += dt.timedelta(minutes=rng.randint(5, 90))
+    if not _at(t, now):
+        return 1
+    with clock.at(t):
+        ticket = services.dispatch(dispatcher, ticket.pk)
+    rounds = 0
+    while True:
+        lead = ticket.lead_unit
+        handler = actors.get(lead, Role.UNIT_HANDLER)
+        if rng.random() < 0.04:
+            t += dt.timedelta(hours=rng.uniform(0.5, 6))
+            if not _at(t, now):
+                return 1
+            with clock.at(t):
+                services.request_return(handler, ticket.pk, "经核实，该诉求不属于我单位职责范围，请改派。")
+            t += dt.timedelta(hours=rng.uniform(1, 12))
+            if not _at(t, now):
+                return 1
+            with clock.at(t):
+                if rng.random() < 0.5 and lead.kind != UnitKind.DISTRICT:
+                    ticket = services.approve_return(
+                        dispatcher,
+                        ticket.pk,
+                        lead_code=street.parent.code,
+                        note="退单理由成立，改派属地区政府兜底办理。",
+                    )
+                else:
+                    ticket = services.reject_return(dispatcher, ticket.pk, "属于该单位职责，驳回退单。")
+            continue
+        t += dt.timedelta(minutes=rng.randint(5, 240 if rng.random() < 0.9 else 600))
+        if not _at(t, now):
+            return 1
+        with clock.at(t):
+            services.accept(handler, ticket.pk)
+        break
+    while True:
+        if lead.is_street_township and rng.random() < 0.1:
+            t += dt.timedelta(minutes=rng.randint(10, 120))
+            if not _at(t, now):
+                return 1
+            dept = OrgUnit.objects.filter(kind=UnitKind.DEPARTMENT).order_by("?").first()
+            with clock.at(t):
+                services.whistle(handler, ticket.pk, [dept.code], "问题涉及多部门职责，吹哨请相关部门到现场。")
+            t += dt.timedelta(minutes=rng.randint(10, 50))
+            if _at(t, now):
+                with clock.at(t):
+                    services.report_in(actors.get(dept, Role.UNIT_HANDLER), ticket.pk, "已到现场报到。")
+        t += dt.timedelta(hours=rng.uniform(2, 30))
+        if not _at(t, now):
+            return 1
+        if rng.random() < 0.5:
+            with clock.at(t):
+                services.add_progress(handler, ticket.pk, "已联系诉求人，正在现场核实处理。")
+        if ticket.time_limit_policy.unit == "workdays" and rng.random() < 0.06:
+            with clock.at(t):
+                services.request_extension(
+                    handler, ticket.pk, ticket.due_at + dt.timedelta(days=7), "问题涉及多方协调，需延长办理时限。"
+                )
+            t += dt.timedelta(hours=rng.uniform(2, 24))
+            if not _at(t, now):
+                return 1
+            with clock.at(t):
+                if rng.random() < 0.7:
+                    services.approve_extension(dispatcher, ticket.pk, "同意延期。")
+                else:
+                    services.deny_extension(dispatcher, ticket.pk, "理由不充分，不同意延期。")
+        ticket.refresh_from_db()
+        limit = (ticket.due_at - t).total_seconds() if ticket.due_at else 86400
+        late = rng.random() < 0.08
+        t += dt.timedelta(seconds=max(600, limit * (rng.uniform(1.05, 1.6) if late else rng.uniform(0.1, 0.9))))
+        if late and _at(ticket.due_at + dt.timedelta(minutes=1), now):
+            services.escalate_overdue(ticket.pk, ticket.due_at + dt.timedelta(minutes=1))
+        if late and _at(ticket.due_at + dt.timedelta(hours=1), now) and rng.random() < 0.3:
+            with clock.at(ticket.due_at + dt.timedelta(hours=1)):
+                services.supervise(supervisor, ticket.pk, "超期未办结，请加快办理并说明原因。")
+        if not _at(t, now):
+            return 1
+        with clock.at(t):
+            services.reply(handler, ticket.pk, rng.choice(REPLIES))
+        t += dt.timedelta(hours=rng.uniform(4, 48))
+        if not _at(t, now):
+            return 1
+        roll = rng.random()
+        dissatisfied = roll < (0.10 if rounds == 0 else 0.04)
+        with clock.at(t):
+            ticket = services.record_callback(
+                agent,
+                ticket.pk,
+                contacted=rng.random() < 0.97,
+                resolution="unsolved"
+                if dissatisfied and rng.random() < 0.5
+                else ("partly" if roll < 0.15 else "solved"),
+                satisfaction="dissatisfied"
+                if dissatisfied
+                else rng.choices(["satisfied", "fairly_satisfied", "not_rated"], [85, 10, 5])[0],
+                comment="来电人表示" + ("不满意，问题没有解决。" if dissatisfied else "认可办理结果。"),
+            )
+        if ticket.dispatch_state != "dispatched":
+            return 1
+        rounds += 1
+        t += dt.timedelta(minutes=rng.randint(10, 180))
+        if not _at(t, now):
+            return 1
+        with clock.at(t):
+            services.accept(handler, ticket.pk)
+
+
+def demo_ticket_count() -> int:
+    return Ticket.objects.count()

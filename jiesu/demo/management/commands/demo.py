@@ -1,0 +1,32 @@
+import time
+from typing import Any
+
+from django.core.management.base import BaseCommand
+
+from jiesu.demo.city import PASSWORD, demo_ticket_count, ensure_users, generate_tickets
+from jiesu.demo.reference import seed_reference
+from jiesu.orgs.models import OrgUnit
+from jiesu.sla.management.commands.worker import tick
+
+
+class Command(BaseCommand):
+    help = "Seeds the demo city (reference data, users for every role, generated tickets). Idempotent."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--tickets", type=int, default=3000, help="tickets to generate on first run")
+        parser.add_argument("--seed", type=int, default=2026)
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        seed_reference()
+        users = ensure_users()
+        if demo_ticket_count() == 0 and options["tickets"]:
+            started = time.monotonic()
+            self.stdout.write(f"generating {options['tickets']} tickets over the last six months…")
+            made = generate_tickets(options["tickets"], seed=options["seed"])
+            self.stdout.write(f"made {made} tickets in {time.monotonic() - started:.0f} s")
+        escalated, _ = tick(batch=100000)
+        self.stdout.write(f"{demo_ticket_count()} tickets in the demo city; {escalated} newly overdue escalated")
+        self.stdout.write(f"\nDemo users (password for all: {PASSWORD})")
+        for du in users:
+            unit = OrgUnit.objects.get(code=du.unit_code)
+            self.stdout.write(f"  {du.username:<14} {du.name:<6} {du.role:<17} {unit.name}")

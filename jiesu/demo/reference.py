@@ -1,0 +1,456 @@
+"""Reference data every installation starts from: Beijing's org units, departments and companies, the
+category tree with its dispatch catalogue, the time-limit policies and the working-day calendar.
+
+Idempotent: running it again updates names and adds what is missing, never duplicates.
+Division codes are the official 2023 statistical codes (facts, see orgs/seed/beijing_2023.csv). The
+departments, companies and the category tree are a realistic list this project wrote itself.
+"""
+
+import csv
+import datetime as dt
+from pathlib import Path
+
+from django.db import transaction
+
+from jiesu.catalog.models import Category, DispatchRule, OwnerKind, TimeLimitClass
+from jiesu.orgs.models import OrgUnit, UnitKind
+from jiesu.sla.models import LimitUnit, TimeLimitPolicy, WorkCalendarDay
+
+SEED_DIR = Path(__file__).resolve().parent.parent / "orgs" / "seed"
+EPOCH = dt.date(2019, 1, 1)
+HOTLINE_CENTRE = ("HC0001", "北京市12345市民服务热线中心")
+
+DEPARTMENTS = [
+    ("D001", "北京市城市管理委员会", "市城市管理委"),
+    ("D002", "北京市住房和城乡建设委员会", "市住房城乡建设委"),
+    ("D003", "北京市交通委员会", "市交通委"),
+    ("D004", "北京市生态环境局", "市生态环境局"),
+    ("D005", "北京市市场监督管理局", "市市场监管局"),
+    ("D006", "北京市公安局公安交通管理局", "市公安交管局"),
+    ("D007", "北京市人力资源和社会保障局", "市人力社保局"),
+    ("D008", "北京市教育委员会", "市教委"),
+    ("D009", "北京市卫生健康委员会", "市卫生健康委"),
+    ("D010", "北京市规划和自然资源委员会", "市规划自然资源委"),
+    ("D011", "北京市水务局", "市水务局"),
+    ("D012", "北京市园林绿化局", "市园林绿化局"),
+    ("D013", "北京市民政局", "市民政局"),
+    ("D014", "北京市医疗保障局", "市医保局"),
+    ("D015", "北京市文化和旅游局", "市文化和旅游局"),
+    ("D016", "北京市商务局", "市商务局"),
+    ("D017", "北京市城市管理综合行政执法局", "市城管执法局"),
+    ("D018", "北京市应急管理局", "市应急管理局"),
+    ("D019", "北京市政务服务和数据管理局", "市政务服务和数据局"),
+    ("D020", "北京市司法局", "市司法局"),
+]
+COMPANIES = [
+    ("C001", "北京市自来水集团有限责任公司", "自来水集团"),
+    ("C002", "国网北京市电力公司", "电力公司"),
+    ("C003", "北京市燃气集团有限责任公司", "燃气集团"),
+    ("C004", "北京市热力集团有限责任公司", "热力集团"),
+    ("C005", "北京城市排水集团有限责任公司", "排水集团"),
+    ("C006", "中国联合网络通信有限公司北京市分公司", "北京联通"),
+    ("C007", "中国移动通信集团北京有限公司", "北京移动"),
+    ("C008", "中国电信股份有限公司北京分公司", "北京电信"),
+    ("C009", "北京公共交通控股（集团）有限公司", "北京公交集团"),
+    ("C010", "北京市地铁运营有限公司", "北京地铁"),
+]
+
+E, U, O, X = TimeLimitClass.EMERGENCY, TimeLimitClass.UTILITIES, TimeLimitClass.ORDINARY, TimeLimitClass.COMPLEX  # noqa: E741
+STREET = "street"
+# (code, name, [(code, name, [(code, name, class, lead, assists, keywords)])]); lead STREET = the ticket's street
+CATEGORIES = [
+    (
+        "01",
+        "城市管理",
+        [
+            (
+                "0101",
+                "市容环境",
+                [
+                    ("010101", "占道经营", O, STREET, [], "摊贩 占道 夜市 游商"),
+                    ("010102", "乱堆乱放", O, STREET, [], "堆物 杂物 楼道"),
+                    ("010103", "违法建设", X, STREET, ["D017"], "违建 私搭乱建 加盖"),
+                    ("010104", "户外广告牌匾", O, STREET, [], "广告牌 牌匾 招牌"),
+                ],
+            ),
+            (
+                "0102",
+                "环境卫生",
+                [
+                    ("010201", "垃圾清运不及时", O, STREET, [], "垃圾 清运 垃圾桶 满溢"),
+                    ("010202", "垃圾分类", O, STREET, [], "垃圾分类 厨余"),
+                    ("010203", "公共厕所", O, STREET, ["D001"], "公厕 厕所"),
+                ],
+            ),
+            (
+                "0103",
+                "园林绿化",
+                [
+                    ("010301", "树木修剪", O, STREET, ["D012"], "树枝 修剪 遮挡"),
+                    ("010302", "公园绿地养护", O, "D012", [], "公园 绿地 草坪"),
+                ],
+            ),
+        ],
+    ),
+    (
+        "02",
+        "市政公用",
+        [
+            (
+                "0201",
+                "供水",
+                [
+                    ("020101", "停水", U, "C001", [], "停水 没水"),
+                    ("020102", "水质水压", U, "C001", [], "水压 水质 发黄"),
+                ],
+            ),
+            (
+                "0202",
+                "供电",
+                [
+                    ("020201", "停电", U, "C002", [], "停电 断电"),
+                    ("020202", "电力线路隐患", E, "C002", [STREET], "电线 线路 漏电"),
+                ],
+            ),
+            (
+                "0203",
+                "燃气",
+                [
+                    ("020301", "燃气泄漏", E, "C003", [], "燃气 泄漏 煤气味"),
+                    ("020302", "燃气缴费开户", O, "C003", [], "燃气费 开户 充值"),
+                ],
+            ),
+            (
+                "0204",
+                "供暖",
+                [
+                    ("020401", "室温不达标", U, "C004", [], "暖气 不热 室温"),
+                    ("020402", "暖气漏水", U, "C004", [], "暖气 漏水 跑水"),
+                ],
+            ),
+            (
+                "0205",
+                "通信",
+                [
+                    ("020501", "网络信号", O, "C006", ["C007", "C008"], "信号 宽带 网络"),
+                ],
+            ),
+            (
+                "0206",
+                "排水",
+                [
+                    ("020601", "污水外溢", U, "C005", [], "污水 冒水 下水道"),
+                    ("020602", "道路积水", E, "C005", ["D011"], "积水 内涝 雨水"),
+                ],
+            ),
+        ],
+    ),
+    (
+        "03",
+        "交通运输",
+        [
+            (
+                "0301",
+                "道路设施",
+                [
+                    ("030101", "道路破损", O, "D003", [], "路面 坑洼 破损"),
+                    ("030102", "井盖缺失", E, STREET, ["D003"], "井盖 丢失"),
+                ],
+            ),
+            (
+                "0302",
+                "交通秩序",
+                [
+                    ("030201", "违章停车", O, "D006", [], "停车 占道停车 堵门"),
+                    ("030202", "信号灯故障", U, "D006", [], "红绿灯 信号灯"),
+                ],
+            ),
+            (
+                "0303",
+                "公共交通",
+                [
+                    ("030301", "公交线路站点", O, "C009", ["D003"], "公交 站点 线路"),
+                    ("030302", "地铁运营服务", O, "C010", [], "地铁 站 运营"),
+                ],
+            ),
+        ],
+    ),
+    (
+        "04",
+        "住房和城乡建设",
+        [
+            (
+                "0401",
+                "物业管理",
+                [
+                    ("040101", "物业服务", O, STREET, [], "物业 物业费"),
+                    ("040102", "电梯故障", U, STREET, ["D005"], "电梯 故障 困人"),
+                ],
+            ),
+            (
+                "0402",
+                "建筑施工",
+                [
+                    ("040201", "施工扰民", O, "D002", [STREET], "施工 夜间施工 噪音"),
+                    ("040202", "老旧小区改造", X, "D002", [STREET], "老旧小区 改造 加装电梯"),
+                ],
+            ),
+            (
+                "0403",
+                "房屋租赁",
+                [
+                    ("040301", "租赁纠纷", X, "D002", [], "租房 押金 中介"),
+                ],
+            ),
+        ],
+    ),
+    (
+        "05",
+        "生态环境",
+        [
+            (
+                "0501",
+                "大气污染",
+                [
+                    ("050101", "餐饮油烟", O, STREET, ["D004"], "油烟 饭馆"),
+                    ("050102", "露天焚烧", O, STREET, [], "焚烧 烧垃圾 烟"),
+                ],
+            ),
+            (
+                "0502",
+                "噪声污染",
+                [
+                    ("050201", "社会生活噪声", O, STREET, [], "噪音 广场舞 扰民"),
+                ],
+            ),
+        ],
+    ),
+    (
+        "06",
+        "市场监管",
+        [
+            (
+                "0601",
+                "消费维权",
+                [
+                    ("060101", "商品质量", O, "D005", [], "质量 退货 商家"),
+                    ("060102", "预付卡退费", X, "D005", [], "预付卡 健身卡 退费"),
+                ],
+            ),
+            (
+                "0602",
+                "食品安全",
+                [
+                    ("060201", "食品安全", O, "D005", [], "食品 变质 过期"),
+                ],
+            ),
+        ],
+    ),
+    (
+        "07",
+        "劳动和社会保障",
+        [
+            (
+                "0701",
+                "劳动关系",
+                [
+                    ("070101", "拖欠工资", O, "D007", [], "工资 欠薪 拖欠"),
+                    ("070102", "社会保险", O, "D007", [], "社保 缴费"),
+                ],
+            ),
+            (
+                "0702",
+                "医疗保障",
+                [
+                    ("070201", "医保报销", O, "D014", [], "医保 报销"),
+                ],
+            ),
+        ],
+    ),
+    (
+        "08",
+        "教育文体",
+        [
+            (
+                "0801",
+                "教育",
+                [
+                    ("080101", "入学政策", O, "D008", [], "入学 学区 学位"),
+                    ("080102", "校外培训", O, "D008", [], "培训 退费 机构"),
+                ],
+            ),
+        ],
+    ),
+    (
+        "09",
+        "卫生健康",
+        [
+            (
+                "0901",
+                "医疗服务",
+                [
+                    ("090101", "医疗服务质量", O, "D009", [], "医院 挂号 医生"),
+                ],
+            ),
+        ],
+    ),
+    (
+        "10",
+        "社区治理",
+        [
+            (
+                "1001",
+                "社区服务",
+                [
+                    ("100101", "养老服务", O, STREET, ["D013"], "养老 老人 助餐"),
+                    ("100102", "社区设施", O, STREET, [], "健身器材 路灯 座椅"),
+                ],
+            ),
+        ],
+    ),
+    (
+        "11",
+        "应急安全",
+        [
+            (
+                "1101",
+                "安全隐患",
+                [
+                    ("110101", "消防安全隐患", E, STREET, ["D018"], "消防 通道 电动车 充电"),
+                ],
+            ),
+        ],
+    ),
+]
+
+# (class, amount, unit, sign within hours): domain.md §2.4 values, not confirmed — data, editable in admin
+POLICIES = [
+    (E, 2, LimitUnit.HOURS, 1),
+    (U, 24, LimitUnit.HOURS, 1),
+    (O, 7, LimitUnit.WORKDAYS, 2),
+    (X, 15, LimitUnit.WORKDAYS, 2),
+]
+# Sector override (confirmed, 北京日报 2016): heating complaints are answered within 1 h, fixed within 24 h.
+HEATING_OVERRIDE = ("020401", 24, LimitUnit.HOURS, 1)
+
+
+def _unit(code: str, name: str, kind: str, parent: OrgUnit | None, short: str = "") -> OrgUnit:
+    unit = OrgUnit.objects.filter(code=code).first() or OrgUnit(code=code)
+    unit.name, unit.kind, unit.parent, unit.short_name = name, kind, parent, short
+    unit.save()
+    return unit
+
+
+def seed_units() -> None:
+    by_code: dict[str, OrgUnit] = {}
+    with (SEED_DIR / "beijing_2023.csv").open(encoding="utf-8") as f:
+        for row in csv.DictReader(f):
+            parent = by_code.get(row["parent_code"])
+            short = row["name"].removesuffix("街道") if row["kind"] == UnitKind.SUBDISTRICT else ""
+            if row["kind"] == UnitKind.DISTRICT:
+                short = row["name"].removesuffix("区")
+            by_code[row["code"]] = _unit(row["code"], row["name"], row["kind"], parent, short)
+    city = by_code["110000"]
+    _unit(*HOTLINE_CENTRE, UnitKind.HOTLINE_CENTRE, city, "12345热线")
+    for code, name, short in DEPARTMENTS:
+        _unit(code, name, UnitKind.DEPARTMENT, city, short)
+    for code, name, short in COMPANIES:
+        _unit(code, name, UnitKind.PUBLIC_SERVICE_COMPANY, city, short)
+
+
+def _owner_kind(lead: str) -> str:
+    if lead == STREET:
+        return OwnerKind.STREET_TOWNSHIP
+    return OwnerKind.DEPARTMENT if lead.startswith("D") else OwnerKind.PUBLIC_SERVICE_COMPANY
+
+
+def seed_categories() -> None:
+    def upsert(code: str, name: str, level: int, parent: Category | None, **extra: str) -> Category:
+        cat, _ = Category.objects.update_or_create(
+            code=code, effective_from=EPOCH, defaults={"name": name, "level": level, "parent": parent, **extra}
+        )
+        return cat
+
+    for code1, name1, level2 in CATEGORIES:
+        top = upsert(code1, name1, 1, None)
+        for code2, name2, leaves in level2:
+            mid = upsert(code2, name2, 2, top)
+            for code3, name3, limit_class, lead, assists, keywords in leaves:
+                leaf = upsert(
+                    code3, name3, 3, mid, time_limit_class=limit_class, owner_kind=_owner_kind(lead), keywords=keywords
+                )
+                if DispatchRule.objects.filter(category=leaf, area__isnull=True, effective_from=EPOCH).exists():
+                    continue
+                rule = DispatchRule.objects.create(
+                    category=leaf,
+                    effective_from=EPOCH,
+                    lead_is_area_street=lead == STREET,
+                    lead_unit=None if lead == STREET else OrgUnit.objects.get(code=lead),
+                    street_assists=STREET in assists,
+                )
+                rule.assist_units.set(OrgUnit.objects.filter(code__in=[a for a in assists if a != STREET]))
+
+
+def seed_policies() -> None:
+    for limit_class, amount, unit, sign_hours in POLICIES:
+        TimeLimitPolicy.objects.get_or_create(
+            time_limit_class=limit_class,
+            category=None,
+            effective_from=EPOCH,
+            defaults={"amount": amount, "unit": unit, "accept_within_hours": sign_hours},
+        )
+    code, amount, unit, sign_hours = HEATING_OVERRIDE
+    heating = Category.objects.get(code=code, effective_from=EPOCH)
+    TimeLimitPolicy.objects.get_or_create(
+        time_limit_class=heating.time_limit_class,
+        category=heating,
+        effective_from=EPOCH,
+        defaults={"amount": amount, "unit": unit, "accept_within_hours": sign_hours},
+    )
+
+
+def seed_calendar(first: dt.date = EPOCH, last: dt.date = dt.date(2026, 12, 31)) -> int:
+    """Copy chinese-calendar's holidays and 调休 (where they differ from Mon–Fri) into WorkCalendarDay."""
+    import chinese_calendar
+
+    rows = []
+    day = first
+    while day <= last:
+        try:
+            workday = chinese_calendar.is_workday(day)
+        except NotImplementedError:  # beyond the package's data
+            break
+        if workday != (day.weekday() < 5):
+            _, name = chinese_calendar.get_holiday_detail(day)
+            rows.append(
+                WorkCalendarDay(
+                    date=day, is_workday=workday, name=_holiday_name(name, workday), source="chinese-calendar"
+                )
+            )
+        day += dt.timedelta(days=1)
+    WorkCalendarDay.objects.bulk_create(rows, ignore_conflicts=True)
+    return len(rows)
+
+
+HOLIDAY_NAMES = {
+    "New Year's Day": "元旦",
+    "Spring Festival": "春节",
+    "Tomb-sweeping Day": "清明节",
+    "Labour Day": "劳动节",
+    "Dragon Boat Festival": "端午节",
+    "National Day": "国庆节",
+    "Mid-autumn Festival": "中秋节",
+}
+
+
+def _holiday_name(name: str | None, workday: bool) -> str:
+    label = HOLIDAY_NAMES.get(name or "", name or "")
+    return f"{label}调休上班" if workday else label
+
+
+@transaction.atomic
+def seed_reference() -> None:
+    seed_units()
+    seed_categories()
+    seed_policies()
+    seed_calendar()

@@ -1,0 +1,123 @@
+"""Who may see and do what. The only place that decides visibility.
+
+- Hotline roles (operator, dispatcher, callback agent), city supervisors and administrators see every ticket.
+- A district supervisor sees the tickets placed in the district or dispatched to a unit under it.
+- Unit handlers and leaders see the tickets ever dispatched to their unit or a unit below it.
+- Anything else sees nothing. A ticket the user may not see answers like a missing one (NotFound).
+"""
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from jiesu.lib.errors import Forbidden, NotFound
+from jiesu.tickets.models import Assignment, Ticket
+from jiesu.tickets.workflow import Action
+
+from .models import HOTLINE_ROLES, UNIT_ROLES, Membership, OrgUnit, Role, UnitKind
+
+AnyUser = AbstractBaseUser | AnonymousUser
+
+# Which roles may perform each action (the unit-level checks are in the services).
+ACTION_ROLES: dict[str, frozenset[str]] = {
+    Action.INTAKE: frozenset({Role.HOTLINE_OPERATOR, Role.DISPATCHER}),
+    Action.ANSWER_DIRECTLY: frozenset({Role.HOTLINE_OPERATOR, Role.DISPATCHER}),
+    Action.DISPATCH: frozenset({Role.DISPATCHER}),
+    Action.APPROVE_RETURN: frozenset({Role.DISPATCHER}),
+    Action.REJECT_RETURN: frozenset({Role.DISPATCHER}),
+    Action.APPROVE_EXTENSION: frozenset({Role.DISPATCHER}),
+    Action.DENY_EXTENSION: frozenset({Role.DISPATCHER}),
+    Action.MERGE: frozenset({Role.DISPATCHER}),
+    Action.ACCEPT: UNIT_ROLES,
+    Action.REQUEST_RETURN: UNIT_ROLES,
+    Action.ADD_PROGRESS: UNIT_ROLES,
+    Action.REQUEST_EXTENSION: UNIT_ROLES,
+    Action.WHISTLE: UNIT_ROLES,
+    Action.REPORT_IN: UNIT_ROLES,
+    Action.REPLY: UNIT_ROLES,
+    Action.CALLBACK: frozenset({Role.CALLBACK_AGENT}),
+    Action.CLOSE: frozenset({Role.CALLBACK_AGENT}),
+    Action.REOPEN: frozenset({Role.CALLBACK_AGENT}),
+    Action.SUPERVISE: frozenset({Role.SUPERVISOR}),
+}
+
+# Roles that see requesters' names and phone numbers unmasked.
+UNMASKED_ROLES = HOTLINE_ROLES | {Role.ADMINISTRATOR}
+
+
+def membership(user: AnyUser) -> Membership | None:
+    if not user.is_authenticated:
+        return None
+    try:
+        return user.membership  # type: ignore[union-attr]
+    except Membership.DoesNotExist:
+        return None
+
+
+def sees_everything(user: AnyUser) -> bool:
+    m = membership(user)
+    if getattr(user, "is_superuser", False):
+        return True
+    if m is None:
+        return False
+    if m.role in HOTLINE_ROLES or m.role == Role.ADMINISTRATOR:
+        return True
+    return m.role == Role.SUPERVISOR and m.unit.kind == UnitKind.CITY
+
+
+def visible_tickets(user: AnyUser) -> QuerySet[Ticket]:
+    """Every ticket query of the application starts here."""
+    tickets = Ticket.objects.all()
+    if sees_everything(user):
+        return tickets
+    m = membership(user)
+    if m is None:
+        return tickets.none()
+    below = Assignment.objects.filter(ticket=OuterRef("pk"), unit__path__startswith=m.unit.path)
+    if m.role == Role.SUPERVISOR:
+        return tickets.filter(Q(district=m.unit) | Q(street__parent=m.unit) | Exists(below))
+    if m.role in UNIT_ROLES:
+        return tickets.filter(Exists(below))
+    return tickets.none()
+
+
+def get_ticket(user: AnyUser, pk: int | str, *, for_update: bool = False) -> Ticket:
+    """The ticket if the user may see it; NotFound for missing and forbidden alike."""
+    try:
+        return visible_tickets(user).get(pk=int(pk))
+    except (Ticket.DoesNotExist, ValueError, TypeError):
+        raise NotFound() from None
+
+
+def get_ticket_by_number(user: AnyUser, number: str) -> Ticket:
+    try:
+        return visible_tickets(user).get(number=number)
+    except Ticket.DoesNotExist:
+        raise NotFound() from None
+
+
+def may_see_requester(user: AnyUser) -> bool:
+    m = membership(user)
+    return bool(getattr(user, "is_superuser", False) or (m is not None and m.role in UNMASKED_ROLES))
+
+
+def require_role(user: AnyUser, action: str) -> Membership:
+    """The actor's membership if its role may perform `action`, else Forbidden."""
+    m = membership(user)
+    if m is None or m.role not in ACTION_ROLES.get(action, frozenset()):
+        raise Forbidden()
+    return m
+
+
+def allowed_actions(user: AnyUser) -> frozenset[str]:
+    m = membership(user)
+    if m is None:
+        return frozenset()
+    return frozenset(a for a, roles in ACTION_ROLES.items() if m.role in roles)
+
+
+def units_visible_to(user: AnyUser) -> QuerySet[OrgUnit]:
+    units = OrgUnit.objects.all()
+    if sees_everything(user):
+        return units
+    m = membership(user)
+    return units.filter(path__startswith=m.unit.path) if m else units.none()

@@ -1,0 +1,327 @@
+"""Work orders (工单), their unit assignments, requests made on them, and the immutable event trail."""
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from jiesu.catalog.models import Category, DispatchRule, TimeLimitClass
+from jiesu.lib.masking import mask_name, mask_phone
+from jiesu.orgs.models import OrgUnit
+from jiesu.sla.models import TimeLimitPolicy
+
+from .workflow import Action, DispatchState, PublicStatus
+
+
+class Channel(models.TextChoices):
+    PHONE = "phone", _("Phone")
+    WEB = "web", _("Web")
+    APP = "app", _("App")
+    WECHAT = "wechat", _("WeChat mini-program")
+    API = "api", _("API")
+    EMAIL = "email", _("Email")
+    OTHER_HOTLINE = "other_hotline", _("Merged hotline")
+
+
+class AppealType(models.TextChoices):
+    INQUIRY = "inquiry", _("Inquiry (咨询)")
+    HELP = "help", _("Help (求助)")
+    COMPLAINT = "complaint", _("Complaint (投诉)")
+    TIPOFF = "tipoff", _("Tip-off (举报)")
+    SUGGESTION = "suggestion", _("Suggestion (建议)")
+
+
+class Urgency(models.TextChoices):
+    NORMAL = "normal", _("Normal")
+    URGENT = "urgent", _("Urgent")
+    EMERGENCY = "emergency", _("Emergency")
+
+
+class Requester(models.Model):
+    """The caller's personal data, stored apart from the ticket and masked for all but hotline roles."""
+
+    name = models.CharField(_("name"), max_length=50, blank=True)
+    phone = models.CharField(_("phone"), max_length=20, db_index=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("requester")
+        verbose_name_plural = _("requesters")
+
+    def __str__(self) -> str:
+        return f"{mask_name(self.name)} {mask_phone(self.phone)}"
+
+
+class TicketNumberCounter(models.Model):
+    """The daily sequence behind readable ticket numbers."""
+
+    day = models.DateField(primary_key=True)
+    last = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.day}: {self.last}"
+
+
+class Ticket(models.Model):
+    """A work order. Status fields change only through `jiesu.tickets.services`."""
+
+    number = models.CharField(_("number"), max_length=20, unique=True, editable=False)
+    idempotency_key = models.CharField(max_length=64, null=True, blank=True, unique=True, editable=False)
+    channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
+    appeal_type = models.CharField(_("appeal type"), max_length=16, choices=AppealType.choices)
+    requester = models.ForeignKey(
+        Requester, verbose_name=_("requester"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    title = models.CharField(_("title"), max_length=200)
+    content = models.TextField(_("content"))
+    address = models.CharField(_("address"), max_length=255, blank=True)
+    latitude = models.DecimalField(_("latitude"), max_digits=9, decimal_places=6, null=True, blank=True)
+    longitude = models.DecimalField(_("longitude"), max_digits=9, decimal_places=6, null=True, blank=True)
+    district = models.ForeignKey(
+        OrgUnit, verbose_name=_("district"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    street = models.ForeignKey(
+        OrgUnit, verbose_name=_("street/township"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    category = models.ForeignKey(Category, verbose_name=_("category"), on_delete=models.PROTECT, related_name="+")
+    urgency = models.CharField(_("urgency"), max_length=16, choices=Urgency.choices, default=Urgency.NORMAL)
+    time_limit_class = models.CharField(_("time-limit class"), max_length=16, choices=TimeLimitClass.choices)
+    time_limit_policy = models.ForeignKey(
+        TimeLimitPolicy, verbose_name=_("time-limit policy"), on_delete=models.PROTECT, related_name="+"
+    )
+    dispatch_rule = models.ForeignKey(
+        DispatchRule, verbose_name=_("dispatch rule"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    lead_unit = models.ForeignKey(
+        OrgUnit, verbose_name=_("lead unit"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    dispatch_state = models.CharField(
+        _("dispatch state"), max_length=20, choices=DispatchState.choices, default=DispatchState.NEW
+    )
+    public_status = models.CharField(
+        _("public status"), max_length=16, choices=PublicStatus.choices, default=PublicStatus.RECEIVED
+    )
+    intake_at = models.DateTimeField(_("intake at"))
+    dispatched_at = models.DateTimeField(_("dispatched at"), null=True, blank=True)
+    accept_due_at = models.DateTimeField(_("sign due at"), null=True, blank=True)
+    accepted_at = models.DateTimeField(_("signed at"), null=True, blank=True)
+    due_at = models.DateTimeField(_("due at"), null=True, blank=True)
+    paused_at = models.DateTimeField(_("clock paused at"), null=True, blank=True)
+    replied_at = models.DateTimeField(_("replied at"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    overdue_at = models.DateTimeField(_("marked overdue at"), null=True, blank=True)
+    reply = models.TextField(_("reply"), blank=True)
+    supervised = models.BooleanField(_("under supervision (督办)"), default=False)
+    reopen_count = models.PositiveSmallIntegerField(_("times reopened"), default=0)
+    duplicate_of = models.ForeignKey(
+        "self",
+        verbose_name=_("merged into"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="duplicates",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_at = models.DateTimeField(_("updated at"))
+    version = models.PositiveIntegerField(default=1, editable=False)
+
+    class Meta:
+        verbose_name = _("ticket")
+        verbose_name_plural = _("tickets")
+        ordering = ["-intake_at"]
+        indexes = [
+            models.Index(fields=["dispatch_state", "due_at"], name="ticket_state_due"),
+            models.Index(fields=["-intake_at"], name="ticket_intake"),
+            models.Index(fields=["lead_unit", "dispatch_state"], name="ticket_lead_state"),
+            models.Index(
+                fields=["due_at"],
+                name="ticket_overdue_candidates",
+                condition=Q(overdue_at__isnull=True, paused_at__isnull=True)
+                & Q(dispatch_state__in=["dispatched", "return_requested", "accepted"]),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.title}"
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        if self.pk and not kwargs.get("update_fields"):
+            raise ValidationError("Tickets change only through jiesu.tickets.services")
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+
+class AssignmentRole(models.TextChoices):
+    LEAD = "lead", _("Lead (主办)")
+    ASSIST = "assist", _("Assisting (协办)")
+    WHISTLE = "whistle", _("Summoned by whistle (吹哨)")
+
+
+class Assignment(models.Model):
+    """One unit's part in one ticket. Past assignments stay (is_current=False) for the record."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="assignments")
+    unit = models.ForeignKey(OrgUnit, verbose_name=_("unit"), on_delete=models.PROTECT, related_name="assignments")
+    role = models.CharField(_("role"), max_length=16, choices=AssignmentRole.choices)
+    is_current = models.BooleanField(_("current"), default=True)
+    assigned_at = models.DateTimeField(_("assigned at"))
+    report_in_due_at = models.DateTimeField(_("report in by"), null=True, blank=True)
+    reported_in_at = models.DateTimeField(_("reported in at"), null=True, blank=True)
+    ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("assignment")
+        verbose_name_plural = _("assignments")
+        ordering = ["assigned_at", "id"]
+        indexes = [models.Index(fields=["unit", "is_current"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["ticket"], condition=Q(is_current=True, role="lead"), name="one_current_lead"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.unit} ({self.get_role_display()})"
+
+
+class RequestState(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+
+
+class ReturnRequest(models.Model):
+    """退单: a unit asks to hand the ticket back; the hotline centre reviews it."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="return_requests")
+    unit = models.ForeignKey(OrgUnit, verbose_name=_("unit"), on_delete=models.PROTECT, related_name="+")
+    reason = models.TextField(_("reason"))
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField(_("requested at"))
+    state = models.CharField(_("state"), max_length=16, choices=RequestState.choices, default=RequestState.PENDING)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decision_note = models.TextField(_("decision note"), blank=True)
+
+    class Meta:
+        verbose_name = _("return request")
+        verbose_name_plural = _("return requests")
+        constraints = [
+            models.UniqueConstraint(fields=["ticket"], condition=Q(state="pending"), name="one_pending_return"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id} {self.unit} {self.get_state_display()}"
+
+
+class ExtensionRequest(models.Model):
+    """延期: the lead unit asks for a later deadline; the hotline centre approves or denies.
+    The clock is paused while the request is pending."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="extension_requests")
+    unit = models.ForeignKey(OrgUnit, verbose_name=_("unit"), on_delete=models.PROTECT, related_name="+")
+    requested_due_at = models.DateTimeField(_("requested deadline"))
+    reason = models.TextField(_("reason"))
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField(_("requested at"))
+    state = models.CharField(_("state"), max_length=16, choices=RequestState.choices, default=RequestState.PENDING)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decision_note = models.TextField(_("decision note"), blank=True)
+
+    class Meta:
+        verbose_name = _("extension request")
+        verbose_name_plural = _("extension requests")
+        constraints = [
+            models.UniqueConstraint(fields=["ticket"], condition=Q(state="pending"), name="one_pending_extension"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id} {self.unit} {self.get_state_display()}"
+
+
+class Resolution(models.TextChoices):
+    SOLVED = "solved", _("Solved")
+    PARTLY = "partly", _("Partly solved")
+    UNSOLVED = "unsolved", _("Unsolved")
+
+
+class Satisfaction(models.TextChoices):
+    SATISFIED = "satisfied", _("Satisfied")
+    FAIRLY_SATISFIED = "fairly_satisfied", _("Fairly satisfied")
+    DISSATISFIED = "dissatisfied", _("Dissatisfied")
+    NOT_RATED = "not_rated", _("Not rated")
+
+
+class Callback(models.Model):
+    """回访: the hotline centre's three separate questions to the requester, one row per round."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="callbacks")
+    round = models.PositiveSmallIntegerField(_("round"))
+    unit = models.ForeignKey(
+        OrgUnit, verbose_name=_("lead unit judged"), null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    agent = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    contacted = models.BooleanField(_("was the requester contacted"))
+    resolution = models.CharField(_("is it solved"), max_length=16, choices=Resolution.choices)
+    satisfaction = models.CharField(_("is the requester satisfied"), max_length=20, choices=Satisfaction.choices)
+    comment = models.TextField(_("comment"), blank=True)
+    created_at = models.DateTimeField(_("called back at"))
+
+    class Meta:
+        verbose_name = _("callback")
+        verbose_name_plural = _("callbacks")
+        constraints = [models.UniqueConstraint(fields=["ticket", "round"], name="one_callback_per_round")]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id} #{self.round}: {self.resolution}/{self.satisfaction}"
+
+
+class TicketEvent(models.Model):
+    """One row per change: who, in which unit, what, from → to, when.
+
+    Immutable: the audit trail, the source for statistics, and the notification outbox
+    (`notified_at` is the outbox's only bookkeeping column, set once by the worker).
+    """
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.PROTECT, related_name="events")
+    action = models.CharField(_("action"), max_length=24, choices=Action.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("actor"), null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    actor_unit = models.ForeignKey(
+        OrgUnit, verbose_name=_("actor's unit"), null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    from_state = models.CharField(_("from"), max_length=20, blank=True)
+    to_state = models.CharField(_("to"), max_length=20)
+    note = models.TextField(_("note"), blank=True)
+    data = models.JSONField(_("data"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("at"))
+    notified_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("ticket event")
+        verbose_name_plural = _("ticket events")
+        ordering = ["id"]
+        indexes = [
+            models.Index(fields=["ticket", "id"], name="event_ticket"),
+            models.Index(fields=["action", "created_at"], name="event_action_time"),
+            models.Index(fields=["id"], name="event_outbox", condition=Q(notified_at__isnull=True)),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.get_action_display()} {self.from_state}→{self.to_state}"
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        if self.pk:
+            raise ValidationError("Ticket events are immutable")
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+    def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
+        raise ValidationError("Ticket events are immutable")

@@ -1,0 +1,39 @@
+"""Ticket queries for pages: always start from access.visible_tickets, fetch related rows up front."""
+
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from jiesu.lib import clock
+from jiesu.orgs import access
+
+from .models import Ticket, TicketEvent
+from .workflow import IN_HAND
+
+
+def ticket_list(user: Any, *, state: str = "", q: str = "", overdue: bool = False) -> QuerySet[Ticket]:
+    tickets = access.visible_tickets(user).select_related("category", "district", "street", "lead_unit")
+    if state:
+        tickets = tickets.filter(dispatch_state=state)
+    if q:
+        tickets = tickets.filter(Q(number__startswith=q.strip()) | Q(title__icontains=q.strip()))
+    if overdue:
+        tickets = tickets.filter(dispatch_state__in=IN_HAND, due_at__lt=clock.now())
+    return tickets.order_by("-intake_at", "-pk")
+
+
+def ticket_detail(user: Any, pk: int) -> Ticket:
+    ticket = access.get_ticket(user, pk)
+    return Ticket.objects.select_related(
+        "category__parent__parent",
+        "district",
+        "street",
+        "lead_unit",
+        "requester",
+        "time_limit_policy",
+        "duplicate_of",
+    ).get(pk=ticket.pk)
+
+
+def timeline(ticket: Ticket) -> QuerySet[TicketEvent]:
+    return ticket.events.select_related("actor", "actor_unit").order_by("id")

@@ -1,0 +1,852 @@
+"""The ticket service layer: the only code that changes a ticket's state.
+
+Every public function here
+- takes the acting user and a ticket id, loads the ticket through `access` (so a ticket the user may not
+  see answers NotFound), checks the user's role and unit,
+- validates all input before writing anything,
+- runs in one transaction, changes the ticket with a compare-and-set on its `version`
+  (optimistic concurrency: a stale edit gets ConcurrentEdit), and
+- writes exactly one immutable TicketEvent per state change.
+Errors are ServiceError subclasses whose message is in the user's language; on error nothing is changed.
+"""
+
+import datetime as dt
+import re
+from collections.abc import Iterable, Sequence
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils.translation import gettext_lazy as _
+
+from jiesu.catalog.models import Category, TimeLimitClass
+from jiesu.catalog.selectors import effective_category, suggest_dispatch
+from jiesu.lib import clock
+from jiesu.lib.errors import ConcurrentEdit, Forbidden, IllegalTransition, InvalidInput
+from jiesu.lib.numbers import format_ticket_number
+from jiesu.orgs import access
+from jiesu.orgs.models import STREET_TOWNSHIP_KINDS, Membership, OrgUnit, Role, UnitKind
+from jiesu.sla.models import TimeLimitPolicy
+from jiesu.sla.policy import due_at as compute_due
+from jiesu.sla.policy import load_calendar, policy_for
+
+from .models import (
+    AppealType,
+    Assignment,
+    AssignmentRole,
+    Callback,
+    Channel,
+    ExtensionRequest,
+    Requester,
+    RequestState,
+    Resolution,
+    ReturnRequest,
+    Satisfaction,
+    Ticket,
+    TicketEvent,
+    TicketNumberCounter,
+    Urgency,
+)
+from .workflow import IN_HAND, PUBLIC_STATUS, Action, DispatchState, target_state
+
+LIMITS = {"title": 200, "content": 5000, "address": 255, "name": 50, "note": 2000, "reply": 5000}
+PHONE_RE = re.compile(r"^\+?[0-9][0-9 \-]{2,19}$")
+CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+HANDLING_KINDS = STREET_TOWNSHIP_KINDS | {
+    UnitKind.DISTRICT,
+    UnitKind.DEPARTMENT,
+    UnitKind.PUBLIC_SERVICE_COMPANY,
+    UnitKind.COMMUNITY,
+    UnitKind.VILLAGE,
+}
+FIELD_LABELS = {
+    "title": _("Title"),
+    "content": _("Content"),
+    "address": _("Address"),
+    "name": _("Requester name"),
+    "note": _("Note"),
+    "reason": _("Reason"),
+    "reply": _("Reply"),
+    "comment": _("Comment"),
+}
+
+
+# --- validation helpers ---------------------------------------------------------------------------------
+def _text(value: object, field: str, *, required: bool = True, limit_key: str | None = None) -> str:
+    label = FIELD_LABELS.get(field, field)
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        raise InvalidInput(_("%(field)s must be text."), field=label)
+    value = value.strip()
+    if required and not value:
+        raise InvalidInput(_("%(field)s must not be empty."), field=label)
+    if CONTROL_RE.search(value):
+        raise InvalidInput(_("%(field)s contains invalid control characters."), field=label)
+    limit = LIMITS[limit_key or field] if (limit_key or field) in LIMITS else LIMITS["note"]
+    if len(value) > limit:
+        raise InvalidInput(
+            _("%(field)s is too long: %(length)d characters, at most %(limit)d."),
+            field=label,
+            length=len(value),
+            limit=limit,
+        )
+    return value
+
+
+def _choice(value: object, choices: type, label: Any) -> str:
+    if value not in choices.values:
+        raise InvalidInput(_("Unknown %(field)s: “%(value)s”."), field=label, value=str(value)[:50])
+    return str(value)
+
+
+def _unit(code: object, *, kinds: Iterable[str] = HANDLING_KINDS) -> OrgUnit:
+    unit = OrgUnit.objects.filter(code=str(code), is_active=True).first() if code else None
+    if unit is None or unit.kind not in set(kinds):
+        raise InvalidInput(_("Unknown or inactive unit: “%(code)s”."), code=str(code)[:50])
+    return unit
+
+
+def _units(codes: Iterable[object]) -> list[OrgUnit]:
+    units: list[OrgUnit] = []
+    for code in codes:
+        unit = _unit(code)
+        if unit not in units:
+            units.append(unit)
+    return units
+
+
+def _coordinate(value: object, low: int, high: int, label: Any) -> Decimal | None:
+    if value in (None, ""):
+        return None
+    try:
+        number = Decimal(str(value)).quantize(Decimal("0.000001"))
+    except (InvalidOperation, ValueError):
+        raise InvalidInput(_("%(field)s is not a number."), field=label) from None
+    if not low <= number <= high:
+        raise InvalidInput(_("%(field)s is out of range."), field=label)
+    return number
+
+
+# --- the core: one compare-and-set change plus one event -----------------------------------------------
+def _event(
+    ticket: Ticket,
+    action: str,
+    actor: Membership | None,
+    from_state: str,
+    to_state: str,
+    note: str = "",
+    data: dict[str, Any] | None = None,
+    at: dt.datetime | None = None,
+) -> TicketEvent:
+    return TicketEvent.objects.create(
+        ticket=ticket,
+        action=action,
+        actor=actor.user if actor else None,
+        actor_unit=actor.unit if actor else None,
+        from_state=from_state,
+        to_state=to_state,
+        note=note,
+        data=data or {},
+        created_at=at or clock.now(),
+    )
+
+
+def _change(
+    ticket: Ticket,
+    action: str,
+    actor: Membership | None,
+    *,
+    note: str = "",
+    data: dict[str, Any] | None = None,
+    expected_version: int | None = None,
+    **fields: Any,
+) -> TicketEvent:
+    current = ticket.dispatch_state
+    _check_transition(ticket, action)
+    to = target_state(action, current) or current
+    version = ticket.version if expected_version is None else int(expected_version)
+    at = clock.now()
+    fields |= {"dispatch_state": to, "public_status": PUBLIC_STATUS[DispatchState(to)], "updated_at": at}
+    if Ticket.objects.filter(pk=ticket.pk, version=version).update(version=F("version") + 1, **fields) != 1:
+        raise ConcurrentEdit()
+    for name, value in fields.items():
+        setattr(ticket, name, value)
+    ticket.version = version + 1
+    return _event(ticket, action, actor, current, to, note, data, at)
+
+
+def _load(user: Any, ticket_id: int, action: str) -> tuple[Ticket, Membership]:
+    """The visible ticket (NotFound otherwise) and the actor, whose role must allow `action`."""
+    ticket = access.get_ticket(user, ticket_id)
+    actor = access.require_role(user, action)
+    _check_transition(ticket, action)
+    return ticket, actor
+
+
+def _check_transition(ticket: Ticket, action: str) -> None:
+    if target_state(action, ticket.dispatch_state) is None:
+        raise IllegalTransition(
+            _("A ticket that is “%(state)s” cannot be given the action “%(action)s”."),
+            state=DispatchState(ticket.dispatch_state).label,
+            action=Action(action).label,
+        )
+
+
+def _require_lead(ticket: Ticket, actor: Membership) -> None:
+    if ticket.lead_unit_id != actor.unit_id:
+        raise Forbidden(_("Only the lead unit of this ticket may do this."))
+
+
+def _policy(ticket: Ticket) -> TimeLimitPolicy:
+    return ticket.time_limit_policy
+
+
+def _assign(ticket: Ticket, lead: OrgUnit, assists: Sequence[OrgUnit], at: dt.datetime) -> None:
+    """Make `lead` and `assists` the ticket's current units; earlier ones stay on record, ended."""
+    ticket.assignments.filter(is_current=True, role__in=[AssignmentRole.LEAD, AssignmentRole.ASSIST]).update(
+        is_current=False, ended_at=at
+    )
+    Assignment.objects.bulk_create(
+        [Assignment(ticket=ticket, unit=lead, role=AssignmentRole.LEAD, assigned_at=at)]
+        + [Assignment(ticket=ticket, unit=u, role=AssignmentRole.ASSIST, assigned_at=at) for u in assists]
+    )
+
+
+def _next_number(day: dt.date) -> str:
+    if not TicketNumberCounter.objects.filter(day=day).update(last=F("last") + 1):
+        try:
+            with transaction.atomic():
+                TicketNumberCounter.objects.create(day=day, last=1)
+        except IntegrityError:
+            TicketNumberCounter.objects.filter(day=day).update(last=F("last") + 1)
+    return format_ticket_number(day, TicketNumberCounter.objects.get(day=day).last)
+
+
+# --- intake ---------------------------------------------------------------------------------------------
+@transaction.atomic
+def intake(
+    user: Any,
+    *,
+    channel: str,
+    appeal_type: str,
+    title: str,
+    content: str,
+    category_code: str,
+    requester_name: str = "",
+    requester_phone: str = "",
+    address: str = "",
+    district_code: str | None = None,
+    street_code: str | None = None,
+    latitude: object = None,
+    longitude: object = None,
+    urgency: str = Urgency.NORMAL,
+    idempotency_key: str | None = None,
+) -> Ticket:
+    """受理: register an appeal as a ticket. A repeated idempotency key returns the first ticket."""
+    actor = access.require_role(user, Action.INTAKE)
+    if idempotency_key:
+        idempotency_key = _text(idempotency_key, "idempotency key", limit_key="title")[:64]
+        existing = Ticket.objects.filter(idempotency_key=idempotency_key).first()
+        if existing:
+            return existing
+    channel = _choice(channel, Channel, _("channel"))
+    appeal_type = _choice(appeal_type, AppealType, _("appeal type"))
+    urgency = _choice(urgency, Urgency, _("urgency"))
+    title = _text(title, "title")
+    content = _text(content, "content")
+    address = _text(address, "address", required=False)
+    name = _text(requester_name, "name", required=False)
+    phone = (requester_phone or "").strip()
+    if phone and not PHONE_RE.match(phone):
+        raise InvalidInput(_("The phone number “%(phone)s” is not valid."), phone=phone[:20])
+    latitude = _coordinate(latitude, -90, 90, _("Latitude"))
+    longitude = _coordinate(longitude, -180, 180, _("Longitude"))
+
+    now = clock.now()
+    today = clock.local_date(now)
+    category = effective_category(str(category_code or ""), today)
+    if category is None or not category.is_leaf:
+        raise InvalidInput(_("Unknown category: “%(code)s”."), code=str(category_code)[:50])
+    street = _unit(street_code, kinds=STREET_TOWNSHIP_KINDS) if street_code else None
+    district = _unit(district_code, kinds={UnitKind.DISTRICT}) if district_code else None
+    if street is not None:
+        if district is not None and street.parent_id != district.pk:
+            raise InvalidInput(_("The street/township does not belong to the district."))
+        district = street.parent
+    limit_class = TimeLimitClass.EMERGENCY if urgency == Urgency.EMERGENCY else category.time_limit_class
+    policy = policy_for(category, limit_class, today)
+    if policy is None:
+        raise InvalidInput(_("No time-limit policy is in force for this category."))
+
+    requester = None
+    if phone or name:
+        requester = Requester.objects.filter(phone=phone, name=name).first() or Requester.objects.create(
+            phone=phone, name=name
+        )
+    try:
+        with transaction.atomic():
+            ticket = Ticket.objects.create(
+                number=_next_number(today),
+                idempotency_key=idempotency_key or None,
+                channel=channel,
+                appeal_type=appeal_type,
+                requester=requester,
+                title=title,
+                content=content,
+                address=address,
+                latitude=latitude,
+                longitude=longitude,
+                district=district,
+                street=street,
+                category=category,
+                urgency=urgency,
+                time_limit_class=limit_class,
+                time_limit_policy=policy,
+                due_at=compute_due(policy, now),
+                intake_at=now,
+                updated_at=now,
+                created_by=actor.user,
+                dispatch_state=DispatchState.NEW,
+                public_status=PUBLIC_STATUS[DispatchState.NEW],
+            )
+    except IntegrityError:
+        existing = Ticket.objects.filter(idempotency_key=idempotency_key).first() if idempotency_key else None
+        if existing is None:
+            raise
+        return existing
+    _event(ticket, Action.INTAKE, actor, "", DispatchState.NEW, data={"channel": channel}, at=now)
+    return ticket
+
+
+@transaction.atomic
+def answer_directly(user: Any, ticket_id: int, reply: str, *, expected_version: int | None = None) -> Ticket:
+    """直接办结: the hotline answers a consultation itself and closes it."""
+    ticket, actor = _load(user, ticket_id, Action.ANSWER_DIRECTLY)
+    reply = _text(reply, "reply")
+    if ticket.appeal_type != AppealType.INQUIRY:
+        raise InvalidInput(_("Only an inquiry can be answered directly; dispatch the others."))
+    now = clock.now()
+    _change(
+        ticket,
+        Action.ANSWER_DIRECTLY,
+        actor,
+        note=reply,
+        expected_version=expected_version,
+        reply=reply,
+        replied_at=now,
+        closed_at=now,
+    )
+    return ticket
+
+
+# --- dispatch and returns -------------------------------------------------------------------------------
+def _dispatch_fields(ticket: Ticket, lead: OrgUnit, now: dt.datetime) -> dict[str, Any]:
+    policy = _policy(ticket)
+    return {
+        "lead_unit": lead,
+        "dispatched_at": now,
+        "accept_due_at": now + dt.timedelta(hours=policy.accept_within_hours),
+        "accepted_at": None,
+        "due_at": compute_due(policy, now, load_calendar()),
+        "overdue_at": None,
+        "paused_at": None,
+    }
+
+
+def _resolve_units(
+    ticket: Ticket, lead_code: str | None, assist_codes: Iterable[str], exclude: OrgUnit | None = None
+) -> tuple[OrgUnit, list[OrgUnit], dict[str, Any]]:
+    assists = _units(assist_codes)
+    info: dict[str, Any] = {"fallback": False, "rule": None}
+    if lead_code:
+        lead = _unit(lead_code)
+    else:
+        suggestion = suggest_dispatch(ticket.category, ticket.district, ticket.street, clock.local_date(clock.now()))
+        if suggestion is None or suggestion.lead == exclude:
+            raise InvalidInput(_("The dispatch catalogue has no unit for this ticket; choose the lead unit."))
+        lead = suggestion.lead
+        assists = assists or list(suggestion.assists)
+        info = {"fallback": suggestion.fallback, "rule": suggestion.rule.pk if suggestion.rule else None}
+    assists = [u for u in assists if u.pk != lead.pk]
+    info |= {"lead": lead.code, "assists": [u.code for u in assists]}
+    return lead, assists, info
+
+
+@transaction.atomic
+def dispatch(
+    user: Any,
+    ticket_id: int,
+    *,
+    lead_code: str | None = None,
+    assist_codes: Iterable[str] = (),
+    note: str = "",
+    expected_version: int | None = None,
+) -> Ticket:
+    """派单: to a lead unit (from the catalogue when none is given; the district as fallback, 兜底)."""
+    ticket, actor = _load(user, ticket_id, Action.DISPATCH)
+    note = _text(note, "note", required=False)
+    lead, assists, info = _resolve_units(ticket, lead_code, assist_codes)
+    now = clock.now()
+    _change(
+        ticket,
+        Action.DISPATCH,
+        actor,
+        note=note,
+        data=info,
+        expected_version=expected_version,
+        dispatch_rule_id=info.get("rule"),
+        **_dispatch_fields(ticket, lead, now),
+    )
+    _assign(ticket, lead, assists, now)
+    return ticket
+
+
+@transaction.atomic
+def accept(user: Any, ticket_id: int, *, expected_version: int | None = None) -> Ticket:
+    """签收: the lead unit signs for the ticket."""
+    ticket, actor = _load(user, ticket_id, Action.ACCEPT)
+    _require_lead(ticket, actor)
+    now = clock.now()
+    late = bool(ticket.accept_due_at and now > ticket.accept_due_at)
+    _change(ticket, Action.ACCEPT, actor, data={"late": late}, expected_version=expected_version, accepted_at=now)
+    return ticket
+
+
+@transaction.atomic
+def request_return(user: Any, ticket_id: int, reason: str, *, expected_version: int | None = None) -> Ticket:
+    """退单: the lead unit asks to hand the ticket back, within the policy's window."""
+    ticket, actor = _load(user, ticket_id, Action.REQUEST_RETURN)
+    _require_lead(ticket, actor)
+    reason = _text(reason, "reason", limit_key="note")
+    now = clock.now()
+    window = dt.timedelta(hours=_policy(ticket).return_within_hours)
+    if ticket.dispatched_at and now > ticket.dispatched_at + window:
+        raise InvalidInput(
+            _("A return must be requested within %(hours)d hours of dispatch."),
+            hours=_policy(ticket).return_within_hours,
+        )
+    if ticket.paused_at is not None:
+        raise IllegalTransition(_("An extension request is pending; wait for the decision first."))
+    _change(ticket, Action.REQUEST_RETURN, actor, note=reason, expected_version=expected_version)
+    ReturnRequest.objects.create(
+        ticket=ticket, unit=actor.unit, reason=reason, requested_by=actor.user, requested_at=now
+    )
+    return ticket
+
+
+def _pending_return(ticket: Ticket) -> ReturnRequest:
+    request = ticket.return_requests.filter(state=RequestState.PENDING).first()
+    if request is None:
+        raise IllegalTransition(_("There is no pending return request."))
+    return request
+
+
+@transaction.atomic
+def approve_return(
+    user: Any,
+    ticket_id: int,
+    *,
+    lead_code: str | None = None,
+    assist_codes: Iterable[str] = (),
+    note: str = "",
+    expected_version: int | None = None,
+) -> Ticket:
+    """争议审核 → 改派: the return is justified; the ticket goes to another unit."""
+    ticket, actor = _load(user, ticket_id, Action.APPROVE_RETURN)
+    note = _text(note, "note", required=False)
+    request = _pending_return(ticket)
+    lead, assists, info = _resolve_units(ticket, lead_code, assist_codes, exclude=ticket.lead_unit)
+    if lead.pk == request.unit_id:
+        raise InvalidInput(_("Re-dispatch to a different unit than the one that returned the ticket."))
+    now = clock.now()
+    _change(
+        ticket,
+        Action.APPROVE_RETURN,
+        actor,
+        note=note,
+        data=info,
+        expected_version=expected_version,
+        dispatch_rule_id=info.get("rule"),
+        **_dispatch_fields(ticket, lead, now),
+    )
+    ReturnRequest.objects.filter(pk=request.pk).update(
+        state=RequestState.APPROVED, decided_by=actor.user, decided_at=now, decision_note=note
+    )
+    _assign(ticket, lead, assists, now)
+    return ticket
+
+
+@transaction.atomic
+def reject_return(user: Any, ticket_id: int, note: str, *, expected_version: int | None = None) -> Ticket:
+    """The return is not justified: back to the same unit, which must sign again."""
+    ticket, actor = _load(user, ticket_id, Action.REJECT_RETURN)
+    note = _text(note, "note")
+    now = clock.now()
+    _change(
+        ticket,
+        Action.REJECT_RETURN,
+        actor,
+        note=note,
+        expected_version=expected_version,
+        accepted_at=None,
+        accept_due_at=now + dt.timedelta(hours=_policy(ticket).accept_within_hours),
+    )
+    ReturnRequest.objects.filter(pk=_pending_return(ticket).pk).update(
+        state=RequestState.REJECTED, decided_by=actor.user, decided_at=now, decision_note=note
+    )
+    return ticket
+
+
+# --- handling -------------------------------------------------------------------------------------------
+@transaction.atomic
+def add_progress(user: Any, ticket_id: int, note: str, *, expected_version: int | None = None) -> Ticket:
+    """办理: a progress note by any unit currently on the ticket (lead, assisting or summoned)."""
+    ticket, actor = _load(user, ticket_id, Action.ADD_PROGRESS)
+    note = _text(note, "note")
+    if not ticket.assignments.filter(is_current=True, unit=actor.unit).exists():
+        raise Forbidden(_("Your unit is not working on this ticket."))
+    _change(ticket, Action.ADD_PROGRESS, actor, note=note, expected_version=expected_version)
+    return ticket
+
+
+@transaction.atomic
+def request_extension(
+    user: Any, ticket_id: int, requested_due_at: dt.datetime, reason: str, *, expected_version: int | None = None
+) -> Ticket:
+    """延期: ask for a later deadline. The clock pauses until the hotline centre decides."""
+    ticket, actor = _load(user, ticket_id, Action.REQUEST_EXTENSION)
+    _require_lead(ticket, actor)
+    reason = _text(reason, "reason", limit_key="note")
+    if not isinstance(requested_due_at, dt.datetime) or requested_due_at.tzinfo is None:
+        raise InvalidInput(_("The requested deadline is not a valid date and time."))
+    if ticket.due_at and requested_due_at <= ticket.due_at:
+        raise InvalidInput(_("The requested deadline must be later than the current one."))
+    if ticket.paused_at is not None:
+        raise IllegalTransition(_("An extension request is already pending."))
+    now = clock.now()
+    _change(
+        ticket,
+        Action.REQUEST_EXTENSION,
+        actor,
+        note=reason,
+        expected_version=expected_version,
+        data={"requested_due_at": requested_due_at.isoformat()},
+        paused_at=now,
+    )
+    ExtensionRequest.objects.create(
+        ticket=ticket,
+        unit=actor.unit,
+        requested_due_at=requested_due_at,
+        reason=reason,
+        requested_by=actor.user,
+        requested_at=now,
+    )
+    return ticket
+
+
+def _pending_extension(ticket: Ticket) -> ExtensionRequest:
+    request = ticket.extension_requests.filter(state=RequestState.PENDING).first()
+    if request is None:
+        raise IllegalTransition(_("There is no pending extension request."))
+    return request
+
+
+@transaction.atomic
+def approve_extension(user: Any, ticket_id: int, note: str = "", *, expected_version: int | None = None) -> Ticket:
+    ticket, actor = _load(user, ticket_id, Action.APPROVE_EXTENSION)
+    note = _text(note, "note", required=False)
+    request = _pending_extension(ticket)
+    now = clock.now()
+    old = ticket.due_at
+    _change(
+        ticket,
+        Action.APPROVE_EXTENSION,
+        actor,
+        note=note,
+        expected_version=expected_version,
+        data={"from_due_at": old.isoformat() if old else None, "to_due_at": request.requested_due_at.isoformat()},
+        due_at=request.requested_due_at,
+        paused_at=None,
+        overdue_at=None,
+    )
+    ExtensionRequest.objects.filter(pk=request.pk).update(
+        state=RequestState.APPROVED, decided_by=actor.user, decided_at=now, decision_note=note
+    )
+    return ticket
+
+
+@transaction.atomic
+def deny_extension(user: Any, ticket_id: int, note: str, *, expected_version: int | None = None) -> Ticket:
+    """Denied: the old deadline stands, moved on by the time the clock was paused."""
+    ticket, actor = _load(user, ticket_id, Action.DENY_EXTENSION)
+    note = _text(note, "note")
+    request = _pending_extension(ticket)
+    now = clock.now()
+    paused = now - (ticket.paused_at or now)
+    new_due = ticket.due_at + paused if ticket.due_at else None
+    _change(
+        ticket,
+        Action.DENY_EXTENSION,
+        actor,
+        note=note,
+        expected_version=expected_version,
+        data={"paused_seconds": int(paused.total_seconds())},
+        due_at=new_due,
+        paused_at=None,
+    )
+    ExtensionRequest.objects.filter(pk=request.pk).update(
+        state=RequestState.REJECTED, decided_by=actor.user, decided_at=now, decision_note=note
+    )
+    return ticket
+
+
+@transaction.atomic
+def whistle(
+    user: Any, ticket_id: int, department_codes: Iterable[str], note: str, *, expected_version: int | None = None
+) -> Ticket:
+    """吹哨: the lead street/township summons departments, who must report in by a deadline."""
+    ticket, actor = _load(user, ticket_id, Action.WHISTLE)
+    _require_lead(ticket, actor)
+    if actor.unit.kind not in STREET_TOWNSHIP_KINDS:
+        raise Forbidden(_("Only a street or township can blow the whistle."))
+    note = _text(note, "note")
+    units = _units(department_codes)
+    if not units:
+        raise InvalidInput(_("Name at least one department to summon."))
+    for unit in units:
+        if unit.kind not in {UnitKind.DEPARTMENT, UnitKind.PUBLIC_SERVICE_COMPANY}:
+            raise InvalidInput(_("“%(unit)s” is not a department or company."), unit=unit.name)
+    now = clock.now()
+    report_by = now + dt.timedelta(minutes=_policy(ticket).report_in_minutes)
+    _change(
+        ticket,
+        Action.WHISTLE,
+        actor,
+        note=note,
+        expected_version=expected_version,
+        data={"units": [u.code for u in units], "report_in_due_at": report_by.isoformat()},
+    )
+    Assignment.objects.bulk_create(
+        [
+            Assignment(ticket=ticket, unit=u, role=AssignmentRole.WHISTLE, assigned_at=now, report_in_due_at=report_by)
+            for u in units
+        ]
+    )
+    return ticket
+
+
+@transaction.atomic
+def report_in(user: Any, ticket_id: int, note: str, *, expected_version: int | None = None) -> Ticket:
+    """报到: a summoned department reports in."""
+    ticket, actor = _load(user, ticket_id, Action.REPORT_IN)
+    note = _text(note, "note")
+    summons = ticket.assignments.filter(
+        is_current=True, role=AssignmentRole.WHISTLE, unit=actor.unit, reported_in_at__isnull=True
+    ).first()
+    if summons is None:
+        raise IllegalTransition(_("Your unit has not been summoned to this ticket, or has reported in already."))
+    now = clock.now()
+    late = bool(summons.report_in_due_at and now > summons.report_in_due_at)
+    _change(ticket, Action.REPORT_IN, actor, note=note, expected_version=expected_version, data={"late": late})
+    Assignment.objects.filter(pk=summons.pk).update(reported_in_at=now)
+    return ticket
+
+
+@transaction.atomic
+def reply(user: Any, ticket_id: int, text: str, *, expected_version: int | None = None) -> Ticket:
+    """答复: the lead unit's account of the result."""
+    ticket, actor = _load(user, ticket_id, Action.REPLY)
+    _require_lead(ticket, actor)
+    text = _text(text, "reply")
+    if ticket.paused_at is not None:
+        raise IllegalTransition(_("An extension request is pending; wait for the decision before replying."))
+    now = clock.now()
+    late = bool(ticket.due_at and now > ticket.due_at)
+    _change(
+        ticket,
+        Action.REPLY,
+        actor,
+        note=text,
+        expected_version=expected_version,
+        data={"late": late},
+        reply=text,
+        replied_at=now,
+    )
+    return ticket
+
+
+# --- callback, close, reopen, merge, supervise ----------------------------------------------------------
+def _needs_rehandling(resolution: str, satisfaction: str) -> bool:
+    return (
+        resolution in settings.JIESU_REHANDLE_ON_RESOLUTION or satisfaction in settings.JIESU_REHANDLE_ON_SATISFACTION
+    )
+
+
+def _reopen(ticket: Ticket, actor: Membership, note: str, expected_version: int | None = None) -> None:
+    now = clock.now()
+    policy = _policy(ticket)
+    _change(
+        ticket,
+        Action.REOPEN,
+        actor,
+        note=note,
+        expected_version=expected_version,
+        data={"round": ticket.reopen_count + 2},
+        reopen_count=ticket.reopen_count + 1,
+        dispatched_at=now,
+        accepted_at=None,
+        replied_at=None,
+        closed_at=None,
+        overdue_at=None,
+        paused_at=None,
+        accept_due_at=now + dt.timedelta(hours=policy.accept_within_hours),
+        due_at=compute_due(policy, now),
+    )
+
+
+@transaction.atomic
+def record_callback(
+    user: Any,
+    ticket_id: int,
+    *,
+    contacted: bool,
+    resolution: str,
+    satisfaction: str,
+    comment: str = "",
+    expected_version: int | None = None,
+) -> Ticket:
+    """回访: three separate answers. Then the ticket closes, or reopens (重办) when the caller is
+    dissatisfied or the problem unsolved (configurable: JIESU_REHANDLE_ON_*)."""
+    ticket, actor = _load(user, ticket_id, Action.CALLBACK)
+    if not isinstance(contacted, bool):
+        raise InvalidInput(_("Say whether the requester was contacted."))
+    resolution = _choice(resolution, Resolution, _("resolution"))
+    satisfaction = _choice(satisfaction, Satisfaction, _("satisfaction"))
+    comment = _text(comment, "comment", required=False, limit_key="note")
+    answers = {
+        "contacted": contacted,
+        "resolution": resolution,
+        "satisfaction": satisfaction,
+        "round": ticket.reopen_count + 1,
+        "unit": ticket.lead_unit.code if ticket.lead_unit else None,
+    }
+    _change(ticket, Action.CALLBACK, actor, note=comment, data=answers, expected_version=expected_version)
+    Callback.objects.create(
+        ticket=ticket,
+        round=ticket.reopen_count + 1,
+        unit=ticket.lead_unit,
+        agent=actor.user,
+        contacted=contacted,
+        resolution=resolution,
+        satisfaction=satisfaction,
+        comment=comment,
+        created_at=clock.now(),
+    )
+    if _needs_rehandling(resolution, satisfaction):
+        _reopen(ticket, actor, note=comment)
+    else:
+        _change(ticket, Action.CLOSE, actor, closed_at=clock.now())
+    return ticket
+
+
+@transaction.atomic
+def close(user: Any, ticket_id: int, note: str = "", *, expected_version: int | None = None) -> Ticket:
+    ticket, actor = _load(user, ticket_id, Action.CLOSE)
+    note = _text(note, "note", required=False)
+    _change(ticket, Action.CLOSE, actor, note=note, expected_version=expected_version, closed_at=clock.now())
+    return ticket
+
+
+@transaction.atomic
+def reopen(user: Any, ticket_id: int, note: str, *, expected_version: int | None = None) -> Ticket:
+    """重办: back to the same lead unit with a new deadline."""
+    ticket, actor = _load(user, ticket_id, Action.REOPEN)
+    note = _text(note, "note")
+    if ticket.lead_unit is None:
+        raise IllegalTransition(_("This ticket was never dispatched; it cannot be reopened."))
+    _reopen(ticket, actor, note, expected_version)
+    return ticket
+
+
+@transaction.atomic
+def merge(user: Any, ticket_id: int, master_id: int, note: str = "", *, expected_version: int | None = None) -> Ticket:
+    """并单: the ticket is a duplicate of `master` and closes with it."""
+    ticket, actor = _load(user, ticket_id, Action.MERGE)
+    master = access.get_ticket(user, master_id)
+    note = _text(note, "note", required=False)
+    if master.pk == ticket.pk or master.dispatch_state == DispatchState.MERGED:
+        raise InvalidInput(_("Choose another ticket, not itself or a merged one, as the master."))
+    _change(
+        ticket,
+        Action.MERGE,
+        actor,
+        note=note,
+        expected_version=expected_version,
+        data={"master": master.number},
+        duplicate_of=master,
+        closed_at=clock.now(),
+        paused_at=None,
+    )
+    return ticket
+
+
+@transaction.atomic
+def supervise(user: Any, ticket_id: int, note: str, *, expected_version: int | None = None) -> Ticket:
+    """督办: a supervisor puts the ticket under supervision (again, to urge)."""
+    ticket, actor = _load(user, ticket_id, Action.SUPERVISE)
+    note = _text(note, "note")
+    _change(ticket, Action.SUPERVISE, actor, note=note, expected_version=expected_version, supervised=True)
+    return ticket
+
+
+# --- the worker's deadline tick -------------------------------------------------------------------------
+def overdue_candidates(now: dt.datetime, limit: int) -> list[int]:
+    return list(
+        Ticket.objects.filter(
+            dispatch_state__in=IN_HAND, overdue_at__isnull=True, paused_at__isnull=True, due_at__lt=now
+        )
+        .order_by("due_at", "pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+
+
+def escalate_overdue(ticket_id: int, now: dt.datetime) -> bool:
+    """Mark one ticket overdue and escalate it to its lead unit's leaders, exactly once.
+
+    A compare-and-set on `overdue_at IS NULL` in the same transaction as the event makes it idempotent:
+    a worker killed at any point either did both or neither, and a rerun does only what is left.
+    The ticket's `version` is not bumped: this does not conflict with a user's edit.
+    """
+    with transaction.atomic():
+        claimed = Ticket.objects.filter(
+            pk=ticket_id, dispatch_state__in=IN_HAND, overdue_at__isnull=True, paused_at__isnull=True, due_at__lt=now
+        ).update(overdue_at=now)
+        if not claimed:
+            return False
+        ticket = Ticket.objects.select_related("lead_unit").get(pk=ticket_id)
+        leaders = sorted(
+            Membership.objects.filter(unit=ticket.lead_unit, role=Role.UNIT_LEADER).values_list(
+                "user__username", flat=True
+            )
+        )
+        _event(
+            ticket,
+            Action.MARK_OVERDUE,
+            None,
+            ticket.dispatch_state,
+            ticket.dispatch_state,
+            data={
+                "due_at": ticket.due_at.isoformat() if ticket.due_at else None,
+                "unit": ticket.lead_unit.code if ticket.lead_unit else None,
+                "escalated_to": leaders,
+            },
+            at=now,
+        )
+        return True
+
+
+def category_for(code: str) -> Category | None:
+    return effective_category(code, clock.local_date(clock.now()))

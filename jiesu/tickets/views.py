@@ -1,0 +1,198 @@
+"""Plain order pages: list, detail with the event timeline, intake, and one POST endpoint per action.
+Thin: access and selectors read, services act."""
+
+import uuid
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from jiesu.lib import clock
+from jiesu.lib.errors import NotFound, ServiceError
+from jiesu.lib.masking import mask_name, mask_phone
+from jiesu.orgs import access
+from jiesu.orgs.models import OrgUnit
+
+from . import selectors, services
+from .forms import ActionForm, IntakeForm
+from .workflow import Action, DispatchState, target_state
+
+# Fields each action's form shows, in order.
+ACTION_FIELDS: dict[str, list[str]] = {
+    Action.ANSWER_DIRECTLY: ["text"],
+    Action.DISPATCH: ["lead_code", "assist_codes", "note"],
+    Action.ACCEPT: [],
+    Action.REQUEST_RETURN: ["note"],
+    Action.APPROVE_RETURN: ["lead_code", "assist_codes", "note"],
+    Action.REJECT_RETURN: ["note"],
+    Action.ADD_PROGRESS: ["note"],
+    Action.REQUEST_EXTENSION: ["requested_due_at", "note"],
+    Action.APPROVE_EXTENSION: ["note"],
+    Action.DENY_EXTENSION: ["note"],
+    Action.WHISTLE: ["department_codes", "note"],
+    Action.REPORT_IN: ["note"],
+    Action.REPLY: ["text"],
+    Action.CALLBACK: ["contacted", "resolution", "satisfaction", "note"],
+    Action.CLOSE: ["note"],
+    Action.REOPEN: ["note"],
+    Action.MERGE: ["master_number", "note"],
+    Action.SUPERVISE: ["note"],
+}
+
+
+def _perform(user: Any, ticket_id: int, action: str, form: ActionForm) -> None:
+    d = form.cleaned_data
+    v = d.get("version")
+    note, text = d.get("note", ""), d.get("text", "")
+    calls = {
+        Action.ANSWER_DIRECTLY: lambda: services.answer_directly(user, ticket_id, text, expected_version=v),
+        Action.DISPATCH: lambda: services.dispatch(
+            user,
+            ticket_id,
+            lead_code=d["lead_code"] or None,
+            assist_codes=form.codes("assist_codes"),
+            note=note,
+            expected_version=v,
+        ),
+        Action.ACCEPT: lambda: services.accept(user, ticket_id, expected_version=v),
+        Action.REQUEST_RETURN: lambda: services.request_return(user, ticket_id, note, expected_version=v),
+        Action.APPROVE_RETURN: lambda: services.approve_return(
+            user,
+            ticket_id,
+            lead_code=d["lead_code"] or None,
+            assist_codes=form.codes("assist_codes"),
+            note=note,
+            expected_version=v,
+        ),
+        Action.REJECT_RETURN: lambda: services.reject_return(user, ticket_id, note, expected_version=v),
+        Action.ADD_PROGRESS: lambda: services.add_progress(user, ticket_id, note, expected_version=v),
+        Action.REQUEST_EXTENSION: lambda: services.request_extension(
+            user, ticket_id, d["requested_due_at"], note, expected_version=v
+        ),
+        Action.APPROVE_EXTENSION: lambda: services.approve_extension(user, ticket_id, note, expected_version=v),
+        Action.DENY_EXTENSION: lambda: services.deny_extension(user, ticket_id, note, expected_version=v),
+        Action.WHISTLE: lambda: services.whistle(
+            user, ticket_id, form.codes("department_codes"), note, expected_version=v
+        ),
+        Action.REPORT_IN: lambda: services.report_in(user, ticket_id, note, expected_version=v),
+        Action.REPLY: lambda: services.reply(user, ticket_id, text, expected_version=v),
+        Action.CALLBACK: lambda: services.record_callback(
+            user,
+            ticket_id,
+            contacted=d["contacted"] == "yes",
+            resolution=d["resolution"],
+            satisfaction=d["satisfaction"],
+            comment=note,
+            expected_version=v,
+        ),
+        Action.CLOSE: lambda: services.close(user, ticket_id, note, expected_version=v),
+        Action.REOPEN: lambda: services.reopen(user, ticket_id, note, expected_version=v),
+        Action.MERGE: lambda: services.merge(
+            user, ticket_id, access.get_ticket_by_number(user, d["master_number"].strip()).pk, note, expected_version=v
+        ),
+        Action.SUPERVISE: lambda: services.supervise(user, ticket_id, note, expected_version=v),
+    }
+    calls[action]()
+
+
+@login_required
+def ticket_list(request: HttpRequest) -> HttpResponse:
+    state = request.GET.get("state", "")
+    tickets = selectors.ticket_list(
+        request.user,
+        state=state if state in DispatchState.values else "",
+        q=request.GET.get("q", "")[:50],
+        overdue=request.GET.get("overdue") == "1",
+    )
+    page = Paginator(tickets, 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "tickets/list.html",
+        {
+            "page": page,
+            "states": DispatchState.choices,
+            "state": state,
+            "q": request.GET.get("q", ""),
+            "overdue": request.GET.get("overdue") == "1",
+            "now": clock.now(),
+            "can_intake": Action.INTAKE in access.allowed_actions(request.user),
+        },
+    )
+
+
+@login_required
+def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        ticket = selectors.ticket_detail(request.user, pk)
+    except NotFound:
+        raise Http404 from None
+    requester = ticket.requester
+    unmasked = access.may_see_requester(request.user)
+    caller = None
+    if requester:
+        caller = {
+            "name": requester.name if unmasked else mask_name(requester.name),
+            "phone": requester.phone if unmasked else mask_phone(requester.phone),
+        }
+    actions = [
+        (a, Action(a).label, ACTION_FIELDS[a])
+        for a in ACTION_FIELDS
+        if a in access.allowed_actions(request.user) and target_state(a, ticket.dispatch_state)
+    ]
+    return render(
+        request,
+        "tickets/detail.html",
+        {
+            "ticket": ticket,
+            "caller": caller,
+            "events": selectors.timeline(ticket),
+            "assignments": ticket.assignments.select_related("unit").order_by("assigned_at", "id"),
+            "actions": actions,
+            "form": ActionForm(),
+            "now": clock.now(),
+            "satisfaction_choices": ActionForm.base_fields["satisfaction"].choices,
+            "resolution_choices": ActionForm.base_fields["resolution"].choices,
+            "handling_units": OrgUnit.objects.filter(is_active=True)
+            .exclude(kind__in=["city", "community", "village"])
+            .only("code", "name"),
+        },
+    )
+
+
+@login_required
+@require_POST
+def ticket_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    if action not in ACTION_FIELDS:
+        raise Http404
+    form = ActionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "; ".join(str(e) for errors in form.errors.values() for e in errors))
+        return redirect("ticket-detail", pk=pk)
+    try:
+        _perform(request.user, pk, action, form)
+    except NotFound:
+        raise Http404 from None
+    except ServiceError as error:
+        messages.error(request, str(error))
+        return redirect("ticket-detail", pk=pk)
+    messages.success(request, Action(action).label)
+    return redirect("ticket-detail", pk=pk)
+
+
+@login_required
+def ticket_intake(request: HttpRequest) -> HttpResponse:
+    if Action.INTAKE not in access.allowed_actions(request.user):
+        raise Http404
+    form = IntakeForm(request.POST or None, initial={"idempotency_key": uuid.uuid4().hex})
+    if request.method == "POST" and form.is_valid():
+        try:
+            ticket = services.intake(request.user, **form.cleaned_data)
+        except ServiceError as error:
+            messages.error(request, str(error))
+        else:
+            return redirect("ticket-detail", pk=ticket.pk)
+    return render(request, "tickets/intake.html", {"form": form})

@@ -1,0 +1,98 @@
+"""The ticket lifecycle as data: states, actions and the one transition table the services enforce.
+
+`dispatch_state` is the internal workflow state; `public_status` is what a citizen sees and is derived
+from it here, in one place.
+"""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class DispatchState(models.TextChoices):
+    NEW = "new", _("Registered, not dispatched")
+    DISPATCHED = "dispatched", _("Dispatched, awaiting signature")
+    RETURN_REQUESTED = "return_requested", _("Return requested, under review")
+    ACCEPTED = "accepted", _("Signed, being handled")
+    REPLIED = "replied", _("Replied, awaiting callback")
+    CALLED_BACK = "called_back", _("Called back")
+    CLOSED = "closed", _("Closed")
+    MERGED = "merged", _("Merged into another ticket")
+
+
+class PublicStatus(models.TextChoices):
+    RECEIVED = "received", _("Received")
+    IN_PROGRESS = "in_progress", _("In progress")
+    REPLIED = "replied", _("Replied")
+    CLOSED = "closed", _("Closed")
+
+
+PUBLIC_STATUS = {
+    DispatchState.NEW: PublicStatus.RECEIVED,
+    DispatchState.DISPATCHED: PublicStatus.IN_PROGRESS,
+    DispatchState.RETURN_REQUESTED: PublicStatus.IN_PROGRESS,
+    DispatchState.ACCEPTED: PublicStatus.IN_PROGRESS,
+    DispatchState.REPLIED: PublicStatus.REPLIED,
+    DispatchState.CALLED_BACK: PublicStatus.REPLIED,
+    DispatchState.CLOSED: PublicStatus.CLOSED,
+    DispatchState.MERGED: PublicStatus.CLOSED,
+}
+
+
+class Action(models.TextChoices):
+    INTAKE = "intake", _("Intake")
+    ANSWER_DIRECTLY = "answer_directly", _("Answer directly")
+    DISPATCH = "dispatch", _("Dispatch")
+    ACCEPT = "accept", _("Sign for")
+    REQUEST_RETURN = "request_return", _("Request return")
+    APPROVE_RETURN = "approve_return", _("Approve return and re-dispatch")
+    REJECT_RETURN = "reject_return", _("Reject return")
+    ADD_PROGRESS = "add_progress", _("Add progress note")
+    REQUEST_EXTENSION = "request_extension", _("Request extension")
+    APPROVE_EXTENSION = "approve_extension", _("Approve extension")
+    DENY_EXTENSION = "deny_extension", _("Deny extension")
+    WHISTLE = "whistle", _("Blow the whistle")
+    REPORT_IN = "report_in", _("Report in")
+    REPLY = "reply", _("Reply")
+    CALLBACK = "callback", _("Callback")
+    CLOSE = "close", _("Close")
+    REOPEN = "reopen", _("Reopen for rehandling")
+    MERGE = "merge", _("Merge into master ticket")
+    SUPERVISE = "supervise", _("Supervise")
+    MARK_OVERDUE = "mark_overdue", _("Overdue: escalate")
+
+
+S = DispatchState
+OPEN_STATES = frozenset({S.NEW, S.DISPATCHED, S.RETURN_REQUESTED, S.ACCEPTED, S.REPLIED, S.CALLED_BACK})
+IN_HAND = frozenset({S.DISPATCHED, S.RETURN_REQUESTED, S.ACCEPTED})
+
+# action → (states it may start from, state it leads to; None keeps the state)
+TRANSITIONS: dict[str, tuple[frozenset[str], str | None]] = {
+    Action.INTAKE: (frozenset({""}), S.NEW),
+    Action.ANSWER_DIRECTLY: (frozenset({S.NEW}), S.CLOSED),
+    Action.DISPATCH: (frozenset({S.NEW}), S.DISPATCHED),
+    Action.ACCEPT: (frozenset({S.DISPATCHED}), S.ACCEPTED),
+    Action.REQUEST_RETURN: (frozenset({S.DISPATCHED, S.ACCEPTED}), S.RETURN_REQUESTED),
+    Action.APPROVE_RETURN: (frozenset({S.RETURN_REQUESTED}), S.DISPATCHED),
+    Action.REJECT_RETURN: (frozenset({S.RETURN_REQUESTED}), S.DISPATCHED),
+    Action.ADD_PROGRESS: (frozenset({S.ACCEPTED}), None),
+    Action.REQUEST_EXTENSION: (frozenset({S.ACCEPTED}), None),
+    Action.APPROVE_EXTENSION: (frozenset({S.ACCEPTED}), None),
+    Action.DENY_EXTENSION: (frozenset({S.ACCEPTED}), None),
+    Action.WHISTLE: (frozenset({S.ACCEPTED}), None),
+    Action.REPORT_IN: (frozenset({S.ACCEPTED}), None),
+    Action.REPLY: (frozenset({S.ACCEPTED}), S.REPLIED),
+    Action.CALLBACK: (frozenset({S.REPLIED}), S.CALLED_BACK),
+    Action.CLOSE: (frozenset({S.CALLED_BACK}), S.CLOSED),
+    Action.REOPEN: (frozenset({S.CALLED_BACK, S.CLOSED}), S.DISPATCHED),
+    Action.MERGE: (frozenset({S.NEW, S.DISPATCHED, S.ACCEPTED}), S.MERGED),
+    Action.SUPERVISE: (OPEN_STATES - {S.NEW}, None),
+    Action.MARK_OVERDUE: (IN_HAND, None),
+}
+
+
+def target_state(action: str, current: str) -> str | None:
+    """The state `action` leads to from `current`, or None when the table forbids it."""
+    allowed, to = TRANSITIONS[action]
+    if current not in allowed:
+        return None
+    return to or current

@@ -1,0 +1,18 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from django.views.generic import RedirectView
+
+from jiesu.tickets import views as ticket_views
+
+urlpatterns = [
+    path("", RedirectView.as_view(url="/tickets/", permanent=False)),
+    path("admin/", admin.site.urls),
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("tickets/", ticket_views.ticket_list, name="ticket-list"),
+    path("tickets/new/", ticket_views.ticket_intake, name="ticket-intake"),
+    path("tickets/<int:pk>/", ticket_views.ticket_detail, name="ticket-detail"),
+    path("tickets/<int:pk>/act/<str:action>/", ticket_views.ticket_action, name="ticket-action"),
+]
