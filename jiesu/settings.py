@@ -88,6 +88,8 @@ else:
                 "init_command": "PRAGMA journal_mode=WAL; PRAGMA busy_timeout=5000; PRAGMA synchronous=NORMAL;",
                 "transaction_mode": "IMMEDIATE",
             },
+            # A file, not memory, so threads and a killed `jiesu worker` subprocess share the test database.
+            "TEST": {"NAME": str(DATA_DIR / "test_jiesu.sqlite3")},
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -120,6 +122,7 @@ USE_TZ = True
 # --- Static files (served by the app itself; no CDN) ----------------------------------------------------
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},

@@ -222,8 +222,8 @@ def generate_tickets(count: int, seed: int = 2026, days: int = 183, now: dt.date
     masters: list[int] = []
     for _ in range(count):
         # Most tickets spread over the period; some in the last two days, so every state is on show.
-        recent = rng.random() < 0.12
-        t0 = now - dt.timedelta(seconds=rng.randint(0, (2 if recent else days) * 86400))
+        span = rng.choices([days * 86400, 2 * 86400, 3 * 3600], [85, 11, 4])[0]
+        t0 = now - dt.timedelta(seconds=rng.randint(0, span))
         # Heating complaints cluster in the heating season (Nov–Mar).
         heating = t0.month in (11, 12, 1, 2, 3) and rng.random() < 0.15
         leaf = next(c for c in leaves if c.code == "020401") if heating else rng.choice(leaves)

@@ -178,10 +178,13 @@ def _change(
     return _event(ticket, action, actor, current, to, note, data, at)
 
 
-def _load(user: Any, ticket_id: int, action: str) -> tuple[Ticket, Membership]:
-    """The visible ticket (NotFound otherwise) and the actor, whose role must allow `action`."""
+def _load(user: Any, ticket_id: int, action: str, expected_version: int | None = None) -> tuple[Ticket, Membership]:
+    """The visible ticket (NotFound otherwise) and the actor, whose role must allow `action`.
+    A ticket changed since the user saw it (`expected_version`) is a conflict, whatever its state now."""
     ticket = access.get_ticket(user, ticket_id)
     actor = access.require_role(user, action)
+    if expected_version is not None and int(expected_version) != ticket.version:
+        raise ConcurrentEdit()
     _check_transition(ticket, action)
     return ticket, actor
 
@@ -324,7 +327,7 @@ def intake(
 @transaction.atomic
 def answer_directly(user: Any, ticket_id: int, reply: str, *, expected_version: int | None = None) -> Ticket:
     """直接办结: the hotline answers a consultation itself and closes it."""
-    ticket, actor = _load(user, ticket_id, Action.ANSWER_DIRECTLY)
+    ticket, actor = _load(user, ticket_id, Action.ANSWER_DIRECTLY, expected_version)
     reply = _text(reply, "reply")
     if ticket.appeal_type != AppealType.INQUIRY:
         raise InvalidInput(_("Only an inquiry can be answered directly; dispatch the others."))
@@ -386,7 +389,7 @@ def dispatch(
     expected_version: int | None = None,
 ) -> Ticket:
     """派单: to a lead unit (from the catalogue when none is given; the district as fallback, 兜底)."""
-    ticket, actor = _load(user, ticket_id, Action.DISPATCH)
+    ticket, actor = _load(user, ticket_id, Action.DISPATCH, expected_version)
     note = _text(note, "note", required=False)
     lead, assists, info = _resolve_units(ticket, lead_code, assist_codes)
     now = clock.now()
@@ -407,7 +410,7 @@ def dispatch(
 @transaction.atomic
 def accept(user: Any, ticket_id: int, *, expected_version: int | None = None) -> Ticket:
     """签收: the lead unit signs for the ticket."""
-    ticket, actor = _load(user, ticket_id, Action.ACCEPT)
+    ticket, actor = _load(user, ticket_id, Action.ACCEPT, expected_version)
     _require_lead(ticket, actor)
     now = clock.now()
     late = bool(ticket.accept_due_at and now > ticket.accept_due_at)
@@ -418,7 +421,7 @@ def accept(user: Any, ticket_id: int, *, expected_version: int | None = None) ->
 @transaction.atomic
 def request_return(user: Any, ticket_id: int, reason: str, *, expected_version: int | None = None) -> Ticket:
     """退单: the lead unit asks to hand the ticket back, within the policy's window."""
-    ticket, actor = _load(user, ticket_id, Action.REQUEST_RETURN)
+    ticket, actor = _load(user, ticket_id, Action.REQUEST_RETURN, expected_version)
     _require_lead(ticket, actor)
     reason = _text(reason, "reason", limit_key="note")
     now = clock.now()
@@ -455,7 +458,7 @@ def approve_return(
     expected_version: int | None = None,
 ) -> Ticket:
     """争议审核 → 改派: the return is justified; the ticket goes to another unit."""
-    ticket, actor = _load(user, ticket_id, Action.APPROVE_RETURN)
+    ticket, actor = _load(user, ticket_id, Action.APPROVE_RETURN, expected_version)
     note = _text(note, "note", required=False)
     request = _pending_return(ticket)
     lead, assists, info = _resolve_units(ticket, lead_code, assist_codes, exclude=ticket.lead_unit)
@@ -482,7 +485,7 @@ def approve_return(
 @transaction.atomic
 def reject_return(user: Any, ticket_id: int, note: str, *, expected_version: int | None = None) -> Ticket:
     """The return is not justified: back to the same unit, which must sign again."""
-    ticket, actor = _load(user, ticket_id, Action.REJECT_RETURN)
+    ticket, actor = _load(user, ticket_id, Action.REJECT_RETURN, expected_version)
     note = _text(note, "note")
     now = clock.now()
     _change(
@@ -504,7 +507,7 @@ def reject_return(user: Any, ticket_id: int, note: str, *, expected_version: int
 @transaction.atomic
 def add_progress(user: Any, ticket_id: int, note: str, *, expected_version: int | None = None) -> Ticket:
     """办理: a progress note by any unit currently on the ticket (lead, assisting or summoned)."""
-    ticket, actor = _load(user, ticket_id, Action.ADD_PROGRESS)
+    ticket, actor = _load(user, ticket_id, Action.ADD_PROGRESS, expected_version)
     note = _text(note, "note")
     if not ticket.assignments.filter(is_current=True, unit=actor.unit).exists():
         raise Forbidden(_("Your unit is not working on this ticket."))
@@ -517,7 +520,7 @@ def request_extension(
     user: Any, ticket_id: int, requested_due_at: dt.datetime, reason: str, *, expected_version: int | None = None
 ) -> Ticket:
     """延期: ask for a later deadline. The clock pauses until the hotline centre decides."""
-    ticket, actor = _load(user, ticket_id, Action.REQUEST_EXTENSION)
+    ticket, actor = _load(user, ticket_id, Action.REQUEST_EXTENSION, expected_version)
     _require_lead(ticket, actor)
     reason = _text(reason, "reason", limit_key="note")
     if not isinstance(requested_due_at, dt.datetime) or requested_due_at.tzinfo is None:
@@ -556,7 +559,7 @@ def _pending_extension(ticket: Ticket) -> ExtensionRequest:
 
 @transaction.atomic
 def approve_extension(user: Any, ticket_id: int, note: str = "", *, expected_version: int | None = None) -> Ticket:
-    ticket, actor = _load(user, ticket_id, Action.APPROVE_EXTENSION)
+    ticket, actor = _load(user, ticket_id, Action.APPROVE_EXTENSION, expected_version)
     note = _text(note, "note", required=False)
     request = _pending_extension(ticket)
     now = clock.now()
@@ -581,7 +584,7 @@ def approve_extension(user: Any, ticket_id: int, note: str = "", *, expected_ver
 @transaction.atomic
 def deny_extension(user: Any, ticket_id: int, note: str, *, expected_version: int | None = None) -> Ticket:
     """Denied: the old deadline stands, moved on by the time the clock was paused."""
-    ticket, actor = _load(user, ticket_id, Action.DENY_EXTENSION)
+    ticket, actor = _load(user, ticket_id, Action.DENY_EXTENSION, expected_version)
     note = _text(note, "note")
     request = _pending_extension(ticket)
     now = clock.now()
@@ -608,7 +611,7 @@ def whistle(
     user: Any, ticket_id: int, department_codes: Iterable[str], note: str, *, expected_version: int | None = None
 ) -> Ticket:
     """吹哨: the lead street/township summons departments, who must report in by a deadline."""
-    ticket, actor = _load(user, ticket_id, Action.WHISTLE)
+    ticket, actor = _load(user, ticket_id, Action.WHISTLE, expected_version)
     _require_lead(ticket, actor)
     if actor.unit.kind not in STREET_TOWNSHIP_KINDS:
         raise Forbidden(_("Only a street or township can blow the whistle."))
@@ -641,7 +644,7 @@ def whistle(
 @transaction.atomic
 def report_in(user: Any, ticket_id: int, note: str, *, expected_version: int | None = None) -> Ticket:
     """报到: a summoned department reports in."""
-    ticket, actor = _load(user, ticket_id, Action.REPORT_IN)
+    ticket, actor = _load(user, ticket_id, Action.REPORT_IN, expected_version)
     note = _text(note, "note")
     summons = ticket.assignments.filter(
         is_current=True, role=AssignmentRole.WHISTLE, unit=actor.unit, reported_in_at__isnull=True
@@ -658,7 +661,7 @@ def report_in(user: Any, ticket_id: int, note: str, *, expected_version: int | N
 @transaction.atomic
 def reply(user: Any, ticket_id: int, text: str, *, expected_version: int | None = None) -> Ticket:
     """答复: the lead unit's account of the result."""
-    ticket, actor = _load(user, ticket_id, Action.REPLY)
+    ticket, actor = _load(user, ticket_id, Action.REPLY, expected_version)
     _require_lead(ticket, actor)
     text = _text(text, "reply")
     if ticket.paused_at is not None:
@@ -716,11 +719,13 @@ def record_callback(
     resolution: str,
     satisfaction: str,
     comment: str = "",
+    finalize: bool = True,
     expected_version: int | None = None,
 ) -> Ticket:
-    """回访: three separate answers. Then the ticket closes, or reopens (重办) when the caller is
-    dissatisfied or the problem unsolved (configurable: JIESU_REHANDLE_ON_*)."""
-    ticket, actor = _load(user, ticket_id, Action.CALLBACK)
+    """回访: three separate answers. With `finalize` the ticket then closes, or reopens (重办) when the
+    caller is dissatisfied or the problem unsolved (configurable: JIESU_REHANDLE_ON_*). Without it, the
+    ticket waits in "called back" for a separate close or reopen (e.g. after a review)."""
+    ticket, actor = _load(user, ticket_id, Action.CALLBACK, expected_version)
     if not isinstance(contacted, bool):
         raise InvalidInput(_("Say whether the requester was contacted."))
     resolution = _choice(resolution, Resolution, _("resolution"))
@@ -745,6 +750,8 @@ def record_callback(
         comment=comment,
         created_at=clock.now(),
     )
+    if not finalize:
+        return ticket
     if _needs_rehandling(resolution, satisfaction):
         _reopen(ticket, actor, note=comment)
     else:
@@ -754,7 +761,7 @@ def record_callback(
 
 @transaction.atomic
 def close(user: Any, ticket_id: int, note: str = "", *, expected_version: int | None = None) -> Ticket:
-    ticket, actor = _load(user, ticket_id, Action.CLOSE)
+    ticket, actor = _load(user, ticket_id, Action.CLOSE, expected_version)
     note = _text(note, "note", required=False)
     _change(ticket, Action.CLOSE, actor, note=note, expected_version=expected_version, closed_at=clock.now())
     return ticket
@@ -763,7 +770,7 @@ def close(user: Any, ticket_id: int, note: str = "", *, expected_version: int | 
 @transaction.atomic
 def reopen(user: Any, ticket_id: int, note: str, *, expected_version: int | None = None) -> Ticket:
     """重办: back to the same lead unit with a new deadline."""
-    ticket, actor = _load(user, ticket_id, Action.REOPEN)
+    ticket, actor = _load(user, ticket_id, Action.REOPEN, expected_version)
     note = _text(note, "note")
     if ticket.lead_unit is None:
         raise IllegalTransition(_("This ticket was never dispatched; it cannot be reopened."))
@@ -774,7 +781,7 @@ def reopen(user: Any, ticket_id: int, note: str, *, expected_version: int | None
 @transaction.atomic
 def merge(user: Any, ticket_id: int, master_id: int, note: str = "", *, expected_version: int | None = None) -> Ticket:
     """并单: the ticket is a duplicate of `master` and closes with it."""
-    ticket, actor = _load(user, ticket_id, Action.MERGE)
+    ticket, actor = _load(user, ticket_id, Action.MERGE, expected_version)
     master = access.get_ticket(user, master_id)
     note = _text(note, "note", required=False)
     if master.pk == ticket.pk or master.dispatch_state == DispatchState.MERGED:
@@ -796,7 +803,7 @@ def merge(user: Any, ticket_id: int, master_id: int, note: str = "", *, expected
 @transaction.atomic
 def supervise(user: Any, ticket_id: int, note: str, *, expected_version: int | None = None) -> Ticket:
     """督办: a supervisor puts the ticket under supervision (again, to urge)."""
-    ticket, actor = _load(user, ticket_id, Action.SUPERVISE)
+    ticket, actor = _load(user, ticket_id, Action.SUPERVISE, expected_version)
     note = _text(note, "note")
     _change(ticket, Action.SUPERVISE, actor, note=note, expected_version=expected_version, supervised=True)
     return ticket

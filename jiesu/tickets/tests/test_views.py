@@ -1,0 +1,104 @@
+"""One ticket followed from intake to close through the plain order pages, as each role would."""
+
+import re
+
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from jiesu.testing.world import World
+from jiesu.tickets.models import Ticket
+
+from .helpers import ticket_in
+
+
+def act(client: Client, ticket: Ticket, action: str, **data: str) -> str:
+    version = Ticket.objects.get(pk=ticket.pk).version
+    response = client.post(f"/tickets/{ticket.pk}/act/{action}/", {"version": version, **data}, follow=True)
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_intake_to_close_through_the_pages(world: World, client: Client) -> None:
+    client.force_login(world.operator)
+    page = client.get("/tickets/new/").content.decode()
+    key = re.search(r'name="idempotency_key" value="([0-9a-f]+)"', page).group(1)
+    form = {
+        "channel": "phone",
+        "appeal_type": "complaint",
+        "requester_name": "王五",
+        "requester_phone": "13900001111",
+        "title": "楼下饭馆油烟直排",
+        "content": "楼下饭馆油烟直排，家里窗户都不敢开。",
+        "category_code": "050101",
+        "address": "朝阳区建外街道光华路5号",
+        "street_code": "110105001",
+        "urgency": "normal",
+        "idempotency_key": key,
+    }
+    response = client.post("/tickets/new/", form)
+    assert response.status_code == 302
+    client.post("/tickets/new/", form)  # a double submit of the same form creates nothing more
+    ticket = Ticket.objects.get()
+    assert ticket.dispatch_state == "new"
+
+    client.force_login(world.dispatcher)
+    page = act(client, ticket, "dispatch")
+    assert "建外街道 · 主办" in page and "北京市生态环境局 · 协办" in page
+
+    client.force_login(world.jw_handler)
+    assert "您的角色或单位无权执行此操作" not in act(client, ticket, "accept")
+    act(client, ticket, "add_progress", note="已联系饭馆负责人，要求安装油烟净化器")
+    act(client, ticket, "reply", text="已督促饭馆安装油烟净化设备并验收")
+
+    client.force_login(world.agent)
+    page = act(client, ticket, "callback", contacted="yes", resolution="solved", satisfaction="satisfied", note="满意")
+    assert Ticket.objects.get(pk=ticket.pk).dispatch_state == "closed"
+    for label in ["受理", "派单", "签收", "添加进展", "答复", "回访", "办结"]:
+        assert label in page
+    assert "已办结" in page
+
+
+def test_refused_action_shows_the_error_in_chinese(world: World, client: Client) -> None:
+    ticket = ticket_in(world, "accepted")
+    client.force_login(world.jw_handler)
+    page = act(client, ticket, "reply", text=" ")
+    assert "答复内容不能为空。" in page
+    assert Ticket.objects.get(pk=ticket.pk).dispatch_state == "accepted"
+
+
+def test_stale_form_is_refused(world: World, client: Client) -> None:
+    ticket = ticket_in(world, "dispatched")
+    client.force_login(world.jw_handler)
+    stale = Ticket.objects.get(pk=ticket.pk).version - 1
+    response = client.post(f"/tickets/{ticket.pk}/act/accept/", {"version": stale}, follow=True)
+    assert "该工单刚被他人修改，请刷新后重试。" in response.content.decode()
+
+
+def test_list_query_count_does_not_grow_with_rows(world: World, client: Client) -> None:
+    client.force_login(world.jw_handler)
+    ticket_in(world, "dispatched")
+    with CaptureQueriesContext(connection) as few:
+        assert client.get("/tickets/").status_code == 200
+    for _ in range(5):
+        ticket_in(world, "accepted")
+    with CaptureQueriesContext(connection) as more:
+        assert client.get("/tickets/?state=accepted").status_code == 200
+    assert len(more) == len(few) <= 8
+
+
+def test_detail_query_count_is_bounded(world: World, client: Client) -> None:
+    ticket = ticket_in(world, "closed")
+    client.force_login(world.dispatcher)
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(f"/tickets/{ticket.pk}/").status_code == 200
+    assert len(queries) <= 12
+
+
+def test_language_switch_to_english(world: World, client: Client) -> None:
+    ticket = ticket_in(world, "dispatched")
+    client.force_login(world.jw_handler)
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    page = client.get(f"/tickets/{ticket.pk}/").content.decode()
+    assert "Dispatched, awaiting signature" in page
+    assert "Timeline" in page
