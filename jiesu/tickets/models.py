@@ -325,3 +325,11 @@ class TicketEvent(models.Model):
 
     def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
         raise ValidationError("Ticket events are immutable")
+
+    @property
+    def from_label(self) -> str:
+        return str(DispatchState(self.from_state).label) if self.from_state else "∅"
+
+    @property
+    def to_label(self) -> str:
+        return str(DispatchState(self.to_state).label)

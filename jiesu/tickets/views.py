@@ -156,7 +156,9 @@ def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "now": clock.now(),
             "satisfaction_choices": ActionForm.base_fields["satisfaction"].choices,
             "resolution_choices": ActionForm.base_fields["resolution"].choices,
-            "handling_units": OrgUnit.objects.filter(is_active=True)
+            "handling_units": []
+            if not any(f.endswith("_codes") or f == "lead_code" for _, _, fields in actions for f in fields)
+            else OrgUnit.objects.filter(is_active=True)
             .exclude(kind__in=["city", "community", "village"])
             .only("code", "name"),
         },
