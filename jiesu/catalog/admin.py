@@ -4,7 +4,7 @@ from .models import Category, DispatchRule
 
 
 @admin.register(Category)
-class CategoryAdmin(admin.ModelAdmin):
+class CategoryAdmin(admin.ModelAdmin[Category]):
     list_display = [
         "code",
         "name",
@@ -22,7 +22,7 @@ class CategoryAdmin(admin.ModelAdmin):
 
 
 @admin.register(DispatchRule)
-class DispatchRuleAdmin(admin.ModelAdmin):
+class DispatchRuleAdmin(admin.ModelAdmin[DispatchRule]):
     list_display = [
         "category",
         "area",

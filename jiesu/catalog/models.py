@@ -5,6 +5,7 @@ A change is made by ending the old row and adding a new one, so history keeps th
 """
 
 import datetime as dt
+from typing import Any
 
 from django.db import models
 from django.db.models import Q
@@ -27,7 +28,7 @@ class OwnerKind(models.TextChoices):
     PUBLIC_SERVICE_COMPANY = UnitKind.PUBLIC_SERVICE_COMPANY.value, _("Public-service company")
 
 
-class EffectiveQuerySet(models.QuerySet):
+class EffectiveQuerySet(models.QuerySet[Any]):
     def effective_on(self, day: dt.date) -> "EffectiveQuerySet":
         return self.filter(Q(effective_from__lte=day), Q(effective_to__isnull=True) | Q(effective_to__gt=day))
 
@@ -81,7 +82,8 @@ class Category(Effective):
         return self.level == 3
 
     def full_name(self) -> str:
-        names, node = [], self
+        names: list[str] = []
+        node: Category | None = self
         while node is not None:
             names.append(node.name)
             node = node.parent

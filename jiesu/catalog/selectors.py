@@ -43,10 +43,10 @@ def suggest_dispatch(
         lead = street if rule.lead_is_area_street else rule.lead_unit
         if lead is None or not lead.is_active:
             continue
-        assists = [u for u in rule.assist_units.all() if u.is_active]
+        candidates = [u for u in rule.assist_units.all() if u.is_active]
         if rule.street_assists and street is not None:
-            assists.append(street)
-        assists = tuple(u for u in dict.fromkeys(assists) if u.pk != lead.pk)
+            candidates.append(street)
+        assists = tuple(u for u in dict.fromkeys(candidates) if u.pk != lead.pk)
         return DispatchSuggestion(lead=lead, assists=assists, rule=rule, fallback=False)
     if district is not None:
         return DispatchSuggestion(lead=district, assists=(), rule=None, fallback=True)

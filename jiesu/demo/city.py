@@ -14,8 +14,7 @@ from django.db import transaction
 
 from jiesu.catalog.models import Category
 from jiesu.lib import clock
-from jiesu.lib.errors import ServiceError
-from jiesu.orgs.models import Membership, OrgUnit, Role, UnitKind
+from jiesu.orgs.models import STREET_TOWNSHIP_KINDS, Membership, OrgUnit, Role, UnitKind
 from jiesu.tickets import services
 from jiesu.tickets.models import AppealType, Channel, Ticket, Urgency
 
@@ -195,199 +194,205 @@ def _phone(rng: random.Random) -> str:
 
 def generate_tickets(count: int, seed: int = 2026, days: int = 183, now: dt.datetime | None = None) -> int:
     """Replay `count` ticket histories over the last `days` days. Returns how many were made."""
-    rng = random.Random(seed)
-    now = now or clock.now()
-    actors = Actors()
-    hotline = OrgUnit.objects.get(code=HOTLINE_CENTRE[0])
-    operator = actors.get(hotline, Role.HOTLINE_OPERATOR)
-    dispatcher = actors.get(hotline, Role.DISPATCHER)
-    agent = actors.get(hotline, Role.CALLBACK_AGENT)
-    supervisor = actors.get(OrgUnit.objects.get(code="110000"), Role.SUPERVISOR)
-    leaves = list(Category.objects.filter(level=3))
-    inquiry_leaf = next(c for c in leaves if c.code == "100102")
-    streets = list(
-        OrgUnit.objects.filter(
-            kind__in=[UnitKind.SUBDISTRICT, UnitKind.TOWN, UnitKind.TOWNSHIP, UnitKind.AREA_OFFICE]
-        ).select_related("parent")
-    )
-    # Busy districts get more tickets (Chaoyang and Haidian lead, as in the real city), and two demo streets more.
-    weights = [
-        8 if s.parent.code in {"110105", "110108"} else 3 if s.parent.code in {"110101", "110102"} else 1
-        for s in streets
-    ]
-    for i, s in enumerate(streets):
-        if s.code in {"110105001", "110108012"}:
-            weights[i] = 60
-    made = 0
-    masters: list[int] = []
-    for _ in range(count):
-        # Most tickets spread over the period; some in the last two days, so every state is on show.
-        span = rng.choices([days * 86400, 2 * 86400, 3 * 3600], [85, 11, 4])[0]
-        t0 = now - dt.timedelta(seconds=rng.randint(0, span))
-        # Heating complaints cluster in the heating season (Nov–Mar).
-        heating = t0.month in (11, 12, 1, 2, 3) and rng.random() < 0.15
-        leaf = next(c for c in leaves if c.code == "020401") if heating else rng.choice(leaves)
-        street = rng.choices(streets, weights)[0]
-        try:
-            made += _replay(
-                rng, t0, now, leaf, inquiry_leaf, street, actors, operator, dispatcher, agent, supervisor, masters
-            )
-        except ServiceError:
-            continue
-    return made
+    return Replayer(random.Random(seed), now or clock.now()).run(count, days)
 
 
-def _at(moment: dt.datetime, now: dt.datetime) -> bool:
-    return moment < now
+class Stop(Exception):
+    """The next step of a history would lie in the future: the ticket stays where it is."""
 
 
-@transaction.atomic
-def _replay(rng, t0, now, leaf, inquiry_leaf, street, actors, operator, dispatcher, agent, supervisor, masters):
-    inquiry = rng.random() < 0.2
-    name = rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.randint(1, 2)))
-    road = rng.choice(ROADS)
-    address = f"{street.parent.name}{street.name}{road}{rng.randint(1, 300)}号{rng.choice(COMPOUNDS)}"
-    if inquiry:
-        title, content = rng.choice(INQUIRIES)
-        category, appeal_type = inquiry_leaf, AppealType.INQUIRY
-    else:
-        category = leaf
-        title = f"{rng.choice(COMPOUNDS)}{leaf.name}问题"
-        content = f"{address}：{rng.choice(DETAILS.get(leaf.name, ['希望尽快处理。']))}"
-        appeal_type = rng.choices(
-            [AppealType.COMPLAINT, AppealType.HELP, AppealType.TIPOFF, AppealType.SUGGESTION], [6, 3, 1, 1]
-        )[0]
-    urgency = Urgency.EMERGENCY if leaf.time_limit_class == "emergency" and not inquiry else Urgency.NORMAL
-    with clock.at(t0):
-        ticket = services.intake(
-            operator,
-            channel=rng.choices(list(Channel.values), [70, 10, 8, 6, 2, 1, 3])[0],
-            appeal_type=appeal_type,
-            title=title,
-            content=content,
-            category_code=category.code,
-            requester_name=name,
-            requester_phone=_phone(rng),
-            address=address,
-            street_code=street.code,
-            urgency=urgency,
+class Replayer:
+    """Plays one ticket's history at a time through the services, step by step at past moments."""
+
+    def __init__(self, rng: random.Random, now: dt.datetime) -> None:
+        self.rng, self.now = rng, now
+        self.actors = Actors()
+        hotline = OrgUnit.objects.get(code=HOTLINE_CENTRE[0])
+        self.operator = self.actors.get(hotline, Role.HOTLINE_OPERATOR)
+        self.dispatcher = self.actors.get(hotline, Role.DISPATCHER)
+        self.agent = self.actors.get(hotline, Role.CALLBACK_AGENT)
+        self.supervisor = self.actors.get(OrgUnit.objects.get(code="110000"), Role.SUPERVISOR)
+        self.leaves = list(Category.objects.filter(level=3))
+        self.inquiry_leaf = next(c for c in self.leaves if c.code == "100102")
+        self.heating_leaf = next(c for c in self.leaves if c.code == "020401")
+        self.departments = list(OrgUnit.objects.filter(kind=UnitKind.DEPARTMENT))
+        self.masters: list[int] = []
+        self.t = now
+
+    def run(self, count: int, days: int) -> int:
+        rng = self.rng
+        streets = list(
+            OrgUnit.objects.filter(kind__in=sorted(STREET_TOWNSHIP_KINDS)).select_related("parent").order_by("code")
         )
-    t = t0 + dt.timedelta(minutes=rng.randint(1, 15))
-    if inquiry:
-        if _at(t, now):
-            with clock.at(t):
-                services.answer_directly(operator, ticket.pk, "已根据知识库向来电人解答相关政策和办理流程。")
-        return 1
-    if masters and rng.random() < 0.03 and _at(t, now):
-        with clock.at(t):
-            services.merge(dispatcher, ticket.pk, rng.choice(masters[-50:]), "同一事项重复反映，并单处理。")
-        return 1
-    masters.append(ticket.pk)
-    t += dt.timedelta(minutes=rng.randint(5, 90))
-    if not _at(t, now):
-        return 1
-    with clock.at(t):
-        ticket = services.dispatch(dispatcher, ticket.pk)
-    rounds = 0
-    while True:
-        lead = ticket.lead_unit
-        handler = actors.get(lead, Role.UNIT_HANDLER)
-        if rng.random() < 0.04:
-            t += dt.timedelta(hours=rng.uniform(0.5, 6))
-            if not _at(t, now):
-                return 1
-            with clock.at(t):
+        # Busy districts get more tickets (Chaoyang and Haidian lead, as in the real city), the demo streets most.
+        weights = [self._weight(s) for s in streets]
+        made = 0
+        for _ in range(count):
+            # Most tickets spread over the period; some in the last days and hours, so every state is on show.
+            span = rng.choices([days * 86400, 2 * 86400, 3 * 3600], [85, 11, 4])[0]
+            t0 = self.now - dt.timedelta(seconds=rng.randint(0, span))
+            # Heating complaints cluster in the heating season (Nov–Mar).
+            heating = t0.month in (11, 12, 1, 2, 3) and rng.random() < 0.15
+            leaf = self.heating_leaf if heating else rng.choice(self.leaves)
+            street = rng.choices(streets, weights)[0]
+            with transaction.atomic():
+                try:
+                    self.replay(t0, leaf, street)
+                except Stop:
+                    pass  # the rest of this history lies in the future
+            made += 1
+        return made
+
+    @staticmethod
+    def _weight(street: OrgUnit) -> int:
+        if street.code in {"110105001", "110108012"}:
+            return 60
+        district = street.parent.code if street.parent else ""
+        return 8 if district in {"110105", "110108"} else 3 if district in {"110101", "110102"} else 1
+
+    def step(self, seconds: float) -> dt.datetime:
+        """Move the history on; stop when it would pass the present."""
+        self.t += dt.timedelta(seconds=seconds)
+        if self.t >= self.now:
+            raise Stop
+        return self.t
+
+    def replay(self, t0: dt.datetime, leaf: Category, street: OrgUnit) -> None:
+        ticket = self.intake(t0, leaf, street)
+        self.t = t0
+        if ticket.appeal_type == AppealType.INQUIRY:
+            with clock.at(self.step(self.rng.randint(60, 900))):
+                services.answer_directly(self.operator, ticket.pk, "已根据知识库向来电人解答相关政策和办理流程。")
+            return
+        if self.masters and self.rng.random() < 0.03:
+            with clock.at(self.step(self.rng.randint(60, 900))):
+                services.merge(
+                    self.dispatcher, ticket.pk, self.rng.choice(self.masters[-50:]), "同一事项重复反映，并单处理。"
+                )
+            return
+        self.masters.append(ticket.pk)
+        with clock.at(self.step(self.rng.randint(300, 5400))):
+            ticket = services.dispatch(self.dispatcher, ticket.pk)
+        rounds = 0
+        while True:
+            handler = self.sign(ticket, street)
+            ticket = self.handle(ticket, handler)
+            if not self.callback(ticket, rounds):
+                return
+            rounds += 1
+
+    def intake(self, t0: dt.datetime, leaf: Category, street: OrgUnit) -> Ticket:
+        rng = self.rng
+        district = street.parent.name if street.parent else ""
+        address = f"{district}{street.name}{rng.choice(ROADS)}{rng.randint(1, 300)}号{rng.choice(COMPOUNDS)}"
+        if rng.random() < 0.2:
+            title, content = rng.choice(INQUIRIES)
+            category, appeal_type = self.inquiry_leaf, AppealType.INQUIRY
+        else:
+            category = leaf
+            title = f"{rng.choice(COMPOUNDS)}{leaf.name}问题"
+            content = f"{address}：{rng.choice(DETAILS.get(leaf.name, ['希望尽快处理。']))}"
+            weights = [6, 3, 1, 1]
+            types = [AppealType.COMPLAINT, AppealType.HELP, AppealType.TIPOFF, AppealType.SUGGESTION]
+            appeal_type = rng.choices(types, weights)[0]
+        emergency = category.time_limit_class == "emergency"
+        name = rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.randint(1, 2)))
+        with clock.at(t0):
+            return services.intake(
+                self.operator,
+                channel=rng.choices(list(Channel.values), [70, 10, 8, 6, 2, 1, 3])[0],
+                appeal_type=appeal_type,
+                title=title,
+                content=content,
+                category_code=category.code,
+                requester_name=name,
+                requester_phone=_phone(rng),
+                address=address,
+                street_code=street.code,
+                urgency=Urgency.EMERGENCY if emergency else Urgency.NORMAL,
+            )
+
+    def sign(self, ticket: Ticket, street: OrgUnit) -> object:
+        """Sign for the ticket, after a return request now and then. Returns the lead unit's handler."""
+        rng = self.rng
+        while True:
+            lead = ticket.lead_unit
+            assert lead is not None
+            handler = self.actors.get(lead, Role.UNIT_HANDLER)
+            if rng.random() >= 0.04:
+                with clock.at(self.step(rng.randint(300, 14400 if rng.random() < 0.9 else 36000))):
+                    services.accept(handler, ticket.pk)
+                return handler
+            with clock.at(self.step(rng.uniform(1800, 21600))):
                 services.request_return(handler, ticket.pk, "经核实，该诉求不属于我单位职责范围，请改派。")
-            t += dt.timedelta(hours=rng.uniform(1, 12))
-            if not _at(t, now):
-                return 1
-            with clock.at(t):
-                if rng.random() < 0.5 and lead.kind != UnitKind.DISTRICT:
+            with clock.at(self.step(rng.uniform(3600, 43200))):
+                if rng.random() < 0.5 and lead.kind != UnitKind.DISTRICT and street.parent:
                     ticket = services.approve_return(
-                        dispatcher,
+                        self.dispatcher,
                         ticket.pk,
                         lead_code=street.parent.code,
                         note="退单理由成立，改派属地区政府兜底办理。",
                     )
                 else:
-                    ticket = services.reject_return(dispatcher, ticket.pk, "属于该单位职责，驳回退单。")
-            continue
-        t += dt.timedelta(minutes=rng.randint(5, 240 if rng.random() < 0.9 else 600))
-        if not _at(t, now):
-            return 1
-        with clock.at(t):
-            services.accept(handler, ticket.pk)
-        break
-    while True:
+                    ticket = services.reject_return(self.dispatcher, ticket.pk, "属于该单位职责，驳回退单。")
+
+    def handle(self, ticket: Ticket, handler: object) -> Ticket:
+        rng = self.rng
+        lead = ticket.lead_unit
+        assert lead is not None
         if lead.is_street_township and rng.random() < 0.1:
-            t += dt.timedelta(minutes=rng.randint(10, 120))
-            if not _at(t, now):
-                return 1
-            dept = OrgUnit.objects.filter(kind=UnitKind.DEPARTMENT).order_by("?").first()
-            with clock.at(t):
+            dept = rng.choice(self.departments)
+            with clock.at(self.step(rng.randint(600, 7200))):
                 services.whistle(handler, ticket.pk, [dept.code], "问题涉及多部门职责，吹哨请相关部门到现场。")
-            t += dt.timedelta(minutes=rng.randint(10, 50))
-            if _at(t, now):
-                with clock.at(t):
-                    services.report_in(actors.get(dept, Role.UNIT_HANDLER), ticket.pk, "已到现场报到。")
-        t += dt.timedelta(hours=rng.uniform(2, 30))
-        if not _at(t, now):
-            return 1
-        if rng.random() < 0.5:
-            with clock.at(t):
+            with clock.at(self.step(rng.randint(600, 3000))):
+                services.report_in(self.actors.get(dept, Role.UNIT_HANDLER), ticket.pk, "已到现场报到。")
+        with clock.at(self.step(rng.uniform(7200, 108000))):
+            if rng.random() < 0.5:
                 services.add_progress(handler, ticket.pk, "已联系诉求人，正在现场核实处理。")
-        if ticket.time_limit_policy.unit == "workdays" and rng.random() < 0.06:
-            with clock.at(t):
+            ticket = Ticket.objects.get(pk=ticket.pk)
+            if ticket.time_limit_policy.unit == "workdays" and ticket.due_at and rng.random() < 0.06:
                 services.request_extension(
                     handler, ticket.pk, ticket.due_at + dt.timedelta(days=7), "问题涉及多方协调，需延长办理时限。"
                 )
-            t += dt.timedelta(hours=rng.uniform(2, 24))
-            if not _at(t, now):
-                return 1
-            with clock.at(t):
-                if rng.random() < 0.7:
-                    services.approve_extension(dispatcher, ticket.pk, "同意延期。")
-                else:
-                    services.deny_extension(dispatcher, ticket.pk, "理由不充分，不同意延期。")
-        ticket.refresh_from_db()
-        limit = (ticket.due_at - t).total_seconds() if ticket.due_at else 86400
+                with clock.at(self.step(rng.uniform(7200, 86400))):
+                    if rng.random() < 0.7:
+                        services.approve_extension(self.dispatcher, ticket.pk, "同意延期。")
+                    else:
+                        services.deny_extension(self.dispatcher, ticket.pk, "理由不充分，不同意延期。")
+        ticket = Ticket.objects.get(pk=ticket.pk)
+        due = ticket.due_at or self.t + dt.timedelta(days=1)
         late = rng.random() < 0.08
-        t += dt.timedelta(seconds=max(600, limit * (rng.uniform(1.05, 1.6) if late else rng.uniform(0.1, 0.9))))
-        if late and _at(ticket.due_at + dt.timedelta(minutes=1), now):
-            services.escalate_overdue(ticket.pk, ticket.due_at + dt.timedelta(minutes=1))
-        if late and _at(ticket.due_at + dt.timedelta(hours=1), now) and rng.random() < 0.3:
-            with clock.at(ticket.due_at + dt.timedelta(hours=1)):
-                services.supervise(supervisor, ticket.pk, "超期未办结，请加快办理并说明原因。")
-        if not _at(t, now):
-            return 1
-        with clock.at(t):
-            services.reply(handler, ticket.pk, rng.choice(REPLIES))
-        t += dt.timedelta(hours=rng.uniform(4, 48))
-        if not _at(t, now):
-            return 1
+        share = rng.uniform(1.05, 1.6) if late else rng.uniform(0.1, 0.9)
+        reply_at = self.t + dt.timedelta(seconds=max(600.0, (due - self.t).total_seconds() * share))
+        if late and due + dt.timedelta(minutes=1) < min(reply_at, self.now):
+            services.escalate_overdue(ticket.pk, due + dt.timedelta(minutes=1))  # what the worker did then
+            if due + dt.timedelta(hours=1) < min(reply_at, self.now) and rng.random() < 0.3:
+                with clock.at(due + dt.timedelta(hours=1)):
+                    services.supervise(self.supervisor, ticket.pk, "超期未办结，请加快办理并说明原因。")
+        with clock.at(self.step((reply_at - self.t).total_seconds())):
+            return services.reply(handler, ticket.pk, rng.choice(REPLIES))
+
+    def callback(self, ticket: Ticket, rounds: int) -> bool:
+        """The hotline's callback. True when the caller was dissatisfied and the ticket reopened."""
+        rng = self.rng
         roll = rng.random()
         dissatisfied = roll < (0.10 if rounds == 0 else 0.04)
-        with clock.at(t):
+        if dissatisfied:
+            resolution = "unsolved" if rng.random() < 0.5 else "partly"
+            satisfaction = "dissatisfied"
+        else:
+            resolution = "partly" if roll < 0.15 else "solved"
+            satisfaction = rng.choices(["satisfied", "fairly_satisfied", "not_rated"], [85, 10, 5])[0]
+        with clock.at(self.step(rng.uniform(4 * 3600, 48 * 3600))):
             ticket = services.record_callback(
-                agent,
+                self.agent,
                 ticket.pk,
                 contacted=rng.random() < 0.97,
-                resolution="unsolved"
-                if dissatisfied and rng.random() < 0.5
-                else ("partly" if roll < 0.15 else "solved"),
-                satisfaction="dissatisfied"
-                if dissatisfied
-                else rng.choices(["satisfied", "fairly_satisfied", "not_rated"], [85, 10, 5])[0],
+                resolution=resolution,
+                satisfaction=satisfaction,
                 comment="来电人表示" + ("不满意，问题没有解决。" if dissatisfied else "认可办理结果。"),
             )
-        if ticket.dispatch_state != "dispatched":
-            return 1
-        rounds += 1
-        t += dt.timedelta(minutes=rng.randint(10, 180))
-        if not _at(t, now):
-            return 1
-        with clock.at(t):
-            services.accept(handler, ticket.pk)
+        return ticket.dispatch_state == "dispatched"
 
 
 def demo_ticket_count() -> int:

@@ -58,7 +58,8 @@ COMPANIES = [
 E, U, O, X = TimeLimitClass.EMERGENCY, TimeLimitClass.UTILITIES, TimeLimitClass.ORDINARY, TimeLimitClass.COMPLEX  # noqa: E741
 STREET = "street"
 # (code, name, [(code, name, [(code, name, class, lead, assists, keywords)])]); lead STREET = the ticket's street
-CATEGORIES = [
+Leaf = tuple[str, str, str, str, list[str], str]
+CATEGORIES: list[tuple[str, str, list[tuple[str, str, list[Leaf]]]]] = [
     (
         "01",
         "城市管理",

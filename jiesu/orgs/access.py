@@ -48,9 +48,10 @@ def membership(user: AnyUser) -> Membership | None:
     if not user.is_authenticated:
         return None
     try:
-        return user.membership  # type: ignore[union-attr]
+        found: Membership = user.membership  # type: ignore[union-attr, attr-defined]  # cached on the user by Django
     except Membership.DoesNotExist:
         return None
+    return found
 
 
 def sees_everything(user: AnyUser) -> bool:

@@ -4,14 +4,14 @@ from .models import TimeLimitPolicy, WorkCalendarDay
 
 
 @admin.register(WorkCalendarDay)
-class WorkCalendarDayAdmin(admin.ModelAdmin):
+class WorkCalendarDayAdmin(admin.ModelAdmin[WorkCalendarDay]):
     list_display = ["date", "is_workday", "name", "source"]
     list_filter = ["is_workday", "source"]
     date_hierarchy = "date"
 
 
 @admin.register(TimeLimitPolicy)
-class TimeLimitPolicyAdmin(admin.ModelAdmin):
+class TimeLimitPolicyAdmin(admin.ModelAdmin[TimeLimitPolicy]):
     list_display = [
         "time_limit_class",
         "category",

@@ -64,5 +64,5 @@ class TimeLimitPolicy(Effective):
         ]
 
     def __str__(self) -> str:
-        target = self.category.name if self.category_id else self.get_time_limit_class_display()
+        target = self.category.name if self.category else self.get_time_limit_class_display()
         return f"{target}: {self.amount} {self.get_unit_display()} ({self.effective_from}–)"

@@ -11,7 +11,7 @@ from jiesu.orgs import access
 from .models import Assignment, Callback, ExtensionRequest, ReturnRequest, Ticket, TicketEvent
 
 
-class ReadOnlyInline(admin.TabularInline):
+class ReadOnlyInline(admin.TabularInline):  # type: ignore[type-arg]
     extra = 0
     can_delete = False
 
@@ -33,7 +33,7 @@ class EventInline(ReadOnlyInline):
 
 
 @admin.register(Ticket)
-class TicketAdmin(admin.ModelAdmin):
+class TicketAdmin(admin.ModelAdmin[Ticket]):
     list_display = [
         "number",
         "title",
@@ -66,7 +66,7 @@ class TicketAdmin(admin.ModelAdmin):
 
 
 @admin.register(TicketEvent)
-class TicketEventAdmin(admin.ModelAdmin):
+class TicketEventAdmin(admin.ModelAdmin[TicketEvent]):
     list_display = ["created_at", "ticket", "action", "actor", "actor_unit", "from_state", "to_state"]
     list_filter = ["action"]
     list_select_related = ["ticket", "actor", "actor_unit"]

@@ -17,7 +17,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models import F
 from django.utils.translation import gettext_lazy as _
 
@@ -96,7 +96,7 @@ def _text(value: object, field: str, *, required: bool = True, limit_key: str | 
     return value
 
 
-def _choice(value: object, choices: type, label: Any) -> str:
+def _choice(value: object, choices: type[models.TextChoices], label: Any) -> str:
     if value not in choices.values:
         raise InvalidInput(_("Unknown %(field)s: “%(value)s”."), field=label, value=str(value)[:50])
     return str(value)

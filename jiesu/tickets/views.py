@@ -2,6 +2,7 @@
 Thin: access and selectors read, services act."""
 
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -19,6 +20,7 @@ from jiesu.orgs.models import OrgUnit
 
 from . import selectors, services
 from .forms import ActionForm, IntakeForm
+from .models import Resolution, Satisfaction
 from .workflow import Action, DispatchState, target_state
 
 # Fields each action's form shows, in order.
@@ -48,7 +50,7 @@ def _perform(user: Any, ticket_id: int, action: str, form: ActionForm) -> None:
     d = form.cleaned_data
     v = d.get("version")
     note, text = d.get("note", ""), d.get("text", "")
-    calls = {
+    calls: dict[str, Callable[[], Any]] = {
         Action.ANSWER_DIRECTLY: lambda: services.answer_directly(user, ticket_id, text, expected_version=v),
         Action.DISPATCH: lambda: services.dispatch(
             user,
@@ -154,8 +156,8 @@ def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "actions": actions,
             "form": ActionForm(),
             "now": clock.now(),
-            "satisfaction_choices": ActionForm.base_fields["satisfaction"].choices,
-            "resolution_choices": ActionForm.base_fields["resolution"].choices,
+            "satisfaction_choices": Satisfaction.choices,
+            "resolution_choices": Resolution.choices,
             "handling_units": []
             if not any(f.endswith("_codes") or f == "lead_code" for _, _, fields in actions for f in fields)
             else OrgUnit.objects.filter(is_active=True)
