@@ -5,6 +5,7 @@ Every ticket is made by replaying its history through the real service layer at 
 All texts, names and phone numbers are generated here; nothing is copied from real data.
 """
 
+import contextlib
 import datetime as dt
 import random
 from dataclasses import dataclass
@@ -235,11 +236,9 @@ class Replayer:
             heating = t0.month in (11, 12, 1, 2, 3) and rng.random() < 0.15
             leaf = self.heating_leaf if heating else rng.choice(self.leaves)
             street = rng.choices(streets, weights)[0]
-            with transaction.atomic():
-                try:
-                    self.replay(t0, leaf, street)
-                except Stop:
-                    pass  # the rest of this history lies in the future
+            # Stop: the rest of this history lies in the future; what happened so far is kept.
+            with transaction.atomic(), contextlib.suppress(Stop):
+                self.replay(t0, leaf, street)
             made += 1
         return made
 
