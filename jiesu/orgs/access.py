@@ -40,6 +40,9 @@ ACTION_ROLES: dict[str, frozenset[str]] = {
     Action.SUPERVISE: frozenset({Role.SUPERVISOR}),
 }
 
+# What a service needs with a ticket, fetched in the same query.
+TICKET_RELATED = ("category", "district", "street", "lead_unit", "time_limit_policy")
+
 # Roles that see requesters' names and phone numbers unmasked.
 UNMASKED_ROLES = HOTLINE_ROLES | {Role.ADMINISTRATOR}
 
@@ -84,7 +87,7 @@ def visible_tickets(user: AnyUser) -> QuerySet[Ticket]:
 def get_ticket(user: AnyUser, pk: int | str, *, for_update: bool = False) -> Ticket:
     """The ticket if the user may see it; NotFound for missing and forbidden alike."""
     try:
-        return visible_tickets(user).get(pk=int(pk))
+        return visible_tickets(user).select_related(*TICKET_RELATED).get(pk=int(pk))
     except (Ticket.DoesNotExist, ValueError, TypeError):
         raise NotFound() from None
 
