@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from jiesu.notify import views as notify_views
 from jiesu.tickets import views as ticket_views
 
 urlpatterns = [
@@ -11,6 +12,7 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("notifications/", notify_views.notification_list, name="notifications"),
     path("tickets/", ticket_views.ticket_list, name="ticket-list"),
     path("tickets/new/", ticket_views.ticket_intake, name="ticket-intake"),
     path("tickets/<int:pk>/", ticket_views.ticket_detail, name="ticket-detail"),

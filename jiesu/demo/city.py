@@ -11,6 +11,7 @@ import random
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
 from django.db import transaction
 
 from jiesu.catalog.models import Category
@@ -166,6 +167,8 @@ def ensure_users() -> list[DemoUser]:
         Membership.objects.update_or_create(
             user=user, defaults={"unit": OrgUnit.objects.get(code=du.unit_code), "role": du.role}
         )
+        if user.is_staff and not user.is_superuser:  # read the tickets and catalogues in the admin
+            user.user_permissions.set(Permission.objects.filter(codename__startswith="view_"))
     return DEMO_USERS
 
 
