@@ -322,7 +322,11 @@ class Replayer:
             assert lead is not None
             handler = self.actors.get(lead, Role.UNIT_HANDLER)
             if rng.random() >= 0.04:
-                with clock.at(self.step(rng.randint(300, 14400 if rng.random() < 0.9 else 36000))):
+                sign_at = self.step(rng.randint(300, 14400 if rng.random() < 0.9 else 36000))
+                due = Ticket.objects.get(pk=ticket.pk).accept_due_at
+                if due and due + dt.timedelta(minutes=1) < sign_at:  # what the worker did then
+                    services.escalate_overdue(ticket.pk, due + dt.timedelta(minutes=1), services.SIGN_DEADLINE)
+                with clock.at(sign_at):
                     services.accept(handler, ticket.pk)
                 return handler
             with clock.at(self.step(rng.uniform(1800, 21600))):

@@ -285,6 +285,8 @@ ZH_HANS = {
     "This ticket was never dispatched; it cannot be reopened.": "该工单从未派单，不能重办。",
     "Choose another ticket, not itself or a merged one, as the master.": "请选择其他未被并单的工单作为主工单。",
     "No notifications.": "暂无通知。",
+    "Not signed in time: escalate": "签收超时升级",
+    "marked not signed in time at": "签收超时时间",
     # workflow
     "Registered, not dispatched": "已受理，待派单",
     "Dispatched, awaiting signature": "已派单，待签收",

@@ -34,7 +34,7 @@ def recipients(event: TicketEvent) -> list[int]:
         users = User.objects.filter(membership__role=Role.DISPATCHER)
     elif action in {Action.APPROVE_EXTENSION, Action.DENY_EXTENSION}:
         users = User.objects.filter(membership__unit=ticket.lead_unit_id, membership__role__in=UNIT_STAFF)
-    elif action == Action.MARK_OVERDUE:
+    elif action in {Action.MARK_OVERDUE, Action.MARK_SIGN_OVERDUE}:
         users = User.objects.filter(username__in=event.data.get("escalated_to", []))
     elif action == Action.SUPERVISE:
         users = User.objects.filter(membership__unit=ticket.lead_unit_id, membership__role=Role.UNIT_LEADER)

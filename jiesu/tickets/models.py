@@ -106,6 +106,7 @@ class Ticket(models.Model):
     dispatched_at = models.DateTimeField(_("dispatched at"), null=True, blank=True)
     accept_due_at = models.DateTimeField(_("sign due at"), null=True, blank=True)
     accepted_at = models.DateTimeField(_("signed at"), null=True, blank=True)
+    accept_overdue_at = models.DateTimeField(_("marked not signed in time at"), null=True, blank=True)
     due_at = models.DateTimeField(_("due at"), null=True, blank=True)
     paused_at = models.DateTimeField(_("clock paused at"), null=True, blank=True)
     replied_at = models.DateTimeField(_("replied at"), null=True, blank=True)

@@ -10,6 +10,7 @@ Every public function here
 Errors are ServiceError subclasses whose message is in the user's language; on error nothing is changed.
 """
 
+import dataclasses
 import datetime as dt
 import re
 from collections.abc import Iterable, Sequence
@@ -353,6 +354,7 @@ def _dispatch_fields(ticket: Ticket, lead: OrgUnit, now: dt.datetime) -> dict[st
         "dispatched_at": now,
         "accept_due_at": now + dt.timedelta(hours=policy.accept_within_hours),
         "accepted_at": None,
+        "accept_overdue_at": None,
         "due_at": compute_due(policy, now, load_calendar()),
         "overdue_at": None,
         "paused_at": None,
@@ -495,6 +497,7 @@ def reject_return(user: Any, ticket_id: int, note: str, *, expected_version: int
         note=note,
         expected_version=expected_version,
         accepted_at=None,
+        accept_overdue_at=None,
         accept_due_at=now + dt.timedelta(hours=_policy(ticket).accept_within_hours),
     )
     ReturnRequest.objects.filter(pk=_pending_return(ticket).pk).update(
@@ -701,6 +704,7 @@ def _reopen(ticket: Ticket, actor: Membership, note: str, expected_version: int 
         reopen_count=ticket.reopen_count + 1,
         dispatched_at=now,
         accepted_at=None,
+        accept_overdue_at=None,
         replied_at=None,
         closed_at=None,
         overdue_at=None,
@@ -810,27 +814,46 @@ def supervise(user: Any, ticket_id: int, note: str, *, expected_version: int | N
 
 
 # --- the worker's deadline tick -------------------------------------------------------------------------
-def overdue_candidates(now: dt.datetime, limit: int) -> list[int]:
-    return list(
-        Ticket.objects.filter(
-            dispatch_state__in=IN_HAND, overdue_at__isnull=True, paused_at__isnull=True, due_at__lt=now
-        )
-        .order_by("due_at", "pk")
-        .values_list("pk", flat=True)[:limit]
-    )
+@dataclasses.dataclass(frozen=True)
+class Deadline:
+    """A clock the worker watches: tickets in `states` whose `due_field` has passed get `flag_field` set
+    and one `action` event that escalates them to the lead unit's leaders."""
+
+    action: str
+    states: frozenset[str]
+    due_field: str
+    flag_field: str
+
+    def pending(self, now: dt.datetime) -> dict[str, Any]:
+        return {
+            "dispatch_state__in": self.states,
+            f"{self.flag_field}__isnull": True,
+            "paused_at__isnull": True,
+            f"{self.due_field}__lt": now,
+        }
 
 
-def escalate_overdue(ticket_id: int, now: dt.datetime) -> bool:
-    """Mark one ticket overdue and escalate it to its lead unit's leaders, exactly once.
+SIGN_DEADLINE = Deadline(
+    Action.MARK_SIGN_OVERDUE, frozenset({DispatchState.DISPATCHED}), "accept_due_at", "accept_overdue_at"
+)
+HANDLING_DEADLINE = Deadline(Action.MARK_OVERDUE, IN_HAND, "due_at", "overdue_at")
+DEADLINES = (SIGN_DEADLINE, HANDLING_DEADLINE)
 
-    A compare-and-set on `overdue_at IS NULL` in the same transaction as the event makes it idempotent:
+
+def overdue_candidates(now: dt.datetime, limit: int, deadline: Deadline = HANDLING_DEADLINE) -> list[int]:
+    tickets = Ticket.objects.filter(**deadline.pending(now)).order_by(deadline.due_field, "pk")
+    return list(tickets.values_list("pk", flat=True)[:limit])
+
+
+def escalate_overdue(ticket_id: int, now: dt.datetime, deadline: Deadline = HANDLING_DEADLINE) -> bool:
+    """Mark one ticket past `deadline` and escalate it to its lead unit's leaders, exactly once.
+
+    A compare-and-set on the flag being empty, in the same transaction as the event, makes it idempotent:
     a worker killed at any point either did both or neither, and a rerun does only what is left.
     The ticket's `version` is not bumped: this does not conflict with a user's edit.
     """
     with transaction.atomic():
-        claimed = Ticket.objects.filter(
-            pk=ticket_id, dispatch_state__in=IN_HAND, overdue_at__isnull=True, paused_at__isnull=True, due_at__lt=now
-        ).update(overdue_at=now)
+        claimed = Ticket.objects.filter(pk=ticket_id, **deadline.pending(now)).update(**{deadline.flag_field: now})
         if not claimed:
             return False
         ticket = Ticket.objects.select_related("lead_unit").get(pk=ticket_id)
@@ -839,14 +862,15 @@ def escalate_overdue(ticket_id: int, now: dt.datetime) -> bool:
                 "user__username", flat=True
             )
         )
+        due = getattr(ticket, deadline.due_field)
         _event(
             ticket,
-            Action.MARK_OVERDUE,
+            deadline.action,
             None,
             ticket.dispatch_state,
             ticket.dispatch_state,
             data={
-                "due_at": ticket.due_at.isoformat() if ticket.due_at else None,
+                "due_at": due.isoformat() if due else None,
                 "unit": ticket.lead_unit.code if ticket.lead_unit else None,
                 "escalated_to": leaders,
             },

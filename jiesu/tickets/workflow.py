@@ -58,6 +58,7 @@ class Action(models.TextChoices):
     REOPEN = "reopen", _("Reopen for rehandling")
     MERGE = "merge", _("Merge into master ticket")
     SUPERVISE = "supervise", _("Supervise")
+    MARK_SIGN_OVERDUE = "mark_sign_overdue", _("Not signed in time: escalate")
     MARK_OVERDUE = "mark_overdue", _("Overdue: escalate")
 
 
@@ -86,6 +87,7 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str | None]] = {
     Action.REOPEN: (frozenset({S.CALLED_BACK, S.CLOSED}), S.DISPATCHED),
     Action.MERGE: (frozenset({S.NEW, S.DISPATCHED, S.ACCEPTED}), S.MERGED),
     Action.SUPERVISE: (OPEN_STATES - {S.NEW}, None),
+    Action.MARK_SIGN_OVERDUE: (frozenset({S.DISPATCHED}), None),
     Action.MARK_OVERDUE: (IN_HAND, None),
 }
 

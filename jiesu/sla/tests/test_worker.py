@@ -126,3 +126,32 @@ def test_worker_process_killed_mid_run_and_restarted() -> None:
     again = subprocess.run([*cmd[:4], "--once"], env=env, cwd=root, capture_output=True, text=True, timeout=120)
     assert "escalated 0 overdue tickets" in again.stdout
     assert len(escalations()) == 8
+
+
+def test_unsigned_ticket_is_escalated_once_for_the_sign_limit(world: World) -> None:
+    with time_machine.travel(START, tick=False):
+        ticket = ticket_in(world, "dispatched")  # ordinary: sign within 2 hours
+    assert fresh(ticket).accept_due_at == START + dt.timedelta(hours=2)
+    with time_machine.travel(START + dt.timedelta(hours=1), tick=False):
+        assert tick()[0] == 0
+    with time_machine.travel(START + dt.timedelta(hours=3), tick=False):
+        assert tick()[0] == 1
+        assert tick()[0] == 0
+        services.accept(world.jw_handler, ticket.pk)
+    events = TicketEvent.objects.filter(ticket=ticket, action="mark_sign_overdue")
+    assert [e.data["escalated_to"] for e in events] == [["jw_leader"]]
+    assert TicketEvent.objects.get(ticket=ticket, action="accept").data["late"] is True
+    assert Notification.objects.filter(user=world.jw_leader, event__action="mark_sign_overdue").count() == 1
+
+
+def test_a_new_round_restarts_the_sign_clock(world: World) -> None:
+    with time_machine.travel(START, tick=False):
+        ticket = ticket_in(world, "dispatched")
+    with time_machine.travel(START + dt.timedelta(hours=3), tick=False):
+        tick()
+        services.request_return(world.jw_handler, ticket.pk, "不属于本街道")
+        services.reject_return(world.dispatcher, ticket.pk, "属于街道职责")
+        assert fresh(ticket).accept_overdue_at is None
+    with time_machine.travel(START + dt.timedelta(hours=6), tick=False):
+        tick()
+    assert TicketEvent.objects.filter(ticket=ticket, action="mark_sign_overdue").count() == 2

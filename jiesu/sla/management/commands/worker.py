@@ -1,8 +1,9 @@
 """`jiesu worker`: the long-running background process.
 
-Each tick it marks overdue tickets and escalates them to their unit's leaders, then turns new events into
-notifications. It keeps no timers in memory: everything it needs is in the database, every step is a
-compare-and-set, so it can be killed and restarted at any moment (modelled on healthchecks' sendalerts).
+Each tick it marks tickets not signed in time and tickets past their deadline, escalates them to their
+unit's leaders, then turns new events into notifications. It keeps no timers in memory: everything it
+needs is in the database and every step is a compare-and-set, so it can be killed and restarted at any
+moment (modelled on healthchecks' sendalerts).
 """
 
 import signal
@@ -14,16 +15,17 @@ from django.core.management.base import BaseCommand
 
 from jiesu.lib import clock
 from jiesu.notify.outbox import process_outbox
-from jiesu.tickets.services import escalate_overdue, overdue_candidates
+from jiesu.tickets.services import DEADLINES, escalate_overdue, overdue_candidates
 
 
 def tick(batch: int = 500, throttle: float = 0.0) -> tuple[int, int]:
     now = clock.now()
     escalated = 0
-    for ticket_id in overdue_candidates(now, batch):
-        escalated += escalate_overdue(ticket_id, now)
-        if throttle:
-            time.sleep(throttle)
+    for deadline in DEADLINES:  # signing (签收) first, then handling
+        for ticket_id in overdue_candidates(now, batch, deadline):
+            escalated += escalate_overdue(ticket_id, now, deadline)
+            if throttle:
+                time.sleep(throttle)
     notified = process_outbox(clock.now(), batch)
     return escalated, notified
 
