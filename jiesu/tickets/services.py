@@ -69,7 +69,7 @@ FIELD_LABELS = {
     "name": _("Requester name"),
     "note": _("Note"),
     "reason": _("Reason"),
-    "reply": _("Reply"),
+    "reply": _("Reply text"),
     "comment": _("Comment"),
 }
 

@@ -12,6 +12,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from jiesu.catalog.selectors import suggest_dispatch
 from jiesu.lib import clock
 from jiesu.lib.errors import NotFound, ServiceError
 from jiesu.lib.masking import mask_name, mask_phone
@@ -20,7 +21,7 @@ from jiesu.orgs.models import OrgUnit
 
 from . import selectors, services
 from .forms import ActionForm, IntakeForm
-from .models import Resolution, Satisfaction
+from .models import AppealType, Resolution, Satisfaction
 from .workflow import Action, DispatchState, target_state
 
 # Fields each action's form shows, in order.
@@ -143,8 +144,13 @@ def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
     actions = [
         (a, Action(a).label, ACTION_FIELDS[a])
         for a in ACTION_FIELDS
-        if a in access.allowed_actions(request.user) and target_state(a, ticket.dispatch_state)
+        if a in access.allowed_actions(request.user)
+        and target_state(a, ticket.dispatch_state)
+        and (a != Action.ANSWER_DIRECTLY or ticket.appeal_type == AppealType.INQUIRY)
     ]
+    suggestion = None
+    if any(a in {Action.DISPATCH, Action.APPROVE_RETURN} for a, _, _ in actions):
+        suggestion = suggest_dispatch(ticket.category, ticket.district, ticket.street, clock.local_date(clock.now()))
     return render(
         request,
         "tickets/detail.html",
@@ -154,6 +160,7 @@ def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "events": selectors.timeline(ticket),
             "assignments": ticket.assignments.select_related("unit").order_by("assigned_at", "id"),
             "actions": actions,
+            "suggestion": suggestion,
             "form": ActionForm(),
             "now": clock.now(),
             "satisfaction_choices": Satisfaction.choices,

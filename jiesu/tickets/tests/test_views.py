@@ -102,3 +102,22 @@ def test_language_switch_to_english(world: World, client: Client) -> None:
     page = client.get(f"/tickets/{ticket.pk}/").content.decode()
     assert "Dispatched, awaiting signature" in page
     assert "Timeline" in page
+
+
+def test_dispatcher_sees_the_catalogue_suggestion_and_only_fitting_actions(world: World, client: Client) -> None:
+    ticket = ticket_in(world, "new", category_code="010103", title="违法建设")
+    client.force_login(world.dispatcher)
+    page = client.get(f"/tickets/{ticket.pk}/").content.decode()
+    assert "派单目录建议: 建外街道 (主办), 北京市城市管理综合行政执法局 (协办)" in page
+    assert 'id="act-dispatch"' in page and 'id="act-merge"' in page
+    assert 'id="act-answer_directly"' not in page  # a complaint is dispatched, not answered directly
+    inquiry = ticket_in(world, "new", appeal_type="inquiry")
+    assert 'id="act-answer_directly"' in client.get(f"/tickets/{inquiry.pk}/").content.decode()
+
+
+def test_timeline_names_actions_and_states_in_chinese(world: World, client: Client) -> None:
+    ticket = ticket_in(world, "replied")
+    client.force_login(world.jw_handler)
+    page = client.get(f"/tickets/{ticket.pk}/").content.decode()
+    assert "<b>答复</b>" in page
+    assert "已签收，办理中 → 已答复，待回访" in page
