@@ -294,6 +294,11 @@ ZH_HANS = {
     "lead": "主办",
     "assisting": "协办",
     "no rule places it: the district takes it (兜底)": "派单目录无对应条目：由属地区政府兜底",
+    "The request could not be read: it may be malformed or too large (at most 2 MB).": "请求无法读取：格式可能有误或内容过大（最多 2 MB）。",
+    "You may not do this. If you think you should, ask your unit leader.": "您无权执行此操作。如有疑问，请联系本单位负责人。",
+    "The page or ticket does not exist, or you may not see it.": "页面或工单不存在，或您无权查看。",
+    "Something went wrong on our side. Nothing you entered was lost; please try again.": "系统出现错误，您提交的内容不会丢失，请稍后重试。",
+    "Back to the tickets": "返回工单列表",
     # workflow
     "Registered, not dispatched": "已受理，待派单",
     "Dispatched, awaiting signature": "已派单，待签收",

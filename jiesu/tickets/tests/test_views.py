@@ -1,6 +1,7 @@
 """One ticket followed from intake to close through the plain order pages, as each role would."""
 
 import re
+from typing import Any
 
 from django.db import connection
 from django.test import Client
@@ -121,3 +122,20 @@ def test_timeline_names_actions_and_states_in_chinese(world: World, client: Clie
     page = client.get(f"/tickets/{ticket.pk}/").content.decode()
     assert "<b>答复</b>" in page
     assert "已签收，办理中 → 已答复，待回访" in page
+
+
+def test_huge_payload_gets_a_clear_error(world: World, client: Client, settings: Any) -> None:
+    settings.DEBUG = False
+    ticket = ticket_in(world, "accepted")
+    client.force_login(world.jw_handler)
+    response = client.post(f"/tickets/{ticket.pk}/act/add_progress/", {"note": "很" * 3_000_000})
+    assert response.status_code == 400
+    assert "请求无法读取：格式可能有误或内容过大（最多 2 MB）。" in response.content.decode()
+    assert Ticket.objects.get(pk=ticket.pk).version == ticket.version
+
+
+def test_missing_ticket_page_is_chinese(world: World, client: Client) -> None:
+    client.force_login(world.jw_handler)
+    response = client.get("/tickets/424242/")
+    assert response.status_code == 404
+    assert "页面或工单不存在，或您无权查看。" in response.content.decode()
