@@ -84,10 +84,10 @@ def visible_tickets(user: AnyUser) -> QuerySet[Ticket]:
     return tickets.none()
 
 
-def get_ticket(user: AnyUser, pk: int | str, *, for_update: bool = False) -> Ticket:
+def get_ticket(user: AnyUser, pk: int | str, *, related: tuple[str, ...] = ()) -> Ticket:
     """The ticket if the user may see it; NotFound for missing and forbidden alike."""
     try:
-        return visible_tickets(user).select_related(*TICKET_RELATED).get(pk=int(pk))
+        return visible_tickets(user).select_related(*TICKET_RELATED, *related).get(pk=int(pk))
     except (Ticket.DoesNotExist, ValueError, TypeError):
         raise NotFound() from None
 

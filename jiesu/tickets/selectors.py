@@ -23,16 +23,8 @@ def ticket_list(user: Any, *, state: str = "", q: str = "", overdue: bool = Fals
 
 
 def ticket_detail(user: Any, pk: int) -> Ticket:
-    ticket = access.get_ticket(user, pk)
-    return Ticket.objects.select_related(
-        "category__parent__parent",
-        "district",
-        "street",
-        "lead_unit",
-        "requester",
-        "time_limit_policy",
-        "duplicate_of",
-    ).get(pk=ticket.pk)
+    related = ("category__parent__parent", "requester", "duplicate_of")
+    return access.get_ticket(user, pk, related=related)
 
 
 def timeline(ticket: Ticket) -> QuerySet[TicketEvent]:
