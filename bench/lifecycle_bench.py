@@ -24,7 +24,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jiesu.settings")
 if not os.environ.get("DATABASE_URL"):
     os.environ["JIESU_SQLITE_PATH"] = str(Path(tempfile.mkdtemp()) / "bench.sqlite3")
 
-import django  # noqa: E402
+import django
 
 django.setup()
 
@@ -50,7 +50,7 @@ def timed(fn, repeat: int = 1) -> list[float]:  # type: ignore[no-untyped-def]
 
 
 def report(name: str, value: float, baseline: float, unit: str) -> None:
-    print(f"{name:<44} {value:>10.2f} {unit:<10} baseline {baseline:>10.2f} {unit:<10} ratio {value / baseline:>6.1f}x")
+    print(f"{name:<44} {value:>10.2f} {unit:<10} baseline {baseline:>10.2f} {unit:<10} ratio {value / baseline:>8.3g}x")
 
 
 def lifecycle(w, n: int) -> None:  # type: ignore[no-untyped-def]
@@ -91,8 +91,12 @@ def main() -> None:
         client.force_login(user)
         page = timed(lambda: client.get("/tickets/"), repeat=30)
         query = timed(lambda u=user: list(selectors.ticket_list(u)[:50]), repeat=30)
-        report(f"GET /tickets/ as {user.username} p50 (ms)", statistics.median(page) * 1000,
-               statistics.median(query) * 1000, "ms")
+        report(
+            f"GET /tickets/ as {user.username} p50 (ms)",
+            statistics.median(page) * 1000,
+            statistics.median(query) * 1000,
+            "ms",
+        )
         report(f"GET /tickets/ as {user.username} max (ms)", max(page) * 1000, max(query) * 1000, "ms")
 
     # Worker: make n tickets overdue, then escalate them one by one vs one bulk UPDATE.
