@@ -139,3 +139,9 @@ def test_missing_ticket_page_is_chinese(world: World, client: Client) -> None:
     response = client.get("/tickets/424242/")
     assert response.status_code == 404
     assert "页面或工单不存在，或您无权查看。" in response.content.decode()
+
+
+def test_assets_are_served_by_the_app_itself(client: Client) -> None:
+    response = client.get("/static/jiesu/app.css")
+    assert response.status_code == 200
+    assert b"font-family" in b"".join(response.streaming_content)  # type: ignore[attr-defined]
