@@ -145,3 +145,10 @@ def test_assets_are_served_by_the_app_itself(client: Client) -> None:
     response = client.get("/static/jiesu/app.css")
     assert response.status_code == 200
     assert b"font-family" in b"".join(response.streaming_content)  # type: ignore[attr-defined]
+
+
+def test_chinese_first_whatever_the_browser_asks(client: Client) -> None:
+    page = client.get("/accounts/login/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
+    assert "登录" in page
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    assert "Log in" in client.get("/accounts/login/").content.decode()
