@@ -1,5 +1,8 @@
 """Work orders (工单), their unit assignments, requests made on them, and the immutable event trail."""
 
+import datetime as dt
+from typing import Any
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -193,10 +196,9 @@ class RequestState(models.TextChoices):
     REJECTED = "rejected", _("Rejected")
 
 
-class ReturnRequest(models.Model):
-    """退单: a unit asks to hand the ticket back; the hotline centre reviews it."""
+class ReviewedRequest(models.Model):
+    """A unit's request that the hotline centre approves or rejects; one may be pending per ticket."""
 
-    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="return_requests")
     unit = models.ForeignKey(OrgUnit, verbose_name=_("unit"), on_delete=models.PROTECT, related_name="+")
     reason = models.TextField(_("reason"))
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
@@ -207,6 +209,23 @@ class ReturnRequest(models.Model):
     )
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
     decision_note = models.TextField(_("decision note"), blank=True)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id} {self.unit} {self.get_state_display()}"  # type: ignore[attr-defined]
+
+    def decide(self, state: str, by: Any, at: dt.datetime, note: str) -> None:
+        type(self)._default_manager.filter(pk=self.pk).update(
+            state=state, decided_by=by, decided_at=at, decision_note=note
+        )
+
+
+class ReturnRequest(ReviewedRequest):
+    """退单: a unit asks to hand the ticket back; the hotline centre reviews it."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="return_requests")
 
     class Meta:
         verbose_name = _("return request")
@@ -215,26 +234,13 @@ class ReturnRequest(models.Model):
             models.UniqueConstraint(fields=["ticket"], condition=Q(state="pending"), name="one_pending_return"),
         ]
 
-    def __str__(self) -> str:
-        return f"{self.ticket_id} {self.unit} {self.get_state_display()}"
 
-
-class ExtensionRequest(models.Model):
+class ExtensionRequest(ReviewedRequest):
     """延期: the lead unit asks for a later deadline; the hotline centre approves or denies.
     The clock is paused while the request is pending."""
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="extension_requests")
-    unit = models.ForeignKey(OrgUnit, verbose_name=_("unit"), on_delete=models.PROTECT, related_name="+")
     requested_due_at = models.DateTimeField(_("requested deadline"))
-    reason = models.TextField(_("reason"))
-    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    requested_at = models.DateTimeField(_("requested at"))
-    state = models.CharField(_("state"), max_length=16, choices=RequestState.choices, default=RequestState.PENDING)
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
-    decision_note = models.TextField(_("decision note"), blank=True)
 
     class Meta:
         verbose_name = _("extension request")
@@ -242,9 +248,6 @@ class ExtensionRequest(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["ticket"], condition=Q(state="pending"), name="one_pending_extension"),
         ]
-
-    def __str__(self) -> str:
-        return f"{self.ticket_id} {self.unit} {self.get_state_display()}"
 
 
 class Resolution(models.TextChoices):

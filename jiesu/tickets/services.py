@@ -361,6 +361,32 @@ def _dispatch_fields(ticket: Ticket, lead: OrgUnit, now: dt.datetime) -> dict[st
     }
 
 
+def _send(
+    ticket: Ticket,
+    action: str,
+    actor: Membership,
+    lead: OrgUnit,
+    assists: Sequence[OrgUnit],
+    info: dict[str, Any],
+    note: str,
+    expected_version: int | None,
+) -> dt.datetime:
+    """Hand the ticket to `lead` (and `assists`) with fresh sign and handling clocks. Returns the moment."""
+    now = clock.now()
+    _change(
+        ticket,
+        action,
+        actor,
+        note=note,
+        data=info,
+        expected_version=expected_version,
+        dispatch_rule_id=info.get("rule"),
+        **_dispatch_fields(ticket, lead, now),
+    )
+    _assign(ticket, lead, assists, now)
+    return now
+
+
 def _resolve_units(
     ticket: Ticket, lead_code: str | None, assist_codes: Iterable[str], exclude: OrgUnit | None = None
 ) -> tuple[OrgUnit, list[OrgUnit], dict[str, Any]]:
@@ -394,18 +420,7 @@ def dispatch(
     ticket, actor = _load(user, ticket_id, Action.DISPATCH, expected_version)
     note = _text(note, "note", required=False)
     lead, assists, info = _resolve_units(ticket, lead_code, assist_codes)
-    now = clock.now()
-    _change(
-        ticket,
-        Action.DISPATCH,
-        actor,
-        note=note,
-        data=info,
-        expected_version=expected_version,
-        dispatch_rule_id=info.get("rule"),
-        **_dispatch_fields(ticket, lead, now),
-    )
-    _assign(ticket, lead, assists, now)
+    _send(ticket, Action.DISPATCH, actor, lead, assists, info, note, expected_version)
     return ticket
 
 
@@ -466,21 +481,8 @@ def approve_return(
     lead, assists, info = _resolve_units(ticket, lead_code, assist_codes, exclude=ticket.lead_unit)
     if lead.pk == request.unit_id:
         raise InvalidInput(_("Re-dispatch to a different unit than the one that returned the ticket."))
-    now = clock.now()
-    _change(
-        ticket,
-        Action.APPROVE_RETURN,
-        actor,
-        note=note,
-        data=info,
-        expected_version=expected_version,
-        dispatch_rule_id=info.get("rule"),
-        **_dispatch_fields(ticket, lead, now),
-    )
-    ReturnRequest.objects.filter(pk=request.pk).update(
-        state=RequestState.APPROVED, decided_by=actor.user, decided_at=now, decision_note=note
-    )
-    _assign(ticket, lead, assists, now)
+    now = _send(ticket, Action.APPROVE_RETURN, actor, lead, assists, info, note, expected_version)
+    request.decide(RequestState.APPROVED, actor.user, now, note)
     return ticket
 
 
@@ -500,9 +502,7 @@ def reject_return(user: Any, ticket_id: int, note: str, *, expected_version: int
         accept_overdue_at=None,
         accept_due_at=now + dt.timedelta(hours=_policy(ticket).accept_within_hours),
     )
-    ReturnRequest.objects.filter(pk=_pending_return(ticket).pk).update(
-        state=RequestState.REJECTED, decided_by=actor.user, decided_at=now, decision_note=note
-    )
+    _pending_return(ticket).decide(RequestState.REJECTED, actor.user, now, note)
     return ticket
 
 
@@ -578,9 +578,7 @@ def approve_extension(user: Any, ticket_id: int, note: str = "", *, expected_ver
         paused_at=None,
         overdue_at=None,
     )
-    ExtensionRequest.objects.filter(pk=request.pk).update(
-        state=RequestState.APPROVED, decided_by=actor.user, decided_at=now, decision_note=note
-    )
+    request.decide(RequestState.APPROVED, actor.user, now, note)
     return ticket
 
 
@@ -603,9 +601,7 @@ def deny_extension(user: Any, ticket_id: int, note: str, *, expected_version: in
         due_at=new_due,
         paused_at=None,
     )
-    ExtensionRequest.objects.filter(pk=request.pk).update(
-        state=RequestState.REJECTED, decided_by=actor.user, decided_at=now, decision_note=note
-    )
+    request.decide(RequestState.REJECTED, actor.user, now, note)
     return ticket
 
 
