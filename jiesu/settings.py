@@ -39,6 +39,8 @@ INSTALLED_APPS = [
     "jiesu.sla",
     "jiesu.tickets",
     "jiesu.notify",
+    "jiesu.workbench",
+    "jiesu.portal",
     "jiesu.demo",
 ]
 
@@ -70,6 +72,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "jiesu.notify.views.unread_count",
+                "jiesu.workbench.nav.nav",
             ],
         },
     },
@@ -132,8 +135,20 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
+# --- Uploads: photos, stored under a configurable media root, served only through access checks ---------
+MEDIA_ROOT = Path(os.environ.get("JIESU_MEDIA_ROOT", DATA_DIR / "media"))
+MEDIA_URL = "/media/"  # not served directly: /attachments/<id>/ checks who may see the ticket
+JIESU_UPLOAD_MAX_BYTES = envint("JIESU_UPLOAD_MAX_BYTES", 5 * 1024 * 1024)
+JIESU_UPLOAD_MAX_FILES = envint("JIESU_UPLOAD_MAX_FILES", 3)
+
 # --- Limits (bad input is refused with a clear message, never truncated) --------------------------------
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+# A whole request body over this is refused before it is read (photos included).
+JIESU_MAX_REQUEST_BYTES = envint("JIESU_MAX_REQUEST_BYTES", 20 * 1024 * 1024)
+
+# --- Citizens' portal: abuse protection (per client address, sliding hour) -------------------------------
+JIESU_PORTAL_SUBMITS_PER_HOUR = envint("JIESU_PORTAL_SUBMITS_PER_HOUR", 5)
+JIESU_PORTAL_LOOKUPS_PER_HOUR = envint("JIESU_PORTAL_LOOKUPS_PER_HOUR", 60)
 
 LOGGING = {
     "version": 1,

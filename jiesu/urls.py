@@ -1,13 +1,15 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from django.views.generic import RedirectView
 
 from jiesu.notify import views as notify_views
 from jiesu.tickets import views as ticket_views
+from jiesu.workbench import views as workbench_views
 
 urlpatterns = [
-    path("", RedirectView.as_view(url="/tickets/", permanent=False)),
+    path("", workbench_views.home, name="home"),
+    path("", include("jiesu.workbench.urls")),
+    path("portal/", include("jiesu.portal.urls")),
     path("admin/", admin.site.urls),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Category, DispatchRule
+from .models import Category, DispatchRule, KnowledgeEntry
 
 
 @admin.register(Category)
@@ -37,3 +37,11 @@ class DispatchRuleAdmin(admin.ModelAdmin[DispatchRule]):
     raw_id_fields = ["category", "area", "lead_unit"]
     filter_horizontal = ["assist_units"]
     list_select_related = ["category", "area", "lead_unit"]
+
+
+@admin.register(KnowledgeEntry)
+class KnowledgeEntryAdmin(admin.ModelAdmin[KnowledgeEntry]):
+    list_display = ["title", "category", "is_active", "updated_at"]
+    list_filter = ["is_active"]
+    search_fields = ["title", "answer", "keywords"]
+    raw_id_fields = ["category"]

@@ -123,3 +123,25 @@ class DispatchRule(Effective):
 
     def __str__(self) -> str:
         return f"{self.category} @ {self.area or '全市'}"
+
+
+class KnowledgeEntry(models.Model):
+    """智识库: a checked answer an operator reads out (and records) to answer a consultation directly."""
+
+    title = models.CharField(_("question"), max_length=200)
+    answer = models.TextField(_("answer"))
+    keywords = models.CharField(_("keywords"), max_length=255, blank=True, help_text=_("Separated by spaces."))
+    category = models.ForeignKey(
+        Category, verbose_name=_("category"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    source = models.CharField(_("source"), max_length=200, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("knowledge entry")
+        verbose_name_plural = _("knowledge entries")
+        ordering = ["title"]
+
+    def __str__(self) -> str:
+        return self.title

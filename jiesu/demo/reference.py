@@ -12,7 +12,7 @@ from pathlib import Path
 
 from django.db import transaction
 
-from jiesu.catalog.models import Category, DispatchRule, OwnerKind, TimeLimitClass
+from jiesu.catalog.models import Category, DispatchRule, KnowledgeEntry, OwnerKind, TimeLimitClass
 from jiesu.orgs.models import OrgUnit, UnitKind
 from jiesu.sla.models import LimitUnit, TimeLimitPolicy, WorkCalendarDay
 
@@ -449,9 +449,65 @@ def _holiday_name(name: str | None, workday: bool) -> str:
     return f"{label}调休上班" if workday else label
 
 
+# Demo knowledge entries (智识库), written for this project; an administrator replaces them with checked answers.
+KNOWLEDGE = [
+    (
+        "集中供暖什么时候开始",
+        "本市集中供暖期一般为每年11月15日至次年3月15日，遇极端天气可能提前或延后，以市政府当年通知为准。"
+        "室温低于18℃可拨打供热单位电话或12345反映。",
+        "供暖 暖气 供热 开始 时间",
+    ),
+    (
+        "居住证怎么办理",
+        "在本市居住半年以上、符合有合法稳定就业、合法稳定住所或连续就读条件之一的，可持身份证和相关证明"
+        "到居住地派出所或社区服务站申请，也可通过“北京通”App预约。",
+        "居住证 办理 暂住",
+    ),
+    (
+        "社保缴费记录怎么查询",
+        "可登录北京市社会保险网上服务平台或“北京通”App查询个人权益记录，也可携带身份证到任一社保经办机构打印。",
+        "社保 缴费 查询 记录",
+    ),
+    (
+        "住房公积金如何提取",
+        "购房、租房、退休等情形可申请提取，通过北京住房公积金网上业务平台或管理中心各分中心柜台办理，"
+        "需提供身份证和相应证明材料。",
+        "公积金 提取 租房",
+    ),
+    (
+        "大件垃圾怎么处理",
+        "大件家具等可预约所在小区物业或街道指定的大件垃圾收运服务，不得随意堆放在楼道和公共区域。",
+        "大件 垃圾 家具 处理",
+    ),
+    (
+        "停水停电计划在哪里查",
+        "计划停水可在北京市自来水集团官网或客服热线96116查询，计划停电可在国网北京电力“网上国网”App或95598查询。",
+        "停水 停电 计划 查询",
+    ),
+    (
+        "电动自行车如何上牌",
+        "符合国家标准的电动自行车可通过“北京交警”App预约，到登记服务站点现场查验后领取号牌。",
+        "电动车 电动自行车 上牌 号牌",
+    ),
+    (
+        "医保异地就医怎么备案",
+        "可通过国家医保服务平台App或北京医保公共服务平台办理异地就医备案，备案后在就医地直接结算。",
+        "医保 异地 备案 报销",
+    ),
+]
+
+
+def seed_knowledge() -> None:
+    for title, answer, keywords in KNOWLEDGE:
+        KnowledgeEntry.objects.get_or_create(
+            title=title, defaults={"answer": answer, "keywords": keywords, "source": "演示数据"}
+        )
+
+
 @transaction.atomic
 def seed_reference() -> None:
     seed_units()
     seed_categories()
     seed_policies()
     seed_calendar()
+    seed_knowledge()

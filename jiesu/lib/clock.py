@@ -31,3 +31,8 @@ def at(moment: dt.datetime) -> Iterator[None]:
 
 def local_date(moment: dt.datetime) -> dt.date:
     return moment.astimezone(SHANGHAI).date()
+
+
+def start_of_day(day: dt.date) -> dt.datetime:
+    """Midnight of `day` in Beijing, as an aware datetime."""
+    return dt.datetime.combine(day, dt.time.min, tzinfo=SHANGHAI)

@@ -9,8 +9,9 @@ class ServiceError(Exception):
     default_message = _("The action could not be carried out.")
     code = "error"
 
-    def __init__(self, message: object = None, **params: object) -> None:
+    def __init__(self, message: object = None, *, on: str | None = None, **params: object) -> None:
         self.message = message if message is not None else self.default_message
+        self.on = on  # the input field at fault, when there is one (forms show the message next to it)
         self.params = params
         super().__init__(str(self))
 

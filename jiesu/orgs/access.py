@@ -38,6 +38,7 @@ ACTION_ROLES: dict[str, frozenset[str]] = {
     Action.CLOSE: frozenset({Role.CALLBACK_AGENT}),
     Action.REOPEN: frozenset({Role.CALLBACK_AGENT}),
     Action.SUPERVISE: frozenset({Role.SUPERVISOR}),
+    Action.ASSIGN_HANDLER: frozenset({Role.UNIT_LEADER}),
 }
 
 # What a service needs with a ticket, fetched in the same query.
@@ -97,6 +98,22 @@ def get_ticket_by_number(user: AnyUser, number: str) -> Ticket:
         return visible_tickets(user).get(number=number)
     except Ticket.DoesNotExist:
         raise NotFound() from None
+
+
+def get_ticket_for_requester(number: str, phone_tail: str) -> Ticket:
+    """The citizens' portal: a ticket is theirs to see by its number plus the last four digits of the phone
+    it was registered with. Anything else (wrong digits, no phone, merged away) answers NotFound."""
+    number, phone_tail = str(number or "").strip(), str(phone_tail or "").strip()
+    if not number.isdigit() or len(number) > 20 or len(phone_tail) != 4 or not phone_tail.isdigit():
+        raise NotFound()
+    ticket = (
+        Ticket.objects.select_related(*TICKET_RELATED, "requester")
+        .filter(number=number, requester__phone__endswith=phone_tail)
+        .first()
+    )
+    if ticket is None:
+        raise NotFound()
+    return ticket
 
 
 def may_see_requester(user: AnyUser) -> bool:

@@ -30,6 +30,7 @@ class ActionForm(forms.Form):
     assist_codes = forms.CharField(required=False)
     department_codes = forms.CharField(required=False)
     master_number = forms.CharField(required=False)
+    handler_id = forms.IntegerField(required=False)
     requested_due_at = forms.DateTimeField(required=False, input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"])
     contacted = forms.ChoiceField(choices=[("yes", _("Yes")), ("no", _("No"))], required=False)
     resolution = forms.ChoiceField(choices=Resolution.choices, required=False)

@@ -1,6 +1,7 @@
 """Work orders (工单), their unit assignments, requests made on them, and the immutable event trail."""
 
 import datetime as dt
+import uuid
 from typing import Any
 
 from django.conf import settings
@@ -126,6 +127,15 @@ class Ticket(models.Model):
         on_delete=models.PROTECT,
         related_name="duplicates",
     )
+    handler = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("handler"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("The person in the lead unit who handles the ticket: the signer, or whom a leader assigned."),
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -140,6 +150,7 @@ class Ticket(models.Model):
             models.Index(fields=["dispatch_state", "due_at"], name="ticket_state_due"),
             models.Index(fields=["-intake_at"], name="ticket_intake"),
             models.Index(fields=["lead_unit", "dispatch_state"], name="ticket_lead_state"),
+            models.Index(fields=["requester", "-intake_at"], name="ticket_requester"),
             models.Index(
                 fields=["due_at"],
                 name="ticket_overdue_candidates",
@@ -337,3 +348,33 @@ class TicketEvent(models.Model):
     @property
     def to_label(self) -> str:
         return str(DispatchState(self.to_state).label)
+
+
+def attachment_path(instance: "Attachment", filename: str) -> str:
+    """Files are named by the server, never by the uploader: tickets/<ticket id>/<random>.<type>."""
+    return f"tickets/{instance.ticket_id}/{uuid.uuid4().hex}.{instance.extension}"
+
+
+class Attachment(models.Model):
+    """A photo added to a ticket at intake (by the requester) or with a progress note (by a unit).
+    Its type is checked by content (`jiesu.lib.uploads`); it is served only to those who may see the ticket."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.PROTECT, related_name="attachments")
+    event = models.ForeignKey(TicketEvent, on_delete=models.PROTECT, related_name="attachments")
+    file = models.FileField(_("file"), upload_to=attachment_path)
+    content_type = models.CharField(_("content type"), max_length=50)
+    size = models.PositiveIntegerField(_("size in bytes"))
+    original_name = models.CharField(_("original name"), max_length=255, blank=True)
+    created_at = models.DateTimeField(_("uploaded at"))
+
+    class Meta:
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id}: {self.original_name or self.file.name}"
+
+    @property
+    def extension(self) -> str:
+        return self.content_type.rsplit("/", 1)[-1].replace("jpeg", "jpg")

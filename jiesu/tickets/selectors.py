@@ -23,9 +23,9 @@ def ticket_list(user: Any, *, state: str = "", q: str = "", overdue: bool = Fals
 
 
 def ticket_detail(user: Any, pk: int) -> Ticket:
-    related = ("category__parent__parent", "requester", "duplicate_of")
+    related = ("category__parent__parent", "requester", "duplicate_of", "handler")
     return access.get_ticket(user, pk, related=related)
 
 
 def timeline(ticket: Ticket) -> QuerySet[TicketEvent]:
-    return ticket.events.select_related("actor", "actor_unit").order_by("id")
+    return ticket.events.select_related("actor", "actor_unit").prefetch_related("attachments").order_by("id")

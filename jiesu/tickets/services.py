@@ -25,8 +25,9 @@ from django.utils.translation import gettext_lazy as _
 from jiesu.catalog.models import Category, TimeLimitClass
 from jiesu.catalog.selectors import effective_category, suggest_dispatch
 from jiesu.lib import clock
-from jiesu.lib.errors import ConcurrentEdit, Forbidden, IllegalTransition, InvalidInput
+from jiesu.lib.errors import ConcurrentEdit, Forbidden, IllegalTransition, InvalidInput, NotFound
 from jiesu.lib.numbers import format_ticket_number
+from jiesu.lib.uploads import CheckedImage, check_images
 from jiesu.orgs import access
 from jiesu.orgs.models import STREET_TOWNSHIP_KINDS, Membership, OrgUnit, Role, UnitKind
 from jiesu.sla.models import TimeLimitPolicy
@@ -37,6 +38,7 @@ from .models import (
     AppealType,
     Assignment,
     AssignmentRole,
+    Attachment,
     Callback,
     Channel,
     ExtensionRequest,
@@ -80,16 +82,17 @@ def _text(value: object, field: str, *, required: bool = True, limit_key: str | 
     if value is None:
         value = ""
     if not isinstance(value, str):
-        raise InvalidInput(_("%(field)s must be text."), field=label)
+        raise InvalidInput(_("%(field)s must be text."), on=field, field=label)
     value = value.strip()
     if required and not value:
-        raise InvalidInput(_("%(field)s must not be empty."), field=label)
+        raise InvalidInput(_("%(field)s must not be empty."), on=field, field=label)
     if CONTROL_RE.search(value):
-        raise InvalidInput(_("%(field)s contains invalid control characters."), field=label)
+        raise InvalidInput(_("%(field)s contains invalid control characters."), on=field, field=label)
     limit = LIMITS[limit_key or field] if (limit_key or field) in LIMITS else LIMITS["note"]
     if len(value) > limit:
         raise InvalidInput(
             _("%(field)s is too long: %(length)d characters, at most %(limit)d."),
+            on=field,
             field=label,
             length=len(value),
             limit=limit,
@@ -231,8 +234,37 @@ def _next_number(day: dt.date) -> str:
 
 # --- intake ---------------------------------------------------------------------------------------------
 @transaction.atomic
-def intake(
-    user: Any,
+def intake(user: Any, *, answer: str = "", merge_into: str = "", **fields: Any) -> Ticket:
+    """受理: register an appeal as a ticket. A repeated idempotency key returns the first ticket.
+    In the same transaction, `answer` answers an inquiry directly (直接办结), and `merge_into` (a ticket
+    number) records it as a repeat of that open ticket (并单)."""
+    actor = access.require_role(user, Action.INTAKE)
+    master = None
+    if merge_into:
+        try:
+            master = access.get_ticket_by_number(user, str(merge_into).strip())
+        except NotFound:
+            raise InvalidInput(_("No ticket numbered “%(number)s”."), number=str(merge_into)[:20]) from None
+    ticket = _register(actor, **fields)
+    if ticket.dispatch_state != DispatchState.NEW:  # a repeated submission: already done
+        return ticket
+    if answer:
+        answer_directly(user, ticket.pk, answer)
+    elif master is not None:
+        _merge(ticket, actor, master, _("Registered as a repeat of %(number)s.") % {"number": master.number})
+    return ticket
+
+
+@transaction.atomic
+def submit_public(*, photos: Sequence[Any] = (), **fields: Any) -> Ticket:
+    """A citizen's own submission from the portal: no staff actor, channel web, a phone number to track it by."""
+    if not str(fields.get("requester_phone") or "").strip():
+        raise InvalidInput(_("Give a phone number: you track the request by its number and your phone."))
+    return _register(None, channel=Channel.WEB, photos=photos, **fields)
+
+
+def _register(
+    actor: Membership | None,
     *,
     channel: str,
     appeal_type: str,
@@ -248,9 +280,8 @@ def intake(
     longitude: object = None,
     urgency: str = Urgency.NORMAL,
     idempotency_key: str | None = None,
+    photos: Sequence[Any] = (),
 ) -> Ticket:
-    """受理: register an appeal as a ticket. A repeated idempotency key returns the first ticket."""
-    actor = access.require_role(user, Action.INTAKE)
     if idempotency_key:
         idempotency_key = _text(idempotency_key, "idempotency key", limit_key="title")[:64]
         existing = Ticket.objects.filter(idempotency_key=idempotency_key).first()
@@ -265,16 +296,21 @@ def intake(
     name = _text(requester_name, "name", required=False)
     phone = (requester_phone or "").strip()
     if phone and not PHONE_RE.match(phone):
-        raise InvalidInput(_("The phone number “%(phone)s” is not valid."), phone=phone[:20])
+        raise InvalidInput(_("The phone number “%(phone)s” is not valid."), on="phone", phone=phone[:20])
     latitude = _coordinate(latitude, -90, 90, _("Latitude"))
     longitude = _coordinate(longitude, -180, 180, _("Longitude"))
+    images = check_images(list(photos))
 
     now = clock.now()
     today = clock.local_date(now)
     category = effective_category(str(category_code or ""), today)
     if category is None or not category.is_leaf:
-        raise InvalidInput(_("Unknown category: “%(code)s”."), code=str(category_code)[:50])
-    street = _unit(street_code, kinds=STREET_TOWNSHIP_KINDS) if street_code else None
+        raise InvalidInput(_("Unknown category: “%(code)s”."), on="category", code=str(category_code)[:50])
+    try:
+        street = _unit(street_code, kinds=STREET_TOWNSHIP_KINDS) if street_code else None
+    except InvalidInput as error:
+        error.on = "street"
+        raise
     district = _unit(district_code, kinds={UnitKind.DISTRICT}) if district_code else None
     if street is not None:
         if district is not None and street.parent_id != district.pk:
@@ -312,7 +348,7 @@ def intake(
                 due_at=compute_due(policy, now),
                 intake_at=now,
                 updated_at=now,
-                created_by=actor.user,
+                created_by=actor.user if actor else None,
                 dispatch_state=DispatchState.NEW,
                 public_status=PUBLIC_STATUS[DispatchState.NEW],
             )
@@ -321,8 +357,23 @@ def intake(
         if existing is None:
             raise
         return existing
-    _event(ticket, Action.INTAKE, actor, "", DispatchState.NEW, data={"channel": channel}, at=now)
+    data = {"channel": channel} | ({} if actor else {"source": "portal"})
+    _attach(ticket, _event(ticket, Action.INTAKE, actor, "", DispatchState.NEW, data=data, at=now), images)
     return ticket
+
+
+def _attach(ticket: Ticket, event: TicketEvent, images: Sequence[CheckedImage]) -> None:
+    for image in images:
+        attachment = Attachment(
+            ticket=ticket,
+            event=event,
+            content_type=image.content_type,
+            size=image.size,
+            original_name=image.name,
+            created_at=event.created_at,
+        )
+        attachment.file.save("photo", image.file, save=False)
+        attachment.save()
 
 
 @transaction.atomic
@@ -351,6 +402,7 @@ def _dispatch_fields(ticket: Ticket, lead: OrgUnit, now: dt.datetime) -> dict[st
     policy = _policy(ticket)
     return {
         "lead_unit": lead,
+        "handler": None,
         "dispatched_at": now,
         "accept_due_at": now + dt.timedelta(hours=policy.accept_within_hours),
         "accepted_at": None,
@@ -431,7 +483,43 @@ def accept(user: Any, ticket_id: int, *, expected_version: int | None = None) ->
     _require_lead(ticket, actor)
     now = clock.now()
     late = bool(ticket.accept_due_at and now > ticket.accept_due_at)
-    _change(ticket, Action.ACCEPT, actor, data={"late": late}, expected_version=expected_version, accepted_at=now)
+    _change(
+        ticket,
+        Action.ACCEPT,
+        actor,
+        data={"late": late},
+        expected_version=expected_version,
+        accepted_at=now,
+        handler=ticket.handler or actor.user,
+    )
+    return ticket
+
+
+@transaction.atomic
+def assign_handler(
+    user: Any, ticket_id: int, handler_id: int, note: str = "", *, expected_version: int | None = None
+) -> Ticket:
+    """A leader of the lead unit hands the ticket to another handler of the same unit (单位内转办)."""
+    ticket, actor = _load(user, ticket_id, Action.ASSIGN_HANDLER, expected_version)
+    _require_lead(ticket, actor)
+    note = _text(note, "note", required=False)
+    member = (
+        Membership.objects.filter(user_id=handler_id, unit=actor.unit, role__in=[Role.UNIT_HANDLER, Role.UNIT_LEADER])
+        .select_related("user")
+        .first()
+    )
+    if member is None:
+        raise InvalidInput(_("Choose a handler of your own unit."))
+    previous = ticket.handler.username if ticket.handler else None
+    _change(
+        ticket,
+        Action.ASSIGN_HANDLER,
+        actor,
+        note=note,
+        expected_version=expected_version,
+        data={"from": previous, "to": member.user.username},
+        handler=member.user,
+    )
     return ticket
 
 
@@ -508,13 +596,19 @@ def reject_return(user: Any, ticket_id: int, note: str, *, expected_version: int
 
 # --- handling -------------------------------------------------------------------------------------------
 @transaction.atomic
-def add_progress(user: Any, ticket_id: int, note: str, *, expected_version: int | None = None) -> Ticket:
-    """办理: a progress note by any unit currently on the ticket (lead, assisting or summoned)."""
+def add_progress(
+    user: Any, ticket_id: int, note: str, *, photos: Sequence[Any] = (), expected_version: int | None = None
+) -> Ticket:
+    """办理: a progress note, with photos, by any unit currently on the ticket (lead, assisting or summoned)."""
     ticket, actor = _load(user, ticket_id, Action.ADD_PROGRESS, expected_version)
     note = _text(note, "note")
+    images = check_images(list(photos))
     if not ticket.assignments.filter(is_current=True, unit=actor.unit).exists():
         raise Forbidden(_("Your unit is not working on this ticket."))
-    _change(ticket, Action.ADD_PROGRESS, actor, note=note, expected_version=expected_version)
+    event = _change(
+        ticket, Action.ADD_PROGRESS, actor, note=note, expected_version=expected_version, data={"photos": len(images)}
+    )
+    _attach(ticket, event, images)
     return ticket
 
 
@@ -783,6 +877,11 @@ def merge(user: Any, ticket_id: int, master_id: int, note: str = "", *, expected
     """并单: the ticket is a duplicate of `master` and closes with it."""
     ticket, actor = _load(user, ticket_id, Action.MERGE, expected_version)
     master = access.get_ticket(user, master_id)
+    _merge(ticket, actor, master, note, expected_version)
+    return ticket
+
+
+def _merge(ticket: Ticket, actor: Membership, master: Ticket, note: str, expected_version: int | None = None) -> None:
     note = _text(note, "note", required=False)
     if master.pk == ticket.pk or master.dispatch_state == DispatchState.MERGED:
         raise InvalidInput(_("Choose another ticket, not itself or a merged one, as the master."))
@@ -797,7 +896,6 @@ def merge(user: Any, ticket_id: int, master_id: int, note: str = "", *, expected
         closed_at=clock.now(),
         paused_at=None,
     )
-    return ticket
 
 
 @transaction.atomic
@@ -806,6 +904,27 @@ def supervise(user: Any, ticket_id: int, note: str, *, expected_version: int | N
     ticket, actor = _load(user, ticket_id, Action.SUPERVISE, expected_version)
     note = _text(note, "note")
     _change(ticket, Action.SUPERVISE, actor, note=note, expected_version=expected_version, supervised=True)
+    return ticket
+
+
+@transaction.atomic
+def rate_by_requester(number: str, phone_tail: str, satisfaction: str, comment: str = "") -> Ticket:
+    """The requester's own evaluation from the portal, once per handling round, after the reply.
+    It is recorded beside the hotline's callback (回访), which stays the official judgement."""
+    ticket = access.get_ticket_for_requester(number, phone_tail)
+    satisfaction = _choice(satisfaction, Satisfaction, _("satisfaction"))
+    comment = _text(comment, "comment", required=False, limit_key="note")
+    _check_transition(ticket, Action.RATE)
+    round_ = ticket.reopen_count + 1
+    if ticket.events.filter(action=Action.RATE, data__round=round_).exists():
+        raise IllegalTransition(_("You have already rated this reply. Thank you."))
+    _change(
+        ticket,
+        Action.RATE,
+        None,
+        note=comment,
+        data={"satisfaction": satisfaction, "round": round_, "source": "portal"},
+    )
     return ticket
 
 

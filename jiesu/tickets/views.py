@@ -10,6 +10,8 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from jiesu.catalog.selectors import suggest_dispatch
@@ -17,7 +19,7 @@ from jiesu.lib import clock
 from jiesu.lib.errors import NotFound, ServiceError
 from jiesu.lib.masking import mask_name, mask_phone
 from jiesu.orgs import access
-from jiesu.orgs.models import OrgUnit
+from jiesu.orgs.models import UNIT_ROLES, Membership, OrgUnit
 
 from . import selectors, services
 from .forms import ActionForm, IntakeForm
@@ -32,7 +34,7 @@ ACTION_FIELDS: dict[str, list[str]] = {
     Action.REQUEST_RETURN: ["note"],
     Action.APPROVE_RETURN: ["lead_code", "assist_codes", "note"],
     Action.REJECT_RETURN: ["note"],
-    Action.ADD_PROGRESS: ["note"],
+    Action.ADD_PROGRESS: ["note", "photos"],
     Action.REQUEST_EXTENSION: ["requested_due_at", "note"],
     Action.APPROVE_EXTENSION: ["note"],
     Action.DENY_EXTENSION: ["note"],
@@ -44,10 +46,11 @@ ACTION_FIELDS: dict[str, list[str]] = {
     Action.REOPEN: ["note"],
     Action.MERGE: ["master_number", "note"],
     Action.SUPERVISE: ["note"],
+    Action.ASSIGN_HANDLER: ["handler_id", "note"],
 }
 
 
-def _perform(user: Any, ticket_id: int, action: str, form: ActionForm) -> None:
+def _perform(user: Any, ticket_id: int, action: str, form: ActionForm, photos: list[Any]) -> None:
     d = form.cleaned_data
     v = d.get("version")
     note, text = d.get("note", ""), d.get("text", "")
@@ -72,7 +75,7 @@ def _perform(user: Any, ticket_id: int, action: str, form: ActionForm) -> None:
             expected_version=v,
         ),
         Action.REJECT_RETURN: lambda: services.reject_return(user, ticket_id, note, expected_version=v),
-        Action.ADD_PROGRESS: lambda: services.add_progress(user, ticket_id, note, expected_version=v),
+        Action.ADD_PROGRESS: lambda: services.add_progress(user, ticket_id, note, photos=photos, expected_version=v),
         Action.REQUEST_EXTENSION: lambda: services.request_extension(
             user, ticket_id, d["requested_due_at"], note, expected_version=v
         ),
@@ -98,6 +101,9 @@ def _perform(user: Any, ticket_id: int, action: str, form: ActionForm) -> None:
             user, ticket_id, access.get_ticket_by_number(user, d["master_number"].strip()).pk, note, expected_version=v
         ),
         Action.SUPERVISE: lambda: services.supervise(user, ticket_id, note, expected_version=v),
+        Action.ASSIGN_HANDLER: lambda: services.assign_handler(
+            user, ticket_id, d["handler_id"] or 0, note, expected_version=v
+        ),
     }
     calls[action]()
 
@@ -159,6 +165,12 @@ def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "caller": caller,
             "events": selectors.timeline(ticket),
             "assignments": ticket.assignments.select_related("unit").order_by("assigned_at", "id"),
+            "photos": ticket.attachments.all(),
+            "unit_members": Membership.objects.filter(unit=ticket.lead_unit_id, role__in=UNIT_ROLES)
+            .select_related("user")
+            .order_by("user__username")
+            if any(a == Action.ASSIGN_HANDLER for a, _, _ in actions)
+            else [],
             "actions": actions,
             "suggestion": suggestion,
             "form": ActionForm(),
@@ -180,18 +192,21 @@ def ticket_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     if action not in ACTION_FIELDS:
         raise Http404
     form = ActionForm(request.POST)
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+        back = ""
     if not form.is_valid():
         messages.error(request, "; ".join(str(e) for errors in form.errors.values() for e in errors))
-        return redirect("ticket-detail", pk=pk)
+        return redirect(back or reverse("ticket-detail", args=[pk]))
     try:
-        _perform(request.user, pk, action, form)
+        _perform(request.user, pk, action, form, request.FILES.getlist("photos"))
     except NotFound:
         raise Http404 from None
     except ServiceError as error:
         messages.error(request, str(error))
-        return redirect("ticket-detail", pk=pk)
+        return redirect(back or reverse("ticket-detail", args=[pk]))
     messages.success(request, Action(action).label)
-    return redirect("ticket-detail", pk=pk)
+    return redirect(back or reverse("ticket-detail", args=[pk]))
 
 
 @login_required

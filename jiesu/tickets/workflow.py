@@ -58,6 +58,8 @@ class Action(models.TextChoices):
     REOPEN = "reopen", _("Reopen for rehandling")
     MERGE = "merge", _("Merge into master ticket")
     SUPERVISE = "supervise", _("Supervise")
+    ASSIGN_HANDLER = "assign_handler", _("Reassign within the unit")
+    RATE = "rate", _("Rated by the requester")
     MARK_SIGN_OVERDUE = "mark_sign_overdue", _("Not signed in time: escalate")
     MARK_OVERDUE = "mark_overdue", _("Overdue: escalate")
 
@@ -87,6 +89,8 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str | None]] = {
     Action.REOPEN: (frozenset({S.CALLED_BACK, S.CLOSED}), S.DISPATCHED),
     Action.MERGE: (frozenset({S.NEW, S.DISPATCHED, S.ACCEPTED}), S.MERGED),
     Action.SUPERVISE: (OPEN_STATES - {S.NEW}, None),
+    Action.ASSIGN_HANDLER: (frozenset({S.DISPATCHED, S.ACCEPTED}), None),
+    Action.RATE: (frozenset({S.REPLIED, S.CALLED_BACK, S.CLOSED}), None),
     Action.MARK_SIGN_OVERDUE: (frozenset({S.DISPATCHED}), None),
     Action.MARK_OVERDUE: (IN_HAND, None),
 }

@@ -36,7 +36,7 @@ def test_leader_sees_the_escalation_on_the_notifications_page(world: World, clie
     with time_machine.travel(dt.datetime(2026, 11, 20, 9, 0, tzinfo=SHANGHAI), tick=False):
         tick()
     client.force_login(world.jw_leader)
-    assert "通知 (2)" in client.get("/tickets/").content.decode()  # the dispatch and the escalation
+    assert '通知 <span class="badge red">2</span>' in client.get("/tickets/").content.decode()  # dispatch, escalation
     page = client.get("/notifications/").content.decode()
     assert ticket.number in page and "超期升级" in page
     assert "通知 (" not in client.get("/tickets/").content.decode()  # read now

@@ -39,6 +39,9 @@ PERFORM: dict[str, Perform] = {
     Action.REOPEN: lambda w, t: services.reopen(w.agent, t.pk, "来电人反映问题仍未解决"),
     Action.MERGE: lambda w, t: services.merge(w.dispatcher, t.pk, new_ticket(w).pk),
     Action.SUPERVISE: lambda w, t: services.supervise(w.city_supervisor, t.pk, "请加快办理"),
+    Action.ASSIGN_HANDLER: lambda w, t: services.assign_handler(w.jw_leader, t.pk, w.jw_handler.pk, "请跟进"),
+    # the requester rates from the portal: ticket number plus the last four digits of 13812345678
+    Action.RATE: lambda w, t: services.rate_by_requester(t.number, "5678", "satisfied", "很及时"),
 }
 
 # Preconditions beyond the state, set up before an allowed action.
@@ -58,6 +61,7 @@ UNIT_ACTIONS = {
     Action.WHISTLE,
     Action.REPORT_IN,
     Action.REPLY,
+    Action.ASSIGN_HANDLER,
 }
 STATES = [s.value for s in DispatchState]
 CASES = [(a, s) for a in PERFORM for s in STATES]

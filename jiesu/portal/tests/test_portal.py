@@ -1,0 +1,130 @@
+"""The citizens' portal through HTTP: submit with a photo, track, read the reply, rate; abuse protection."""
+
+import re
+from typing import Any
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+
+from jiesu.testing.images import png
+from jiesu.testing.world import World
+from jiesu.tickets import services
+from jiesu.tickets.models import Attachment, Ticket, TicketEvent
+
+FORM = {
+    "appeal_type": "complaint",
+    "category_code": "010201",
+    "title": "小区垃圾没人清运",
+    "content": "我们小区的垃圾桶三天没清运了，味道很大。",
+    "address": "朝阳区建外街道光华路7号",
+    "requester_name": "刘女士",
+    "requester_phone": "13911112222",
+}
+
+
+def submit(client: Client, **overrides: Any) -> Any:
+    data = FORM | overrides
+    return client.post("/portal/", data)
+
+
+def test_submit_with_photo_places_the_ticket_and_gives_the_number(world: World, client: Client) -> None:
+    photo = SimpleUploadedFile("现场.png", png(), content_type="image/png")
+    response = submit(client, photos=photo)
+    assert response.status_code == 302
+    ticket = Ticket.objects.get()
+    assert response["Location"] == f"/portal/submitted/?n={ticket.number}"
+    assert (ticket.channel, ticket.street.code, ticket.dispatch_state) == ("web", "110105001", "new")
+    event = TicketEvent.objects.get(ticket=ticket)
+    assert event.actor is None and event.data == {"channel": "web", "source": "portal"}
+    attachment = Attachment.objects.get(ticket=ticket)
+    assert attachment.content_type == "image/png" and attachment.event == event
+    assert attachment.file.read().startswith(b"\x89PNG")
+    assert ticket.number in client.get(response["Location"]).content.decode()
+
+
+def test_a_renamed_non_image_is_refused_by_content_and_nothing_is_saved(world: World, client: Client) -> None:
+    fake = SimpleUploadedFile("photo.jpg", b"MZ\x90\x00 not really a photo", content_type="image/jpeg")
+    page = submit(client, photos=fake).content.decode()
+    assert "不是 JPEG、PNG 或 WebP 格式的照片" in page
+    assert Ticket.objects.count() == 0 and Attachment.objects.count() == 0
+
+
+def test_missing_fields_are_shown_next_to_them_in_chinese(world: World, client: Client) -> None:
+    page = submit(client, title="", requester_phone="").content.decode()
+    assert page.count("这个字段是必填项。") == 2
+    assert Ticket.objects.count() == 0
+
+
+def test_an_oversized_request_is_refused_before_reading(world: World, client: Client, settings: Any) -> None:
+    settings.JIESU_MAX_REQUEST_BYTES = 1000
+    photo = SimpleUploadedFile("big.png", png(200, 200), content_type="image/png")
+    response = submit(client, photos=photo)
+    assert response.status_code == 413
+    assert "请求过大" in response.content.decode()
+    assert Ticket.objects.count() == 0
+
+
+def test_submissions_are_rate_limited_per_address(world: World, client: Client, settings: Any) -> None:
+    settings.JIESU_PORTAL_SUBMITS_PER_HOUR = 2
+    for i in range(2):
+        assert submit(client, idempotency_key=f"k{i}").status_code == 302
+    response = submit(client, idempotency_key="k3")
+    assert response.status_code == 429
+    assert "请一小时后再试" in response.content.decode()
+    assert Ticket.objects.count() == 2
+
+
+def test_a_double_submit_creates_one_ticket(world: World, client: Client) -> None:
+    submit(client, idempotency_key="same")
+    submit(client, idempotency_key="same")
+    assert Ticket.objects.count() == 1
+
+
+def track(client: Client, number: str, tail: str) -> str:
+    return client.get("/portal/track/", {"number": number, "phone_tail": tail}).content.decode()
+
+
+@pytest.fixture
+def replied(world: World, client: Client) -> Ticket:
+    submit(client)
+    ticket = Ticket.objects.get()
+    services.dispatch(world.dispatcher, ticket.pk)
+    services.accept(world.jw_handler, ticket.pk)
+    services.add_progress(world.jw_handler, ticket.pk, "内部备注：已联系物业经理")
+    services.reply(world.jw_handler, ticket.pk, "已督促物业当天清运完毕。")
+    return Ticket.objects.get(pk=ticket.pk)
+
+
+def test_track_shows_status_steps_and_reply_but_no_internal_notes(replied: Ticket, client: Client) -> None:
+    page = track(client, replied.number, "2222")
+    assert "已答复" in page and "已督促物业当天清运完毕。" in page
+    assert "承办单位已签收" in page and "建外街道" in page
+    assert "内部备注" not in page and "13911112222" not in page
+
+
+def test_wrong_phone_digits_find_nothing(replied: Ticket, client: Client) -> None:
+    page = track(client, replied.number, "9999")
+    assert "没有与该编号和手机号匹配的诉求" in page
+    assert "已督促物业" not in page
+
+
+def test_rate_once_after_the_reply(replied: Ticket, client: Client) -> None:
+    data = {"number": replied.number, "phone_tail": "2222", "satisfaction": "satisfied", "comment": "很快"}
+    assert client.post("/portal/rate/", data).status_code == 302
+    event = TicketEvent.objects.get(ticket=replied, action="rate")
+    assert event.data == {"satisfaction": "satisfied", "round": 1, "source": "portal"} and event.note == "很快"
+    assert "感谢您的评价" in track(client, replied.number, "2222")
+    again = client.post("/portal/rate/", data).content.decode()
+    assert "您已评价过本次答复" in again
+    assert TicketEvent.objects.filter(ticket=replied, action="rate").count() == 1
+
+
+def test_rating_before_the_reply_is_refused(world: World, client: Client) -> None:
+    submit(client)
+    ticket = Ticket.objects.get()
+    data = {"number": ticket.number, "phone_tail": "2222", "satisfaction": "dissatisfied"}
+    page = client.post("/portal/rate/", data).content.decode()
+    assert "不能执行" in page
+    assert not TicketEvent.objects.filter(action="rate").exists()
+    assert re.search(r"已受理|Received", page)

@@ -1,0 +1,28 @@
+"""Rate limits for the anonymous portal, kept in the database so that every server process shares them."""
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.http import HttpRequest
+
+from jiesu.lib import clock
+
+from .models import Throttle
+
+
+def client_address(request: HttpRequest) -> str:
+    return str(request.META.get("REMOTE_ADDR", "unknown"))[:45]
+
+
+def allow(request: HttpRequest, action: str, per_hour: int) -> bool:
+    """Count one `action` by this client in the current hour; False once it is over `per_hour`."""
+    hour = clock.now().replace(minute=0, second=0, microsecond=0)
+    key = f"{action}:{client_address(request)}"
+    with transaction.atomic():
+        if not Throttle.objects.filter(key=key, hour=hour).update(count=F("count") + 1):
+            try:
+                with transaction.atomic():
+                    Throttle.objects.create(key=key, hour=hour, count=1)
+            except IntegrityError:
+                Throttle.objects.filter(key=key, hour=hour).update(count=F("count") + 1)
+        count = Throttle.objects.get(key=key, hour=hour).count
+    return count <= per_hour

@@ -1,0 +1,173 @@
+"""The citizens' portal: phone-sized pages, no login. Submit with photos, track by number plus the phone's
+last four digits, read the reply, rate it. Protected by per-address rate limits and size and type checks."""
+
+import uuid
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from jiesu.catalog.models import Category
+from jiesu.lib import clock
+from jiesu.lib.errors import NotFound, ServiceError
+from jiesu.orgs import access
+from jiesu.orgs.selectors import resolve_place
+from jiesu.tickets import services
+from jiesu.tickets.models import Ticket, TicketEvent
+from jiesu.tickets.workflow import Action, target_state
+
+from . import throttle
+from .forms import RateForm, SubmitForm, TrackForm
+
+# What a citizen sees of the event trail: the steps, never staff names or internal notes.
+PUBLIC_STEPS: dict[str, Any] = {
+    Action.INTAKE: gettext_lazy("Your request was registered."),
+    Action.DISPATCH: gettext_lazy("Passed to the responsible unit."),
+    Action.APPROVE_RETURN: gettext_lazy("Passed to another responsible unit."),
+    Action.ACCEPT: gettext_lazy("The responsible unit has taken it on."),
+    Action.ADD_PROGRESS: gettext_lazy("The unit is working on it."),
+    Action.REPLY: gettext_lazy("The unit has replied."),
+    Action.ANSWER_DIRECTLY: gettext_lazy("Answered by the hotline."),
+    Action.CALLBACK: gettext_lazy("The hotline called you back."),
+    Action.CLOSE: gettext_lazy("Closed."),
+    Action.REOPEN: gettext_lazy("Reopened for further handling."),
+    Action.MERGE: gettext_lazy("Handled together with an earlier request about the same matter."),
+    Action.RATE: gettext_lazy("You rated the result."),
+}
+
+
+def _limited(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "portal/message.html",
+        {"title": _("Too many requests"), "text": _("Too many requests from your network. Try again in an hour.")},
+        status=429,
+    )
+
+
+def _too_large(request: HttpRequest) -> bool:
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or 0) > settings.JIESU_MAX_REQUEST_BYTES
+    except ValueError:
+        return True
+
+
+def _leaves() -> list[tuple[str, list[tuple[str, str]]]]:
+    day = clock.local_date(clock.now())
+    groups: dict[str, list[tuple[str, str]]] = {}
+    for leaf in Category.objects.effective_on(day).filter(level=3).select_related("parent__parent").order_by("code"):
+        top = leaf.parent.parent.name if leaf.parent and leaf.parent.parent else ""
+        groups.setdefault(top, []).append((leaf.code, f"{leaf.parent.name if leaf.parent else ''} · {leaf.name}"))
+    return list(groups.items())
+
+
+def submit(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST" and _too_large(request):
+        return render(
+            request,
+            "portal/message.html",
+            {"title": _("Too large"), "text": _("The request is too large. Send smaller or fewer photos.")},
+            status=413,
+        )
+    form = SubmitForm(
+        request.POST or None,
+        request.FILES or None,
+        leaves=_leaves(),
+        initial={"idempotency_key": uuid.uuid4().hex},
+    )
+    photo_error = ""
+    if request.method == "POST":
+        if not throttle.allow(request, "submit", settings.JIESU_PORTAL_SUBMITS_PER_HOUR):
+            return _limited(request)
+        if form.is_valid():
+            data: dict[str, Any] = dict(form.cleaned_data)
+            places = resolve_place(data.get("address", ""))
+            if len(places) == 1:  # an unambiguous address places the ticket; otherwise the dispatcher does
+                data["street_code"] = places[0].street.code if places[0].street else None
+                data["district_code"] = places[0].district.code if places[0].district and not places[0].street else None
+            try:
+                ticket = services.submit_public(photos=request.FILES.getlist("photos"), **data)
+            except ServiceError as error:
+                if error.on == "photos":
+                    photo_error = str(error)
+                else:
+                    form.add_error(_field(error.on), str(error))
+            else:
+                return redirect(f"{reverse('portal-submitted')}?n={ticket.number}")
+    return render(request, "portal/submit.html", {"form": form, "photo_error": photo_error})
+
+
+PORTAL_FIELDS = {
+    "title": "title",
+    "content": "content",
+    "address": "address",
+    "name": "requester_name",
+    "phone": "requester_phone",
+    "category": "category_code",
+}
+
+
+def _field(on: str | None) -> str | None:
+    return PORTAL_FIELDS.get(on or "")
+
+
+def submitted(request: HttpRequest) -> HttpResponse:
+    number = request.GET.get("n", "")[:20]
+    return render(request, "portal/submitted.html", {"number": number if number.isdigit() else ""})
+
+
+def track(request: HttpRequest) -> HttpResponse:
+    form = TrackForm(request.GET or None)
+    ticket = None
+    if request.GET and form.is_valid():
+        if not throttle.allow(request, "lookup", settings.JIESU_PORTAL_LOOKUPS_PER_HOUR):
+            return _limited(request)
+        try:
+            ticket = access.get_ticket_for_requester(form.cleaned_data["number"], form.cleaned_data["phone_tail"])
+        except NotFound:
+            form.add_error(None, _("No request matches this number and phone."))
+    return render(request, "portal/track.html", _ticket_context(form, ticket))
+
+
+def _ticket_context(form: Any, ticket: Ticket | None, rate_form: RateForm | None = None) -> dict[str, Any]:
+    if ticket is None:
+        return {"form": form}
+    events: list[TicketEvent] = list(ticket.events.filter(action__in=PUBLIC_STEPS).order_by("id"))
+    steps = [(e.created_at, PUBLIC_STEPS[e.action]) for e in events]
+    round_ = ticket.reopen_count + 1
+    rated = any(e.action == Action.RATE and e.data.get("round") == round_ for e in events)
+    can_rate = target_state(Action.RATE, ticket.dispatch_state) is not None and not rated
+    initial = {"number": ticket.number, "phone_tail": form.cleaned_data.get("phone_tail", "")}
+    return {
+        "form": form,
+        "ticket": ticket,
+        "steps": steps,
+        "rated": rated,
+        "rate_form": rate_form or (RateForm(initial=initial) if can_rate else None),
+    }
+
+
+@require_POST
+def rate(request: HttpRequest) -> HttpResponse:
+    if not throttle.allow(request, "lookup", settings.JIESU_PORTAL_LOOKUPS_PER_HOUR):
+        return _limited(request)
+    form = RateForm(request.POST)
+    if not form.is_valid():
+        return render(request, "portal/track.html", {"form": TrackForm(), "rate_errors": form.errors})
+    d = form.cleaned_data
+    try:
+        services.rate_by_requester(d["number"], d["phone_tail"], d["satisfaction"], d["comment"])
+    except NotFound:
+        return render(request, "portal/track.html", {"form": TrackForm(), "rate_errors": [_("No request matches.")]})
+    except ServiceError as error:
+        track_form = TrackForm({"number": d["number"], "phone_tail": d["phone_tail"]})
+        track_form.is_valid()
+        ticket = access.get_ticket_for_requester(d["number"], d["phone_tail"])
+        form.add_error(None, str(error))
+        return render(request, "portal/track.html", _ticket_context(track_form, ticket, form))
+    return redirect(f"{reverse('portal-track')}?number={d['number']}&phone_tail={d['phone_tail']}")

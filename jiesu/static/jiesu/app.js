@@ -1,0 +1,32 @@
+// jiesu: small progressive enhancements; every page works without them.
+(function () {
+  "use strict";
+  // Buttons that fill a form field: <button data-fill="#id_street_code" data-value="110105001">
+  document.addEventListener("click", function (e) {
+    var b = e.target.closest("[data-fill]");
+    if (!b) return;
+    e.preventDefault();
+    var field = document.querySelector(b.getAttribute("data-fill"));
+    if (!field) return;
+    field.value = b.getAttribute("data-value");
+    field.dispatchEvent(new Event("change", { bubbles: true }));
+    field.focus();
+  });
+  // Live countdowns: <span class="countdown" data-due="ISO">
+  function tick() {
+    var now = Date.now();
+    document.querySelectorAll(".countdown[data-due]").forEach(function (el) {
+      var left = Math.floor((Date.parse(el.getAttribute("data-due")) - now) / 1000);
+      var late = left < 0;
+      left = Math.abs(left);
+      var d = Math.floor(left / 86400), h = Math.floor((left % 86400) / 3600), m = Math.floor((left % 3600) / 60);
+      var zh = (document.documentElement.lang || "").indexOf("zh") === 0;
+      var text = (d ? d + (zh ? "天" : "d ") : "") + h + (zh ? "小时" : "h ") + m + (zh ? "分" : "m");
+      el.textContent = late ? (zh ? "已超期 " : "overdue by ") + text : (zh ? "剩余 " : "") + text + (zh ? "" : " left");
+      el.classList.toggle("overdue", late);
+      el.classList.toggle("soon", !late && left < 86400);
+    });
+  }
+  tick();
+  setInterval(tick, 30000);
+})();

@@ -1,0 +1,27 @@
+"""The header's links: each role's own pages first (a context processor)."""
+
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from jiesu.orgs import access
+from jiesu.orgs.models import Role
+
+LINKS: dict[str, list[tuple[str, object]]] = {
+    Role.HOTLINE_OPERATOR: [("intake-console", _("Intake console"))],
+    Role.DISPATCHER: [("dispatch-desk", _("Dispatch desk")), ("intake-console", _("Intake console"))],
+    Role.CALLBACK_AGENT: [("callback-worklist", _("Callbacks"))],
+    Role.UNIT_HANDLER: [("unit-inbox", _("Inbox"))],
+    Role.UNIT_LEADER: [("unit-inbox", _("Inbox"))],
+    Role.SUPERVISOR: [("supervision", _("Supervision")), ("overview", _("Overview"))],
+}
+
+
+def nav(request: HttpRequest) -> dict[str, object]:
+    m = access.membership(request.user)
+    if m is None:
+        return {"nav_links": []}
+    path = request.path
+    links: list[tuple[str, object]] = [(reverse(name), label) for name, label in LINKS.get(m.role, [])]
+    links.append((reverse("ticket-list"), _("All tickets")))
+    return {"nav_links": [(url, label, path.startswith(url)) for url, label in links]}

@@ -1,0 +1,356 @@
+"""Queries behind the workbench pages. Every ticket query starts from `access.visible_tickets`; related rows
+are fetched up front so that a page's query count does not grow with its rows."""
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+
+from jiesu.catalog.models import Category, KnowledgeEntry
+from jiesu.lib import clock
+from jiesu.orgs import access
+from jiesu.orgs.models import UNIT_ROLES, OrgUnit, UnitKind
+from jiesu.tickets.models import Assignment, ExtensionRequest, RequestState, ReturnRequest, Ticket
+from jiesu.tickets.workflow import IN_HAND, OPEN_STATES, DispatchState
+
+LIST_RELATED = ("category", "district", "street", "lead_unit", "handler")
+DUE_SOON = dt.timedelta(hours=24)
+
+
+def _list(tickets: QuerySet[Ticket]) -> QuerySet[Ticket]:
+    return tickets.select_related(*LIST_RELATED)
+
+
+# --- hotline operator: the intake console ---------------------------------------------------------------
+def caller_history(user: Any, phone: str, limit: int = 10) -> list[Ticket]:
+    """The caller's earlier tickets, newest first (hotline roles see them; others get none)."""
+    phone = phone.strip()
+    if len(phone) < 7 or not access.may_see_requester(user):
+        return []
+    return list(_list(access.visible_tickets(user).filter(requester__phone=phone)).order_by("-intake_at")[:limit])
+
+
+def _grams(text: str) -> set[str]:
+    """Character bigrams of the Chinese (and alphanumeric) text: a cheap, tokenizer-free similarity basis."""
+    chars = re.sub(r"[^\w]", "", text)
+    return {chars[i : i + 2] for i in range(len(chars) - 1)}
+
+
+def similarity(a: str, b: str) -> float:
+    ga, gb = _grams(a), _grams(b)
+    return len(ga & gb) / len(ga | gb) if ga and gb else 0.0
+
+
+@dataclass(frozen=True)
+class Similar:
+    ticket: Ticket
+    score: float
+    same_place: bool
+
+
+def similar_open_tickets(
+    user: Any, text: str, street: OrgUnit | None, district: OrgUnit | None, days: int = 30, limit: int = 5
+) -> list[Similar]:
+    """Open tickets of the same street (else district) in the last `days` whose text is close to `text`:
+    candidates to link or merge instead of registering a duplicate."""
+    if len(text.strip()) < 4 or (street is None and district is None):
+        return []
+    since = clock.now() - dt.timedelta(days=days)
+    place = Q(street=street) if street is not None else Q(district=district)
+    pool = _list(access.visible_tickets(user).filter(place, dispatch_state__in=OPEN_STATES, intake_at__gte=since))
+    scored = [
+        Similar(t, round(similarity(text, f"{t.title}{t.content}"), 2), street is not None)
+        for t in pool.order_by("-intake_at")[:300]
+    ]
+    return sorted((s for s in scored if s.score >= 0.12), key=lambda s: -s.score)[:limit]
+
+
+def leaf_categories(day: dt.date) -> list[tuple[str, str]]:
+    """(code, full path) of every effective leaf: the console's category completion list."""
+    leaves = Category.objects.effective_on(day).filter(level=3).select_related("parent__parent").order_by("code")
+    return [(c.code, c.full_name()) for c in leaves]
+
+
+def search_categories(q: str, day: dt.date, limit: int = 8) -> list[Category]:
+    q = q.strip()
+    leaves = Category.objects.effective_on(day).filter(level=3).select_related("parent__parent")
+    if not q:
+        return []
+    return list(
+        leaves.filter(Q(code__startswith=q) | Q(name__icontains=q) | Q(keywords__icontains=q)).order_by("code")[:limit]
+    )
+
+
+def knowledge_for(text: str, limit: int = 3) -> list[KnowledgeEntry]:
+    """Active knowledge entries whose keywords appear in the text, best first."""
+    if len(text.strip()) < 2:
+        return []
+    scored = []
+    for entry in KnowledgeEntry.objects.filter(is_active=True):
+        words = [w for w in entry.keywords.split() if w]
+        hits = sum(1 for w in words if w in text)
+        if hits:
+            scored.append((hits, entry))
+    return [e for _, e in sorted(scored, key=lambda p: (-p[0], p[1].title))[:limit]]
+
+
+# --- dispatcher -----------------------------------------------------------------------------------------
+def dispatch_queue(user: Any) -> QuerySet[Ticket]:
+    return _list(access.visible_tickets(user).filter(dispatch_state=DispatchState.NEW)).order_by("intake_at", "pk")
+
+
+def pending_returns(user: Any) -> QuerySet[ReturnRequest]:
+    return (
+        ReturnRequest.objects.filter(state=RequestState.PENDING, ticket__in=access.visible_tickets(user))
+        .select_related("ticket__category", "ticket__street", "unit", "requested_by")
+        .order_by("requested_at", "pk")
+    )
+
+
+def pending_extensions(user: Any) -> QuerySet[ExtensionRequest]:
+    return (
+        ExtensionRequest.objects.filter(state=RequestState.PENDING, ticket__in=access.visible_tickets(user))
+        .select_related("ticket__category", "ticket__street", "unit", "requested_by")
+        .order_by("requested_at", "pk")
+    )
+
+
+@dataclass(frozen=True)
+class MergePair:
+    ticket: Ticket
+    master: Ticket
+    score: float
+    reason: str
+
+
+def merge_candidates(user: Any, days: int = 7, limit: int = 30) -> list[MergePair]:
+    """Undispatched tickets that look like repeats of an open ticket of the same street and category (or the
+    same caller): merge (并单) proposals with their evidence."""
+    since = clock.now() - dt.timedelta(days=days)
+    new = list(dispatch_queue(user).filter(intake_at__gte=since)[:200])
+    if not new:
+        return []
+    streets = {t.street_id for t in new if t.street_id}
+    pool = list(
+        _list(
+            access.visible_tickets(user).filter(
+                street_id__in=streets, dispatch_state__in=OPEN_STATES, intake_at__gte=since
+            )
+        ).order_by("intake_at", "pk")
+    )
+    pairs: list[MergePair] = []
+    for t in new:
+        best: MergePair | None = None
+        for m in pool:
+            if m.pk == t.pk or m.intake_at > t.intake_at or m.street_id != t.street_id:
+                continue
+            same_caller = bool(t.requester_id and t.requester_id == m.requester_id)
+            if m.category_id != t.category_id and not same_caller:
+                continue
+            score = similarity(f"{t.title}{t.content}", f"{m.title}{m.content}")
+            if score >= 0.3 or (same_caller and score >= 0.15):
+                reason = "same_caller" if same_caller else "same_place_category"
+                if best is None or score > best.score:
+                    best = MergePair(t, m, round(score, 2), reason)
+        if best:
+            pairs.append(best)
+    return sorted(pairs, key=lambda p: -p.score)[:limit]
+
+
+# --- handling unit --------------------------------------------------------------------------------------
+INBOX_TABS = ("sign", "in_hand", "due_soon", "overdue", "returned", "reopened")
+
+
+def inbox(user: Any, tab: str, *, mine: bool = False) -> QuerySet[Ticket]:
+    """The unit's tabs. Tickets where the unit is lead, assisting or summoned, from `visible_tickets`."""
+    m = access.membership(user)
+    tickets = access.visible_tickets(user)
+    if m is None:
+        return tickets.none()
+    unit = m.unit
+    now = clock.now()
+    current = Assignment.objects.filter(ticket=OuterRef("pk"), unit=unit, is_current=True)
+    lead = Q(lead_unit=unit)
+    if tab == "sign":
+        tickets = tickets.filter(lead, dispatch_state=DispatchState.DISPATCHED)
+        order: tuple[str, ...] = ("accept_due_at", "pk")
+    elif tab == "in_hand":
+        tickets = tickets.filter(Exists(current), dispatch_state=DispatchState.ACCEPTED)
+        order = ("due_at", "pk")
+    elif tab == "due_soon":
+        tickets = tickets.filter(lead, dispatch_state__in=IN_HAND, due_at__gte=now, due_at__lt=now + DUE_SOON)
+        order = ("due_at", "pk")
+    elif tab == "overdue":
+        tickets = tickets.filter(lead, dispatch_state__in=IN_HAND, due_at__lt=now)
+        order = ("due_at", "pk")
+    elif tab == "returned":
+        returned = ReturnRequest.objects.filter(ticket=OuterRef("pk"), unit=unit)
+        tickets = tickets.filter(Exists(returned))
+        order = ("-updated_at", "pk")
+    elif tab == "reopened":
+        tickets = tickets.filter(lead, reopen_count__gt=0, dispatch_state__in=OPEN_STATES)
+        order = ("due_at", "pk")
+    else:
+        return tickets.none()
+    if mine:
+        tickets = tickets.filter(handler=user)
+    return _list(tickets).order_by(*order)
+
+
+def inbox_counts(user: Any) -> dict[str, int]:
+    return {tab: inbox(user, tab).count() for tab in INBOX_TABS}
+
+
+@dataclass(frozen=True)
+class Workload:
+    user: Any
+    in_hand: int
+    due_soon: int
+    overdue: int
+
+
+def unit_workload(user: Any) -> tuple[list[Workload], int]:
+    """Per handler of the user's unit: tickets led by the unit in hand, due within 24 h, overdue; and how many
+    in-hand tickets nobody holds."""
+    m = access.membership(user)
+    if m is None:
+        return [], 0
+    now = clock.now()
+    led = access.visible_tickets(user).filter(lead_unit=m.unit, dispatch_state__in=IN_HAND)
+    rows = {
+        r["handler"]: r
+        for r in led.values("handler").annotate(
+            n=Count("pk"),
+            soon=Count("pk", filter=Q(due_at__gte=now, due_at__lt=now + DUE_SOON)),
+            late=Count("pk", filter=Q(due_at__lt=now)),
+        )
+    }
+    people = get_user_model().objects.filter(membership__unit=m.unit, membership__role__in=UNIT_ROLES)
+    loads = [
+        Workload(
+            p, rows.get(p.pk, {}).get("n", 0), rows.get(p.pk, {}).get("soon", 0), rows.get(p.pk, {}).get("late", 0)
+        )
+        for p in people.order_by("username")
+    ]
+    return loads, rows.get(None, {}).get("n", 0)
+
+
+def unit_handlers(user: Any) -> list[Any]:
+    m = access.membership(user)
+    if m is None:
+        return []
+    people = get_user_model().objects.filter(membership__unit=m.unit, membership__role__in=UNIT_ROLES)
+    return list(people.order_by("username"))
+
+
+# --- callback agent -------------------------------------------------------------------------------------
+def callback_worklist(user: Any) -> QuerySet[Ticket]:
+    return _list(access.visible_tickets(user).filter(dispatch_state=DispatchState.REPLIED)).order_by("replied_at", "pk")
+
+
+# --- supervisor -----------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class SupervisionFilter:
+    scope: str = "overdue"  # overdue | due_soon | open | all
+    district: str = ""
+    unit: str = ""
+    category: str = ""  # a category code or its prefix (一级/二级)
+    state: str = ""
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+
+
+def supervision_list(user: Any, f: SupervisionFilter) -> QuerySet[Ticket]:
+    now = clock.now()
+    tickets = access.visible_tickets(user)
+    if f.scope == "overdue":
+        tickets = tickets.filter(dispatch_state__in=IN_HAND, due_at__lt=now)
+    elif f.scope == "due_soon":
+        tickets = tickets.filter(dispatch_state__in=IN_HAND, due_at__gte=now, due_at__lt=now + DUE_SOON)
+    elif f.scope == "open":
+        tickets = tickets.filter(dispatch_state__in=OPEN_STATES)
+    if f.district:
+        tickets = tickets.filter(district__code=f.district)
+    if f.unit:
+        tickets = tickets.filter(lead_unit__code=f.unit)
+    if f.category:
+        tickets = tickets.filter(category__code__startswith=f.category)
+    if f.state:
+        tickets = tickets.filter(dispatch_state=f.state)
+    if f.date_from:
+        tickets = tickets.filter(intake_at__gte=clock.start_of_day(f.date_from))
+    if f.date_to:
+        tickets = tickets.filter(intake_at__lt=clock.start_of_day(f.date_to + dt.timedelta(days=1)))
+    return _list(tickets).order_by("due_at", "pk")
+
+
+def districts() -> QuerySet[OrgUnit]:
+    return OrgUnit.objects.filter(kind=UnitKind.DISTRICT, is_active=True).order_by("code")
+
+
+def top_categories(day: dt.date) -> QuerySet[Category]:
+    return Category.objects.effective_on(day).filter(level=1).order_by("code")
+
+
+# Approximate centres (longitude, latitude) of Beijing's 16 districts, for the overview map.
+DISTRICT_CENTRES = {
+    "110101": (116.416, 39.928),
+    "110102": (116.366, 39.912),
+    "110105": (116.443, 39.921),
+    "110106": (116.287, 39.858),
+    "110107": (116.223, 39.906),
+    "110108": (116.298, 39.959),
+    "110109": (116.102, 39.940),
+    "110111": (116.143, 39.748),
+    "110112": (116.657, 39.909),
+    "110113": (116.654, 40.130),
+    "110114": (116.231, 40.221),
+    "110115": (116.341, 39.727),
+    "110116": (116.632, 40.316),
+    "110117": (117.121, 40.141),
+    "110118": (116.843, 40.377),
+    "110119": (115.975, 40.457),
+}
+
+
+def overview(user: Any) -> dict[str, Any]:
+    """Today's load for the supervisor's dashboard: headline counts, intake per hour (today and yesterday),
+    open tickets by state, and per district open / overdue counts with map coordinates."""
+    now = clock.now()
+    today = clock.start_of_day(clock.local_date(now))
+    yesterday = today - dt.timedelta(days=1)
+    tickets = access.visible_tickets(user)
+    open_ = tickets.filter(dispatch_state__in=OPEN_STATES)
+    headline = open_.aggregate(
+        open=Count("pk"),
+        overdue=Count("pk", filter=Q(dispatch_state__in=IN_HAND, due_at__lt=now)),
+        due_soon=Count("pk", filter=Q(dispatch_state__in=IN_HAND, due_at__gte=now, due_at__lt=now + DUE_SOON)),
+        supervised=Count("pk", filter=Q(supervised=True)),
+    )
+    recent = tickets.filter(intake_at__gte=yesterday).values_list("intake_at", flat=True)
+    hours = {"today": [0] * 24, "yesterday": [0] * 24}
+    for at in recent:
+        local = at.astimezone(clock.SHANGHAI)
+        hours["today" if at >= today else "yesterday"][local.hour] += 1
+    headline["today"] = sum(hours["today"])
+    by_state = dict(open_.values_list("dispatch_state").annotate(n=Count("pk")).values_list("dispatch_state", "n"))
+    states = [(str(DispatchState(s).label), by_state.get(s, 0)) for s in DispatchState.values if s in OPEN_STATES]
+    per_district = {
+        r["district__code"]: r
+        for r in open_.filter(district__isnull=False)
+        .values("district__code", "district__name")
+        .annotate(n=Count("pk"), late=Count("pk", filter=Q(dispatch_state__in=IN_HAND, due_at__lt=now)))
+    }
+    points = [
+        {
+            "name": r["district__name"],
+            "code": code,
+            "value": [*DISTRICT_CENTRES[code], r["n"], r["late"]],
+        }
+        for code, r in sorted(per_district.items())
+        if code in DISTRICT_CENTRES
+    ]
+    return {"headline": headline, "hours": hours, "states": states, "districts": points}

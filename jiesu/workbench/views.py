@@ -1,0 +1,264 @@
+"""The workbench: one page per role's daily work. Thin: selectors read, services act, access decides."""
+
+import json
+import uuid
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
+from django.shortcuts import redirect, render
+from django.urls import reverse
+
+from jiesu.catalog.models import TimeLimitClass
+from jiesu.catalog.selectors import effective_category
+from jiesu.lib import clock
+from jiesu.lib.errors import NotFound, ServiceError
+from jiesu.orgs import access
+from jiesu.orgs.models import STREET_TOWNSHIP_KINDS, UNIT_ROLES, OrgUnit, Role
+from jiesu.orgs.selectors import resolve_place
+from jiesu.sla.policy import due_at, policy_for
+from jiesu.tickets import services
+from jiesu.tickets.models import Attachment, Resolution, Satisfaction, Urgency
+from jiesu.tickets.workflow import DispatchState
+
+from . import selectors
+from .forms import SERVICE_FIELDS, IntakeConsoleForm, SupervisionFilterForm
+
+PAGE_SIZE = 30
+
+View = Callable[..., HttpResponse]
+
+
+def roles(*allowed: str) -> Callable[[View], View]:
+    """Only users whose role is one of `allowed` see the page; others get 404 like a missing page."""
+
+    def decorate(view: View) -> View:
+        @login_required
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            m = access.membership(request.user)
+            if m is None or m.role not in allowed:
+                raise Http404
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorate
+
+
+def _page(request: HttpRequest, items: Any) -> Any:
+    return Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
+
+
+HOME: dict[str, str] = {
+    Role.HOTLINE_OPERATOR: "intake-console",
+    Role.DISPATCHER: "dispatch-desk",
+    Role.CALLBACK_AGENT: "callback-worklist",
+    Role.UNIT_HANDLER: "unit-inbox",
+    Role.UNIT_LEADER: "unit-inbox",
+    Role.SUPERVISOR: "supervision",
+}
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    m = access.membership(request.user)
+    return redirect(HOME.get(m.role, "ticket-list") if m else "ticket-list")
+
+
+# --- hotline operator -----------------------------------------------------------------------------------
+@roles(Role.HOTLINE_OPERATOR, Role.DISPATCHER)
+def intake_console(request: HttpRequest) -> HttpResponse:
+    form = IntakeConsoleForm(request.POST or None, initial={"idempotency_key": uuid.uuid4().hex, "channel": "phone"})
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        try:
+            ticket = services.intake(request.user, **data)
+        except ServiceError as error:
+            if error.on in SERVICE_FIELDS:
+                form.add_error(SERVICE_FIELDS[error.on], str(error))
+            else:
+                form.add_error(None, str(error))
+        else:
+            messages.success(request, f"{ticket.number} · {ticket.get_dispatch_state_display()}")
+            return redirect(f"{reverse('intake-console')}?last={ticket.pk}")
+    last = None
+    if request.GET.get("last"):
+        try:
+            last = access.get_ticket(request.user, request.GET["last"])
+        except NotFound:
+            last = None
+    leaves = selectors.leaf_categories(clock.local_date(clock.now()))
+    return render(request, "workbench/intake.html", {"form": form, "last": last, "leaves": leaves})
+
+
+@roles(Role.HOTLINE_OPERATOR, Role.DISPATCHER)
+def intake_assist(request: HttpRequest) -> HttpResponse:
+    """The console's side panel, refreshed while the operator types: caller history, place, deadline,
+    similar open tickets and knowledge entries."""
+    q = request.GET
+    day = clock.local_date(clock.now())
+    text = f"{q.get('title', '')} {q.get('content', '')}"[:2000]
+    address = q.get("address", "")[:255]
+    places = resolve_place(address)
+    street = _unit(q.get("street_code", ""), set(STREET_TOWNSHIP_KINDS))
+    if street is None and len(places) == 1:
+        street = places[0].street
+    district = street.parent if street is not None else (places[0].district if len(places) == 1 else None)
+    category = effective_category(q.get("category_code", "").strip()[:12], day)
+    deadline = None
+    if category is not None and category.is_leaf:
+        limit_class = TimeLimitClass.EMERGENCY if q.get("urgency") == Urgency.EMERGENCY else category.time_limit_class
+        policy = policy_for(category, limit_class, day)
+        if policy is not None:
+            deadline = {
+                "policy": policy,
+                "class": TimeLimitClass(limit_class).label,
+                "due": due_at(policy, clock.now()),
+            }
+    context = {
+        "history": selectors.caller_history(request.user, q.get("requester_phone", "")[:20]),
+        "places": places,
+        "street": street,
+        "category": category,
+        "categories": selectors.search_categories(q.get("category_code", "")[:20], day) if category is None else [],
+        "deadline": deadline,
+        "similar": selectors.similar_open_tickets(request.user, text, street, district),
+        "knowledge": selectors.knowledge_for(text) if q.get("appeal_type") == "inquiry" else [],
+        "now": clock.now(),
+    }
+    return render(request, "workbench/_intake_assist.html", context)
+
+
+def _unit(code: str, kinds: set[str]) -> OrgUnit | None:
+    code = code.strip()[:32]
+    if not code:
+        return None
+    unit = OrgUnit.objects.filter(code=code, is_active=True).select_related("parent").first()
+    return unit if unit is not None and unit.kind in kinds else None
+
+
+# --- dispatcher -----------------------------------------------------------------------------------------
+DISPATCH_TABS = ("queue", "returns", "extensions", "merge")
+
+
+@roles(Role.DISPATCHER)
+def dispatch_desk(request: HttpRequest) -> HttpResponse:
+    tab = request.GET.get("tab", "queue")
+    if tab not in DISPATCH_TABS:
+        tab = "queue"
+    user = request.user
+    counts = {
+        "queue": selectors.dispatch_queue(user).count(),
+        "returns": selectors.pending_returns(user).count(),
+        "extensions": selectors.pending_extensions(user).count(),
+    }
+    items: Any
+    if tab == "queue":
+        items = selectors.dispatch_queue(user)
+    elif tab == "returns":
+        items = selectors.pending_returns(user)
+    elif tab == "extensions":
+        items = selectors.pending_extensions(user)
+    else:
+        items = selectors.merge_candidates(user)
+    counts["merge"] = len(items) if tab == "merge" else -1
+    return render(
+        request,
+        "workbench/dispatch.html",
+        {"tab": tab, "page": _page(request, items), "counts": counts, "now": clock.now()},
+    )
+
+
+# --- handling unit --------------------------------------------------------------------------------------
+@roles(*UNIT_ROLES)
+def unit_inbox(request: HttpRequest) -> HttpResponse:
+    tab = request.GET.get("tab", "sign")
+    if tab not in selectors.INBOX_TABS:
+        tab = "sign"
+    mine = request.GET.get("mine") == "1"
+    tickets = selectors.inbox(request.user, tab, mine=mine)
+    m = access.membership(request.user)
+    workload, unassigned = (None, 0)
+    if m is not None and m.role == Role.UNIT_LEADER:
+        workload, unassigned = selectors.unit_workload(request.user)
+    return render(
+        request,
+        "workbench/inbox.html",
+        {
+            "tab": tab,
+            "tabs": selectors.INBOX_TABS,
+            "mine": mine,
+            "page": _page(request, tickets),
+            "counts": selectors.inbox_counts(request.user),
+            "workload": workload,
+            "unassigned": unassigned,
+            "now": clock.now(),
+        },
+    )
+
+
+# --- callback agent -------------------------------------------------------------------------------------
+@roles(Role.CALLBACK_AGENT)
+def callback_worklist(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "workbench/callbacks.html",
+        {
+            "page": _page(request, selectors.callback_worklist(request.user)),
+            "resolution_choices": Resolution.choices,
+            "satisfaction_choices": Satisfaction.choices,
+            "now": clock.now(),
+        },
+    )
+
+
+# --- supervisor -----------------------------------------------------------------------------------------
+@roles(Role.SUPERVISOR)
+def supervision(request: HttpRequest) -> HttpResponse:
+    form = SupervisionFilterForm(request.GET or None)
+    f = form.filter()
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "workbench/supervision.html",
+        {
+            "form": form,
+            "f": f,
+            "page": _page(request, selectors.supervision_list(request.user, f)),
+            "query": query.urlencode(),
+            "districts": selectors.districts(),
+            "categories": selectors.top_categories(clock.local_date(clock.now())),
+            "states": DispatchState.choices,
+            "now": clock.now(),
+        },
+    )
+
+
+@roles(Role.SUPERVISOR)
+def overview(request: HttpRequest) -> HttpResponse:
+    data = selectors.overview(request.user)
+    return render(
+        request,
+        "workbench/overview.html",
+        {"data": data, "chart_json": json.dumps(data, ensure_ascii=False, default=str), "now": clock.now()},
+    )
+
+
+# --- attachments ----------------------------------------------------------------------------------------
+@login_required
+def attachment(request: HttpRequest, pk: int) -> HttpResponseBase:
+    """A photo, only for those who may see its ticket (404 otherwise, like a missing one)."""
+    found = Attachment.objects.filter(pk=pk, ticket__in=access.visible_tickets(request.user)).first()
+    if found is None:
+        raise Http404
+    response = FileResponse(found.file.open("rb"), content_type=found.content_type)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
