@@ -36,7 +36,9 @@ def check_images(files: list[UploadedFile]) -> list[CheckedImage]:
     """Validate every file before anything is written; raise InvalidInput (in the user's language) otherwise."""
     limit = settings.JIESU_UPLOAD_MAX_BYTES
     if len(files) > settings.JIESU_UPLOAD_MAX_FILES:
-        raise InvalidInput(_("At most %(count)d photos can be added at once."), on="photos", count=settings.JIESU_UPLOAD_MAX_FILES)
+        raise InvalidInput(
+            _("At most %(count)d photos can be added at once."), on="photos", count=settings.JIESU_UPLOAD_MAX_FILES
+        )
     checked: list[CheckedImage] = []
     for upload in files:
         name = (upload.name or "")[:255]

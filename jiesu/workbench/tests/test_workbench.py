@@ -100,7 +100,9 @@ def test_console_answers_an_inquiry_directly_in_one_step(world: World, client: C
 def test_console_registers_a_repeat_and_merges_it(world: World, client: Client) -> None:
     master = ticket_in(world, "dispatched")
     client.force_login(world.operator)
-    client.post("/intake/", CONSOLE | {"appeal_type": "complaint", "category_code": "010201", "merge_into": master.number})
+    client.post(
+        "/intake/", CONSOLE | {"appeal_type": "complaint", "category_code": "010201", "merge_into": master.number}
+    )
     repeat = Ticket.objects.exclude(pk=master.pk).get()
     assert (repeat.dispatch_state, repeat.duplicate_of) == ("merged", master)
 
@@ -169,7 +171,9 @@ def test_leader_sees_workload_and_reassigns_within_the_unit(world: World, client
     client.force_login(world.jw_leader)
     page = client.get("/inbox/").content.decode()
     assert "各办理人工作量" in page
-    client.post(f"/tickets/{ticket.pk}/act/assign_handler/", {"version": fresh(ticket).version, "handler_id": colleague.pk})
+    client.post(
+        f"/tickets/{ticket.pk}/act/assign_handler/", {"version": fresh(ticket).version, "handler_id": colleague.pk}
+    )
     assert fresh(ticket).handler == colleague
     assert ticket.events.filter(action="assign_handler").get().data == {"from": "jw_handler", "to": "jw_handler2"}
 
@@ -185,7 +189,9 @@ def test_handler_cannot_reassign_or_hand_outside_the_unit(world: World, client: 
     assert "请选择本单位的办理人" in page
     client.force_login(world.jw_handler)
     page = client.post(
-        f"/tickets/{ticket.pk}/act/assign_handler/", {"version": fresh(ticket).version, "handler_id": world.jw_handler.pk}, follow=True
+        f"/tickets/{ticket.pk}/act/assign_handler/",
+        {"version": fresh(ticket).version, "handler_id": world.jw_handler.pk},
+        follow=True,
     ).content.decode()
     assert "您的角色或单位无权执行此操作" in page
 
@@ -195,7 +201,11 @@ def test_progress_photo_is_stored_and_served_only_to_those_who_see_the_ticket(wo
     client.force_login(world.jw_handler)
     client.post(
         f"/tickets/{ticket.pk}/act/add_progress/",
-        {"version": fresh(ticket).version, "note": "现场照片", "photos": SimpleUploadedFile("a.png", png(), "image/png")},
+        {
+            "version": fresh(ticket).version,
+            "note": "现场照片",
+            "photos": SimpleUploadedFile("a.png", png(), "image/png"),
+        },
     )
     photo = Attachment.objects.get(ticket=ticket)
     response = client.get(f"/attachments/{photo.pk}/")
@@ -236,7 +246,10 @@ def test_supervision_filters_and_flag(world: World, client: Client, clock: Any) 
     assert hd.number in page and late.number not in page
     page = client.get("/supervision/?scope=open&category=01&date_from=2026-12-01").content.decode()
     assert fine.number in page and late.number not in page
-    client.post(f"/tickets/{late.pk}/act/supervise/", {"version": fresh(late).version, "note": "请加快", "next": "/supervision/"})
+    client.post(
+        f"/tickets/{late.pk}/act/supervise/",
+        {"version": fresh(late).version, "note": "请加快", "next": "/supervision/"},
+    )
     assert fresh(late).supervised
 
 
@@ -257,16 +270,17 @@ def test_overview_counts(world: World, client: Client, clock: Any) -> None:
     assert "echarts.min.js" in page and '"code": "110105"' in page and '"code": "110108"' in page
 
 
-@pytest.mark.parametrize(("role", "url"), [*PAGES.items(), ("jw_leader", "/inbox/"), ("city_supervisor", "/supervision/overview/")])
+@pytest.mark.parametrize(
+    ("role", "url"), [*PAGES.items(), ("jw_leader", "/inbox/"), ("city_supervisor", "/supervision/overview/")]
+)
 def test_query_count_does_not_grow_with_rows(world: World, client: Client, role: str, url: str) -> None:
     for state in ["new", "dispatched", "accepted", "replied"]:
         ticket_in(world, state)
     client.force_login(getattr(world, role))
     with CaptureQueriesContext(connection) as few:
-        client.get(url + ("?scope=open" if "supervision/" == url[1:] else ""))
+        client.get(url + ("?scope=open" if url[1:] == "supervision/" else ""))
     for state in ["new", "dispatched", "accepted", "replied"] * 4:
         ticket_in(world, state)
     with CaptureQueriesContext(connection) as many:
-        client.get(url + ("?scope=open" if "supervision/" == url[1:] else ""))
+        client.get(url + ("?scope=open" if url[1:] == "supervision/" else ""))
     assert len(many) == len(few), [q["sql"][:120] for q in many.captured_queries]
-
