@@ -1,0 +1,251 @@
+"""The workbench in a real browser: Playwright drives Debian's Chromium against the live test server.
+
+Each role works in its own browser session, logged in through the login page. Screenshots of the main screens are
+saved under var/screenshots/ (JIESU_SCREENSHOT_DIR) as test artifacts.
+"""
+
+import datetime as dt
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.conf import settings
+
+from jiesu.lib import clock
+from jiesu.testing.images import png
+from jiesu.testing.world import CHAOWAI, World, build_world
+from jiesu.tickets.models import Ticket
+from jiesu.tickets.tests.helpers import fresh, ticket_in
+
+CHROMIUM = "/usr/bin/chromium"
+if not Path(CHROMIUM).exists() and not os.environ.get("CI"):
+    pytest.skip(f"{CHROMIUM} is missing: scripts/bootstrap dev installs it (as root)", allow_module_level=True)
+
+# Playwright's sync API keeps an event loop in this thread; the ORM calls here are still plain sync code.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+PASSWORD = "browser-test-pass"
+SHOTS = Path(os.environ.get("JIESU_SCREENSHOT_DIR", settings.BASE_DIR / "var" / "screenshots"))
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def w(transactional_db: Any) -> World:
+    world = build_world()
+    for user in world.users.values():
+        user.set_password(PASSWORD)
+        user.save(update_fields=["password"])
+    return world
+
+
+class Session:
+    """One person's browser session."""
+
+    def __init__(self, browser: Any, base: str, *, mobile: bool = False) -> None:
+        size = {"width": 390, "height": 844} if mobile else {"width": 1366, "height": 900}
+        self.context = browser.new_context(viewport=size, locale="zh-CN", timezone_id="Asia/Shanghai")
+        self.context.set_default_timeout(15000)
+        self.page = self.context.new_page()
+        self.base = base
+
+    def go(self, path: str) -> Any:
+        return self.page.goto(self.base + path)
+
+    def login(self, username: str) -> "Session":
+        self.go("/accounts/login/")
+        self.page.fill("input[name=username]", username)
+        self.page.fill("input[name=password]", PASSWORD)
+        self.page.click("button[type=submit]")
+        self.page.wait_for_selector("header .who")
+        return self
+
+    def shot(self, name: str) -> None:
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        self.page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+    def act(self, action: str, **fields: str) -> None:
+        """Fill and submit the action form `action` on the ticket page."""
+        form = f"#act-{action}"
+        for name, value in fields.items():
+            self.page.fill(f"{form} [name={name}]", value)
+        self.page.click(f"{form} button[type=submit]")
+        self.page.wait_for_load_state()
+
+
+@pytest.fixture
+def people(browser: Any, live_server: Any) -> Iterator[Any]:
+    sessions: list[Session] = []
+
+    def open_session(username: str | None = None, *, mobile: bool = False) -> Session:
+        s = Session(browser, live_server.url, mobile=mobile)
+        sessions.append(s)
+        return s.login(username) if username else s
+
+    yield open_session
+    for s in sessions:
+        s.context.close()
+
+
+def test_citizen_request_through_dispatch_sign_reply_callback_to_close(w: World, people: Any) -> None:
+    citizen = people(mobile=True)
+    citizen.go("/portal/")
+    page = citizen.page
+    page.select_option("#id_appeal_type", "complaint")
+    page.select_option("#id_category_code", "010201")
+    page.fill("#id_title", "小区门口垃圾堆了三天")
+    page.fill("#id_content", "光华路9号院门口的垃圾桶三天没人清运，已经满出来了，味道很大。")
+    page.fill("#id_address", "朝阳区建外街道光华路9号院")
+    page.fill("#id_requester_phone", "13912345678")
+    page.set_input_files("#id_photos", files=[{"name": "现场.png", "mimeType": "image/png", "buffer": png(64, 48)}])
+    citizen.shot("portal-submit")
+    page.click("button[type=submit]")
+    number = page.text_content("#ticket-number").strip()
+    citizen.shot("portal-submitted")
+    ticket = Ticket.objects.get(number=number)
+    assert ticket.street.name == "建外街道" and ticket.attachments.count() == 1
+
+    dispatcher = people("dispatcher")
+    dispatcher.go("/dispatch/")
+    dispatcher.shot("dispatch-desk")
+    dispatcher.page.click(f"text={number}")
+    assert "派单目录建议" in dispatcher.page.content()
+    dispatcher.shot("ticket-detail-dispatch")
+    dispatcher.act("dispatch")
+    assert fresh(ticket).dispatch_state == "dispatched"
+
+    handler = people("jw_handler")
+    handler.go("/inbox/")
+    handler.shot("unit-inbox")
+    handler.page.click(f"text={number}")
+    handler.act("accept")
+    handler.page.set_input_files(
+        "#act-add_progress input[name=photos]",
+        files=[{"name": "清运后.png", "mimeType": "image/png", "buffer": png(64, 48, (40, 160, 80))}],
+    )
+    handler.act("add_progress", note="已联系物业，当天下午清运完毕")
+    handler.act("reply", text="经核实，物业已于当天清运完毕，并增加了清运频次。")
+    handler.shot("ticket-detail-replied")
+    assert fresh(ticket).dispatch_state == "replied" and ticket.attachments.count() == 2
+
+    agent = people("agent")
+    agent.go("/callbacks/")
+    agent.shot("callback-worklist")
+    card = f"#cb-{ticket.pk}"
+    agent.page.select_option(f"{card} select[name=resolution]", "solved")
+    agent.page.select_option(f"{card} select[name=satisfaction]", "satisfied")
+    agent.page.fill(f"{card} input[name=note]", "来电人表示满意")
+    agent.page.click(f"{card} button")
+    agent.page.wait_for_load_state()
+    assert fresh(ticket).dispatch_state == "closed"
+    assert number not in agent.page.content()
+
+    citizen.go(f"/portal/track/?number={number}&phone_tail=5678")
+    assert "已办结" in citizen.page.text_content("#public-status")
+    assert "增加了清运频次" in citizen.page.text_content("#reply")
+    citizen.page.check("input[name=satisfaction][value=satisfied]")
+    citizen.shot("portal-track")
+    citizen.page.click("text=提交评价")
+    assert "感谢您的评价" in citizen.page.content()
+    assert ticket.events.filter(action="rate").count() == 1
+
+
+def test_return_requested_and_reviewed(w: World, people: Any) -> None:
+    operator = people("operator")
+    page = operator.page
+    operator.go("/intake/")
+    # keyboard-only from the caller's phone (focused on load) to the saved order
+    page.keyboard.type("13600001234")
+    page.keyboard.press("Tab")
+    page.keyboard.type("赵先生")
+    page.select_option("#id_appeal_type", "complaint")
+    page.focus("#id_title")
+    page.keyboard.type("夜市摊贩占道经营")
+    page.keyboard.press("Tab")
+    page.keyboard.type("每天晚上光华路上很多摊贩占道经营，行人只能走机动车道。")
+    page.keyboard.press("Tab")
+    page.keyboard.type("朝阳区建外街道光华路")
+    page.wait_for_selector("#assist >> text=110105001")  # the live assist placed the address
+    page.click("#assist button[data-value='110105001']")
+    page.focus("#id_category_code")
+    page.keyboard.type("010101")
+    page.keyboard.press("Tab")
+    page.wait_for_selector("#assist >> text=7 工作日")
+    operator.shot("intake-console")
+    page.keyboard.press("Control+Enter")
+    page.wait_for_selector("text=已保存")
+    ticket = Ticket.objects.get(title="夜市摊贩占道经营")
+    assert (ticket.street.code, ticket.category.code, ticket.requester.phone) == ("110105001", "010101", "13600001234")
+
+    dispatcher = people("dispatcher")
+    dispatcher.go(f"/tickets/{ticket.pk}/")
+    dispatcher.act("dispatch")
+
+    handler = people("jw_handler")
+    handler.go(f"/tickets/{ticket.pk}/")
+    handler.act("request_return", note="摊贩位于朝外街道辖区，请改派朝外街道")
+    assert fresh(ticket).dispatch_state == "return_requested"
+
+    dispatcher.go("/dispatch/?tab=returns")
+    assert "请改派朝外街道" in dispatcher.page.content()
+    dispatcher.shot("dispatch-returns")
+    dispatcher.page.click("a.button:has-text('审核')")
+    dispatcher.act("approve_return", lead_code=CHAOWAI, note="同意，改派朝外街道")
+    assert fresh(ticket).lead_unit.code == CHAOWAI
+
+    other = people("cw_handler")
+    other.go("/inbox/")
+    assert ticket.number in other.page.content()
+    handler.go("/inbox/?tab=returned")
+    assert ticket.number in handler.page.content()
+
+
+def test_overdue_ticket_seen_and_supervised_by_the_supervisor(w: World, people: Any) -> None:
+    with clock.at(clock.now() - dt.timedelta(days=30)):
+        late = ticket_in(w, "accepted")
+    supervisor = people("city_supervisor")
+    supervisor.go("/supervision/")
+    row = supervisor.page.locator("tr", has_text=late.number)
+    assert re.search(r"已超期", row.text_content() or "")
+    supervisor.shot("supervision")
+    row.locator("button", has_text="督办").click()
+    supervisor.page.wait_for_load_state()
+    assert fresh(late).supervised
+    assert "督办" in supervisor.page.locator("tr", has_text=late.number).text_content()
+
+    supervisor.go("/supervision/overview/")
+    supervisor.page.wait_for_selector("#map svg")
+    supervisor.page.wait_for_selector("#hours svg")
+    supervisor.shot("overview")
+
+
+def test_unit_user_opening_another_units_ticket_gets_not_found(w: World, people: Any) -> None:
+    ticket = ticket_in(w, "accepted")
+    outsider = people("hd_handler")
+    response = outsider.go(f"/tickets/{ticket.pk}/")
+    assert response.status == 404
+    assert "不存在" in outsider.page.content()
+    assert ticket.title not in outsider.page.content()
+    outsider.shot("not-found")
