@@ -38,6 +38,8 @@ def recipients(event: TicketEvent) -> list[int]:
         users = User.objects.filter(username__in=event.data.get("escalated_to", []))
     elif action == Action.SUPERVISE:
         users = User.objects.filter(membership__unit=ticket.lead_unit_id, membership__role=Role.UNIT_LEADER)
+    elif action == Action.ASSIGN_HANDLER:
+        users = User.objects.filter(username=event.data.get("to"))
     elif action == Action.REPLY:
         users = User.objects.filter(membership__role=Role.CALLBACK_AGENT)
     users = users.exclude(pk=event.actor_id) if event.actor_id else users

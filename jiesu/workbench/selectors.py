@@ -24,6 +24,16 @@ def _list(tickets: QuerySet[Ticket]) -> QuerySet[Ticket]:
     return tickets.select_related(*LIST_RELATED)
 
 
+def search(tickets: QuerySet[Ticket], q: str, prefix: str = "") -> QuerySet[Ticket]:
+    """The lists' search box: a ticket number (or its start), else words of the title or address."""
+    q = q.strip()[:50]
+    if not q:
+        return tickets
+    if q.isdigit():
+        return tickets.filter(**{f"{prefix}number__startswith": q})
+    return tickets.filter(Q(**{f"{prefix}title__icontains": q}) | Q(**{f"{prefix}address__icontains": q}))
+
+
 # --- hotline operator: the intake console ---------------------------------------------------------------
 def caller_history(user: Any, phone: str, limit: int = 10) -> list[Ticket]:
     """The caller's earlier tickets, newest first (hotline roles see them; others get none)."""

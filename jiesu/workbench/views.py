@@ -55,6 +55,13 @@ def _page(request: HttpRequest, items: Any) -> Any:
     return Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
 
 
+def _query(request: HttpRequest) -> str:
+    """The list's filters, to keep them across pages."""
+    query = request.GET.copy()
+    query.pop("page", None)
+    return query.urlencode()
+
+
 HOME: dict[str, str] = {
     Role.HOTLINE_OPERATOR: "intake-console",
     Role.DISPATCHER: "dispatch-desk",
@@ -158,20 +165,28 @@ def dispatch_desk(request: HttpRequest) -> HttpResponse:
         "returns": selectors.pending_returns(user).count(),
         "extensions": selectors.pending_extensions(user).count(),
     }
+    q = request.GET.get("q", "")
     items: Any
     if tab == "queue":
-        items = selectors.dispatch_queue(user)
+        items = selectors.search(selectors.dispatch_queue(user), q)
     elif tab == "returns":
-        items = selectors.pending_returns(user)
+        items = selectors.search(selectors.pending_returns(user), q, "ticket__")  # type: ignore[arg-type]
     elif tab == "extensions":
-        items = selectors.pending_extensions(user)
+        items = selectors.search(selectors.pending_extensions(user), q, "ticket__")  # type: ignore[arg-type]
     else:
         items = selectors.merge_candidates(user)
     counts["merge"] = len(items) if tab == "merge" else -1
     return render(
         request,
         "workbench/dispatch.html",
-        {"tab": tab, "page": _page(request, items), "counts": counts, "now": clock.now()},
+        {
+            "tab": tab,
+            "page": _page(request, items),
+            "counts": counts,
+            "q": q,
+            "query": _query(request),
+            "now": clock.now(),
+        },
     )
 
 
@@ -182,7 +197,8 @@ def unit_inbox(request: HttpRequest) -> HttpResponse:
     if tab not in selectors.INBOX_TABS:
         tab = "sign"
     mine = request.GET.get("mine") == "1"
-    tickets = selectors.inbox(request.user, tab, mine=mine)
+    q = request.GET.get("q", "")
+    tickets = selectors.search(selectors.inbox(request.user, tab, mine=mine), q)
     m = access.membership(request.user)
     workload, unassigned = (None, 0)
     if m is not None and m.role == Role.UNIT_LEADER:
@@ -194,6 +210,8 @@ def unit_inbox(request: HttpRequest) -> HttpResponse:
             "tab": tab,
             "tabs": selectors.INBOX_TABS,
             "mine": mine,
+            "q": q,
+            "query": _query(request),
             "page": _page(request, tickets),
             "counts": selectors.inbox_counts(request.user),
             "workload": workload,
@@ -206,11 +224,14 @@ def unit_inbox(request: HttpRequest) -> HttpResponse:
 # --- callback agent -------------------------------------------------------------------------------------
 @roles(Role.CALLBACK_AGENT)
 def callback_worklist(request: HttpRequest) -> HttpResponse:
+    q = request.GET.get("q", "")
     return render(
         request,
         "workbench/callbacks.html",
         {
-            "page": _page(request, selectors.callback_worklist(request.user)),
+            "page": _page(request, selectors.search(selectors.callback_worklist(request.user), q)),
+            "q": q,
+            "query": _query(request),
             "resolution_choices": Resolution.choices,
             "satisfaction_choices": Satisfaction.choices,
             "now": clock.now(),
@@ -223,8 +244,6 @@ def callback_worklist(request: HttpRequest) -> HttpResponse:
 def supervision(request: HttpRequest) -> HttpResponse:
     form = SupervisionFilterForm(request.GET or None)
     f = form.filter()
-    query = request.GET.copy()
-    query.pop("page", None)
     return render(
         request,
         "workbench/supervision.html",
@@ -232,7 +251,7 @@ def supervision(request: HttpRequest) -> HttpResponse:
             "form": form,
             "f": f,
             "page": _page(request, selectors.supervision_list(request.user, f)),
-            "query": query.urlencode(),
+            "query": _query(request),
             "districts": selectors.districts(),
             "categories": selectors.top_categories(clock.local_date(clock.now())),
             "states": DispatchState.choices,

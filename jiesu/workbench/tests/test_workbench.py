@@ -284,3 +284,29 @@ def test_query_count_does_not_grow_with_rows(world: World, client: Client, role:
     with CaptureQueriesContext(connection) as many:
         client.get(url + ("?scope=open" if url[1:] == "supervision/" else ""))
     assert len(many) == len(few), [q["sql"][:120] for q in many.captured_queries]
+
+
+def test_lists_filter_by_number_or_title(world: World, client: Client) -> None:
+    a = ticket_in(world, "dispatched", title="路灯不亮")
+    b = ticket_in(world, "dispatched")
+    client.force_login(world.jw_handler)
+    page = client.get("/inbox/", {"tab": "sign", "q": "路灯"}).content.decode()
+    assert a.number in page and b.number not in page
+    page = client.get("/inbox/", {"tab": "sign", "q": b.number}).content.decode()
+    assert b.number in page and a.number not in page
+    returned = ticket_in(world, "return_requested", title="井盖缺失")
+    client.force_login(world.dispatcher)
+    page = client.get("/dispatch/", {"tab": "returns", "q": "井盖"}).content.decode()
+    assert returned.number in page
+
+
+def test_the_new_handler_is_notified_of_a_reassignment(world: World) -> None:
+    from jiesu.lib import clock
+    from jiesu.notify.models import Notification
+    from jiesu.notify.outbox import process_outbox
+
+    colleague = make_user("jw_handler3", "unit_handler", "110105001")
+    ticket = ticket_in(world, "accepted")
+    services.assign_handler(world.jw_leader, ticket.pk, colleague.pk)
+    process_outbox(clock.now())
+    assert Notification.objects.filter(user=colleague, event__action="assign_handler").count() == 1
