@@ -28,7 +28,7 @@ django.setup()
 
 from django.contrib.auth import get_user_model  # noqa: E402
 from django.core.management import call_command  # noqa: E402
-from django.db import connection  # noqa: E402
+from django.db import connection, reset_queries  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
 
@@ -88,6 +88,7 @@ def main() -> None:
     for username, url in PAGES:
         client = Client()
         client.force_login(users.get(username=username))
+        reset_queries()
         with CaptureQueriesContext(connection) as queries:
             client.get(url)
         ms = timings(client, url, args.repeat)
