@@ -24,4 +24,6 @@ def nav(request: HttpRequest) -> dict[str, object]:
     path = request.path
     links: list[tuple[str, object]] = [(reverse(name), label) for name, label in LINKS.get(m.role, [])]
     links.append((reverse("ticket-list"), _("All tickets")))
-    return {"nav_links": [(url, label, path.startswith(url)) for url, label in links]}
+    matches = [url for url, _ in links if path.startswith(url)]
+    active = max(matches, key=len) if matches else None  # the most specific link is the current one
+    return {"nav_links": [(url, label, url == active) for url, label in links]}

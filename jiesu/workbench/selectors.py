@@ -134,11 +134,12 @@ class MergePair:
     master: Ticket
     score: float
     reason: str
+    address_score: float
 
 
 def merge_candidates(user: Any, days: int = 7, limit: int = 30) -> list[MergePair]:
-    """Undispatched tickets that look like repeats of an open ticket of the same street and category (or the
-    same caller): merge (并单) proposals with their evidence."""
+    """Undispatched tickets that look like repeats of an open ticket of the same street and category, at a close
+    address (or from the same caller): merge (并单) proposals with their evidence."""
     since = clock.now() - dt.timedelta(days=days)
     new = list(dispatch_queue(user).filter(intake_at__gte=since)[:200])
     if not new:
@@ -161,10 +162,12 @@ def merge_candidates(user: Any, days: int = 7, limit: int = 30) -> list[MergePai
             if m.category_id != t.category_id and not same_caller:
                 continue
             score = similarity(f"{t.title}{t.content}", f"{m.title}{m.content}")
-            if score >= 0.3 or (same_caller and score >= 0.15):
+            # two addresses that differ (another compound, another road) are another matter
+            place = similarity(t.address, m.address) if t.address and m.address else 1.0
+            if (score >= 0.3 and place >= 0.5) or (same_caller and score >= 0.15):
                 reason = "same_caller" if same_caller else "same_place_category"
                 if best is None or score > best.score:
-                    best = MergePair(t, m, round(score, 2), reason)
+                    best = MergePair(t, m, round(score, 2), reason, round(place, 2))
         if best:
             pairs.append(best)
     return sorted(pairs, key=lambda p: -p.score)[:limit]

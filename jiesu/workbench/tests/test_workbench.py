@@ -311,3 +311,10 @@ def test_the_new_handler_is_notified_of_a_reassignment(world: World) -> None:
     services.assign_handler(world.jw_leader, ticket.pk, colleague.pk)
     process_outbox(clock.now())
     assert Notification.objects.filter(user=colleague, event__action="assign_handler").count() == 1
+
+
+def test_same_category_at_another_address_is_no_merge_candidate(world: World, client: Client) -> None:
+    ticket_in(world, "dispatched", address="朝阳区建外街道光华路1号", title="幸福家园垃圾清运不及时")
+    other = new_ticket(world, requester_phone="13600000001", address="朝阳区建外街道永安里东街88号院")
+    client.force_login(world.dispatcher)
+    assert other.number not in client.get("/dispatch/?tab=merge").content.decode()
