@@ -18,6 +18,7 @@ from jiesu.lib.errors import NotFound, ServiceError
 from jiesu.orgs import access
 from jiesu.orgs.selectors import resolve_place
 from jiesu.tickets import services
+from jiesu.tickets.forms import INTAKE_INPUTS
 from jiesu.tickets.models import Ticket, TicketEvent
 from jiesu.tickets.workflow import Action, target_state
 
@@ -96,24 +97,11 @@ def submit(request: HttpRequest) -> HttpResponse:
                 if error.on == "photos":
                     photo_error = str(error)
                 else:
-                    form.add_error(_field(error.on), str(error))
+                    field = INTAKE_INPUTS.get(error.on or "")
+                    form.add_error(field if field in form.fields else None, str(error))
             else:
                 return redirect(f"{reverse('portal-submitted')}?n={ticket.number}")
     return render(request, "portal/submit.html", {"form": form, "photo_error": photo_error})
-
-
-PORTAL_FIELDS = {
-    "title": "title",
-    "content": "content",
-    "address": "address",
-    "name": "requester_name",
-    "phone": "requester_phone",
-    "category": "category_code",
-}
-
-
-def _field(on: str | None) -> str | None:
-    return PORTAL_FIELDS.get(on or "")
 
 
 def submitted(request: HttpRequest) -> HttpResponse:

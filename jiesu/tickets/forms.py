@@ -5,6 +5,19 @@ from django.utils.translation import gettext_lazy as _
 
 from .models import AppealType, Channel, Resolution, Satisfaction, Urgency
 
+# The intake service's field names (ServiceError.on) → the input names of every intake form (console, portal),
+# so that a refusal is shown next to its field.
+INTAKE_INPUTS = {
+    "title": "title",
+    "content": "content",
+    "address": "address",
+    "name": "requester_name",
+    "phone": "requester_phone",
+    "category": "category_code",
+    "street": "street_code",
+    "reply": "answer",
+}
+
 
 class IntakeForm(forms.Form):
     channel = forms.ChoiceField(label=_("channel"), choices=Channel.choices)

@@ -10,18 +10,6 @@ from jiesu.tickets.workflow import DispatchState
 
 from .selectors import SupervisionFilter
 
-# The service's field names → the console's input names, to show a refusal next to its field.
-SERVICE_FIELDS = {
-    "title": "title",
-    "content": "content",
-    "address": "address",
-    "name": "requester_name",
-    "phone": "requester_phone",
-    "category": "category_code",
-    "street": "street_code",
-    "reply": "answer",
-}
-
 
 class IntakeConsoleForm(IntakeForm):
     """The operator's console: the plain intake form plus a direct answer and a repeat-of link."""

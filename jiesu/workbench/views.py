@@ -23,11 +23,12 @@ from jiesu.orgs.models import STREET_TOWNSHIP_KINDS, UNIT_ROLES, OrgUnit, Role
 from jiesu.orgs.selectors import resolve_place
 from jiesu.sla.policy import due_at, policy_for
 from jiesu.tickets import services
+from jiesu.tickets.forms import INTAKE_INPUTS
 from jiesu.tickets.models import Attachment, Resolution, Satisfaction, Urgency
 from jiesu.tickets.workflow import DispatchState
 
 from . import selectors
-from .forms import SERVICE_FIELDS, IntakeConsoleForm, SupervisionFilterForm
+from .forms import IntakeConsoleForm, SupervisionFilterForm
 
 PAGE_SIZE = 30
 
@@ -87,10 +88,7 @@ def intake_console(request: HttpRequest) -> HttpResponse:
         try:
             ticket = services.intake(request.user, **data)
         except ServiceError as error:
-            if error.on in SERVICE_FIELDS:
-                form.add_error(SERVICE_FIELDS[error.on], str(error))
-            else:
-                form.add_error(None, str(error))
+            form.add_error(INTAKE_INPUTS.get(error.on or ""), str(error))
         else:
             messages.success(request, f"{ticket.number} · {ticket.get_dispatch_state_display()}")
             return redirect(f"{reverse('intake-console')}?last={ticket.pk}")
