@@ -12,6 +12,14 @@
     field.dispatchEvent(new Event("change", { bubbles: true }));
     field.focus();
   });
+  // After the intake panel refreshes: an unambiguous place fills the empty street field (shown, and editable),
+  // so the keyboard path never has to leave the form. Ambiguous places are only listed.
+  document.addEventListener("htmx:afterSwap", function () {
+    document.querySelectorAll("[data-autofill]").forEach(function (b) {
+      var field = document.querySelector(b.getAttribute("data-fill"));
+      if (field && !field.value) field.value = b.getAttribute("data-value");
+    });
+  });
   // Live countdowns: <span class="countdown" data-due="ISO">
   function tick() {
     var now = Date.now();
