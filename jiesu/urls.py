@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from jiesu.notify import views as notify_views
 from jiesu.tickets import views as ticket_views
@@ -16,7 +17,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("notifications/", notify_views.notification_list, name="notifications"),
     path("tickets/", ticket_views.ticket_list, name="ticket-list"),
-    path("tickets/new/", ticket_views.ticket_intake, name="ticket-intake"),
+    path("tickets/new/", RedirectView.as_view(pattern_name="intake-console"), name="ticket-intake"),
     path("tickets/<int:pk>/", ticket_views.ticket_detail, name="ticket-detail"),
     path("tickets/<int:pk>/act/<str:action>/", ticket_views.ticket_action, name="ticket-action"),
 ]

@@ -1,7 +1,6 @@
 """Plain order pages: list, detail with the event timeline, intake, and one POST endpoint per action.
 Thin: access and selectors read, services act."""
 
-import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -22,7 +21,7 @@ from jiesu.orgs import access
 from jiesu.orgs.models import UNIT_ROLES, Membership, OrgUnit
 
 from . import selectors, services
-from .forms import ActionForm, IntakeForm
+from .forms import ActionForm
 from .models import AppealType, Resolution, Satisfaction
 from .workflow import Action, DispatchState, target_state
 
@@ -207,18 +206,3 @@ def ticket_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         return redirect(back or reverse("ticket-detail", args=[pk]))
     messages.success(request, Action(action).label)
     return redirect(back or reverse("ticket-detail", args=[pk]))
-
-
-@login_required
-def ticket_intake(request: HttpRequest) -> HttpResponse:
-    if Action.INTAKE not in access.allowed_actions(request.user):
-        raise Http404
-    form = IntakeForm(request.POST or None, initial={"idempotency_key": uuid.uuid4().hex})
-    if request.method == "POST" and form.is_valid():
-        try:
-            ticket = services.intake(request.user, **form.cleaned_data)
-        except ServiceError as error:
-            messages.error(request, str(error))
-        else:
-            return redirect("ticket-detail", pk=ticket.pk)
-    return render(request, "tickets/intake.html", {"form": form})

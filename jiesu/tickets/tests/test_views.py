@@ -22,7 +22,8 @@ def act(client: Client, ticket: Ticket, action: str, **data: str) -> str:
 
 def test_intake_to_close_through_the_pages(world: World, client: Client) -> None:
     client.force_login(world.operator)
-    page = client.get("/tickets/new/").content.decode()
+    assert client.get("/tickets/new/")["Location"] == "/intake/"  # the old address leads to the console
+    page = client.get("/intake/").content.decode()
     key = re.search(r'name="idempotency_key" value="([0-9a-f]+)"', page).group(1)
     form = {
         "channel": "phone",
@@ -37,9 +38,9 @@ def test_intake_to_close_through_the_pages(world: World, client: Client) -> None
         "urgency": "normal",
         "idempotency_key": key,
     }
-    response = client.post("/tickets/new/", form)
+    response = client.post("/intake/", form)
     assert response.status_code == 302
-    client.post("/tickets/new/", form)  # a double submit of the same form creates nothing more
+    client.post("/intake/", form)  # a double submit of the same form creates nothing more
     ticket = Ticket.objects.get()
     assert ticket.dispatch_state == "new"
 
