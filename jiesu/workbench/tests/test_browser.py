@@ -177,6 +177,8 @@ def test_return_requested_and_reviewed(w: World, people: Any) -> None:
     page = operator.page
     operator.go("/intake/")
     # keyboard only, from the caller's phone (focused on load) to the saved order
+    page.wait_for_function("document.activeElement && document.activeElement.id === 'id_requester_phone'")
+    page.wait_for_load_state("networkidle")  # the panel's first refresh is in
     keys = page.keyboard
     keys.type("13600001234")
     keys.press("Tab")
