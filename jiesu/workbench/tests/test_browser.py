@@ -168,7 +168,7 @@ def test_citizen_request_through_dispatch_sign_reply_callback_to_close(w: World,
     citizen.page.check("input[name=satisfaction][value=satisfied]")
     citizen.shot("portal-track")
     citizen.page.click("text=提交评价")
-    assert "感谢您的评价" in citizen.page.content()
+    citizen.page.wait_for_selector("text=感谢您的评价")
     assert ticket.events.filter(action="rate").count() == 1
 
 
