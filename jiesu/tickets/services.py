@@ -316,8 +316,7 @@ def _register(
         if district is not None and street.parent_id != district.pk:
             raise InvalidInput(_("The street/township does not belong to the district."))
         district = street.parent
-    limit_class = TimeLimitClass.EMERGENCY if urgency == Urgency.EMERGENCY else category.time_limit_class
-    policy = policy_for(category, limit_class, today)
+    limit_class, policy = time_limit(category, urgency, today)
     if policy is None:
         raise InvalidInput(_("No time-limit policy is in force for this category."))
 
@@ -360,6 +359,13 @@ def _register(
     data = {"channel": channel} | ({} if actor else {"source": "portal"})
     _attach(ticket, _event(ticket, Action.INTAKE, actor, "", DispatchState.NEW, data=data, at=now), images)
     return ticket
+
+
+def time_limit(category: Category, urgency: str, day: dt.date) -> tuple[str, TimeLimitPolicy | None]:
+    """The time-limit class and the policy in force for a new ticket (emergencies are always the emergency class).
+    Intake uses it, and the intake console shows it as the operator types."""
+    limit_class = TimeLimitClass.EMERGENCY if urgency == Urgency.EMERGENCY else category.time_limit_class
+    return limit_class, policy_for(category, limit_class, day)
 
 
 def _attach(ticket: Ticket, event: TicketEvent, images: Sequence[CheckedImage]) -> None:

@@ -24,14 +24,15 @@ def _list(tickets: QuerySet[Ticket]) -> QuerySet[Ticket]:
     return tickets.select_related(*LIST_RELATED)
 
 
-def search(tickets: QuerySet[Ticket], q: str, prefix: str = "") -> QuerySet[Ticket]:
-    """The lists' search box: a ticket number (or its start), else words of the title or address."""
+def search(rows: QuerySet[Any], q: str, prefix: str = "") -> QuerySet[Any]:
+    """The lists' search box: a ticket number (or its start), else words of the title or address. `prefix` reaches
+    the ticket from another row ("ticket__" for return and extension requests)."""
     q = q.strip()[:50]
     if not q:
-        return tickets
+        return rows
     if q.isdigit():
-        return tickets.filter(**{f"{prefix}number__startswith": q})
-    return tickets.filter(Q(**{f"{prefix}title__icontains": q}) | Q(**{f"{prefix}address__icontains": q}))
+        return rows.filter(**{f"{prefix}number__startswith": q})
+    return rows.filter(Q(**{f"{prefix}title__icontains": q}) | Q(**{f"{prefix}address__icontains": q}))
 
 
 # --- hotline operator: the intake console ---------------------------------------------------------------
@@ -249,14 +250,6 @@ def unit_workload(user: Any) -> tuple[list[Workload], int]:
         for p in people.order_by("username")
     ]
     return loads, rows.get(None, {}).get("n", 0)
-
-
-def unit_handlers(user: Any) -> list[Any]:
-    m = access.membership(user)
-    if m is None:
-        return []
-    people = get_user_model().objects.filter(membership__unit=m.unit, membership__role__in=UNIT_ROLES)
-    return list(people.order_by("username"))
 
 
 # --- callback agent -------------------------------------------------------------------------------------

@@ -21,10 +21,10 @@ from jiesu.lib.errors import NotFound, ServiceError
 from jiesu.orgs import access
 from jiesu.orgs.models import STREET_TOWNSHIP_KINDS, UNIT_ROLES, OrgUnit, Role
 from jiesu.orgs.selectors import resolve_place
-from jiesu.sla.policy import due_at, policy_for
+from jiesu.sla.policy import due_at
 from jiesu.tickets import services
 from jiesu.tickets.forms import INTAKE_INPUTS
-from jiesu.tickets.models import Attachment, Resolution, Satisfaction, Urgency
+from jiesu.tickets.models import Attachment, Resolution, Satisfaction
 from jiesu.tickets.workflow import DispatchState
 
 from . import selectors
@@ -118,8 +118,7 @@ def intake_assist(request: HttpRequest) -> HttpResponse:
     category = effective_category(q.get("category_code", "").strip()[:12], day)
     deadline = None
     if category is not None and category.is_leaf:
-        limit_class = TimeLimitClass.EMERGENCY if q.get("urgency") == Urgency.EMERGENCY else category.time_limit_class
-        policy = policy_for(category, limit_class, day)
+        limit_class, policy = services.time_limit(category, q.get("urgency", ""), day)
         if policy is not None:
             deadline = {
                 "policy": policy,
@@ -168,9 +167,9 @@ def dispatch_desk(request: HttpRequest) -> HttpResponse:
     if tab == "queue":
         items = selectors.search(selectors.dispatch_queue(user), q)
     elif tab == "returns":
-        items = selectors.search(selectors.pending_returns(user), q, "ticket__")  # type: ignore[arg-type]
+        items = selectors.search(selectors.pending_returns(user), q, "ticket__")
     elif tab == "extensions":
-        items = selectors.search(selectors.pending_extensions(user), q, "ticket__")  # type: ignore[arg-type]
+        items = selectors.search(selectors.pending_extensions(user), q, "ticket__")
     else:
         items = selectors.merge_candidates(user)
     counts["merge"] = len(items) if tab == "merge" else -1
