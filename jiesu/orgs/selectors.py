@@ -21,19 +21,23 @@ def resolve_place(address: str) -> list[PlaceMatch]:
     units = OrgUnit.objects.filter(is_active=True, kind__in=[UnitKind.DISTRICT, *STREET_TOWNSHIP_KINDS]).select_related(
         "parent"
     )
-    districts = [u for u in units if u.kind == UnitKind.DISTRICT and _names_in(u, address)]
-    streets = [u for u in units if u.kind != UnitKind.DISTRICT and _names_in(u, address)]
+    districts = [u for u in units if u.kind == UnitKind.DISTRICT and _match(u, address)]
+    found = [(u, _match(u, address)) for u in units if u.kind != UnitKind.DISTRICT]
+    streets = [(u, m) for u, m in found if m]
     if districts:
-        streets = [s for s in streets if s.parent in districts] or streets
+        streets = [(u, m) for u, m in streets if u.parent in districts] or streets
+    # A name written in full ("海淀街道") outweighs a bare stem that is part of a road ("中关村大街").
+    streets = [(u, m) for u, m in streets if m == u.name] or streets
     if streets:
-        return [PlaceMatch(s.parent, s, s.name) for s in streets[:8]]
+        return [PlaceMatch(u.parent, u, m) for u, m in streets[:8]]
     return [PlaceMatch(d, None, d.name) for d in districts[:8]]
 
 
-def _names_in(unit: OrgUnit, text: str) -> bool:
+def _match(unit: OrgUnit, text: str) -> str:
+    """The longest of the unit's names found in the text ("" if none). "建外街道" is also written "建外"; a bare
+    stem needs two characters at least."""
     names = {unit.name, unit.short_name} - {""}
-    # "建外街道" is also written "建外"; a bare short name needs two characters at least.
     for suffix in ("街道", "地区", "镇", "乡", "区"):
         if unit.name.endswith(suffix) and len(unit.name) - len(suffix) >= 2:
             names.add(unit.name[: -len(suffix)])
-    return any(n in text for n in names)
+    return max((n for n in names if n in text), key=len, default="")

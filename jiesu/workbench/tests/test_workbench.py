@@ -65,6 +65,8 @@ def test_console_reports_an_ambiguous_address(world: World, client: Client) -> N
     assert "街道未明确" in page
     page = assist(client, address="建外街道和朝外街道交界处")
     assert "地址有歧义，请选择" in page and "110105001" in page and "110105002" in page
+    page = assist(client, address="海淀区海淀街道中关村大街1号")  # 中关村 is also a street's stem: the full name wins
+    assert "海淀街道</b> (110108012)" in page and "地址有歧义" not in page
 
 
 def test_console_offers_knowledge_for_inquiries(world: World, client: Client) -> None:
