@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "jiesu.workbench",
     "jiesu.portal",
     "jiesu.demo",
+    "jiesu.intel",
 ]
 
 MIDDLEWARE = [
