@@ -103,7 +103,10 @@ def speed():
         one.append((time.perf_counter() - t) * 1000)
     chars = statistics.mean(len("".join(d)) for d in batch)
     print(f"\ntrain on all {len(data.docs)} labels + {len(data.unlabelled)} unlabelled: {train_s:.1f} s")
-    print(f"batch: {len(batch)} texts (mean {chars:.0f} characters) in {batch_s:.2f} s = {len(batch) / batch_s:,.0f} texts/s")
+    print(
+        f"batch: {len(batch)} texts (mean {chars:.0f} characters) in {batch_s:.2f} s "
+        f"= {len(batch) / batch_s:,.0f} texts/s"
+    )
     print(
         f"one text (top 3 + explaining terms): median {statistics.median(one):.2f} ms, "
         f"p95 {np.percentile(one, 95):.2f} ms"
@@ -117,8 +120,10 @@ def main():
     parser.add_argument("--folds", type=int, default=5)
     args = parser.parse_args()
     print(f"stratified {args.folds}-fold cross-validation; baseline = char 1–3-gram TF-IDF + LinearSVC\n")
-    print(f"{'data set':<22}{'rows':>6}{'classes':>8}  {'base F1':>8}{'base acc':>9}  {'jiesu F1':>9}{'acc':>7}"
-          f"{'top-3':>7}{'ECE':>7}{'time':>8}")
+    print(
+        f"{'data set':<22}{'rows':>6}{'classes':>8}  {'base F1':>8}{'base acc':>9}  {'jiesu F1':>9}{'acc':>7}"
+        f"{'top-3':>7}{'ECE':>7}{'time':>8}"
+    )
     for name in args.sets.split(","):
         load, files = SETS[name]
         why = datasets.missing(*files)

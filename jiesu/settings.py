@@ -108,6 +108,13 @@ TASKS = {
 }
 WORKER_INTERVAL_SECONDS = envint("JIESU_WORKER_INTERVAL", 30)
 
+# Intelligence (jiesu.intel): where model files live, when a proposal may fill a field by itself, and how many
+# newly closed tickets make the worker retrain the models.
+MODEL_DIR = Path(os.environ.get("JIESU_MODEL_DIR", DATA_DIR / "models"))
+INTEL_AUTO_APPLY_CONFIDENCE = float(os.environ.get("JIESU_AUTO_APPLY_CONFIDENCE", "0.8"))
+INTEL_RETRAIN_AFTER = envint("JIESU_RETRAIN_AFTER", 200)
+SOLUTION_LIBRARY_NAME = os.environ.get("JIESU_SOLUTION_LIBRARY_NAME", "")  # empty: "Solution library", translated
+
 # --- Auth -----------------------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

@@ -18,6 +18,7 @@ self-training on pseudo-labels, label spreading, NMF/SVD topics and logistic reg
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -28,6 +29,7 @@ import numpy as np
 from scipy.optimize import minimize_scalar
 from scipy.sparse import csr_matrix, hstack, vstack
 from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.metrics import f1_score
 from sklearn.model_selection import StratifiedKFold
 from sklearn.svm import LinearSVC
 
@@ -100,7 +102,7 @@ class TextModel:
             raise ValueError("at least two classes are needed")
         self.svm = self._svm().fit(x, y)
         self.classes = [str(c) for c in self.svm.classes_]
-        self.temperature = self._calibrate(x, y)
+        self.temperature = self._calibrate(x, y, len(docs))
         self.meta.update(
             format=FORMAT,
             created_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
@@ -115,17 +117,22 @@ class TextModel:
     def _svm(self) -> LinearSVC:
         return LinearSVC(C=self.c, class_weight="balanced")
 
-    def _calibrate(self, x: csr_matrix, y: np.ndarray) -> float:
+    def _calibrate(self, x: csr_matrix, y: np.ndarray, n_real: int) -> float:
         """Temperature T for softmax(decision / T), fitted to minimise the log loss of 3-fold out-of-fold
-        decisions. Where a class has fewer than 3 rows there is nothing to hold out and T stays 1."""
-        _, counts = np.unique(y, return_counts=True)
-        if counts.min() < 3:
+        decisions on the real rows (the first `n_real`; taxonomy rows always stay in training). Where a class
+        has fewer than 3 real rows there is nothing to hold out and T stays 1."""
+        real_y = y[:n_real]
+        labels, counts = np.unique(real_y, return_counts=True) if n_real else (np.array([]), np.array([0]))
+        if n_real < 6 or len(labels) < 2 or counts.min() < 3:
             return 1.0
-        decisions = np.zeros((len(y), len(self.classes)), dtype=np.float64)
-        for train, test in StratifiedKFold(3, shuffle=True, random_state=0).split(x, y):
-            svm = self._svm().fit(x[train], y[train])
+        extra = np.arange(n_real, len(y))
+        decisions = np.zeros((n_real, len(self.classes)), dtype=np.float64)
+        for train, test in StratifiedKFold(3, shuffle=True, random_state=0).split(np.zeros(n_real), real_y):
+            rows = np.concatenate([train, extra])
+            svm = self._svm().fit(x[rows], y[rows])
             cols = [self.classes.index(str(c)) for c in svm.classes_]
             decisions[np.ix_(test, cols)] = svm.decision_function(x[test]).reshape(len(test), -1)
+        y = real_y
         truth = np.array([self.classes.index(str(c)) for c in y])
 
         def nll(log_t: float) -> float:
@@ -133,6 +140,13 @@ class TextModel:
             return float(-np.mean(np.log(p[np.arange(len(truth)), truth] + 1e-12)))
 
         best = minimize_scalar(nll, bounds=(-4.0, 3.0), method="bounded")
+        guess = decisions.argmax(axis=1)
+        self.meta["cv3"] = {
+            "accuracy": round(float(np.mean(guess == truth)), 4),
+            "macro_f1": round(float(f1_score(truth, guess, average="macro")), 4),
+            "ece": round(expected_calibration_error(_softmax(decisions / math.exp(best.x)), truth), 4),
+            "note": "3-fold out-of-fold, taxonomy rows included",
+        }
         return float(math.exp(best.x))
 
     # --- use --------------------------------------------------------------------------------------------
@@ -177,7 +191,9 @@ class TextModel:
         """Top `k` labels of one document with their probability and explaining terms (features computed once)."""
         x = self.features([doc])
         proba = _softmax(self._decide(x) / self.temperature)[0]
-        return [(self.classes[j], float(proba[j]), self.explain(doc, self.classes[j], x=x)) for j in np.argsort(-proba)[:k]]
+        return [
+            (self.classes[j], float(proba[j]), self.explain(doc, self.classes[j], x=x)) for j in np.argsort(-proba)[:k]
+        ]
 
     # --- storage ----------------------------------------------------------------------------------------
     def save(self, path: Path) -> None:
@@ -202,7 +218,8 @@ class TextModel:
 def _softmax(z: np.ndarray) -> np.ndarray:
     z = z - z.max(axis=1, keepdims=True)
     e = np.exp(z)
-    return e / e.sum(axis=1, keepdims=True)
+    out: np.ndarray = e / e.sum(axis=1, keepdims=True)
+    return out
 
 
 def expected_calibration_error(proba: np.ndarray, truth: np.ndarray, bins: int = 10) -> float:
@@ -211,7 +228,7 @@ def expected_calibration_error(proba: np.ndarray, truth: np.ndarray, bins: int =
     right = proba.argmax(axis=1) == truth
     edges = np.linspace(0.0, 1.0, bins + 1)
     ece = 0.0
-    for lo, hi in zip(edges[:-1], edges[1:], strict=True):
+    for lo, hi in itertools.pairwise(edges):
         inside = (conf > lo) & (conf <= hi)
         if inside.any():
             ece += inside.mean() * abs(conf[inside].mean() - right[inside].mean())

@@ -89,8 +89,16 @@ def fuzhou() -> Labelled:
 
 
 US311 = {
-    "NYC": ("us311/derived_nyc311_harmonized_all_samples.csv", ["complaint_type", "descriptor", "location_type"], "agency"),
-    "SF": ("us311/sf/sf311_sample_10000_2008-2018__Maarham_UPenn_500_Proj.csv", ["category", "complaint_type", "descriptor"], "agency_name"),
+    "NYC": (
+        "us311/derived_nyc311_harmonized_all_samples.csv",
+        ["complaint_type", "descriptor", "location_type"],
+        "agency",
+    ),
+    "SF": (
+        "us311/sf/sf311_sample_10000_2008-2018__Maarham_UPenn_500_Proj.csv",
+        ["category", "complaint_type", "descriptor"],
+        "agency_name",
+    ),
     "LA": ("us311/la/myla311_2018-12_mini_10000__hackforla_311-data.csv", ["RequestType", "RequestSource"], "Owner"),
 }
 

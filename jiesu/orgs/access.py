@@ -85,6 +85,21 @@ def visible_tickets(user: AnyUser) -> QuerySet[Ticket]:
     return tickets.none()
 
 
+def training_tickets() -> QuerySet[Ticket]:
+    """Every ticket, for the models the system learns from its own history (the worker and `jiesu nlp`, no user).
+    Only texts, categories, places and units are read; requesters are not."""
+    return Ticket.objects.all()
+
+
+def solved_cases(user: AnyUser) -> QuerySet[Ticket]:
+    """Closed tickets with a reply, across all units: the solution library (诉求解决智慧库) is shared
+    knowledge, so any staff member of the platform sees how others solved a matter. Pages show a case's text,
+    reply and outcome only, never its requester."""
+    if membership(user) is None and not getattr(user, "is_superuser", False):
+        return Ticket.objects.none()
+    return Ticket.objects.filter(dispatch_state="closed").exclude(reply="")
+
+
 def get_ticket(user: AnyUser, pk: int | str, *, related: tuple[str, ...] = ()) -> Ticket:
     """The ticket if the user may see it; NotFound for missing and forbidden alike."""
     try:

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Membership, OrgUnit
+from .models import Membership, OrgUnit, PlaceHint
 
 
 @admin.register(OrgUnit)
@@ -19,3 +19,12 @@ class MembershipAdmin(admin.ModelAdmin[Membership]):
     search_fields = ["user__username", "unit__name"]
     raw_id_fields = ["user", "unit"]
     list_select_related = ["user", "unit"]
+
+
+@admin.register(PlaceHint)
+class PlaceHintAdmin(admin.ModelAdmin[PlaceHint]):
+    list_display = ["text", "unit", "kind", "is_active", "note"]
+    list_filter = ["kind", "is_active"]
+    search_fields = ["text", "unit__name"]
+    raw_id_fields = ["unit"]
+    list_select_related = ["unit"]

@@ -96,3 +96,30 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} @ {self.unit} ({self.get_role_display()})"
+
+
+class PlaceHintKind(models.TextChoices):
+    ALIAS = "alias", _("Alias")
+    ROAD = "road", _("Road")
+    LANDMARK = "landmark", _("Landmark")
+    COMPOUND = "compound", _("Residential compound (小区)")
+
+
+class PlaceHint(models.Model):
+    """A gazetteer entry an administrator adds: a name people use ("国贸", "天通苑", "长安街") that points to a
+    district, street/township or community. One text may point to several units; the place is then ambiguous."""
+
+    text = models.CharField(_("text"), max_length=50, db_index=True)
+    unit = models.ForeignKey(OrgUnit, verbose_name=_("unit"), on_delete=models.CASCADE, related_name="place_hints")
+    kind = models.CharField(_("kind"), max_length=16, choices=PlaceHintKind.choices, default=PlaceHintKind.LANDMARK)
+    note = models.CharField(_("note"), max_length=255, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("place hint")
+        verbose_name_plural = _("place hints (gazetteer)")
+        ordering = ["text"]
+        constraints = [models.UniqueConstraint(fields=["text", "unit"], name="place_hint_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.text} → {self.unit}"

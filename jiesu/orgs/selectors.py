@@ -1,8 +1,20 @@
-"""Org-unit queries: the place named in a free-text address."""
+"""Org-unit queries: the gazetteer, which finds the place named in free text or an address.
+
+Entries come from the units themselves (full name, short name, the name without its suffix, "朝阳" for 朝阳区,
+"建外" for 建外街道) and from `PlaceHint` rows an administrator adds (aliases, roads, landmarks, compounds).
+A match of a full name is strongest, then a hint, then a bare stem; a longer match beats one inside it
+("海淀街道" beats the "中关村" of "中关村大街"). Several places left at the end are returned as ambiguity for
+the operator to choose from: nothing is guessed.
+"""
 
 from dataclasses import dataclass
 
-from .models import STREET_TOWNSHIP_KINDS, OrgUnit, UnitKind
+from .models import STREET_TOWNSHIP_KINDS, OrgUnit, PlaceHint, UnitKind
+
+PLACE_KINDS = [UnitKind.DISTRICT, *STREET_TOWNSHIP_KINDS, UnitKind.COMMUNITY, UnitKind.VILLAGE]
+LOCAL_KINDS = frozenset({UnitKind.COMMUNITY, UnitKind.VILLAGE})
+FULL, HINT, STEM = 3, 2, 1
+SUFFIXES = ("街道", "地区", "社区", "村委会", "镇", "乡", "区", "村")
 
 
 @dataclass(frozen=True)
@@ -10,34 +22,71 @@ class PlaceMatch:
     district: OrgUnit | None
     street: OrgUnit | None
     matched: str
+    community: OrgUnit | None = None
+
+
+@dataclass(frozen=True)
+class _Hit:
+    unit: OrgUnit
+    text: str
+    strength: int
 
 
 def resolve_place(address: str) -> list[PlaceMatch]:
-    """Streets/townships and districts named in an address. One match fills the form; several are shown as
-    ambiguity for the operator to choose from, never guessed."""
-    address = address.strip()
+    """The places named in `address`: one match fills the form; several are ambiguity; none is an empty list."""
+    address = address.strip()[:500]
     if len(address) < 2:
         return []
-    units = OrgUnit.objects.filter(is_active=True, kind__in=[UnitKind.DISTRICT, *STREET_TOWNSHIP_KINDS]).select_related(
-        "parent"
-    )
-    districts = [u for u in units if u.kind == UnitKind.DISTRICT and _match(u, address)]
-    found = [(u, _match(u, address)) for u in units if u.kind != UnitKind.DISTRICT]
-    streets = [(u, m) for u, m in found if m]
-    if districts:
-        streets = [(u, m) for u, m in streets if u.parent in districts] or streets
-    # A name written in full ("海淀街道") outweighs a bare stem that is part of a road ("中关村大街").
-    streets = [(u, m) for u, m in streets if m == u.name] or streets
+    units = {
+        u.pk: u for u in OrgUnit.objects.filter(is_active=True, kind__in=PLACE_KINDS).select_related("parent__parent")
+    }
+    hits = [h for u in units.values() if (h := _name_hit(u, address))]
+    for hint in PlaceHint.objects.filter(is_active=True, unit__is_active=True).only("text", "unit_id"):
+        if hint.text and hint.text in address and hint.unit_id in units:
+            hits.append(_Hit(units[hint.unit_id], hint.text, HINT))
+    hits = _drop_inner(hits)
+
+    districts = [h.unit for h in hits if h.unit.kind == UnitKind.DISTRICT]
+    locals_ = _strongest([h for h in hits if h.unit.kind in LOCAL_KINDS], districts)
+    streets = _strongest([h for h in hits if h.unit.kind in STREET_TOWNSHIP_KINDS], districts)
+    if locals_:
+        named = {h.unit.pk for h in streets}
+        inside = [h for h in locals_ if not named or h.unit.parent_id in named]
+        if inside:
+            return [PlaceMatch(_district(h.unit), h.unit.parent, h.text, h.unit) for h in inside[:8]]
     if streets:
-        return [PlaceMatch(u.parent, u, m) for u, m in streets[:8]]
+        return [PlaceMatch(_district(h.unit), h.unit, h.text) for h in streets[:8]]
     return [PlaceMatch(d, None, d.name) for d in districts[:8]]
 
 
-def _match(unit: OrgUnit, text: str) -> str:
-    """The longest of the unit's names found in the text ("" if none). "建外街道" is also written "建外"; a bare
-    stem needs two characters at least."""
-    names = {unit.name, unit.short_name} - {""}
-    for suffix in ("街道", "地区", "镇", "乡", "区"):
+def _name_hit(unit: OrgUnit, text: str) -> _Hit | None:
+    if unit.name in text:
+        return _Hit(unit, unit.name, FULL)
+    names = {unit.short_name} - {""}
+    for suffix in SUFFIXES:
         if unit.name.endswith(suffix) and len(unit.name) - len(suffix) >= 2:
             names.add(unit.name[: -len(suffix)])
-    return max((n for n in names if n in text), key=len, default="")
+    found = max((n for n in names if n in text), key=len, default="")
+    return _Hit(unit, found, STEM) if found else None
+
+
+def _drop_inner(hits: list[_Hit]) -> list[_Hit]:
+    """A hit whose text lies inside a longer hit's text is that longer name's part, not a place of its own
+    ("朝阳" inside "朝阳门")."""
+    texts = {h.text for h in hits}
+    return [h for h in hits if not any(h.text != t and h.text in t for t in texts)]
+
+
+def _strongest(hits: list[_Hit], districts: list[OrgUnit]) -> list[_Hit]:
+    if districts:
+        ids = {d.pk for d in districts}
+        hits = [h for h in hits if (d := _district(h.unit)) is not None and d.pk in ids] or hits
+    top = max((h.strength for h in hits), default=0)
+    return sorted((h for h in hits if h.strength == top), key=lambda h: h.unit.path)
+
+
+def _district(unit: OrgUnit) -> OrgUnit | None:
+    node: OrgUnit | None = unit
+    while node is not None and node.kind != UnitKind.DISTRICT:
+        node = node.parent
+    return node

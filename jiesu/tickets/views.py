@@ -4,6 +4,7 @@ Thin: access and selectors read, services act."""
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -11,9 +12,11 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from jiesu.catalog.selectors import suggest_dispatch
+from jiesu.intel.selectors import solution_library
 from jiesu.lib import clock
 from jiesu.lib.errors import NotFound, ServiceError
 from jiesu.lib.masking import mask_name, mask_phone
@@ -153,6 +156,9 @@ def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
         and target_state(a, ticket.dispatch_state)
         and (a != Action.ANSWER_DIRECTLY or ticket.appeal_type == AppealType.INQUIRY)
     ]
+    library = None
+    if any(a == Action.REPLY for a, _, _ in actions):
+        library = solution_library(request.user, ticket)
     suggestion = None
     if any(a in {Action.DISPATCH, Action.APPROVE_RETURN} for a, _, _ in actions):
         suggestion = suggest_dispatch(ticket.category, ticket.district, ticket.street, clock.local_date(clock.now()))
@@ -172,6 +178,8 @@ def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
             else [],
             "actions": actions,
             "suggestion": suggestion,
+            "library": library,
+            "library_name": settings.SOLUTION_LIBRARY_NAME or _("Solution library"),
             "form": ActionForm(),
             "now": clock.now(),
             "satisfaction_choices": Satisfaction.choices,

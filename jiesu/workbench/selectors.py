@@ -2,7 +2,6 @@
 are fetched up front so that a page's query count does not grow with its rows."""
 
 import datetime as dt
-import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,6 +9,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from jiesu.catalog.models import Category, KnowledgeEntry
+from jiesu.intel.selectors import similarities
 from jiesu.lib import clock
 from jiesu.orgs import access
 from jiesu.orgs.models import UNIT_ROLES, OrgUnit, UnitKind
@@ -42,41 +42,6 @@ def caller_history(user: Any, phone: str, limit: int = 10) -> list[Ticket]:
     if len(phone) < 7 or not access.may_see_requester(user):
         return []
     return list(_list(access.visible_tickets(user).filter(requester__phone=phone)).order_by("-intake_at")[:limit])
-
-
-def _grams(text: str) -> set[str]:
-    """Character bigrams of the Chinese (and alphanumeric) text: a cheap, tokenizer-free similarity basis."""
-    chars = re.sub(r"[^\w]", "", text)
-    return {chars[i : i + 2] for i in range(len(chars) - 1)}
-
-
-def similarity(a: str, b: str) -> float:
-    ga, gb = _grams(a), _grams(b)
-    return len(ga & gb) / len(ga | gb) if ga and gb else 0.0
-
-
-@dataclass(frozen=True)
-class Similar:
-    ticket: Ticket
-    score: float
-    same_place: bool
-
-
-def similar_open_tickets(
-    user: Any, text: str, street: OrgUnit | None, district: OrgUnit | None, days: int = 30, limit: int = 5
-) -> list[Similar]:
-    """Open tickets of the same street (else district) in the last `days` whose text is close to `text`:
-    candidates to link or merge instead of registering a duplicate."""
-    if len(text.strip()) < 4 or (street is None and district is None):
-        return []
-    since = clock.now() - dt.timedelta(days=days)
-    place = Q(street=street) if street is not None else Q(district=district)
-    pool = _list(access.visible_tickets(user).filter(place, dispatch_state__in=OPEN_STATES, intake_at__gte=since))
-    scored = [
-        Similar(t, round(similarity(text, f"{t.title}{t.content}"), 2), street is not None)
-        for t in pool.order_by("-intake_at")[:300]
-    ]
-    return sorted((s for s in scored if s.score >= 0.12), key=lambda s: -s.score)[:limit]
 
 
 def leaf_categories(day: dt.date) -> list[tuple[str, str]]:
@@ -138,6 +103,9 @@ class MergePair:
     address_score: float
 
 
+MERGE_TEXT_MIN, MERGE_PLACE_MIN, MERGE_SAME_CALLER_MIN = 0.45, 0.5, 0.25
+
+
 def merge_candidates(user: Any, days: int = 7, limit: int = 30) -> list[MergePair]:
     """Undispatched tickets that look like repeats of an open ticket of the same street and category, at a close
     address (or from the same caller): merge (并单) proposals with their evidence."""
@@ -155,17 +123,27 @@ def merge_candidates(user: Any, days: int = 7, limit: int = 30) -> list[MergePai
     )
     pairs: list[MergePair] = []
     for t in new:
+        rivals = [
+            m
+            for m in pool
+            if m.pk != t.pk
+            and m.intake_at <= t.intake_at
+            and m.street_id == t.street_id
+            and (m.category_id == t.category_id or (t.requester_id and t.requester_id == m.requester_id))
+        ]
+        if not rivals:
+            continue
+        texts = similarities(f"{t.title}{t.content}", [f"{m.title}{m.content}" for m in rivals])
+        places = similarities(t.address, [m.address for m in rivals]) if t.address else None
         best: MergePair | None = None
-        for m in pool:
-            if m.pk == t.pk or m.intake_at > t.intake_at or m.street_id != t.street_id:
-                continue
+        for i, m in enumerate(rivals):
             same_caller = bool(t.requester_id and t.requester_id == m.requester_id)
-            if m.category_id != t.category_id and not same_caller:
-                continue
-            score = similarity(f"{t.title}{t.content}", f"{m.title}{m.content}")
+            score = float(texts[i])
             # two addresses that differ (another compound, another road) are another matter
-            place = similarity(t.address, m.address) if t.address and m.address else 1.0
-            if (score >= 0.3 and place >= 0.5) or (same_caller and score >= 0.15):
+            place = float(places[i]) if places is not None and m.address else 1.0
+            if (score >= MERGE_TEXT_MIN and place >= MERGE_PLACE_MIN) or (
+                same_caller and score >= MERGE_SAME_CALLER_MIN
+            ):
                 reason = "same_caller" if same_caller else "same_place_category"
                 if best is None or score > best.score:
                     best = MergePair(t, m, round(score, 2), reason, round(place, 2))

@@ -16,6 +16,7 @@ from django.urls import reverse
 
 from jiesu.catalog.models import TimeLimitClass
 from jiesu.catalog.selectors import effective_category
+from jiesu.intel import selectors as intel
 from jiesu.lib import clock
 from jiesu.lib.errors import NotFound, ServiceError
 from jiesu.orgs import access
@@ -108,7 +109,8 @@ def intake_assist(request: HttpRequest) -> HttpResponse:
     similar open tickets and knowledge entries."""
     q = request.GET
     day = clock.local_date(clock.now())
-    text = f"{q.get('title', '')} {q.get('content', '')}"[:2000]
+    title, content = q.get("title", "")[:200], q.get("content", "")[:2000]
+    text = f"{title} {content}"
     address = q.get("address", "")[:255]
     places = resolve_place(address)
     street = _unit(q.get("street_code", ""), set(STREET_TOWNSHIP_KINDS))
@@ -116,6 +118,10 @@ def intake_assist(request: HttpRequest) -> HttpResponse:
         street = places[0].street
     district = street.parent if street is not None else (places[0].district if len(places) == 1 else None)
     category = effective_category(q.get("category_code", "").strip()[:12], day)
+    proposals = intel.propose_categories(title, content, day) if category is None or not category.is_leaf else []
+    routed = category if category is not None and category.is_leaf else None
+    if routed is None and intel.auto_applies(proposals):
+        routed = proposals[0].category
     deadline = None
     if category is not None and category.is_leaf:
         limit_class, policy = services.time_limit(category, q.get("urgency", ""), day)
@@ -131,8 +137,15 @@ def intake_assist(request: HttpRequest) -> HttpResponse:
         "street": street,
         "category": category,
         "categories": selectors.search_categories(q.get("category_code", "")[:20], day) if category is None else [],
+        "proposals": proposals,
+        "auto_apply": intel.auto_applies(proposals),
+        "units": intel.propose_units(routed, district, street, title, content, day)
+        if routed is not None or street is not None
+        else [],
         "deadline": deadline,
-        "similar": selectors.similar_open_tickets(request.user, text, street, district),
+        "similar": intel.possible_duplicates(
+            request.user, text, street, district, address=address, phone=q.get("requester_phone", "").strip()[:20]
+        ),
         "knowledge": selectors.knowledge_for(text) if q.get("appeal_type") == "inquiry" else [],
         "now": clock.now(),
     }

@@ -12,12 +12,16 @@
     field.dispatchEvent(new Event("change", { bubbles: true }));
     field.focus();
   });
-  // After the intake panel refreshes: an unambiguous place fills the empty street field (shown, and editable),
+  // After the intake panel refreshes: an unambiguous place (or a category proposal above the confidence
+  // threshold) fills its empty field (shown, and editable),
   // so the keyboard path never has to leave the form. Ambiguous places are only listed.
   document.addEventListener("htmx:afterSwap", function () {
     document.querySelectorAll("[data-autofill]").forEach(function (b) {
       var field = document.querySelector(b.getAttribute("data-fill"));
-      if (field && !field.value) field.value = b.getAttribute("data-value");
+      if (field && !field.value) {
+        field.value = b.getAttribute("data-value");
+        field.dispatchEvent(new Event("change", { bubbles: true }));
+      }
     });
   });
   // Live countdowns: <span class="countdown" data-due="ISO">

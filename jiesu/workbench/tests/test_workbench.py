@@ -55,7 +55,7 @@ def test_console_assist_resolves_place_deadline_caller_and_similar(world: World,
     )
     assert "建外街道</b> (110105001)" in page  # the address placed it
     assert "一般" in page and "2026-11-27 00:00" in page  # 24:00 of the 7th working day after Tue 17 Nov
-    history, similar = page.split("该来电人的历史工单")[1].split("附近相似的在办工单")
+    history, similar = page.split("该来电人的历史工单")[1].split("可能重复的在办工单（附近）")
     assert earlier.number in history and earlier.number in similar
 
 
