@@ -25,6 +25,12 @@ def _chinese_first() -> Any:
     translation.deactivate()
 
 
+@pytest.fixture(autouse=True)
+def _model_dir(settings: Any, tmp_path: Any) -> None:
+    """Model files a test trains go to its own folder, not the working copy's var/."""
+    settings.MODEL_DIR = tmp_path / "models"
+
+
 @pytest.fixture
 def world(db: Any) -> World:
     return build_world()

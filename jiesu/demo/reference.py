@@ -13,7 +13,7 @@ from pathlib import Path
 from django.db import transaction
 
 from jiesu.catalog.models import Category, DispatchRule, KnowledgeEntry, OwnerKind, TimeLimitClass
-from jiesu.orgs.models import OrgUnit, UnitKind
+from jiesu.orgs.models import OrgUnit, PlaceHint, PlaceHintKind, UnitKind
 from jiesu.sla.models import LimitUnit, TimeLimitPolicy, WorkCalendarDay
 
 SEED_DIR = Path(__file__).resolve().parent.parent / "orgs" / "seed"
@@ -504,6 +504,24 @@ def seed_knowledge() -> None:
         )
 
 
+# Gazetteer hints: landmarks people name instead of the street (administrators add more in the admin).
+# "天通苑" spans two streets, so it is reported as ambiguous rather than guessed.
+PLACE_HINTS = [
+    ("王府井", "110101001", PlaceHintKind.LANDMARK),
+    ("西单", "110102001", PlaceHintKind.LANDMARK),
+    ("国贸", "110105001", PlaceHintKind.LANDMARK),
+    ("天通苑", "110114008", PlaceHintKind.COMPOUND),
+    ("天通苑", "110114009", PlaceHintKind.COMPOUND),
+]
+
+
+def seed_place_hints() -> None:
+    for text, code, kind in PLACE_HINTS:
+        unit = OrgUnit.objects.filter(code=code).first()
+        if unit is not None:
+            PlaceHint.objects.get_or_create(text=text, unit=unit, defaults={"kind": kind, "note": "演示数据"})
+
+
 @transaction.atomic
 def seed_reference() -> None:
     seed_units()
@@ -511,3 +529,4 @@ def seed_reference() -> None:
     seed_policies()
     seed_calendar()
     seed_knowledge()
+    seed_place_hints()

@@ -93,11 +93,13 @@ class TextModel:
         tax_docs = [(n, n) for label, names in taxonomy.items() for n in names if n.strip()]
         tax_labels = [label for label, names in taxonomy.items() for n in names if n.strip()]
         self._fit_features([*docs, *unlabelled, *tax_docs])
-        x = self.features(docs)
-        y = np.asarray(labels, dtype=object)
+        parts = [self.features(docs)] if docs else []
         if tax_docs:
-            x = vstack([x, self.taxonomy_weight * self.features(tax_docs)], format="csr")
-            y = np.concatenate([y, np.asarray(tax_labels, dtype=object)])
+            parts.append(self.taxonomy_weight * self.features(tax_docs))
+        if not parts:
+            raise ValueError("nothing to learn from")
+        x = vstack(parts, format="csr")
+        y = np.concatenate([np.asarray(labels, dtype=object), np.asarray(tax_labels, dtype=object)])
         if len(set(y)) < 2:
             raise ValueError("at least two classes are needed")
         self.svm = self._svm().fit(x, y)

@@ -29,7 +29,7 @@ from . import services
 from .classifier import TextModel
 from .models import ModelKind, TextModelVersion
 
-_cache: dict[str, tuple[int, TextModel]] = {}
+_cache: dict[str, tuple[tuple[int, str], TextModel]] = {}
 _cache_lock = threading.Lock()
 
 
@@ -40,14 +40,14 @@ def active_model(kind: str) -> TextModel | None:
         return None
     with _cache_lock:
         hit = _cache.get(kind)
-        if hit is not None and hit[0] == row.pk:
+        if hit is not None and hit[0] == (row.pk, row.path):
             return hit[1]
     try:
         model = TextModel.load(Path(row.path))
     except (OSError, ValueError):
         return None
     with _cache_lock:
-        _cache[kind] = (row.pk, model)
+        _cache[kind] = ((row.pk, row.path), model)
     return model
 
 

@@ -8,10 +8,9 @@ Two kinds are trained from the platform's own history:
   words plus their text. It speaks where the dispatch catalogue is silent.
 """
 
-import contextlib
 import datetime as dt
+import logging
 import uuid
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +27,7 @@ from jiesu.tickets.workflow import OPEN_STATES
 from .classifier import Doc, TextModel
 from .models import ModelActivation, ModelKind, TextModelVersion
 
+log = logging.getLogger(__name__)
 MAX_TRAINING_ROWS = 200_000
 MAX_UNLABELLED_ROWS = 5_000
 
@@ -52,7 +52,7 @@ def register(model: TextModel, kind: str, source: str, *, by: Any = None, activa
             created_by=by,
         )
         if activate:
-            activate_version(kind, version, by=by, reason=_("trained"))
+            row = activate_version(kind, version, by=by, reason=_("trained"))
     return row
 
 
@@ -156,13 +156,10 @@ def retrain_if_due(*, min_new: int | None = None) -> list[TextModelVersion]:
         closed = closed.filter(closed_at__gt=active.created_at)
     if closed.count() < min_new:
         return []
-    trained = [train_category_model()]
-    with contextlib.suppress(InvalidInput):
-        trained.append(train_router())
+    trained = []
+    for train in (train_category_model, train_router):
+        try:
+            trained.append(train())
+        except (InvalidInput, OSError) as e:  # nothing to learn yet, or the model folder is not writable
+            log.warning("retraining skipped: %s", e)
     return trained
-
-
-def labelled_rows(docs: Sequence[Doc], labels: Sequence[str]) -> tuple[list[Doc], list[str], list[Doc]]:
-    """Split rows into labelled and (label empty) unlabelled."""
-    lab = [(d, y) for d, y in zip(docs, labels, strict=True) if y]
-    return [d for d, _ in lab], [y for _, y in lab], [d for d, y in zip(docs, labels, strict=True) if not y]

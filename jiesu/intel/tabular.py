@@ -78,12 +78,14 @@ def _read_csv(path: Path, delimiter: str) -> Table:
 
 
 def _read_xlsx(path: Path) -> Table:
+    from zipfile import BadZipFile
+
     import openpyxl
     from openpyxl.utils.exceptions import InvalidFileException
 
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (InvalidFileException, KeyError, OSError, ValueError) as e:
+    except (InvalidFileException, BadZipFile, KeyError, OSError, ValueError) as e:
         raise InvalidInput(_("%(path)s is not a readable Excel file."), path=str(path)) from e
     try:
         sheet = book.worksheets[0]

@@ -5,6 +5,9 @@ from django.core.management.base import BaseCommand
 
 from jiesu.demo.city import PASSWORD, demo_ticket_count, ensure_users, generate_tickets
 from jiesu.demo.reference import seed_reference
+from jiesu.intel.models import ModelKind, TextModelVersion
+from jiesu.intel.services import train_category_model, train_router
+from jiesu.lib.errors import InvalidInput
 from jiesu.orgs.models import OrgUnit
 from jiesu.sla.management.commands.worker import tick
 
@@ -26,6 +29,14 @@ class Command(BaseCommand):
             self.stdout.write(f"made {made} tickets in {time.monotonic() - started:.0f} s")
         escalated, _ = tick(batch=100000)
         self.stdout.write(f"{demo_ticket_count()} tickets in the demo city; {escalated} newly overdue escalated")
+        for kind, train in ((ModelKind.CATEGORY, train_category_model), (ModelKind.ROUTER, train_router)):
+            if not TextModelVersion.objects.filter(kind=kind, is_active=True).exists():
+                try:
+                    row = train()
+                except InvalidInput as e:
+                    self.stdout.write(f"{kind} model not trained: {e}")
+                else:
+                    self.stdout.write(f"{kind} model {row.version}: {row.labelled} labelled rows, {row.metrics}")
         self.stdout.write(f"\nDemo users (password for all: {PASSWORD})")
         for du in users:
             unit = OrgUnit.objects.get(code=du.unit_code)

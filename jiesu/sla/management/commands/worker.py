@@ -1,7 +1,8 @@
 """`jiesu worker`: the long-running background process.
 
 Each tick it marks tickets not signed in time and tickets past their deadline, escalates them to their
-unit's leaders, then turns new events into notifications. It keeps no timers in memory: everything it
+unit's leaders, then turns new events into notifications, and retrains the text models when enough tickets
+have closed since the last training (`INTEL_RETRAIN_AFTER`). It keeps no timers in memory: everything it
 needs is in the database and every step is a compare-and-set, so it can be killed and restarted at any
 moment (modelled on healthchecks' sendalerts).
 """
@@ -13,6 +14,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
+from jiesu.intel.services import retrain_if_due
 from jiesu.lib import clock
 from jiesu.notify.outbox import process_outbox
 from jiesu.tickets.services import DEADLINES, escalate_overdue, overdue_candidates
@@ -27,6 +29,7 @@ def tick(batch: int = 500, throttle: float = 0.0) -> tuple[int, int]:
             if throttle:
                 time.sleep(throttle)
     notified = process_outbox(clock.now(), batch)
+    retrain_if_due()
     return escalated, notified
 
 
