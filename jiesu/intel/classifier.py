@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import math
+import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,8 @@ from sklearn.svm import LinearSVC
 from . import text as textlib
 
 Doc = Sequence[str]
+# Many classes with few rows each (a taxonomy-only start) is normal here, not a regression problem.
+warnings.filterwarnings("ignore", message="The number of unique classes is greater than 50%")
 FORMAT = 1
 
 
@@ -44,7 +47,12 @@ def _split(s: str) -> list[str]:
 
 
 class TextModel:
-    def __init__(self, *, title_weight: float = 0.5, taxonomy_weight: float = 0.3, c: float = 1.0) -> None:
+    def __init__(
+        self, *, title_weight: float = 0.5, taxonomy_weight: float = 0.3, c: float = 1.0, balanced: bool = True
+    ) -> None:
+        """`balanced` weighs classes equally (best for macro-F1 of categories); the router turns it off, as
+        there the share of requests routed right is what counts."""
+        self.balanced = balanced
         self.title_weight = title_weight
         self.taxonomy_weight = taxonomy_weight
         self.c = c
@@ -117,7 +125,7 @@ class TextModel:
         return self
 
     def _svm(self) -> LinearSVC:
-        return LinearSVC(C=self.c, class_weight="balanced")
+        return LinearSVC(C=self.c, class_weight="balanced" if getattr(self, "balanced", True) else None)
 
     def _calibrate(self, x: csr_matrix, y: np.ndarray, n_real: int) -> float:
         """Temperature T for softmax(decision / T), fitted to minimise the log loss of 3-fold out-of-fold
