@@ -118,7 +118,7 @@ def intake_assist(request: HttpRequest) -> HttpResponse:
         street = places[0].street
     district = street.parent if street is not None else (places[0].district if len(places) == 1 else None)
     category = effective_category(q.get("category_code", "").strip()[:12], day)
-    proposals = intel.propose_categories(title, content, day) if category is None or not category.is_leaf else []
+    proposals = intel.propose_categories(title, content, day)  # shown even once chosen: the alternatives
     routed = category if category is not None and category.is_leaf else None
     if routed is None and intel.auto_applies(proposals):
         routed = proposals[0].category

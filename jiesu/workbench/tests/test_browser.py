@@ -17,6 +17,7 @@ from django.conf import settings
 from jiesu.lib import clock
 from jiesu.testing.images import png
 from jiesu.testing.world import CHAOWAI, World, build_world
+from jiesu.tickets import services
 from jiesu.tickets.models import Ticket
 from jiesu.tickets.tests.helpers import fresh, ticket_in
 
@@ -255,3 +256,33 @@ def test_unit_user_opening_another_units_ticket_gets_not_found(w: World, people:
     assert "不存在" in outsider.page.content()
     assert ticket.title not in outsider.page.content()
     outsider.shot("not-found")
+
+
+def test_console_proposes_category_unit_and_duplicates_while_typing(w: World, people: Any, settings: Any) -> None:
+    from jiesu.intel.services import train_category_model
+
+    train_category_model()  # the demo does this too; here from the catalogue alone
+    settings.INTEL_AUTO_APPLY_CONFIDENCE = 0.0  # so that the proposal fills the field (the default is 0.8)
+    earlier = services.intake(
+        w.operator,
+        channel="phone",
+        appeal_type="complaint",
+        title="光华路1号楼暖气不热",
+        content="家里暖气片冰凉，室温只有十五度",
+        category_code="020401",
+        requester_phone="13900007777",
+        address="朝阳区建外街道光华路1号",
+        street_code="110105001",
+    )
+    operator = people("operator")
+    page = operator.page
+    operator.go("/intake/")
+    page.wait_for_load_state("networkidle")
+    page.fill("#id_title", "暖气不热")
+    page.fill("#id_content", "光华路1号楼家里暖气片冰凉，室温只有十五度")
+    page.fill("#id_address", "朝阳区建外街道光华路1号")
+    page.wait_for_function("document.getElementById('id_category_code').value === '020401'")  # filled, and shown
+    page.wait_for_selector("#unit-proposals >> text=北京市热力集团有限责任公司")
+    page.wait_for_selector(f"#duplicates >> text={earlier.number}")
+    assert "建议分类" in page.content()
+    operator.shot("intake-proposals")
