@@ -3,13 +3,31 @@
 import dataclasses
 import datetime as dt
 
+from django.db.models import Q
+
 from jiesu.orgs.models import OrgUnit
 
-from .models import Category, DispatchRule
+from .models import Category, DispatchRule, KnowledgeEntry
 
 
 def effective_category(code: str, day: dt.date) -> Category | None:
     return Category.objects.effective_on(day).filter(code=code).select_related("parent__parent").first()
+
+
+def knowledge_for(text: str, *, category: Category | None = None, limit: int = 3) -> list[KnowledgeEntry]:
+    """Active knowledge entries whose keywords appear in the text, most keywords first. With `category`, only
+    entries of that category (by code) or of none."""
+    if len(text.strip()) < 2:
+        return []
+    entries = KnowledgeEntry.objects.filter(is_active=True)
+    if category is not None:
+        entries = entries.filter(Q(category__code=category.code) | Q(category__isnull=True))
+    scored = []
+    for entry in entries:
+        hits = sum(1 for w in entry.keywords.split() if w in text)
+        if hits:
+            scored.append((hits, entry))
+    return [e for _, e in sorted(scored, key=lambda p: (-p[0], p[1].title))[:limit]]
 
 
 @dataclasses.dataclass(frozen=True)

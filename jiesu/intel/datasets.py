@@ -11,7 +11,7 @@ from pathlib import Path
 from django.conf import settings
 
 from .classifier import Doc
-from .tabular import read_table
+from .tabular import read_table, read_taxonomy
 
 
 def root() -> Path:
@@ -54,23 +54,11 @@ def _load(rel: str, text_cols: list[str], label_col: str | None) -> tuple[list[D
     return docs, labels
 
 
-def taxonomy_file(rel: str) -> dict[str, list[str]]:
-    """First column: the label; the other columns: names beneath it (sub-categories, keywords)."""
-    table = read_table(root() / rel)
-    tax: dict[str, list[str]] = {}
-    for row in table.rows:
-        cells = [(row.get(c) or "").strip() for c in table.columns]
-        if cells[0]:
-            names = tax.setdefault(cells[0], [])
-            names.extend(c for c in cells[1:] if c and c not in names)
-    return tax
-
-
 def teddy() -> Labelled:
     cols = ["留言主题", "留言详情"]
     docs, labels = _load(TEDDY_LABELLED, cols, "一级分类")
     unlabelled, _ = _load(TEDDY_UNLABELLED, cols, None)
-    tax = taxonomy_file(TEDDY_TAXONOMY)
+    tax = read_taxonomy(root() / TEDDY_TAXONOMY)
     return Labelled("Teddy Cup 一级分类", docs, labels, unlabelled, {k: v for k, v in tax.items() if k in labels})
 
 

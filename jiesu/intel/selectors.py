@@ -17,7 +17,7 @@ from django.db.models import Q
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from jiesu.catalog.models import Category, KnowledgeEntry
-from jiesu.catalog.selectors import suggest_dispatch
+from jiesu.catalog.selectors import knowledge_for, suggest_dispatch
 from jiesu.lib import clock
 from jiesu.lib.masking import mask_text
 from jiesu.orgs import access
@@ -231,13 +231,7 @@ def solution_library(user: Any, ticket: Ticket, limit: int = 5) -> Library:
             break
         callbacks = sorted(t.callbacks.all(), key=lambda c: c.round)
         cases.append(SolvedCase(t, round(float(s), 2), callbacks[-1].get_satisfaction_display() if callbacks else ""))
-    entries = [
-        e
-        for e in KnowledgeEntry.objects.filter(is_active=True).filter(
-            Q(category__code=ticket.category.code) | Q(category__isnull=True)
-        )
-        if any(w and w in text for w in e.keywords.split())
-    ][:3]
+    entries = knowledge_for(text, category=ticket.category)
     return Library(cases, entries, reply_draft(ticket, cases, entries))
 
 

@@ -22,7 +22,7 @@ from jiesu.catalog.models import Category
 from jiesu.lib import clock
 from jiesu.lib.errors import InvalidInput, NotFound
 from jiesu.orgs import access
-from jiesu.tickets.workflow import OPEN_STATES
+from jiesu.tickets.workflow import OPEN_STATES, DispatchState
 
 from .classifier import Doc, TextModel
 from .models import ModelActivation, ModelKind, TextModelVersion
@@ -91,7 +91,7 @@ def taxonomy(day: dt.date) -> dict[str, list[str]]:
 def _closed() -> Any:
     return (
         access.training_tickets()
-        .filter(dispatch_state="closed", duplicate_of__isnull=True)
+        .filter(dispatch_state=DispatchState.CLOSED, duplicate_of__isnull=True)
         .select_related("category", "district", "street", "lead_unit")
         .order_by("-closed_at")
     )

@@ -103,6 +103,19 @@ def _table(path: Path, header: list[str], body: list[list[str]]) -> Table:
     return Table(columns, rows)
 
 
+def read_taxonomy(path: Path) -> dict[str, list[str]]:
+    """A taxonomy file: first column the label, the other columns names beneath it (sub-categories, keywords),
+    as in the Teddy Cup 附件1. Each label gets its distinct names, in file order."""
+    table = read_table(path)
+    tax: dict[str, list[str]] = {}
+    for row in table.rows:
+        cells = [(row.get(c) or "").strip() for c in table.columns]
+        if cells[0]:
+            names = tax.setdefault(cells[0], [])
+            names.extend(c for c in cells[1:] if c and c not in names)
+    return tax
+
+
 def write_csv(path: Path, columns: Sequence[str], rows: Sequence[dict[str, str]]) -> None:
     """UTF-8 with BOM, so Excel opens the Chinese right."""
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -11,7 +11,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from jiesu.lib.errors import Forbidden, NotFound
 from jiesu.tickets.models import Assignment, Ticket
-from jiesu.tickets.workflow import Action
+from jiesu.tickets.workflow import Action, DispatchState
 
 from .models import HOTLINE_ROLES, UNIT_ROLES, Membership, OrgUnit, Role, UnitKind
 
@@ -97,7 +97,7 @@ def solved_cases(user: AnyUser) -> QuerySet[Ticket]:
     reply and outcome only, never its requester."""
     if membership(user) is None and not getattr(user, "is_superuser", False):
         return Ticket.objects.none()
-    return Ticket.objects.filter(dispatch_state="closed").exclude(reply="")
+    return Ticket.objects.filter(dispatch_state=DispatchState.CLOSED).exclude(reply="")
 
 
 def get_ticket(user: AnyUser, pk: int | str, *, related: tuple[str, ...] = ()) -> Ticket:

@@ -53,9 +53,9 @@ def resolve_place(address: str) -> list[PlaceMatch]:
         named = {h.unit.pk for h in streets}
         inside = [h for h in locals_ if not named or h.unit.parent_id in named]
         if inside:
-            return [PlaceMatch(_district(h.unit), h.unit.parent, h.text, h.unit) for h in inside[:8]]
+            return [PlaceMatch(h.unit.district(), h.unit.parent, h.text, h.unit) for h in inside[:8]]
     if streets:
-        return [PlaceMatch(_district(h.unit), h.unit, h.text) for h in streets[:8]]
+        return [PlaceMatch(h.unit.district(), h.unit, h.text) for h in streets[:8]]
     return [PlaceMatch(d, None, d.name) for d in districts[:8]]
 
 
@@ -80,13 +80,6 @@ def _drop_inner(hits: list[_Hit]) -> list[_Hit]:
 def _strongest(hits: list[_Hit], districts: list[OrgUnit]) -> list[_Hit]:
     if districts:
         ids = {d.pk for d in districts}
-        hits = [h for h in hits if (d := _district(h.unit)) is not None and d.pk in ids] or hits
+        hits = [h for h in hits if (d := h.unit.district()) is not None and d.pk in ids] or hits
     top = max((h.strength for h in hits), default=0)
     return sorted((h for h in hits if h.strength == top), key=lambda h: h.unit.path)
-
-
-def _district(unit: OrgUnit) -> OrgUnit | None:
-    node: OrgUnit | None = unit
-    while node is not None and node.kind != UnitKind.DISTRICT:
-        node = node.parent
-    return node

@@ -8,7 +8,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
-from jiesu.catalog.models import Category, KnowledgeEntry
+from jiesu.catalog.models import Category
 from jiesu.intel.selectors import similarities
 from jiesu.lib import clock
 from jiesu.orgs import access
@@ -58,19 +58,6 @@ def search_categories(q: str, day: dt.date, limit: int = 8) -> list[Category]:
     return list(
         leaves.filter(Q(code__startswith=q) | Q(name__icontains=q) | Q(keywords__icontains=q)).order_by("code")[:limit]
     )
-
-
-def knowledge_for(text: str, limit: int = 3) -> list[KnowledgeEntry]:
-    """Active knowledge entries whose keywords appear in the text, best first."""
-    if len(text.strip()) < 2:
-        return []
-    scored = []
-    for entry in KnowledgeEntry.objects.filter(is_active=True):
-        words = [w for w in entry.keywords.split() if w]
-        hits = sum(1 for w in words if w in text)
-        if hits:
-            scored.append((hits, entry))
-    return [e for _, e in sorted(scored, key=lambda p: (-p[0], p[1].title))[:limit]]
 
 
 # --- dispatcher -----------------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 
 from jiesu.catalog.models import TimeLimitClass
-from jiesu.catalog.selectors import effective_category
+from jiesu.catalog.selectors import effective_category, knowledge_for
 from jiesu.intel import selectors as intel
 from jiesu.lib import clock
 from jiesu.lib.errors import NotFound, ServiceError
@@ -146,7 +146,7 @@ def intake_assist(request: HttpRequest) -> HttpResponse:
         "similar": intel.possible_duplicates(
             request.user, text, street, district, address=address, phone=q.get("requester_phone", "").strip()[:20]
         ),
-        "knowledge": selectors.knowledge_for(text) if q.get("appeal_type") == "inquiry" else [],
+        "knowledge": knowledge_for(text) if q.get("appeal_type") == "inquiry" else [],
         "now": clock.now(),
     }
     return render(request, "workbench/_intake_assist.html", context)

@@ -12,6 +12,7 @@ from jiesu.intel import services
 from jiesu.intel.classifier import TextModel
 from jiesu.intel.models import ModelActivation, ModelKind, TextModelVersion
 from jiesu.lib.errors import InvalidInput
+from jiesu.lib.masking import mask_text
 from jiesu.orgs.models import OrgUnit, PlaceHint, UnitKind
 from jiesu.orgs.selectors import resolve_place
 from jiesu.sla.management.commands.worker import tick
@@ -133,9 +134,7 @@ def test_handler_sees_similar_solved_cases_and_a_reply_draft(world: World, clien
     assert "13812345678" not in library and "张三" not in library
 
 
-def test_masked_numbers_in_the_draft(world: World, client: Client) -> None:
-    from jiesu.lib.masking import mask_text
-
+def test_numbers_in_free_text_are_masked() -> None:
     assert mask_text("请联系13812345678或身份证110105199001011234") == "请联系*******5678或身份证**************1234"
 
 

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from jiesu.intel import services
 from jiesu.intel.classifier import Doc, TextModel
 from jiesu.intel.models import ModelKind, TextModelVersion
-from jiesu.intel.tabular import columns_arg, read_table, write_csv
+from jiesu.intel.tabular import columns_arg, read_table, read_taxonomy, write_csv
 from jiesu.lib.errors import ServiceError
 
 
@@ -90,14 +90,7 @@ class Command(BaseCommand):
             cols = o["unlabelled_text_cols"] or o["text_cols"]
             extra.require(cols)
             unlabelled += [d for r in extra.rows if any(d := extra.texts(r, cols))]
-        taxonomy: dict[str, list[str]] = {}
-        if o["taxonomy"]:
-            tax = read_table(o["taxonomy"])
-            for r in tax.rows:
-                cells = [(r.get(c) or "").strip() for c in tax.columns]
-                if cells[0] in classes:
-                    names = taxonomy.setdefault(cells[0], [])
-                    names += [c for c in cells[1:] if c and c not in names]
+        taxonomy = {k: v for k, v in read_taxonomy(o["taxonomy"]).items() if k in classes} if o["taxonomy"] else {}
         model = TextModel().fit(docs, labels, unlabelled=unlabelled, taxonomy=taxonomy)
         model.meta["source"] = str(o["input"])
         model.meta["text_cols"] = o["text_cols"]
