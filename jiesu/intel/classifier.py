@@ -155,7 +155,7 @@ class TextModel:
             "accuracy": round(float(np.mean(guess == truth)), 4),
             "macro_f1": round(float(f1_score(truth, guess, average="macro")), 4),
             "ece": round(expected_calibration_error(_softmax(decisions / math.exp(best.x)), truth), 4),
-            "note": "3-fold out-of-fold, taxonomy rows included",
+            "note": "3-fold out-of-fold on the labelled rows (taxonomy rows always in training)",
         }
         return float(math.exp(best.x))
 

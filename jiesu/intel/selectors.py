@@ -241,7 +241,8 @@ def reply_draft(ticket: Ticket, cases: list[SolvedCase], entries: list[Knowledge
     good = [c for c in cases if c.satisfaction] or cases
     if not good and not entries:
         return ""
-    parts = [f"您好！关于您反映的“{ticket.title}”问题，我单位已收悉并进行了核实处理。"]
+    matter = ticket.title.removesuffix("问题").removesuffix("的")
+    parts = [f"您好！关于您反映的“{matter}”问题，我单位已收悉并进行了核实处理。"]
     if good:
         parts.append(_first_sentences(good[0].reply, 3))
     if entries:

@@ -489,6 +489,7 @@ ZH_HANS = {
     "intake to": "受理日期至",
     "Overdue: speed up and report back.": "已超期，请加快办理并反馈。",
     "Intelligence": "智能辅助",
+    "The label column “%(col)s” differs on almost every row (%(k)d classes in %(n)d rows): is it an id?": "标签列“%(col)s”几乎每行都不同（%(k)d 类 / %(n)d 行），是否选成了编号列？",
     "No row has both a text and a label in %(path)s.": "%(path)s 中没有同时有文本和标签的行。",
     "The label column “%(col)s” has only one class (%(label)s); at least two are needed.": "标签列“%(col)s”只有一个类别（%(label)s），至少需要两个类别。",
     "Trained on %(n)d labelled rows (%(k)d classes), %(u)d unlabelled, %(t)d taxonomy names; %(e)d empty rows skipped. 3-fold check: accuracy %(acc)s, macro-F1 %(f1)s. Saved to %(path)s.": "已用 %(n)d 条有标签数据（%(k)d 类）、%(u)d 条无标签数据和 %(t)d 个分类名称训练；跳过空行 %(e)d 行。三折检验：准确率 %(acc)s，宏平均F1 %(f1)s。模型已保存到 %(path)s。",

@@ -95,6 +95,7 @@ def train(tmp_path: Path, data: Path) -> None:
         ("标题,内容,类别\n,,供暖\n,,环卫\n", "utf-8", "没有同时有文本和标签的行"),
         ("", "utf-8", "是空文件"),
         (TWO_CLASSES, "utf-16", "不是文本文件"),
+        ("标题,内容,类别\n" + "".join(f"暖气不热{i},冰凉,U{i}\n" for i in range(30)), "utf-8", "几乎每行都不同（30 类"),
     ],
 )
 def test_bad_files_get_one_clear_error(tmp_path: Path, content: str, encoding: str, expected: str) -> None:

@@ -29,14 +29,16 @@ class Command(BaseCommand):
             self.stdout.write(f"made {made} tickets in {time.monotonic() - started:.0f} s")
         escalated, _ = tick(batch=100000)
         self.stdout.write(f"{demo_ticket_count()} tickets in the demo city; {escalated} newly overdue escalated")
+        # the tick above may have trained them already (enough closed tickets); otherwise train them here
         for kind, train in ((ModelKind.CATEGORY, train_category_model), (ModelKind.ROUTER, train_router)):
-            if not TextModelVersion.objects.filter(kind=kind, is_active=True).exists():
+            row = TextModelVersion.objects.filter(kind=kind, is_active=True).first()
+            if row is None:
                 try:
                     row = train()
                 except InvalidInput as e:
                     self.stdout.write(f"{kind} model not trained: {e}")
-                else:
-                    self.stdout.write(f"{kind} model {row.version}: {row.labelled} labelled rows, {row.metrics}")
+                    continue
+            self.stdout.write(f"{kind} model {row.version}: {row.labelled} labelled rows, {row.metrics}")
         self.stdout.write(f"\nDemo users (password for all: {PASSWORD})")
         for du in users:
             unit = OrgUnit.objects.get(code=du.unit_code)

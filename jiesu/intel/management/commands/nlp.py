@@ -85,6 +85,12 @@ class Command(BaseCommand):
                 % {"col": o["label_col"], "label": classes[0]},
                 returncode=2,
             )
+        if len(docs) >= 20 and len(classes) > len(docs) / 2:
+            raise CommandError(
+                _("The label column “%(col)s” differs on almost every row (%(k)d classes in %(n)d rows): is it an id?")
+                % {"col": o["label_col"], "k": len(classes), "n": len(docs)},
+                returncode=2,
+            )
         if o["unlabelled"]:
             extra = read_table(o["unlabelled"])
             cols = o["unlabelled_text_cols"] or o["text_cols"]
