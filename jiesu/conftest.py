@@ -29,6 +29,7 @@ def _chinese_first() -> Any:
 def _model_dir(settings: Any, tmp_path: Any) -> None:
     """Model files a test trains go to its own folder, not the working copy's var/."""
     settings.MODEL_DIR = tmp_path / "models"
+    settings.COLUMNAR_DIR = tmp_path / "columnar"
 
 
 @pytest.fixture

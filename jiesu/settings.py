@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "jiesu.portal",
     "jiesu.demo",
     "jiesu.intel",
+    "jiesu.assessment",
 ]
 
 MIDDLEWARE = [
@@ -111,6 +112,8 @@ WORKER_INTERVAL_SECONDS = envint("JIESU_WORKER_INTERVAL", 30)
 # Intelligence (jiesu.intel): where model files live, when a proposal may fill a field by itself, and how many
 # newly closed tickets make the worker retrain the models.
 MODEL_DIR = Path(os.environ.get("JIESU_MODEL_DIR", DATA_DIR / "models"))
+# The columnar copy of the assessment facts (Parquet, read by DuckDB) and the frozen inputs of snapshots.
+COLUMNAR_DIR = Path(os.environ.get("JIESU_COLUMNAR_DIR", DATA_DIR / "columnar"))
 INTEL_AUTO_APPLY_CONFIDENCE = float(os.environ.get("JIESU_AUTO_APPLY_CONFIDENCE", "0.8"))
 INTEL_RETRAIN_AFTER = envint("JIESU_RETRAIN_AFTER", 200)
 SOLUTION_LIBRARY_NAME = os.environ.get("JIESU_SOLUTION_LIBRARY_NAME", "")  # empty: "Solution library", translated

@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from jiesu.assessment import views as assessment_views
 from jiesu.notify import views as notify_views
 from jiesu.tickets import views as ticket_views
 from jiesu.workbench import views as workbench_views
@@ -11,6 +12,8 @@ urlpatterns = [
     path("", workbench_views.home, name="home"),
     path("", include("jiesu.workbench.urls")),
     path("portal/", include("jiesu.portal.urls")),
+    path("assessment/", include("jiesu.assessment.urls")),
+    path("public/assessment/", assessment_views.public_page, name="assessment-public"),
     path("admin/", admin.site.urls),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

@@ -322,7 +322,7 @@ class Replayer:
             assert lead is not None
             handler = self.actors.get(lead, Role.UNIT_HANDLER)
             if rng.random() >= 0.04:
-                sign_at = self.step(rng.randint(300, 14400 if rng.random() < 0.9 else 36000))
+                sign_at = self.step(rng.randint(120, 3000) if rng.random() < 0.93 else rng.randint(3600, 36000))
                 due = Ticket.objects.get(pk=ticket.pk).accept_due_at
                 if due and due + dt.timedelta(minutes=1) < sign_at:  # what the worker did then
                     services.escalate_overdue(ticket.pk, due + dt.timedelta(minutes=1), services.SIGN_DEADLINE)
@@ -403,3 +403,26 @@ class Replayer:
 
 def demo_ticket_count() -> int:
     return Ticket.objects.count()
+
+
+def assess_past_months(months: int = 6) -> list[str]:
+    """The city's assessment history: the months before last are published (as the city would have done);
+    last month is left as a draft, for the supervisor to recompute, take appeals on and publish."""
+    from jiesu.assessment import services as assessment
+    from jiesu.assessment.rules import previous_month
+    from jiesu.assessment.selectors import current_snapshot
+
+    last = previous_month(clock.local_date(clock.now()).replace(day=1))
+    month, todo = last, []
+    for _i in range(months):
+        todo.append(month)
+        month = previous_month(month)
+    lines = []
+    for month in reversed(todo):
+        snapshot = current_snapshot(month)
+        if snapshot is None or (month != last and not snapshot.is_published):
+            snapshot = assessment.compute(month) if month == last else assessment.publish(month)
+            state = "published" if snapshot.is_published else "draft"
+            lines.append(f"assessment {month:%Y-%m} v{snapshot.version} ({state}): {snapshot.scores.count()} units")
+    return lines
+

@@ -523,6 +523,21 @@ def seed_place_hints() -> None:
 
 
 @transaction.atomic
+def seed_assessment_rules() -> None:
+    """One rule set from 2020 on, with the defaults of `RuleSet` (none of them confirmed for Beijing: the
+    weights follow the 30/35/35 example in domain.md §2.6). Administrators add a new rule set from a later
+    month to change them; months already assessed keep theirs."""
+    from jiesu.assessment.models import RuleSet
+
+    RuleSet.objects.get_or_create(
+        effective_from=dt.date(2020, 1, 1),
+        defaults={
+            "name": "三率考核规则（默认，可配置）",
+            "note": "响应=按时签收且联系诉求人；解决：解决1、部分解决0.5；满意：满意1、基本满意0.8，未评价不计入。",
+        },
+    )
+
+
 def seed_reference() -> None:
     seed_units()
     seed_categories()
@@ -530,3 +545,4 @@ def seed_reference() -> None:
     seed_calendar()
     seed_knowledge()
     seed_place_hints()
+    seed_assessment_rules()

@@ -39,6 +39,8 @@ ACTION_ROLES: dict[str, frozenset[str]] = {
     Action.REOPEN: frozenset({Role.CALLBACK_AGENT}),
     Action.SUPERVISE: frozenset({Role.SUPERVISOR}),
     Action.ASSIGN_HANDLER: frozenset({Role.UNIT_LEADER}),
+    Action.FILE_APPEAL: UNIT_ROLES,
+    Action.DECIDE_APPEAL: frozenset({Role.SUPERVISOR}),
 }
 
 # What a service needs with a ticket, fetched in the same query.
@@ -157,3 +159,40 @@ def units_visible_to(user: AnyUser) -> QuerySet[OrgUnit]:
         return units
     m = membership(user)
     return units.filter(path__startswith=m.unit.path) if m else units.none()
+
+
+# --- assessment (三率) ------------------------------------------------------------------------------------
+def sees_assessment(user: AnyUser) -> bool:
+    """The monthly assessment pages: supervisors (any level), administrators, and unit staff for their own unit."""
+    m = membership(user)
+    return bool(getattr(user, "is_superuser", False) or (m is not None and m.role in {Role.SUPERVISOR, Role.ADMINISTRATOR} | UNIT_ROLES))
+
+
+def may_view_unit_assessment(user: AnyUser, unit: OrgUnit) -> bool:
+    """A unit's figures down to its tickets: the city level for every unit; a district supervisor for the units
+    in the district; unit staff for their own unit and those below it."""
+    if sees_everything(user):
+        return True
+    m = membership(user)
+    if m is None or m.role not in {Role.SUPERVISOR} | UNIT_ROLES:
+        return False
+    return unit.path.startswith(m.unit.path)
+
+
+def assessment_units(user: AnyUser) -> QuerySet[OrgUnit]:
+    """The units whose figures the user may open (see `may_view_unit_assessment`)."""
+    if sees_everything(user):
+        return OrgUnit.objects.all()
+    m = membership(user)
+    if m is None or m.role not in {Role.SUPERVISOR} | UNIT_ROLES:
+        return OrgUnit.objects.none()
+    return OrgUnit.objects.filter(path__startswith=m.unit.path)
+
+
+def require_appeal_judge(user: AnyUser) -> Membership:
+    """Appeals are decided at the city level (the hotline centre's supervisors), never by the district whose
+    own streets appeal."""
+    m = require_role(user, Action.DECIDE_APPEAL)
+    if m.unit.kind not in {UnitKind.CITY, UnitKind.HOTLINE_CENTRE}:
+        raise Forbidden()
+    return m

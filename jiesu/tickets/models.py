@@ -119,6 +119,9 @@ class Ticket(models.Model):
     reply = models.TextField(_("reply"), blank=True)
     supervised = models.BooleanField(_("under supervision (督办)"), default=False)
     reopen_count = models.PositiveSmallIntegerField(_("times reopened"), default=0)
+    excluded_from_scoring = models.BooleanField(
+        _("unreasonable appeal, excluded from scoring (不合理诉求)"), default=False
+    )
     duplicate_of = models.ForeignKey(
         "self",
         verbose_name=_("merged into"),
@@ -287,12 +290,16 @@ class Callback(models.Model):
     resolution = models.CharField(_("is it solved"), max_length=16, choices=Resolution.choices)
     satisfaction = models.CharField(_("is the requester satisfied"), max_length=20, choices=Satisfaction.choices)
     comment = models.TextField(_("comment"), blank=True)
+    signed_in_time = models.BooleanField(
+        _("signed in time"), null=True, help_text=_("Whether the unit judged signed for this round within its limit.")
+    )
     created_at = models.DateTimeField(_("called back at"))
 
     class Meta:
         verbose_name = _("callback")
         verbose_name_plural = _("callbacks")
         constraints = [models.UniqueConstraint(fields=["ticket", "round"], name="one_callback_per_round")]
+        indexes = [models.Index(fields=["created_at"], name="callback_time")]
 
     def __str__(self) -> str:
         return f"{self.ticket_id} #{self.round}: {self.resolution}/{self.satisfaction}"

@@ -848,6 +848,9 @@ def record_callback(
         resolution=resolution,
         satisfaction=satisfaction,
         comment=comment,
+        signed_in_time=bool(
+            ticket.accepted_at and (ticket.accept_due_at is None or ticket.accepted_at <= ticket.accept_due_at)
+        ),
         created_at=clock.now(),
     )
     if not finalize:
@@ -934,6 +937,19 @@ def rate_by_requester(number: str, phone_tail: str, satisfaction: str, comment: 
     return ticket
 
 
+@transaction.atomic
+def assessment_event(
+    user: Any, ticket_id: int, action: str, *, note: str, data: dict[str, Any], excluded_from_scoring: bool | None = None
+) -> tuple[Ticket, Membership]:
+    """An assessment appeal (申诉) filed or decided, on the ticket's trail. `jiesu.assessment.services` keeps the
+    appeal itself and calls this in its own transaction; an upheld unreasonable-appeal judgement sets the
+    ticket's `excluded_from_scoring` flag here."""
+    ticket, actor = _load(user, ticket_id, action)
+    fields = {} if excluded_from_scoring is None else {"excluded_from_scoring": excluded_from_scoring}
+    _change(ticket, action, actor, note=note, data=data, **fields)
+    return ticket, actor
+
+
 # --- the worker's deadline tick -------------------------------------------------------------------------
 @dataclasses.dataclass(frozen=True)
 class Deadline:
@@ -1002,3 +1018,20 @@ def escalate_overdue(ticket_id: int, now: dt.datetime, deadline: Deadline = HAND
 
 def category_for(code: str) -> Category | None:
     return effective_category(code, clock.local_date(clock.now()))
+
+
+# --- bulk history ---------------------------------------------------------------------------------------
+@transaction.atomic
+def load_history(
+    tickets: Sequence[Ticket],
+    build: Any,
+) -> int:
+    """Insert finished ticket histories in bulk (synthetic history for the demo and benchmarks, or imports):
+    the tickets first, then `build(tickets)` returns their assignments, events and callbacks, now that the
+    tickets have ids. Not a workflow step: the histories are complete, so no transition is checked here."""
+    Ticket.objects.bulk_create(tickets, batch_size=2000)
+    assignments, events, callbacks = build(tickets)
+    Assignment.objects.bulk_create(assignments, batch_size=5000)
+    TicketEvent.objects.bulk_create(events, batch_size=5000)
+    Callback.objects.bulk_create(callbacks, batch_size=5000)
+    return len(tickets)

@@ -62,6 +62,8 @@ class Action(models.TextChoices):
     RATE = "rate", _("Rated by the requester")
     MARK_SIGN_OVERDUE = "mark_sign_overdue", _("Not signed in time: escalate")
     MARK_OVERDUE = "mark_overdue", _("Overdue: escalate")
+    FILE_APPEAL = "file_appeal", _("Assessment appeal filed")
+    DECIDE_APPEAL = "decide_appeal", _("Assessment appeal decided")
 
 
 S = DispatchState
@@ -93,6 +95,9 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str | None]] = {
     Action.RATE: (frozenset({S.REPLIED, S.CALLED_BACK, S.CLOSED}), None),
     Action.MARK_SIGN_OVERDUE: (frozenset({S.DISPATCHED}), None),
     Action.MARK_OVERDUE: (IN_HAND, None),
+    # Appeals about the assessment (申诉) concern a callback already made; the ticket's state is untouched.
+    Action.FILE_APPEAL: ((OPEN_STATES - {S.NEW}) | {S.CLOSED}, None),
+    Action.DECIDE_APPEAL: ((OPEN_STATES - {S.NEW}) | {S.CLOSED}, None),
 }
 
 

@@ -11,9 +11,14 @@ LINKS: dict[str, list[tuple[str, object]]] = {
     Role.HOTLINE_OPERATOR: [("intake-console", _("Intake console"))],
     Role.DISPATCHER: [("dispatch-desk", _("Dispatch desk")), ("intake-console", _("Intake console"))],
     Role.CALLBACK_AGENT: [("callback-worklist", _("Callbacks"))],
-    Role.UNIT_HANDLER: [("unit-inbox", _("Inbox"))],
-    Role.UNIT_LEADER: [("unit-inbox", _("Inbox"))],
-    Role.SUPERVISOR: [("supervision", _("Supervision")), ("overview", _("Overview"))],
+    Role.UNIT_HANDLER: [("unit-inbox", _("Inbox")), ("assessment-report", _("Assessment"))],
+    Role.UNIT_LEADER: [("unit-inbox", _("Inbox")), ("assessment-report", _("Assessment"))],
+    Role.SUPERVISOR: [
+        ("supervision", _("Supervision")),
+        ("overview", _("Overview")),
+        ("assessment-report", _("Assessment")),
+    ],
+    Role.ADMINISTRATOR: [("assessment-report", _("Assessment"))],
 }
 
 

@@ -3,7 +3,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from jiesu.demo.city import PASSWORD, demo_ticket_count, ensure_users, generate_tickets
+from jiesu.demo.city import PASSWORD, assess_past_months, demo_ticket_count, ensure_users, generate_tickets
 from jiesu.demo.reference import seed_reference
 from jiesu.intel.models import ModelKind, TextModelVersion
 from jiesu.intel.services import train_category_model, train_router
@@ -39,6 +39,8 @@ class Command(BaseCommand):
                     self.stdout.write(f"{kind} model not trained: {e}")
                     continue
             self.stdout.write(f"{kind} model {row.version}: {row.labelled} labelled rows, {row.metrics}")
+        for line in assess_past_months():
+            self.stdout.write(line)
         self.stdout.write(f"\nDemo users (password for all: {PASSWORD})")
         for du in users:
             unit = OrgUnit.objects.get(code=du.unit_code)
