@@ -52,8 +52,10 @@ def generate(out: Path, months: list[dt.date], per_month: int, seed: int) -> flo
     started = time.perf_counter()
     made = generator.write_parquet(gen, months, per_month * len(months), out)
     seconds = time.perf_counter() - started
-    print(f"  generated {made:,} orders ({len(months)} months) in {seconds:.2f} s = {made / seconds:,.0f} orders/s"
-          "  (target ≥ 50,000/s)")
+    print(
+        f"  generated {made:,} orders ({len(months)} months) in {seconds:.2f} s = {made / seconds:,.0f} orders/s"
+        "  (target ≥ 50,000/s)"
+    )
     return seconds
 
 
@@ -70,8 +72,12 @@ def production(files: list[Path], months: list[dt.date]) -> dict[str, object]:
         previous = {x.unit_id: x.score for x in results}
         out[f"{m:%Y-%m}"] = {str(x.unit_id): x.as_json() for x in results}
     seconds = time.perf_counter() - started
-    return {"seconds": seconds, "aggregate_seconds": aggregated - started, "results": out,
-            "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+    return {
+        "seconds": seconds,
+        "aggregate_seconds": aggregated - started,
+        "results": out,
+        "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
 
 
 def reference_run(files: list[Path], months: list[dt.date]) -> tuple[dict[str, dict[int, dict[str, object]]], float]:
@@ -90,8 +96,20 @@ def reference_run(files: list[Path], months: list[dt.date]) -> tuple[dict[str, d
 
 
 def compare(prod: dict[str, dict[str, dict[str, object]]], ref: dict[str, dict[int, dict[str, object]]]) -> int:
-    keys = ("volume", "excluded", "responded", "judged", "resolved_milli", "rated", "satisfied_milli",
-            "response_rate", "resolution_rate", "satisfaction_rate", "score", "rank")
+    keys = (
+        "volume",
+        "excluded",
+        "responded",
+        "judged",
+        "resolved_milli",
+        "rated",
+        "satisfied_milli",
+        "response_rate",
+        "resolution_rate",
+        "satisfaction_rate",
+        "score",
+        "rank",
+    )
     differences = 0
     for month, units_ in ref.items():
         p = prod[month]
@@ -119,8 +137,17 @@ def child(args: argparse.Namespace) -> None:
 
 def run_child(files: list[Path], months: list[dt.date], result: Path) -> dict[str, object]:
     subprocess.run(
-        [sys.executable, __file__, "--child", "--files", ",".join(map(str, files)),
-         "--month-list", ",".join(f"{m:%Y-%m}" for m in months), "--result", str(result)],
+        [
+            sys.executable,
+            __file__,
+            "--child",
+            "--files",
+            ",".join(map(str, files)),
+            "--month-list",
+            ",".join(f"{m:%Y-%m}" for m in months),
+            "--result",
+            str(result),
+        ],
         check=True,
     )
     return json.loads(result.read_text())  # type: ignore[no-any-return]
@@ -148,15 +175,19 @@ def main() -> int:
     for label, subset, target in (("one month", months[-1:], 1.0), ("the year", months, 10.0)):
         n = args.month_orders * len(subset)
         print(f"\n== {label}: {n:,} orders")
-        prod = run_child(files[-len(subset):], subset, args.dir / "result.json")
-        print(f"  production (DuckDB + finish): {prod['seconds']:.3f} s (target < {target:.0f} s); "
-              f"DuckDB part {prod['aggregate_seconds']:.3f} s; peak memory {prod['maxrss_mb']:,.0f} MB (target < 4,096)")
-        ref, ref_seconds = reference_run(files[-len(subset):], subset)
+        prod = run_child(files[-len(subset) :], subset, args.dir / "result.json")
+        print(
+            f"  production (DuckDB + finish): {prod['seconds']:.3f} s (target < {target:.0f} s); "
+            f"DuckDB part {prod['aggregate_seconds']:.3f} s; peak memory {prod['maxrss_mb']:,.0f} MB (target < 4,096)"
+        )
+        ref, ref_seconds = reference_run(files[-len(subset) :], subset)
         print(f"  reference (Python loop, exact fractions): {ref_seconds:.1f} s")
         differences = compare(prod["results"], ref)  # type: ignore[arg-type]
         units_ = sum(len(v) for v in ref.values())
-        print(f"  compared {units_:,} unit-months × 12 figures: "
-              + ("IDENTICAL" if not differences else f"{differences} DIFFERENCES"))
+        print(
+            f"  compared {units_:,} unit-months × 12 figures: "
+            + ("IDENTICAL" if not differences else f"{differences} DIFFERENCES")
+        )
         failures += differences
     return 1 if failures else 0
 

@@ -65,7 +65,14 @@ def extract(month: dt.date) -> pa.Table:
         Callback.objects.filter(created_at__gte=start, created_at__lt=end, unit__isnull=False)
         .order_by("created_at", "id")
         .values_list(
-            "id", "ticket_id", "round", "unit_id", "signed_in_time", "contacted", "resolution", "satisfaction",
+            "id",
+            "ticket_id",
+            "round",
+            "unit_id",
+            "signed_in_time",
+            "contacted",
+            "resolution",
+            "satisfaction",
             "created_at",
         )
     )
@@ -88,7 +95,7 @@ def extract(month: dt.date) -> pa.Table:
         returns.setdefault(ticket_id, []).append(at)
     columns: dict[str, list[object]] = {name: [] for name in SCHEMA.names}
     for ticket_id in tickets:
-        cb_id, _, round_, unit_id, signed, contacted, resolution, satisfaction, at = last[ticket_id]
+        cb_id, _, round_, unit_id, signed, contacted, resolution, satisfaction, at = last[ticket_id]  # type: ignore[misc, assignment]
         columns["ticket_id"].append(ticket_id)
         columns["callback_id"].append(cb_id)
         columns["month"].append(month_key(month))

@@ -10,6 +10,7 @@ import dataclasses
 import datetime as dt
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -32,6 +33,18 @@ def months_back(last: dt.date, count: int) -> list[dt.date]:
     return out[::-1]
 
 
+def handling_units() -> list[GenUnit]:
+    """The demo city's units that tickets are judged against: streets and townships, departments, companies."""
+    from jiesu.orgs.models import OrgUnit, UnitKind
+    from jiesu.tickets.services import HANDLING_KINDS
+
+    kinds = HANDLING_KINDS - {UnitKind.COMMUNITY, UnitKind.VILLAGE, UnitKind.DISTRICT}
+    return [
+        GenUnit(pk, kind)
+        for pk, kind in OrgUnit.objects.filter(kind__in=kinds).values_list("pk", "kind").order_by("pk")
+    ]
+
+
 def synthetic_units(streets: int = 343, departments: int = 79, companies: int = 58) -> list[GenUnit]:
     """A city the size of Beijing (domain.md §5), for benchmarks that run without the database."""
     kinds = ["subdistrict"] * (streets * 2 // 3) + ["town"] * (streets - streets * 2 // 3)
@@ -39,8 +52,12 @@ def synthetic_units(streets: int = 343, departments: int = 79, companies: int = 
     return [GenUnit(i + 1, k) for i, k in enumerate(kinds)]
 
 
+GENERATED_PREFIX = "gen:"  # idempotency keys of generated tickets; `access.training_tickets` leaves them out
+
+
 class Generator:
     def __init__(self, units: Sequence[GenUnit], seed: int = 2026) -> None:
+        self.seed = seed
         self.rng = np.random.default_rng(seed)
         self.unit_ids = np.array([u.id for u in units], dtype=np.int32)
         n = len(units)
@@ -130,8 +147,8 @@ def write_parquet(gen: Generator, months: Sequence[dt.date], orders: int, out: P
 
 def load_into_database(gen: Generator, months: Sequence[dt.date], orders: int, batch: int = 5000) -> int:
     """Insert the months as complete, closed tickets of the demo city (with assignment, the six lifecycle
-    events, the callback and, for unreasonable or voided ones, the upheld appeal). Ticket numbers use the
-    sequence range 500001+ of each day, which live intake (counting from 1) does not reach."""
+    events, the callback and, for unreasonable or voided ones, the upheld appeal). Ticket numbers come from
+    `reserve_history_numbers`, beyond the range live intake uses."""
     from django.contrib.auth import get_user_model
     from django.utils import timezone
 
@@ -151,9 +168,8 @@ def load_into_database(gen: Generator, months: Sequence[dt.date], orders: int, b
     leaves = list(Category.objects.filter(level=3))
     policies = {p.time_limit_class: p for p in TimeLimitPolicy.objects.filter(category__isnull=True)}
     units = {u.pk: u for u in OrgUnit.objects.filter(pk__in=gen.unit_ids.tolist()).select_related("parent")}
-    streets = [u for u in OrgUnit.objects.filter(kind__in=["subdistrict", "township", "town", "area_office"])]
+    streets = list(OrgUnit.objects.filter(kind__in=["subdistrict", "township", "town", "area_office"]))
     rng = np.random.default_rng(7)
-    per_day: dict[dt.date, int] = {}
     channels = ["phone", "web", "app", "wechat"]
     tz = timezone.get_default_timezone()
 
@@ -171,60 +187,100 @@ def load_into_database(gen: Generator, months: Sequence[dt.date], orders: int, b
                 street = unit if unit.is_street_township else streets[int(rng.integers(len(streets)))]
                 leaf = leaves[int(rng.integers(len(leaves)))]
                 policy = policies.get(leaf.time_limit_class) or next(iter(policies.values()))
-                times = {k: o[k][i].replace(tzinfo=dt.UTC).astimezone(tz) for k in (
-                    "intake_at", "dispatched_at", "accept_due_at", "accepted_at", "replied_at", "callback_at")}
-                day = times["intake_at"].date()
-                per_day[day] = per_day.get(day, 500000) + 1
-                tickets.append(Ticket(
-                    number=f"{day:%Y%m%d}{per_day[day]:06d}",
-                    channel=channels[o["channel"][i]],
-                    appeal_type="complaint",
-                    title=f"{leaf.name}问题",
-                    content=f"{street.name}居民反映{leaf.name}问题，希望尽快处理。",
-                    district=street.parent,
-                    street=street,
-                    category=leaf,
-                    time_limit_class=leaf.time_limit_class,
-                    time_limit_policy=policy,
-                    lead_unit=unit,
-                    dispatch_state=DispatchState.CLOSED,
-                    public_status=PublicStatus.CLOSED,
-                    intake_at=times["intake_at"],
-                    dispatched_at=times["dispatched_at"],
-                    accept_due_at=times["accept_due_at"],
-                    accepted_at=times["accepted_at"],
-                    replied_at=times["replied_at"],
-                    closed_at=times["callback_at"],
-                    reply="已办结。",
-                    reopen_count=f["round"][i] - 1,
-                    excluded_from_scoring=f["unreasonable"][i],
-                    updated_at=times["callback_at"],
-                ))
+                times = {
+                    k: o[k][i].replace(tzinfo=dt.UTC).astimezone(tz)
+                    for k in ("intake_at", "dispatched_at", "accept_due_at", "accepted_at", "replied_at", "callback_at")
+                }
+                tickets.append(
+                    Ticket(
+                        number="",
+                        idempotency_key=f"{GENERATED_PREFIX}{gen.seed}:{f['ticket_id'][i]}",
+                        channel=channels[o["channel"][i]],
+                        appeal_type="complaint",
+                        title=f"{leaf.name}问题",
+                        content=f"{street.name}居民反映{leaf.name}问题，希望尽快处理。",
+                        district=street.parent,
+                        street=street,
+                        category=leaf,
+                        time_limit_class=leaf.time_limit_class,
+                        time_limit_policy=policy,
+                        lead_unit=unit,
+                        dispatch_state=DispatchState.CLOSED,
+                        public_status=PublicStatus.CLOSED,
+                        intake_at=times["intake_at"],
+                        dispatched_at=times["dispatched_at"],
+                        accept_due_at=times["accept_due_at"],
+                        accepted_at=times["accepted_at"],
+                        replied_at=times["replied_at"],
+                        closed_at=times["callback_at"],
+                        reply="已办结。",
+                        reopen_count=f["round"][i] - 1,
+                        excluded_from_scoring=f["unreasonable"][i],
+                        updated_at=times["callback_at"],
+                    )
+                )
                 meta.append((i, unit, times))
+            days: dict[dt.date, list[Ticket]] = {}
+            for ticket in tickets:
+                days.setdefault(ticket.intake_at.date(), []).append(ticket)
+            for day, same_day in days.items():
+                for ticket, number in zip(same_day, services.reserve_history_numbers(day, len(same_day)), strict=True):
+                    ticket.number = number
 
-            def build(saved: Sequence[Ticket]) -> tuple[list[Assignment], list[TicketEvent], list[Callback]]:
+            def build(
+                saved: Sequence[Ticket], meta: list[Any] = meta, f: dict[str, Any] = f
+            ) -> tuple[list[Assignment], list[TicketEvent], list[Callback]]:
                 assignments, events, callbacks = [], [], []
                 for ticket, (i, unit, t) in zip(saved, meta, strict=True):
-                    assignments.append(Assignment(ticket=ticket, unit=unit, role=AssignmentRole.LEAD,
-                                                  assigned_at=t["dispatched_at"]))
-                    answers = {"contacted": f["contacted"][i], "resolution": RESOLUTION_CODES[f["resolution"][i]],
-                               "satisfaction": SATISFACTION_CODES[f["satisfaction"][i]], "round": f["round"][i],
-                               "unit": unit.code, "source": "generator"}
+                    assignments.append(
+                        Assignment(ticket=ticket, unit=unit, role=AssignmentRole.LEAD, assigned_at=t["dispatched_at"])
+                    )
+                    answers = {
+                        "contacted": f["contacted"][i],
+                        "resolution": RESOLUTION_CODES[f["resolution"][i]],
+                        "satisfaction": SATISFACTION_CODES[f["satisfaction"][i]],
+                        "round": f["round"][i],
+                        "unit": unit.code,
+                        "source": "generator",
+                    }
                     for action, a, b, at, data in (
                         (Action.INTAKE, "", "new", t["intake_at"], {"source": "generator"}),
                         (Action.DISPATCH, "new", "dispatched", t["dispatched_at"], {"lead": unit.code}),
-                        (Action.ACCEPT, "dispatched", "accepted", t["accepted_at"], {"late": not f["signed_in_time"][i]}),
+                        (
+                            Action.ACCEPT,
+                            "dispatched",
+                            "accepted",
+                            t["accepted_at"],
+                            {"late": not f["signed_in_time"][i]},
+                        ),
                         (Action.REPLY, "accepted", "replied", t["replied_at"], {}),
                         (Action.CALLBACK, "replied", "called_back", t["callback_at"], answers),
                         (Action.CLOSE, "called_back", "closed", t["callback_at"], {}),
                     ):
-                        events.append(TicketEvent(ticket=ticket, action=action, from_state=a, to_state=b,
-                                                  created_at=at, data=data, notified_at=at))
-                    callbacks.append(Callback(
-                        ticket=ticket, round=f["round"][i], unit=unit, agent=user, contacted=f["contacted"][i],
-                        resolution=RESOLUTION_CODES[f["resolution"][i]],
-                        satisfaction=SATISFACTION_CODES[f["satisfaction"][i]],
-                        signed_in_time=f["signed_in_time"][i], created_at=t["callback_at"]))
+                        events.append(
+                            TicketEvent(
+                                ticket=ticket,
+                                action=action,
+                                from_state=a,
+                                to_state=b,
+                                created_at=at,
+                                data=data,
+                                notified_at=at,
+                            )
+                        )
+                    callbacks.append(
+                        Callback(
+                            ticket=ticket,
+                            round=f["round"][i],
+                            unit=unit,
+                            agent=user,
+                            contacted=f["contacted"][i],
+                            resolution=RESOLUTION_CODES[f["resolution"][i]],
+                            satisfaction=SATISFACTION_CODES[f["satisfaction"][i]],
+                            signed_in_time=f["signed_in_time"][i],
+                            created_at=t["callback_at"],
+                        )
+                    )
                 return assignments, events, callbacks
 
             total += services.load_history(tickets, build)
@@ -241,8 +297,20 @@ def _appeals(Appeal, AppealKind, AppealState, f, tickets, meta, user) -> None:  
         for flag, kind in (("unreasonable", AppealKind.UNREASONABLE), ("callback_voided", AppealKind.CALLBACK_RESULT)):
             if f[flag][i]:
                 callback = Callback.objects.get(ticket=ticket)
-                rows.append(Appeal(ticket=ticket, callback=callback, month=t["callback_at"].date().replace(day=1),
-                                   unit=unit, kind=kind, reason="（生成数据）", filed_by=user, filed_at=t["callback_at"],
-                                   state=AppealState.UPHELD, decided_by=user, decided_at=t["callback_at"],
-                                   decision_note="（生成数据）"))
+                rows.append(
+                    Appeal(
+                        ticket=ticket,
+                        callback=callback,
+                        month=t["callback_at"].date().replace(day=1),
+                        unit=unit,
+                        kind=kind,
+                        reason="（生成数据）",
+                        filed_by=user,
+                        filed_at=t["callback_at"],
+                        state=AppealState.UPHELD,
+                        decided_by=user,
+                        decided_at=t["callback_at"],
+                        decision_note="（生成数据）",
+                    )
+                )
     Appeal.objects.bulk_create(rows)

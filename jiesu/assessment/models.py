@@ -109,17 +109,17 @@ class RuleSet(models.Model):
     def __str__(self) -> str:
         return f"{self.name} ({self.effective_from:%Y-%m})"
 
-    def clean(self) -> None:
-        from .rules import validate
-
-        validate(self)
-
     def save(self, *args: Any, **kwargs: Any) -> None:
         if self.pk and Snapshot.objects.filter(rule_set_id=self.pk, published_at__isnull=False).exists():
             raise ValidationError(_("A published assessment used these rules; add a new rule set instead."))
         if self.effective_from:
             self.effective_from = self.effective_from.replace(day=1)
         super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        from .rules import validate
+
+        validate(self)
 
 
 class Snapshot(models.Model):
@@ -156,10 +156,6 @@ class Snapshot(models.Model):
     def __str__(self) -> str:
         return f"{self.month:%Y-%m} v{self.version}"
 
-    @property
-    def is_published(self) -> bool:
-        return self.published_at is not None
-
     def save(self, *args: Any, **kwargs: Any) -> None:
         if self.pk and type(self).objects.filter(pk=self.pk, published_at__isnull=False).exists():
             raise ValidationError(_("A published assessment cannot be changed; make a correction instead."))
@@ -169,6 +165,10 @@ class Snapshot(models.Model):
         if self.is_published:
             raise ValidationError(_("A published assessment cannot be changed; make a correction instead."))
         return super().delete(*args, **kwargs)
+
+    @property
+    def is_published(self) -> bool:
+        return self.published_at is not None
 
 
 class UnitScore(models.Model):

@@ -51,8 +51,14 @@ def assess(
     for unit_id, t in tally.items():
         code, kind = unit_kinds[unit_id]
         group = next((g for g, kinds in rules.groups.items() if kind in kinds), "other")
-        fig: dict[str, Any] = {"group": group, "code": code, **{k: t[k] for k in (
-            "volume", "excluded", "responded", "judged", "resolved_milli", "rated", "satisfied_milli")}}
+        fig: dict[str, Any] = {
+            "group": group,
+            "code": code,
+            **{
+                k: t[k]
+                for k in ("volume", "excluded", "responded", "judged", "resolved_milli", "rated", "satisfied_milli")
+            },
+        }
         exact = [
             Fraction(100 * t["responded"], t["volume"]) if t["volume"] else None,
             Fraction(100 * t["resolved_milli"], 1000 * t["judged"]) if t["judged"] else None,
@@ -66,7 +72,9 @@ def assess(
         fig["score"] = None
         if all(x is not None for x in exact) and t["volume"] >= rules.min_sample and group != "other":
             weights = (rules.weight_response, rules.weight_resolution, rules.weight_satisfaction)
-            fig["score"] = _round(sum((Fraction(w) * x for w, x in zip(weights, exact)), Fraction(0))) + bonus  # type: ignore[operator]
+            known = [x for x in exact if x is not None]
+            total = sum((Fraction(w) * x for w, x in zip(weights, known, strict=True)), Fraction(0))
+            fig["score"] = _round(total) + bonus
         fig["rank"] = None
         out[unit_id] = fig
 

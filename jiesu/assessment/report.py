@@ -2,6 +2,7 @@
 standalone HTML page. The web page for supervisors renders the same template fragment and the same SVG chart."""
 
 import io
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 from xml.sax.saxutils import escape
@@ -9,14 +10,15 @@ from xml.sax.saxutils import escape
 from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from .models import UnitScore
 from .selectors import Report
 
 SERIES = (
-    ("response_rate", "#1f6feb", "Response rate"),
-    ("resolution_rate", "#2da44e", "Resolution rate"),
-    ("satisfaction_rate", "#d4a72c", "Satisfaction rate"),
+    ("response_rate", "#1f6feb", gettext_noop("Response rate")),
+    ("resolution_rate", "#2da44e", gettext_noop("Resolution rate")),
+    ("satisfaction_rate", "#d4a72c", gettext_noop("Satisfaction rate")),
 )
 FONT = "'WenQuanYi Micro Hei', 'Noto Sans CJK SC', 'Source Han Sans SC', sans-serif"
 
@@ -44,7 +46,9 @@ def trend_svg(trend: list[dict[str, Any]], width: int = 640, height: int = 240) 
         parts.append(f'<line x1="{left}" x2="{left + plot_w}" y1="{ty:.1f}" y2="{ty:.1f}" stroke="#ddd"/>')
         parts.append(f'<text x="{left - 6}" y="{ty + 4:.1f}" text-anchor="end" fill="#555">{tick}%</text>')
     for i, p in enumerate(trend):
-        parts.append(f'<text x="{left + i * step:.1f}" y="{height - 10}" text-anchor="middle" fill="#555">{p["month"]}</text>')
+        parts.append(
+            f'<text x="{left + i * step:.1f}" y="{height - 10}" text-anchor="middle" fill="#555">{p["month"]}</text>'
+        )
     for n, (key, colour, label) in enumerate(SERIES):
         points = [(left + i * step, y(Decimal(p[key]))) for i, p in enumerate(trend) if p.get(key) is not None]
         if points:
@@ -68,7 +72,12 @@ def html(report: Report, *, lang: str = "zh-hans") -> str:
 
 
 def pdf(report: Report, *, lang: str = "zh-hans") -> bytes:
+    import logging
+
     import weasyprint
+
+    for name in ("weasyprint", "weasyprint.progress", "fontTools"):
+        logging.getLogger(name).setLevel(logging.WARNING)
 
     return bytes(weasyprint.HTML(string=html(report, lang=lang)).write_pdf())
 
@@ -77,8 +86,20 @@ def _pct(value: Decimal | None) -> float | None:
     return float(value) if value is not None else None
 
 
-HEADERS = ("rank", "unit", "district", "assessed", "excluded", "response rate %", "resolution rate %",
-           "satisfaction rate %", "bonus", "score", "change", "marks")
+HEADERS = (
+    gettext_noop("rank"),
+    gettext_noop("unit"),
+    gettext_noop("district"),
+    gettext_noop("assessed"),
+    gettext_noop("excluded"),
+    gettext_noop("response rate %"),
+    gettext_noop("resolution rate %"),
+    gettext_noop("satisfaction rate %"),
+    gettext_noop("bonus"),
+    gettext_noop("score"),
+    gettext_noop("change"),
+    gettext_noop("marks"),
+)
 
 
 def _marks(s: UnitScore) -> str:
@@ -121,26 +142,39 @@ def xlsx(report: Report, *, lang: str = "zh-hans") -> bytes:
         ws = wb.active
         ws.title = _("Notification")
         bold = Font(bold=True)
-        ws.append([_("12345 hotline: monthly assessment notification (通报) %(month)s") % {"month": f"{snap.month:%Y-%m}"}])
+        ws.append(
+            [_("12345 hotline: monthly assessment notification (通报) %(month)s") % {"month": f"{snap.month:%Y-%m}"}]
+        )
         ws["A1"].font = Font(bold=True, size=14)
-        status = _("published %(at)s") % {"at": f"{snap.published_at:%Y-%m-%d %H:%M}"} if snap.published_at else _("draft")
+        status = (
+            _("published %(at)s") % {"at": f"{snap.published_at:%Y-%m-%d %H:%M}"} if snap.published_at else _("draft")
+        )
         ws.append([_("version"), snap.version, status])
         if snap.reason:
             ws.append([_("reason for the correction"), snap.reason])
-        ws.append([_("rules"), snap.rules.get("name"), _("in force from %(m)s") % {"m": snap.rules.get("effective_from")}])
+        ws.append(
+            [_("rules"), snap.rules.get("name"), _("in force from %(m)s") % {"m": snap.rules.get("effective_from")}]
+        )
         t = report.all_totals
         ws.append([])
         ws.append([_("assessed"), _("response rate %"), _("resolution rate %"), _("satisfaction rate %")])
-        ws.append([t.get("volume"), *(float(t[k]) if t.get(k) else None for k in (
-            "response_rate", "resolution_rate", "satisfaction_rate"))])
-        for title, rows in ((_("Interview list (约谈)"), report.interview), (_("Recognition list"), report.recognition),
-                            (_("Governance-focus streets (治理类街乡)"), report.focus)):
+        ws.append(
+            [
+                t.get("volume"),
+                *(float(t[k]) if t.get(k) else None for k in ("response_rate", "resolution_rate", "satisfaction_rate")),
+            ]
+        )
+        for title, rows in (
+            (_("Interview list (约谈)"), report.interview),
+            (_("Recognition list"), report.recognition),
+            (_("Governance-focus streets (治理类街乡)"), report.focus),
+        ):
             ws.append([])
             ws.append([title])
             ws.cell(ws.max_row, 1).font = bold
             for s in rows:
                 ws.append([s.unit.name, _pct(s.score), s.rank])
-        for group, label, rows in report.groups:
+        for _group, label, rows in report.groups:
             sheet = wb.create_sheet(label[:31])
             sheet.append([_(h) for h in HEADERS])
             for cell in sheet[1]:
@@ -157,8 +191,9 @@ def xlsx(report: Report, *, lang: str = "zh-hans") -> bytes:
             chart = LineChart()
             chart.title = _("Trend of the three rates")
             chart.y_axis.title = "%"
-            chart.add_data(Reference(trend, min_col=2, max_col=4, min_row=1, max_row=len(report.trend) + 1),
-                           titles_from_data=True)
+            chart.add_data(
+                Reference(trend, min_col=2, max_col=4, min_row=1, max_row=len(report.trend) + 1), titles_from_data=True
+            )
             chart.set_categories(Reference(trend, min_col=1, min_row=2, max_row=len(report.trend) + 1))
             trend.add_chart(chart, "F2")
         out = io.BytesIO()
@@ -166,7 +201,11 @@ def xlsx(report: Report, *, lang: str = "zh-hans") -> bytes:
         return out.getvalue()
 
 
-FORMATS = {"xlsx": xlsx, "pdf": pdf, "html": lambda r, lang="zh-hans": html(r, lang=lang).encode()}
+def html_bytes(report: Report, *, lang: str = "zh-hans") -> bytes:
+    return html(report, lang=lang).encode()
+
+
+FORMATS: dict[str, Callable[..., bytes]] = {"xlsx": xlsx, "pdf": pdf, "html": html_bytes}
 CONTENT_TYPES = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "pdf": "application/pdf",

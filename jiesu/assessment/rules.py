@@ -93,7 +93,8 @@ class Rules:
             "bonus_cap",
             "focus_volume_quantile",
         }
-        return cls(**{k: Decimal(v) if k in decimals else v for k, v in data.items()})
+        values: dict[str, Any] = {k: Decimal(v) if k in decimals else v for k, v in data.items()}
+        return cls(**values)
 
     def to_json(self) -> dict[str, Any]:
         return {k: str(v) if isinstance(v, Decimal) else v for k, v in dataclasses.asdict(self).items()}
@@ -151,5 +152,7 @@ def rules_for(month: dt.date) -> Rules:
     """The rule set in force in `month`: the latest one whose first month is not after it."""
     rs = RuleSet.objects.filter(effective_from__lte=month).order_by("-effective_from").first()
     if rs is None:
-        raise NotFound(_("No assessment rules are in force in %(month)s; an administrator adds them."), month=f"{month:%Y-%m}")
+        raise NotFound(
+            _("No assessment rules are in force in %(month)s; an administrator adds them."), month=f"{month:%Y-%m}"
+        )
     return Rules.of(rs)

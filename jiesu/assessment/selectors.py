@@ -9,6 +9,7 @@ from typing import Any
 import duckdb
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from jiesu.orgs import access
 from jiesu.orgs.models import OrgUnit
@@ -17,16 +18,16 @@ from .models import Appeal, AppealState, Snapshot, UnitScore
 from .rules import RESOLUTION_CODES, SATISFACTION_CODES, Rules, previous_month
 
 GROUP_LABELS = {
-    "streets": "Streets",
-    "townships": "Townships",
-    "departments": "Departments",
-    "companies": "Public-service companies",
-    "other": "Other units (not ranked)",
+    "streets": gettext_lazy("Streets"),
+    "townships": gettext_lazy("Townships"),
+    "departments": gettext_lazy("Departments"),
+    "companies": gettext_lazy("Public-service companies"),
+    "other": gettext_lazy("Other units (not ranked)"),
 }
 
 
 def group_label(group: str) -> str:
-    return _(GROUP_LABELS.get(group, group))
+    return str(GROUP_LABELS.get(group, group))
 
 
 def current_snapshot(month: dt.date, *, published_only: bool = False) -> Snapshot | None:
@@ -71,15 +72,19 @@ def trend(month: dt.date, months: int = 6, *, published_only: bool = False) -> l
         snap = current_snapshot(m, published_only=published_only)
         if snap is not None:
             t = snap.totals.get("all", {})
-            out.append({"month": f"{m:%Y-%m}", **{k: t.get(k) for k in (
-                "response_rate", "resolution_rate", "satisfaction_rate", "volume")}})
+            out.append(
+                {
+                    "month": f"{m:%Y-%m}",
+                    **{k: t.get(k) for k in ("response_rate", "resolution_rate", "satisfaction_rate", "volume")},
+                }
+            )
         m = previous_month(m)
     return out[::-1]
 
 
 def report(snapshot: Snapshot, *, published_only: bool = False) -> Report:
     scores = list(snapshot.scores.select_related("unit", "unit__parent").order_by("group", "rank", "unit__code"))
-    order = list(Rules.from_json(snapshot.rules).groups) + ["other"]
+    order = [*Rules.from_json(snapshot.rules).groups, "other"]
     groups = []
     for group in order:
         rows = [s for s in scores if s.group == group]
@@ -116,7 +121,9 @@ class Line:
 def _reasons(row: dict[str, Any], rules: Rules) -> tuple[bool, bool | None, int | None, int | None, list[str]]:
     reasons: list[str] = []
     if row["returns"]:
-        reasons.append(_("returned %(n)s times, counted against the unit that finally handled it") % {"n": row["returns"]})
+        reasons.append(
+            _("returned %(n)s times, counted against the unit that finally handled it") % {"n": row["returns"]}
+        )
     if row["round"] > 1:
         reasons.append(_("callback of handling round %(n)s") % {"n": row["round"]})
     if rules.exclude_unreasonable and row["unreasonable"]:
@@ -137,7 +144,9 @@ def _reasons(row: dict[str, Any], rules: Rules) -> tuple[bool, bool | None, int 
     satisfaction_code = SATISFACTION_CODES[row["satisfaction"]]
     satisfaction = rules.satisfaction_weights.get(satisfaction_code)
     if satisfaction is None:
-        reasons.append(_("“%(answer)s” is not counted in the satisfaction rate") % {"answer": _label(satisfaction_code)})
+        reasons.append(
+            _("“%(answer)s” is not counted in the satisfaction rate") % {"answer": _label(satisfaction_code)}
+        )
     return True, responded, rules.resolution_weights.get(resolution_code, 0), satisfaction, reasons
 
 
@@ -157,18 +166,16 @@ def explain(user: Any, snapshot: Snapshot, unit: OrgUnit, figure: str = "all", l
     rules = Rules.from_json(snapshot.rules)
     path = Path(snapshot.facts_file)
     con = duckdb.connect()
-    rel = con.execute(
-        "SELECT * FROM read_parquet(?) WHERE unit_id = ? ORDER BY ticket_id", [str(path), unit.pk]
-    )
+    rel = con.execute("SELECT * FROM read_parquet(?) WHERE unit_id = ? ORDER BY ticket_id", [str(path), unit.pk])
     names = [d[0] for d in rel.description]
     lines = []
-    rows = [dict(zip(names, r)) for r in rel.fetchall()]
-    known = dict(
-        (pk, (number, title))
+    rows = [dict(zip(names, r, strict=True)) for r in rel.fetchall()]
+    known = {
+        pk: (number, title)
         for pk, number, title in access.visible_tickets(user)
         .filter(pk__in=[r["ticket_id"] for r in rows])
         .values_list("pk", "number", "title")
-    )
+    }
     for row in rows:
         counted, responded, resolution, satisfaction, reasons = _reasons(row, rules)
         keep = {

@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Max, Sum
+from django.db.models import Sum
 from django.utils.translation import gettext_lazy as _
 
 from jiesu.lib import clock
@@ -161,18 +161,21 @@ def publish(month: dt.date, *, by: Any = None) -> Snapshot:
             count=pending,
             month=f"{month:%Y-%m}",
         )
-    if not Snapshot.objects.filter(month=month, published_at__isnull=True).exists():
-        if is_published(month):
-            raise IllegalTransition(
-                _("%(month)s is already published; to change it, make a correction with a reason."),
-                month=f"{month:%Y-%m}",
-            )
+    if is_published(month) and not Snapshot.objects.filter(month=month, published_at__isnull=True).exists():
+        raise IllegalTransition(
+            _("%(month)s is already published; to change it, make a correction with a reason."),
+            month=f"{month:%Y-%m}",
+        )
     snapshot = compute(month, by=by)
     now = clock.now()
     Snapshot.objects.filter(pk=snapshot.pk).update(published_at=now, published_by=_user(by))
     snapshot.refresh_from_db()
     SnapshotEvent.objects.create(
-        snapshot=snapshot, action=SnapshotAction.PUBLISH, actor=_user(by), data={"digest": snapshot.digest}, created_at=now
+        snapshot=snapshot,
+        action=SnapshotAction.PUBLISH,
+        actor=_user(by),
+        data={"digest": snapshot.digest},
+        created_at=now,
     )
     return snapshot
 

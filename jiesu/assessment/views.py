@@ -103,7 +103,9 @@ def unit_page(request: HttpRequest, pk: int, code: str) -> HttpResponse:
     lines = selectors.explain(request.user, snapshot, unit, figure)
     m = access.membership(request.user)
     may_appeal = bool(
-        m and m.role in {Role.UNIT_HANDLER, Role.UNIT_LEADER} and not services.is_published(snapshot.month)
+        m
+        and m.role in {Role.UNIT_HANDLER, Role.UNIT_LEADER}
+        and not services.is_published(snapshot.month)
         and snapshot.version == selectors.versions(snapshot.month).first().version  # type: ignore[union-attr]
     )
     appealed = {
@@ -186,10 +188,14 @@ def act(request: HttpRequest) -> HttpResponse:
         what = request.POST.get("what")
         if what == "publish":
             snap = services.publish(month, by=request.user)
-            messages.success(request, _("Published %(month)s, version %(v)s.") % {"month": f"{month:%Y-%m}", "v": snap.version})
+            messages.success(
+                request, _("Published %(month)s, version %(v)s.") % {"month": f"{month:%Y-%m}", "v": snap.version}
+            )
         else:
             snap = services.compute(month, by=request.user, reason=request.POST.get("reason", ""))
-            messages.success(request, _("Computed %(month)s, version %(v)s.") % {"month": f"{month:%Y-%m}", "v": snap.version})
+            messages.success(
+                request, _("Computed %(month)s, version %(v)s.") % {"month": f"{month:%Y-%m}", "v": snap.version}
+            )
     except ServiceError as error:
         messages.error(request, str(error))
         return redirect(reverse("assessment-report") + f"?month={request.POST.get('month', '')}")
@@ -209,9 +215,9 @@ def public_page(request: HttpRequest) -> HttpResponse:
     snapshot = selectors.current_snapshot(month, published_only=True) if month else None
     districts: list[dict[str, Any]] = []
     if snapshot is not None:
-        streets = snapshot.scores.filter(unit__kind__in=["subdistrict", "township", "town", "area_office"]).select_related(
-            "unit", "unit__parent"
-        )
+        streets = snapshot.scores.filter(
+            unit__kind__in=["subdistrict", "township", "town", "area_office"]
+        ).select_related("unit", "unit__parent")
         by_district: dict[OrgUnit, list[Any]] = {}
         for s in streets:
             parent = s.unit.parent
@@ -224,8 +230,13 @@ def public_page(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "assessment/public.html",
-        {"snapshot": snapshot, "months": months, "month": month, "districts": districts, "trend_svg": files.trend_svg(
-            selectors.trend(month, published_only=True)) if month else ""},
+        {
+            "snapshot": snapshot,
+            "months": months,
+            "month": month,
+            "districts": districts,
+            "trend_svg": files.trend_svg(selectors.trend(month, published_only=True)) if month else "",
+        },
     )
 
 

@@ -405,6 +405,17 @@ def demo_ticket_count() -> int:
     return Ticket.objects.count()
 
 
+def generate_history(orders: int, seed: int = 2026, months: int = 6) -> int:
+    """Closed tickets with callbacks over the last `months` full months (`jiesu bench generate --to db`), so the
+    monthly assessment ranks every unit on a realistic sample."""
+    from jiesu.assessment import generator
+    from jiesu.assessment.rules import previous_month
+
+    units = generator.handling_units()
+    last = previous_month(clock.local_date(clock.now()).replace(day=1))
+    return generator.load_into_database(generator.Generator(units, seed), generator.months_back(last, months), orders)
+
+
 def assess_past_months(months: int = 6) -> list[str]:
     """The city's assessment history: the months before last are published (as the city would have done);
     last month is left as a draft, for the supervisor to recompute, take appeals on and publish."""
@@ -425,4 +436,3 @@ def assess_past_months(months: int = 6) -> list[str]:
             state = "published" if snapshot.is_published else "draft"
             lines.append(f"assessment {month:%Y-%m} v{snapshot.version} ({state}): {snapshot.scores.count()} units")
     return lines
-

@@ -88,9 +88,10 @@ def visible_tickets(user: AnyUser) -> QuerySet[Ticket]:
 
 
 def training_tickets() -> QuerySet[Ticket]:
-    """Every ticket, for the models the system learns from its own history (the worker and `jiesu nlp`, no user).
-    Only texts, categories, places and units are read; requesters are not."""
-    return Ticket.objects.all()
+    """Every real ticket, for the models the system learns from its own history (the worker and `jiesu nlp`, no
+    user). Only texts, categories, places and units are read; requesters are not. Generated history (`jiesu bench
+    generate --to db`, idempotency keys "gen:…") is left out: its texts are templates."""
+    return Ticket.objects.exclude(idempotency_key__startswith="gen:")
 
 
 def solved_cases(user: AnyUser) -> QuerySet[Ticket]:
@@ -165,7 +166,10 @@ def units_visible_to(user: AnyUser) -> QuerySet[OrgUnit]:
 def sees_assessment(user: AnyUser) -> bool:
     """The monthly assessment pages: supervisors (any level), administrators, and unit staff for their own unit."""
     m = membership(user)
-    return bool(getattr(user, "is_superuser", False) or (m is not None and m.role in {Role.SUPERVISOR, Role.ADMINISTRATOR} | UNIT_ROLES))
+    return bool(
+        getattr(user, "is_superuser", False)
+        or (m is not None and m.role in {Role.SUPERVISOR, Role.ADMINISTRATOR} | UNIT_ROLES)
+    )
 
 
 def may_view_unit_assessment(user: AnyUser, unit: OrgUnit) -> bool:

@@ -939,7 +939,13 @@ def rate_by_requester(number: str, phone_tail: str, satisfaction: str, comment: 
 
 @transaction.atomic
 def assessment_event(
-    user: Any, ticket_id: int, action: str, *, note: str, data: dict[str, Any], excluded_from_scoring: bool | None = None
+    user: Any,
+    ticket_id: int,
+    action: str,
+    *,
+    note: str,
+    data: dict[str, Any],
+    excluded_from_scoring: bool | None = None,
 ) -> tuple[Ticket, Membership]:
     """An assessment appeal (申诉) filed or decided, on the ticket's trail. `jiesu.assessment.services` keeps the
     appeal itself and calls this in its own transaction; an upheld unreasonable-appeal judgement sets the
@@ -1021,6 +1027,19 @@ def category_for(code: str) -> Category | None:
 
 
 # --- bulk history ---------------------------------------------------------------------------------------
+HISTORY_SEQUENCE_FROM = 500000
+
+
+@transaction.atomic
+def reserve_history_numbers(day: dt.date, count: int) -> list[str]:
+    """`count` ticket numbers of `day` for loaded history, from sequence 500001 up, so they never meet the
+    numbers live intake gives that day (counting from 1)."""
+    counter, _created = TicketNumberCounter.objects.select_for_update().get_or_create(day=day)
+    first = max(counter.last, HISTORY_SEQUENCE_FROM) + 1
+    TicketNumberCounter.objects.filter(day=day).update(last=first + count - 1)
+    return [format_ticket_number(day, seq) for seq in range(first, first + count)]
+
+
 @transaction.atomic
 def load_history(
     tickets: Sequence[Ticket],

@@ -67,8 +67,15 @@ STATES = [s.value for s in DispatchState]
 CASES = [(a, s) for a in PERFORM for s in STATES]
 
 
-def test_every_action_but_intake_and_the_worker_is_exercised() -> None:
-    assert set(PERFORM) == set(TRANSITIONS) - {Action.INTAKE, Action.MARK_OVERDUE, Action.MARK_SIGN_OVERDUE}
+def test_every_action_but_intake_the_worker_and_appeals_is_exercised() -> None:
+    # Assessment appeals need a callback to dispute; jiesu/assessment/tests exercise them.
+    assert set(PERFORM) == set(TRANSITIONS) - {
+        Action.INTAKE,
+        Action.MARK_OVERDUE,
+        Action.MARK_SIGN_OVERDUE,
+        Action.FILE_APPEAL,
+        Action.DECIDE_APPEAL,
+    }
 
 
 @pytest.mark.parametrize(("action", "state"), [c for c in CASES if c[1] in TRANSITIONS[c[0]][0]])

@@ -40,22 +40,36 @@ class Command(BaseCommand):
         state = _("published") if snapshot.is_published else _("draft")
         t = report.all_totals
         self.stdout.write(
-            _("%(month)s v%(version)s (%(state)s): %(volume)s tickets assessed, %(excluded)s excluded; "
-              "response %(r1)s%%, resolution %(r2)s%%, satisfaction %(r3)s%%; digest %(digest)s")
-            % {"month": f"{month:%Y-%m}", "version": snapshot.version, "state": state, "volume": t.get("volume"),
-               "excluded": t.get("excluded"), "r1": t.get("response_rate"), "r2": t.get("resolution_rate"),
-               "r3": t.get("satisfaction_rate"), "digest": snapshot.digest[:12]}
+            _(
+                "%(month)s v%(version)s (%(state)s): %(volume)s tickets assessed, %(excluded)s excluded; "
+                "response %(r1)s%%, resolution %(r2)s%%, satisfaction %(r3)s%%; digest %(digest)s"
+            )
+            % {
+                "month": f"{month:%Y-%m}",
+                "version": snapshot.version,
+                "state": state,
+                "volume": t.get("volume"),
+                "excluded": t.get("excluded"),
+                "r1": t.get("response_rate"),
+                "r2": t.get("resolution_rate"),
+                "r3": t.get("satisfaction_rate"),
+                "digest": snapshot.digest[:12],
+            }
         )
         if o["quiet"]:
             return
         for _group, label, rows in report.groups:
             self.stdout.write(f"\n== {label} ==")
             for s in rows:
-                marks = " ".join(m for m, on in (
-                    (_("Interview (约谈)"), s.interview), (_("Recognised"), s.recognition),
-                    (_("Governance focus (治理类街乡)"), s.focus)) if on)
-                self.stdout.write(
-                    f"{s.rank or '-':>4} {s.unit.name:<16} {s.volume:>6} "
-                    f"{s.response_rate or '-':>7} {s.resolution_rate or '-':>7} {s.satisfaction_rate or '-':>7} "
-                    f"{s.score or '-':>7} {marks}"
+                marks = " ".join(
+                    m
+                    for m, on in (
+                        (_("Interview (约谈)"), s.interview),
+                        (_("Recognised"), s.recognition),
+                        (_("Governance focus (治理类街乡)"), s.focus),
+                    )
+                    if on
                 )
+                figures = (s.response_rate, s.resolution_rate, s.satisfaction_rate, s.score)
+                shown = " ".join(f"{'-' if x is None else x:>7}" for x in figures)
+                self.stdout.write(f"{s.rank or '-':>4} {s.unit.name:<16} {s.volume:>6} {shown} {marks}")

@@ -15,8 +15,6 @@ from django.utils.translation import gettext as _
 from jiesu.assessment import generator
 from jiesu.assessment.rules import previous_month
 from jiesu.lib import clock
-from jiesu.orgs.models import OrgUnit
-from jiesu.tickets.services import HANDLING_KINDS
 
 
 class Command(BaseCommand):
@@ -34,12 +32,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **o: Any) -> None:
         if o["orders"] < 1 or not 1 <= o["months"] <= 120:
             raise CommandError(_("Give at least one order and from 1 to 120 months."), returncode=2)
-        units = [
-            generator.GenUnit(pk, kind)
-            for pk, kind in OrgUnit.objects.filter(kind__in=HANDLING_KINDS - {"community", "village", "district"})
-            .values_list("pk", "kind")
-            .order_by("pk")
-        ]
+        units = generator.handling_units()
         if not units:
             raise CommandError(_("The demo city has no units yet; run scripts/demo or jiesu demo first."), returncode=2)
         last = previous_month(clock.local_date(clock.now()).replace(day=1))
@@ -55,6 +48,13 @@ class Command(BaseCommand):
         seconds = time.perf_counter() - started
         self.stdout.write(
             _("%(n)s orders over %(m)s months (%(first)s…%(last)s) into %(where)s in %(s).2f s: %(rate)s orders/s")
-            % {"n": made, "m": len(months), "first": f"{months[0]:%Y-%m}", "last": f"{months[-1]:%Y-%m}",
-               "where": where, "s": seconds, "rate": f"{made / seconds:,.0f}"}
+            % {
+                "n": made,
+                "m": len(months),
+                "first": f"{months[0]:%Y-%m}",
+                "last": f"{months[-1]:%Y-%m}",
+                "where": where,
+                "s": seconds,
+                "rate": f"{made / seconds:,.0f}",
+            }
         )

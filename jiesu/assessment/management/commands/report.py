@@ -37,6 +37,10 @@ class Command(BaseCommand):
         try:
             out.write_bytes(files.FORMATS[o["format"]](selectors.report(snapshot), lang=o["lang"]))
         except OSError as e:
-            raise CommandError(_("Cannot write %(path)s: %(error)s") % {"path": out, "error": e.strerror}, returncode=2)
-        self.stdout.write(_("Wrote %(path)s (%(month)s v%(version)s).") % {
-            "path": out, "month": f"{month:%Y-%m}", "version": snapshot.version})
+            raise CommandError(
+                _("Cannot write %(path)s: %(error)s") % {"path": out, "error": e.strerror}, returncode=2
+            ) from None
+        self.stdout.write(
+            _("Wrote %(path)s (%(month)s v%(version)s).")
+            % {"path": out, "month": f"{month:%Y-%m}", "version": snapshot.version}
+        )

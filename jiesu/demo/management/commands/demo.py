@@ -3,7 +3,14 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from jiesu.demo.city import PASSWORD, assess_past_months, demo_ticket_count, ensure_users, generate_tickets
+from jiesu.demo.city import (
+    PASSWORD,
+    assess_past_months,
+    demo_ticket_count,
+    ensure_users,
+    generate_history,
+    generate_tickets,
+)
 from jiesu.demo.reference import seed_reference
 from jiesu.intel.models import ModelKind, TextModelVersion
 from jiesu.intel.services import train_category_model, train_router
@@ -18,6 +25,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--tickets", type=int, default=3000, help="tickets to generate on first run")
         parser.add_argument("--seed", type=int, default=2026)
+        parser.add_argument(
+            "--history", type=int, default=24000, help="generated closed tickets over six months, for the assessment"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         seed_reference()
@@ -27,6 +37,9 @@ class Command(BaseCommand):
             self.stdout.write(f"generating {options['tickets']} tickets over the last six months…")
             made = generate_tickets(options["tickets"], seed=options["seed"])
             self.stdout.write(f"made {made} tickets in {time.monotonic() - started:.0f} s")
+            if options["history"]:
+                self.stdout.write(f"generating {options['history']} closed tickets of the last six months…")
+                self.stdout.write(f"made {generate_history(options['history'], seed=options['seed'])} more")
         escalated, _ = tick(batch=100000)
         self.stdout.write(f"{demo_ticket_count()} tickets in the demo city; {escalated} newly overdue escalated")
         # the tick above may have trained them already (enough closed tickets); otherwise train them here
