@@ -53,14 +53,17 @@ def test_every_leaf_has_class_owner_and_a_dispatch_rule(world: object) -> None:
 @pytest.mark.django_db
 def test_demo_command_makes_a_working_city(world: object) -> None:
     out = io.StringIO()
-    call_command("demo", "--tickets", "120", stdout=out)
+    call_command("demo", "--tickets", "120", "--history", "600", stdout=out)
     text = out.getvalue()
     assert "jiesu-demo-2026" in text and "dispatcher" in text
-    assert Ticket.objects.count() == 120
+    # the assessment history: months before last published, last month a draft
+    assert "(published)" in text and "(draft)" in text
+    assert Ticket.objects.count() == 720
+    assert Ticket.objects.filter(idempotency_key__startswith="gen:").count() == 600
     states = set(Ticket.objects.values_list("dispatch_state", flat=True))
     assert {"closed", "accepted"} <= states
     assert len(states) >= 4
     # Every ticket's history starts with its intake, and events never precede it.
-    assert TicketEvent.objects.filter(action="intake").count() == 120
+    assert TicketEvent.objects.filter(action="intake").count() == 720
     call_command("demo", "--tickets", "120", stdout=io.StringIO())  # idempotent: no second batch
-    assert Ticket.objects.count() == 120
+    assert Ticket.objects.count() == 720
