@@ -166,6 +166,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("JIESU_LOG_LEVEL", "INFO")},
+    # WeasyPrint reports every layout step at INFO; only its warnings matter.
+    "loggers": {"weasyprint": {"level": "WARNING"}, "fontTools": {"level": "WARNING"}},
 }
 
 # --- Workflow rules that are data, not code (domain.md: not confirmed — make configurable) ---------------

@@ -135,21 +135,22 @@ def rounded(value: Fraction | Decimal | None) -> Decimal | None:
     return value.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
-def _lowest(results: list[Result], n: int) -> set[int]:
-    """The n lowest scores; a tie at the n-th place takes in every unit with that score."""
-    if n <= 0 or not results:
-        return set()
-    ordered = sorted(r.score for r in results if r.score is not None)
-    cut = ordered[min(n, len(ordered)) - 1]
-    return {r.unit_id for r in results if r.score is not None and r.score <= cut}
+def _lowest(results: list[Result], n: int, units: Mapping[int, Unit]) -> set[int]:
+    """The n lowest scores. Equal scores keep their shared rank, but the list takes exactly n units: among equal
+    scores the one with more assessed tickets first (more residents behind the figure), then by code."""
+    ordered = sorted(
+        (r for r in results if r.score is not None),
+        key=lambda r: (r.score, -r.counts.volume, units[r.unit_id].code),
+    )
+    return {r.unit_id for r in ordered[: max(n, 0)]}
 
 
-def _highest(results: list[Result], n: int) -> set[int]:
-    if n <= 0 or not results:
-        return set()
-    ordered = sorted((r.score for r in results if r.score is not None), reverse=True)
-    cut = ordered[min(n, len(ordered)) - 1]
-    return {r.unit_id for r in results if r.score is not None and r.score >= cut}
+def _highest(results: list[Result], n: int, units: Mapping[int, Unit]) -> set[int]:
+    ordered = sorted(
+        (r for r in results if r.score is not None),
+        key=lambda r: (-r.score, -r.counts.volume, units[r.unit_id].code),  # type: ignore[operator]
+    )
+    return {r.unit_id for r in ordered[: max(n, 0)]}
 
 
 def finish(
@@ -201,13 +202,14 @@ def finish(
             same = i and members[i - 1].score == r.score
             r.rank = members[i - 1].rank if same else i + 1
             r.ranked_count = len(members)
-        low, high = _lowest(members, rules.interview_count), _highest(members, rules.recognition_count)
+        low = _lowest(members, rules.interview_count, units)
+        high = _highest(members, rules.recognition_count, units)
         for r in members:
             r.interview, r.recognition = r.unit_id in low, r.unit_id in high and r.unit_id not in low
         if group in rules.focus_groups and members:
             volumes = sorted(r.counts.volume for r in members)
             threshold = volumes[int(rules.focus_volume_quantile * (len(volumes) - 1))]
-            focus = _lowest([r for r in members if r.counts.volume >= threshold], rules.focus_count)
+            focus = _lowest([r for r in members if r.counts.volume >= threshold], rules.focus_count, units)
             for r in members:
                 r.focus = r.unit_id in focus
     results.sort(key=lambda r: (r.group, r.rank is None, r.rank or 0, units[r.unit_id].code))

@@ -72,12 +72,7 @@ def html(report: Report, *, lang: str = "zh-hans") -> str:
 
 
 def pdf(report: Report, *, lang: str = "zh-hans") -> bytes:
-    import logging
-
     import weasyprint
-
-    for name in ("weasyprint", "weasyprint.progress", "fontTools"):
-        logging.getLogger(name).setLevel(logging.WARNING)
 
     return bytes(weasyprint.HTML(string=html(report, lang=lang)).write_pdf())
 
