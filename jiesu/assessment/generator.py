@@ -150,6 +150,7 @@ def load_into_database(gen: Generator, months: Sequence[dt.date], orders: int, b
     events, the callback and, for unreasonable or voided ones, the upheld appeal). Ticket numbers come from
     `reserve_history_numbers`, beyond the range live intake uses."""
     from django.contrib.auth import get_user_model
+    from django.db import transaction
     from django.utils import timezone
 
     from jiesu.catalog.models import Category
@@ -159,7 +160,6 @@ def load_into_database(gen: Generator, months: Sequence[dt.date], orders: int, b
     from jiesu.tickets.models import Assignment, AssignmentRole, Callback, Ticket, TicketEvent
     from jiesu.tickets.workflow import Action, DispatchState, PublicStatus
 
-    from .models import Appeal, AppealKind, AppealState
     from .rules import RESOLUTION_CODES, SATISFACTION_CODES
 
     user, _created = get_user_model().objects.get_or_create(
@@ -283,34 +283,33 @@ def load_into_database(gen: Generator, months: Sequence[dt.date], orders: int, b
                     )
                 return assignments, events, callbacks
 
-            total += services.load_history(tickets, build)
-            _appeals(Appeal, AppealKind, AppealState, f, tickets, meta, user)
+            with transaction.atomic():
+                _appeals(f, meta, services.load_history(tickets, build), user)
+            total += len(tickets)
     return total
 
 
-def _appeals(Appeal, AppealKind, AppealState, f, tickets, meta, user) -> None:  # type: ignore[no-untyped-def]
+def _appeals(f: dict[str, Any], meta: list[Any], callbacks: Sequence[Any], user: Any) -> None:
     """The upheld appeals behind the generated unreasonable and voided callbacks."""
-    from jiesu.tickets.models import Callback
+    from .models import Appeal, AppealKind, AppealState
 
-    rows = []
-    for ticket, (i, unit, t) in zip(tickets, meta, strict=True):
-        for flag, kind in (("unreasonable", AppealKind.UNREASONABLE), ("callback_voided", AppealKind.CALLBACK_RESULT)):
-            if f[flag][i]:
-                callback = Callback.objects.get(ticket=ticket)
-                rows.append(
-                    Appeal(
-                        ticket=ticket,
-                        callback=callback,
-                        month=t["callback_at"].date().replace(day=1),
-                        unit=unit,
-                        kind=kind,
-                        reason="（生成数据）",
-                        filed_by=user,
-                        filed_at=t["callback_at"],
-                        state=AppealState.UPHELD,
-                        decided_by=user,
-                        decided_at=t["callback_at"],
-                        decision_note="（生成数据）",
-                    )
-                )
-    Appeal.objects.bulk_create(rows)
+    kinds = (("unreasonable", AppealKind.UNREASONABLE), ("callback_voided", AppealKind.CALLBACK_RESULT))
+    Appeal.objects.bulk_create(
+        Appeal(
+            ticket_id=callback.ticket_id,
+            callback=callback,
+            month=t["callback_at"].date().replace(day=1),
+            unit=unit,
+            kind=kind,
+            reason="（生成数据）",
+            filed_by=user,
+            filed_at=t["callback_at"],
+            state=AppealState.UPHELD,
+            decided_by=user,
+            decided_at=t["callback_at"],
+            decision_note="（生成数据）",
+        )
+        for callback, (i, unit, t) in zip(callbacks, meta, strict=True)
+        for flag, kind in kinds
+        if f[flag][i]
+    )

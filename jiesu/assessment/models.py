@@ -13,6 +13,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from jiesu.lib.models import AppendOnly
 from jiesu.orgs.models import OrgUnit
 from jiesu.tickets.models import Callback, Ticket
 
@@ -290,7 +291,7 @@ class SnapshotAction(models.TextChoices):
     PUBLISH = "publish", _("Published")
 
 
-class SnapshotEvent(models.Model):
+class SnapshotEvent(AppendOnly):
     """The immutable trail of a month's assessment: who computed, corrected and published which version."""
 
     snapshot = models.ForeignKey(Snapshot, on_delete=models.PROTECT, related_name="events")
@@ -307,11 +308,3 @@ class SnapshotEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.snapshot} {self.get_action_display()}"
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if self.pk:
-            raise ValidationError("Assessment events are immutable")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
-        raise ValidationError("Assessment events are immutable")

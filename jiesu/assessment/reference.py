@@ -1,7 +1,11 @@
 """A deliberately plain second implementation of the same rules, for checking the production path
 (`engine`): it walks the fact rows one by one in Python, keeps every figure as an exact fraction, and ranks
-with its own loop. `bench/assess_bench.py` and the tests require both to agree on every unit."""
+with its own loop. `bench/assess_bench.py` and the tests require both to agree on every unit.
 
+`judge` is the rule for one ticket; the drill-down pages use it too, so the credit shown next to each ticket is
+the credit that makes up the figures."""
+
+import dataclasses
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from decimal import ROUND_HALF_UP, Decimal
@@ -15,6 +19,36 @@ def _round(x: Fraction) -> Decimal:
     return (Decimal(x.numerator) / Decimal(x.denominator)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
+@dataclasses.dataclass(frozen=True)
+class Judgement:
+    """One fact row under the rules. None: not in that figure's denominator."""
+
+    counted: bool  # False: excluded from the assessment (unreasonable appeal)
+    responded: bool | None
+    resolution_milli: int | None
+    satisfaction_milli: int | None
+
+
+def judge(row: Mapping[str, Any], rules: Rules) -> Judgement:
+    if rules.exclude_unreasonable and row["unreasonable"]:
+        return Judgement(False, None, None, None)
+    contacted = row["contacted"] or row["callback_voided"]
+    if rules.response_basis == "signed":
+        responded = row["signed_in_time"]
+    elif rules.response_basis == "contacted":
+        responded = contacted
+    else:
+        responded = row["signed_in_time"] and contacted
+    if row["callback_voided"]:
+        return Judgement(True, bool(responded), None, None)
+    return Judgement(
+        True,
+        bool(responded),
+        rules.resolution_weights.get(RESOLUTION_CODES[row["resolution"]], 0),
+        rules.satisfaction_weights.get(SATISFACTION_CODES[row["satisfaction"]]),
+    )
+
+
 def assess(
     rows: Iterable[Mapping[str, Any]],
     unit_kinds: Mapping[int, tuple[str, str]],
@@ -25,27 +59,18 @@ def assess(
     tally: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for row in rows:
         t = tally[row["unit_id"]]
-        if rules.exclude_unreasonable and row["unreasonable"]:
+        j = judge(row, rules)
+        if not j.counted:
             t["excluded"] += 1
             continue
         t["volume"] += 1
-        contacted = row["contacted"] or row["callback_voided"]
-        if rules.response_basis == "signed":
-            responded = row["signed_in_time"]
-        elif rules.response_basis == "contacted":
-            responded = contacted
-        else:
-            responded = row["signed_in_time"] and contacted
-        if responded:
-            t["responded"] += 1
-        if row["callback_voided"]:
-            continue
-        t["judged"] += 1
-        t["resolved_milli"] += rules.resolution_weights.get(RESOLUTION_CODES[row["resolution"]], 0)
-        answer = SATISFACTION_CODES[row["satisfaction"]]
-        if answer in rules.satisfaction_weights:
+        t["responded"] += bool(j.responded)
+        if j.resolution_milli is not None:
+            t["judged"] += 1
+            t["resolved_milli"] += j.resolution_milli
+        if j.satisfaction_milli is not None:
             t["rated"] += 1
-            t["satisfied_milli"] += rules.satisfaction_weights[answer]
+            t["satisfied_milli"] += j.satisfaction_milli
 
     out: dict[int, dict[str, Any]] = {}
     for unit_id, t in tally.items():

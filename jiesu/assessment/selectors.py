@@ -15,7 +15,8 @@ from jiesu.orgs import access
 from jiesu.orgs.models import OrgUnit
 
 from .models import Appeal, AppealState, Snapshot, UnitScore
-from .rules import RESOLUTION_CODES, SATISFACTION_CODES, Rules, previous_month
+from .reference import Judgement, judge
+from .rules import SATISFACTION_CODES, Rules, previous_month
 
 GROUP_LABELS = {
     "streets": gettext_lazy("Streets"),
@@ -118,7 +119,8 @@ class Line:
     appeal: Any = None  # the unit's appeal on this ticket, set by the page
 
 
-def _reasons(row: dict[str, Any], rules: Rules) -> tuple[bool, bool | None, int | None, int | None, list[str]]:
+def _reasons(row: dict[str, Any], rules: Rules, j: Judgement) -> list[str]:
+    """Why the ticket stands as it does in each figure (the numbers themselves are `reference.judge`'s)."""
     reasons: list[str] = []
     if row["returns"]:
         reasons.append(
@@ -126,28 +128,19 @@ def _reasons(row: dict[str, Any], rules: Rules) -> tuple[bool, bool | None, int 
         )
     if row["round"] > 1:
         reasons.append(_("callback of handling round %(n)s") % {"n": row["round"]})
-    if rules.exclude_unreasonable and row["unreasonable"]:
+    if not j.counted:
         reasons.append(_("judged an unreasonable appeal (不合理诉求) on review: not assessed"))
-        return False, None, None, None, reasons
-    contacted = row["contacted"] or row["callback_voided"]
-    need_sign = rules.response_basis in ("signed_and_contacted", "signed")
-    need_contact = rules.response_basis in ("signed_and_contacted", "contacted")
-    responded = (row["signed_in_time"] or not need_sign) and (contacted or not need_contact)
-    if need_sign and not row["signed_in_time"]:
+        return reasons
+    if rules.response_basis != "contacted" and not row["signed_in_time"]:
         reasons.append(_("not signed for within the time limit"))
-    if need_contact and not contacted:
+    if rules.response_basis != "signed" and not (row["contacted"] or row["callback_voided"]):
         reasons.append(_("the requester says nobody contacted them"))
     if row["callback_voided"]:
         reasons.append(_("appeal against the callback upheld: not in the resolution and satisfaction rates"))
-        return True, responded, None, None, reasons
-    resolution_code = RESOLUTION_CODES[row["resolution"]]
-    satisfaction_code = SATISFACTION_CODES[row["satisfaction"]]
-    satisfaction = rules.satisfaction_weights.get(satisfaction_code)
-    if satisfaction is None:
-        reasons.append(
-            _("“%(answer)s” is not counted in the satisfaction rate") % {"answer": _label(satisfaction_code)}
-        )
-    return True, responded, rules.resolution_weights.get(resolution_code, 0), satisfaction, reasons
+    elif j.satisfaction_milli is None:
+        answer = _label(SATISFACTION_CODES[row["satisfaction"]])
+        reasons.append(_("“%(answer)s” is not counted in the satisfaction rate") % {"answer": answer})
+    return reasons
 
 
 def _label(code: str) -> str:
@@ -168,7 +161,7 @@ def explain(user: Any, snapshot: Snapshot, unit: OrgUnit, figure: str = "all", l
     con = duckdb.connect()
     rel = con.execute("SELECT * FROM read_parquet(?) WHERE unit_id = ? ORDER BY ticket_id", [str(path), unit.pk])
     names = [d[0] for d in rel.description]
-    lines = []
+    lines: list[Line] = []
     rows = [dict(zip(names, r, strict=True)) for r in rel.fetchall()]
     known = {
         pk: (number, title)
@@ -177,19 +170,30 @@ def explain(user: Any, snapshot: Snapshot, unit: OrgUnit, figure: str = "all", l
         .values_list("pk", "number", "title")
     }
     for row in rows:
-        counted, responded, resolution, satisfaction, reasons = _reasons(row, rules)
+        j = judge(row, rules)
         keep = {
             "all": True,
-            "responded": counted and responded,
-            "not_responded": counted and responded is False,
-            "judged": resolution is not None,
-            "rated": satisfaction is not None,
-            "excluded": not counted,
+            "responded": j.counted and j.responded,
+            "not_responded": j.counted and j.responded is False,
+            "judged": j.resolution_milli is not None,
+            "rated": j.satisfaction_milli is not None,
+            "excluded": not j.counted,
         }.get(figure, True)
         if not keep:
             continue
         number, title = known.get(row["ticket_id"], (str(row["ticket_id"]), ""))
-        lines.append(Line(row["ticket_id"], number, title, counted, responded, resolution, satisfaction, reasons))
+        lines.append(
+            Line(
+                row["ticket_id"],
+                number,
+                title,
+                j.counted,
+                j.responded,
+                j.resolution_milli,
+                j.satisfaction_milli,
+                _reasons(row, rules, j),
+            )
+        )
         if len(lines) >= limit:
             break
     return lines

@@ -57,6 +57,7 @@ def report_page(request: HttpRequest) -> HttpResponse:
     if not access.sees_assessment(request.user):
         raise Http404
     month = _month(request)
+    member = access.membership(request.user)
     snapshot = _snapshot(request, month)
     if snapshot is not None and not snapshot.is_published and not _supervising(request):
         snapshot = None
@@ -67,7 +68,7 @@ def report_page(request: HttpRequest) -> HttpResponse:
         "versions": selectors.versions(month) if _supervising(request) else [],
         "city_level": _city_level(request),
         "pending_appeals": selectors.pending_appeal_count(month),
-        "own_unit": access.membership(request.user).unit if access.membership(request.user) else None,  # type: ignore[union-attr]
+        "own_unit": member.unit if member else None,
     }
     if snapshot is not None:
         rep = selectors.report(snapshot, published_only=not _supervising(request))

@@ -9,6 +9,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from jiesu.lib.models import AppendOnly
+
 
 class ModelKind(models.TextChoices):
     CATEGORY = "category", _("Category classifier")
@@ -50,7 +52,7 @@ class TextModelVersion(models.Model):
         return f"{self.get_kind_display()} {self.version}"
 
 
-class ModelActivation(models.Model):
+class ModelActivation(AppendOnly):
     """Who switched which model on, when, and from which (immutable)."""
 
     kind = models.CharField(_("kind"), max_length=16, choices=ModelKind.choices)
@@ -76,8 +78,3 @@ class ModelActivation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind}: {self.from_version} → {self.to_version}"
-
-    def save(self, *args: object, **kwargs: object) -> None:
-        if self.pk is not None:
-            raise ValueError("model activations are immutable")
-        super().save(*args, **kwargs)  # type: ignore[arg-type]

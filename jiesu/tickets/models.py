@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from jiesu.catalog.models import Category, DispatchRule, TimeLimitClass
 from jiesu.lib.masking import mask_name, mask_phone
+from jiesu.lib.models import AppendOnly
 from jiesu.orgs.models import OrgUnit
 from jiesu.sla.models import TimeLimitPolicy
 
@@ -305,7 +306,7 @@ class Callback(models.Model):
         return f"{self.ticket_id} #{self.round}: {self.resolution}/{self.satisfaction}"
 
 
-class TicketEvent(models.Model):
+class TicketEvent(AppendOnly):
     """One row per change: who, in which unit, what, from → to, when.
 
     Immutable: the audit trail, the source for statistics, and the notification outbox
@@ -339,14 +340,6 @@ class TicketEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.get_action_display()} {self.from_state}→{self.to_state}"
-
-    def save(self, *args: object, **kwargs: object) -> None:
-        if self.pk:
-            raise ValidationError("Ticket events are immutable")
-        super().save(*args, **kwargs)  # type: ignore[arg-type]
-
-    def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
-        raise ValidationError("Ticket events are immutable")
 
     @property
     def from_label(self) -> str:

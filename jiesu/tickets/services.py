@@ -1044,13 +1044,14 @@ def reserve_history_numbers(day: dt.date, count: int) -> list[str]:
 def load_history(
     tickets: Sequence[Ticket],
     build: Any,
-) -> int:
+) -> list[Callback]:
     """Insert finished ticket histories in bulk (synthetic history for the demo and benchmarks, or imports):
     the tickets first, then `build(tickets)` returns their assignments, events and callbacks, now that the
-    tickets have ids. Not a workflow step: the histories are complete, so no transition is checked here."""
+    tickets have ids. Not a workflow step: the histories are complete, so no transition is checked here.
+    Returns the callbacks, now with their ids."""
     Ticket.objects.bulk_create(tickets, batch_size=2000)
     assignments, events, callbacks = build(tickets)
     Assignment.objects.bulk_create(assignments, batch_size=5000)
     TicketEvent.objects.bulk_create(events, batch_size=5000)
     Callback.objects.bulk_create(callbacks, batch_size=5000)
-    return len(tickets)
+    return list(callbacks)
