@@ -69,6 +69,8 @@ def report_page(request: HttpRequest) -> HttpResponse:
         "city_level": _city_level(request),
         "pending_appeals": selectors.pending_appeal_count(month),
         "own_unit": member.unit if member else None,
+        # a unit sees its own figures (and appeals them) while the month is still a draft
+        "own_snapshot": selectors.current_snapshot(month),
     }
     if snapshot is not None:
         rep = selectors.report(snapshot, published_only=not _supervising(request))

@@ -758,6 +758,7 @@ ZH_HANS = {
     "Whether the unit judged signed for this round within its limit.": "被评价单位本轮是否在时限内签收。",
     "Assessment appeal filed": "提交考核申诉",
     "Assessment appeal decided": "审核考核申诉",
+    "This month's ranking is not published yet; your unit's own figures can be opened and appealed until it is.": "本月排名尚未发布；发布前可查看本单位明细并提出申诉。",
 }
 
 PLURALS = {"%(counter)s ticket": ["共 %(counter)s 件工单"]}

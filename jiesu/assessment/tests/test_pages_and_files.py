@@ -78,8 +78,10 @@ def test_units_see_their_own_figures_only(assessed: Snapshot, world: World) -> N
     other.force_login(world.cw_handler)
     assert own.get(f"/assessment/{assessed.pk}/units/{JIANWAI}/").status_code == 200
     assert other.get(f"/assessment/{assessed.pk}/units/{JIANWAI}/").status_code == 404
-    # a draft is not shown to units on the ranking page, nor downloadable
-    assert "73.00" not in own.get("/assessment/?month=2026-10").content.decode()
+    # a draft ranking is not shown to units, nor downloadable; their own figures are, for appeals
+    page = own.get("/assessment/?month=2026-10").content.decode()
+    assert "73.00" not in page
+    assert f"/assessment/{assessed.pk}/units/{JIANWAI}/" in page
     assert own.get(f"/assessment/{assessed.pk}/download.pdf").status_code == 404
 
 
