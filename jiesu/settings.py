@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_tasks",
     "django_tasks_db",
+    "ninja",
     "jiesu.orgs",
     "jiesu.catalog",
     "jiesu.sla",
@@ -44,6 +45,7 @@ INSTALLED_APPS = [
     "jiesu.demo",
     "jiesu.intel",
     "jiesu.assessment",
+    "jiesu.integrations",
 ]
 
 MIDDLEWARE = [
@@ -117,6 +119,18 @@ COLUMNAR_DIR = Path(os.environ.get("JIESU_COLUMNAR_DIR", DATA_DIR / "columnar"))
 INTEL_AUTO_APPLY_CONFIDENCE = float(os.environ.get("JIESU_AUTO_APPLY_CONFIDENCE", "0.8"))
 INTEL_RETRAIN_AFTER = envint("JIESU_RETRAIN_AFTER", 200)
 SOLUTION_LIBRARY_NAME = os.environ.get("JIESU_SOLUTION_LIBRARY_NAME", "")  # empty: "Solution library", translated
+
+# Outside contracts (jiesu.integrations): the Open311 edge names one jurisdiction; `batch` services answer a POST
+# with a token instead of the request id; strict content types drop "; charset=utf-8" (some validators want that).
+OPEN311_JURISDICTION_ID = os.environ.get("JIESU_OPEN311_JURISDICTION_ID", "jiesu.example.gov.cn")
+OPEN311_BASE_URL = os.environ.get("JIESU_OPEN311_BASE_URL", "http://127.0.0.1:8000/open311/v2")
+OPEN311_CONTACT = os.environ.get("JIESU_OPEN311_CONTACT", "12345 热线平台运维组 ops@example.gov.cn")
+OPEN311_KEY_SERVICE = os.environ.get("JIESU_OPEN311_KEY_SERVICE", "向平台管理员申请 API key（后台 → API 客户端）")
+OPEN311_SERVICE_TYPE = os.environ.get("JIESU_OPEN311_SERVICE_TYPE", "realtime")
+OPEN311_STRICT_CONTENT_TYPE = os.environ.get("JIESU_OPEN311_STRICT_CONTENT_TYPE", "") == "1"
+OPEN311_ANONYMOUS_PER_HOUR = envint("JIESU_OPEN311_ANONYMOUS_PER_HOUR", 3600)
+WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("JIESU_WEBHOOK_TIMEOUT", "5"))
+WEBHOOK_MAX_BACKOFF_SECONDS = envint("JIESU_WEBHOOK_MAX_BACKOFF", 300)
 
 # --- Auth -----------------------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

@@ -4,6 +4,8 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from jiesu.assessment import views as assessment_views
+from jiesu.integrations.api import api
+from jiesu.integrations.urls import open311_urls
 from jiesu.notify import views as notify_views
 from jiesu.tickets import views as ticket_views
 from jiesu.workbench import views as workbench_views
@@ -14,6 +16,8 @@ urlpatterns = [
     path("portal/", include("jiesu.portal.urls")),
     path("assessment/", include("jiesu.assessment.urls")),
     path("public/assessment/", assessment_views.public_page, name="assessment-public"),
+    path("open311/", include(open311_urls)),
+    path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

@@ -10,7 +10,7 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from jiesu.lib.errors import Forbidden, NotFound
-from jiesu.tickets.models import Assignment, Ticket
+from jiesu.tickets.models import Assignment, Ticket, TicketEvent
 from jiesu.tickets.workflow import Action, DispatchState
 
 from .models import HOTLINE_ROLES, UNIT_ROLES, Membership, OrgUnit, Role, UnitKind
@@ -132,6 +132,28 @@ def get_ticket_for_requester(number: str, phone_tail: str) -> Ticket:
     if ticket is None:
         raise NotFound()
     return ticket
+
+
+def get_ticket_by_id_for_integration(pk: int) -> Ticket:
+    """An integration that already holds a ticket's public number (Open311 is keyless for reads and names tickets by
+    number) reaches it here; it sees only the public fields the edge chooses to render."""
+    ticket = Ticket.objects.select_related(*TICKET_RELATED).filter(pk=pk).first()
+    if ticket is None:
+        raise NotFound()
+    return ticket
+
+
+def open311_tickets() -> QuerySet[Ticket]:
+    """What the public Open311 edge lists: every ticket, newest first; the edge renders no personal data."""
+    return Ticket.objects.select_related("category", "lead_unit", "duplicate_of").order_by("-intake_at", "-id")
+
+
+def visible_events(user: AnyUser) -> QuerySet[TicketEvent]:
+    """Trail events of the tickets `user` may see (the REST API's event feed and webhooks)."""
+    events = TicketEvent.objects.select_related("ticket").order_by("id")
+    if sees_everything(user):
+        return events
+    return events.filter(ticket__in=visible_tickets(user).values("pk"))
 
 
 def may_see_requester(user: AnyUser) -> bool:

@@ -1,4 +1,5 @@
-"""Rate limits for the anonymous portal, kept in the database so that every server process shares them."""
+"""Rate limits for the anonymous portal and the API clients, kept in the database so that every server process
+shares them."""
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -14,9 +15,15 @@ def client_address(request: HttpRequest) -> str:
 
 
 def allow(request: HttpRequest, action: str, per_hour: int) -> bool:
-    """Count one `action` by this client in the current hour; False once it is over `per_hour`."""
+    """Count one `action` by this client address in the current hour; False once it is over `per_hour`."""
+    return allow_key(f"{action}:{client_address(request)}", per_hour)
+
+
+def allow_key(key: str, per_hour: int) -> bool:
+    """Count one use of `key` (an address and action, or an API client) in the current hour; False once it is over
+    `per_hour`."""
     hour = clock.now().replace(minute=0, second=0, microsecond=0)
-    key = f"{action}:{client_address(request)}"
+    key = key[:100]
     with transaction.atomic():
         if not Throttle.objects.filter(key=key, hour=hour).update(count=F("count") + 1):
             try:

@@ -9,7 +9,6 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from jiesu.catalog.models import Category
@@ -20,26 +19,10 @@ from jiesu.orgs.selectors import resolve_place
 from jiesu.tickets import services
 from jiesu.tickets.forms import INTAKE_INPUTS
 from jiesu.tickets.models import Ticket, TicketEvent
-from jiesu.tickets.workflow import Action, target_state
+from jiesu.tickets.workflow import PUBLIC_STEPS, Action, target_state
 
 from . import throttle
 from .forms import RateForm, SubmitForm, TrackForm
-
-# What a citizen sees of the event trail: the steps, never staff names or internal notes.
-PUBLIC_STEPS: dict[str, Any] = {
-    Action.INTAKE: gettext_lazy("Your request was registered."),
-    Action.DISPATCH: gettext_lazy("Passed to the responsible unit."),
-    Action.APPROVE_RETURN: gettext_lazy("Passed to another responsible unit."),
-    Action.ACCEPT: gettext_lazy("The responsible unit has taken it on."),
-    Action.ADD_PROGRESS: gettext_lazy("The unit is working on it."),
-    Action.REPLY: gettext_lazy("The unit has replied."),
-    Action.ANSWER_DIRECTLY: gettext_lazy("Answered by the hotline."),
-    Action.CALLBACK: gettext_lazy("The hotline called you back."),
-    Action.CLOSE: gettext_lazy("Closed."),
-    Action.REOPEN: gettext_lazy("Reopened for further handling."),
-    Action.MERGE: gettext_lazy("Handled together with an earlier request about the same matter."),
-    Action.RATE: gettext_lazy("You rated the result."),
-}
 
 
 def _limited(request: HttpRequest) -> HttpResponse:

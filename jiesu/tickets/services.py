@@ -263,10 +263,29 @@ def submit_public(*, photos: Sequence[Any] = (), **fields: Any) -> Ticket:
     return _register(None, channel=Channel.WEB, photos=photos, **fields)
 
 
+@transaction.atomic
+def submit_external(*, source: str, event_data: dict[str, Any] | None = None, **fields: Any) -> Ticket:
+    """A request from an integrated client system (Open311) with no staff actor: channel API, the client named in
+    the intake event (`source`, e.g. "open311:3"). A repeated idempotency key returns the first ticket."""
+    return _register(None, channel=Channel.API, source=source, event_data=event_data, **fields)
+
+
+@transaction.atomic
+def requester_note(ticket_id: int, note: str, *, source: str, data: dict[str, Any] | None = None) -> Ticket:
+    """A requester's comment arriving through an integration: it goes on the trail and never changes the state.
+    The caller (the Open311 edge) has already found the ticket; `data` says e.g. that a reopening was asked."""
+    ticket = access.get_ticket_by_id_for_integration(ticket_id)
+    note = _text(note, "note")
+    _change(ticket, Action.REQUESTER_NOTE, None, note=note, data={"source": source} | (data or {}))
+    return ticket
+
+
 def _register(
     actor: Membership | None,
     *,
     channel: str,
+    source: str = "",
+    event_data: dict[str, Any] | None = None,
     appeal_type: str,
     title: str,
     content: str,
@@ -356,7 +375,7 @@ def _register(
         if existing is None:
             raise
         return existing
-    data = {"channel": channel} | ({} if actor else {"source": "portal"})
+    data = {"channel": channel} | ({} if actor else {"source": source or "portal"}) | (event_data or {})
     _attach(ticket, _event(ticket, Action.INTAKE, actor, "", DispatchState.NEW, data=data, at=now), images)
     return ticket
 

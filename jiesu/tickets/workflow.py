@@ -4,6 +4,8 @@
 from it here, in one place.
 """
 
+from typing import Any
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -64,6 +66,7 @@ class Action(models.TextChoices):
     MARK_OVERDUE = "mark_overdue", _("Overdue: escalate")
     FILE_APPEAL = "file_appeal", _("Assessment appeal filed")
     DECIDE_APPEAL = "decide_appeal", _("Assessment appeal decided")
+    REQUESTER_NOTE = "requester_note", _("Note from the requester")
 
 
 S = DispatchState
@@ -98,6 +101,8 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str | None]] = {
     # Appeals about the assessment (申诉) concern a callback already made; the ticket's state is untouched.
     Action.FILE_APPEAL: ((OPEN_STATES - {S.NEW}) | {S.CLOSED}, None),
     Action.DECIDE_APPEAL: ((OPEN_STATES - {S.NEW}) | {S.CLOSED}, None),
+    # A requester's comment through an integration (Open311 servicerequestupdates): recorded, never a state change.
+    Action.REQUESTER_NOTE: (OPEN_STATES | {S.CLOSED}, None),
 }
 
 
@@ -107,3 +112,20 @@ def target_state(action: str, current: str) -> str | None:
     if current not in allowed:
         return None
     return to or current
+
+
+# What a citizen sees of the event trail: the steps, never staff names or internal notes.
+PUBLIC_STEPS: dict[str, Any] = {
+    Action.INTAKE: _("Your request was registered."),
+    Action.DISPATCH: _("Passed to the responsible unit."),
+    Action.APPROVE_RETURN: _("Passed to another responsible unit."),
+    Action.ACCEPT: _("The responsible unit has taken it on."),
+    Action.ADD_PROGRESS: _("The unit is working on it."),
+    Action.REPLY: _("The unit has replied."),
+    Action.ANSWER_DIRECTLY: _("Answered by the hotline."),
+    Action.CALLBACK: _("The hotline called you back."),
+    Action.CLOSE: _("Closed."),
+    Action.REOPEN: _("Reopened for further handling."),
+    Action.MERGE: _("Handled together with an earlier request about the same matter."),
+    Action.RATE: _("You rated the result."),
+}

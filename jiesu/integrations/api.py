@@ -1,0 +1,351 @@
+"""The REST API for partner systems (django-ninja; OpenAPI at /api/v1/openapi.json, docs at /api/v1/docs).
+
+A bearer token is an `ApiClient` key; the client acts as its user, so every read goes through `jiesu.orgs.access`
+and every change through `jiesu.tickets.services` exactly as that user's web session would: an API user sees and
+does what the equivalent web user can, no more. Errors carry a message in the caller's language (Accept-Language;
+Chinese first): 400 invalid input, 401 no or bad token, 403 forbidden, 404 not found (or not visible), 409 illegal
+transition or concurrent edit, 429 over the client's hourly limit.
+"""
+
+import datetime as dt
+import hashlib
+from typing import Any, Literal
+
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+from ninja import Field, NinjaAPI, Schema
+from ninja.errors import AuthenticationError, ValidationError
+from ninja.params.functions import Header, Query
+from ninja.security import HttpBearer
+
+from jiesu.lib.errors import ConcurrentEdit, Forbidden, IllegalTransition, InvalidInput, NotFound, ServiceError
+from jiesu.lib.masking import mask_name, mask_phone, mask_text
+from jiesu.orgs import access
+from jiesu.portal import throttle
+from jiesu.tickets import services
+from jiesu.tickets.models import AppealType, Channel, Ticket, TicketEvent, Urgency
+from jiesu.tickets.workflow import Action, DispatchState
+
+from .models import ApiClient
+
+STATUS = {InvalidInput: 400, Forbidden: 403, NotFound: 404, IllegalTransition: 409, ConcurrentEdit: 409}
+
+
+class RateLimited(Exception):
+    pass
+
+
+class TokenAuth(HttpBearer):
+    def authenticate(self, request: HttpRequest, token: str) -> ApiClient | None:
+        client = ApiClient.by_key(token)
+        if client is None or client.user is None or not client.user.is_active:
+            return None
+        if not throttle.allow_key(f"api:{client.pk}", client.rate_limit_per_hour):
+            raise RateLimited()
+        request.user = client.user
+        return client
+
+
+api = NinjaAPI(
+    title="jiesu REST API",
+    version="1",
+    description=__doc__ or "",
+    auth=TokenAuth(),
+    urls_namespace="api",
+)
+
+
+def _error(request: HttpRequest, status: int, detail: str, code: str, **extra: Any) -> HttpResponse:
+    return api.create_response(request, {"detail": detail, "code": code} | extra, status=status)
+
+
+@api.exception_handler(ServiceError)
+def service_error(request: HttpRequest, error: ServiceError) -> HttpResponse:
+    status = next((s for kind, s in STATUS.items() if isinstance(error, kind)), 400)
+    return _error(request, status, str(error), error.code, field=error.on)
+
+
+@api.exception_handler(ValidationError)
+def validation_error(request: HttpRequest, error: ValidationError) -> HttpResponse:
+    fields = [".".join(str(p) for p in e.get("loc", ())[1:]) for e in error.errors]
+    return _error(
+        request,
+        400,
+        _("The input is not valid: %(fields)s") % {"fields": ", ".join(fields)},
+        "invalid",
+        errors=error.errors,
+    )
+
+
+@api.exception_handler(AuthenticationError)
+def auth_error(request: HttpRequest, error: AuthenticationError) -> HttpResponse:
+    return _error(request, 401, _("Give a valid API token: Authorization: Bearer <key>."), "unauthenticated")
+
+
+@api.exception_handler(RateLimited)
+def rate_limited(request: HttpRequest, error: RateLimited) -> HttpResponse:
+    return _error(request, 429, _("Too many requests from this client; try again in the next hour."), "rate_limited")
+
+
+# --- schemas ---------------------------------------------------------------------------------------------
+class Error(Schema):
+    detail: str
+    code: str
+
+
+class UnitOut(Schema):
+    code: str
+    name: str
+
+
+class OrderIn(Schema):
+    title: str = Field(..., description="诉求标题", examples=["小区门口占道经营"])
+    content: str = Field(..., description="诉求内容", examples=["每天傍晚有摊贩在小区门口占道经营，影响通行。"])
+    category_code: str = Field(..., description="三级分类代码", examples=["010101"])
+    appeal_type: Literal[tuple(AppealType.values)] = "complaint"  # type: ignore[valid-type]
+    channel: Literal[tuple(Channel.values)] = "api"  # type: ignore[valid-type]
+    urgency: Literal[tuple(Urgency.values)] = "normal"  # type: ignore[valid-type]
+    address: str = Field("", examples=["朝阳区建外街道建国门外大街1号"])
+    district_code: str | None = None
+    street_code: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    requester_name: str = ""
+    requester_phone: str = Field("", examples=["13800138000"])
+
+
+class OrderOut(Schema):
+    number: str
+    version: int
+    state: str
+    state_label: str
+    public_status: str
+    channel: str
+    appeal_type: str
+    urgency: str
+    category_code: str
+    category_name: str
+    title: str
+    content: str
+    address: str
+    district: UnitOut | None
+    street: UnitOut | None
+    lead_unit: UnitOut | None
+    requester_name: str
+    requester_phone: str
+    intake_at: dt.datetime
+    dispatched_at: dt.datetime | None
+    accepted_at: dt.datetime | None
+    due_at: dt.datetime | None
+    replied_at: dt.datetime | None
+    closed_at: dt.datetime | None
+    updated_at: dt.datetime
+    reply: str
+
+
+class OrderPage(Schema):
+    count: int
+    items: list[OrderOut]
+
+
+class EventOut(Schema):
+    id: int
+    order: str
+    action: str
+    action_label: str
+    from_state: str
+    to_state: str
+    at: dt.datetime
+    unit: UnitOut | None
+    note: str
+
+
+class EventPage(Schema):
+    items: list[EventOut]
+    next_cursor: int = Field(..., description="Pass as `after` to read on; unchanged when nothing is new.")
+
+
+class NoteIn(Schema):
+    note: str = Field(..., examples=["已联系城管执法队现场处置。"])
+    expected_version: int | None = Field(None, description="The version you saw; a stale one gets 409.")
+
+
+class ReplyIn(Schema):
+    text: str = Field(..., examples=["经核查，已清理占道摊点并加强巡查。"])
+    expected_version: int | None = None
+
+
+class VersionIn(Schema):
+    expected_version: int | None = None
+
+
+class Me(Schema):
+    client: str
+    user: str
+    role: str | None
+    unit: UnitOut | None
+
+
+def _unit(unit: Any) -> dict[str, str] | None:
+    return {"code": unit.code, "name": unit.name} if unit is not None else None
+
+
+def order_out(ticket: Ticket, user: Any) -> dict[str, Any]:
+    unmasked = access.may_see_requester(user)
+    requester = ticket.requester
+    name = requester.name if requester else ""
+    phone = requester.phone if requester else ""
+    return {
+        "number": ticket.number,
+        "version": ticket.version,
+        "state": ticket.dispatch_state,
+        "state_label": str(DispatchState(ticket.dispatch_state).label),
+        "public_status": ticket.public_status,
+        "channel": ticket.channel,
+        "appeal_type": ticket.appeal_type,
+        "urgency": ticket.urgency,
+        "category_code": ticket.category.code,
+        "category_name": ticket.category.name,
+        "title": ticket.title,
+        "content": ticket.content if unmasked else mask_text(ticket.content),
+        "address": ticket.address,
+        "district": _unit(ticket.district),
+        "street": _unit(ticket.street),
+        "lead_unit": _unit(ticket.lead_unit),
+        "requester_name": name if unmasked else mask_name(name),
+        "requester_phone": phone if unmasked else mask_phone(phone),
+        "intake_at": ticket.intake_at,
+        "dispatched_at": ticket.dispatched_at,
+        "accepted_at": ticket.accepted_at,
+        "due_at": ticket.due_at,
+        "replied_at": ticket.replied_at,
+        "closed_at": ticket.closed_at,
+        "updated_at": ticket.updated_at,
+        "reply": ticket.reply,
+    }
+
+
+def event_out(event: TicketEvent, unmasked: bool) -> dict[str, Any]:
+    return {
+        "id": event.pk,
+        "order": event.ticket.number,
+        "action": event.action,
+        "action_label": str(Action(event.action).label),
+        "from_state": event.from_state,
+        "to_state": event.to_state,
+        "at": event.created_at,
+        "unit": _unit(event.actor_unit),
+        "note": event.note if unmasked else mask_text(event.note),
+    }
+
+
+def _order(request: HttpRequest, number: str) -> Ticket:
+    return access.get_ticket_by_number(request.user, number[:20])
+
+
+def _fresh(request: HttpRequest, ticket: Ticket) -> dict[str, Any]:
+    return order_out(_order(request, ticket.number), request.user)
+
+
+ERRORS: dict[int, Any] = {400: Error, 401: Error, 403: Error, 404: Error, 409: Error, 429: Error}
+
+
+# --- endpoints -------------------------------------------------------------------------------------------
+@api.get("/me", response={200: Me, **ERRORS}, summary="Who this token acts as")
+def me(request: HttpRequest) -> dict[str, Any]:
+    m = access.membership(request.user)
+    return {
+        "client": str(request.auth),  # type: ignore[attr-defined]
+        "user": request.user.get_username(),
+        "role": m.role if m else None,
+        "unit": _unit(m.unit) if m else None,
+    }
+
+
+@api.post("/orders", response={200: OrderOut, 201: OrderOut, **ERRORS}, summary="Register an order (受理)")
+def create_order(
+    request: HttpRequest,
+    payload: OrderIn,
+    idempotency_key: str | None = Header(
+        None, alias="Idempotency-Key", description="Retry with the same key: the first order comes back (200)."
+    ),
+) -> tuple[int, dict[str, Any]]:
+    client: ApiClient = request.auth  # type: ignore[attr-defined]
+    key = None
+    if idempotency_key:
+        digest = hashlib.sha256(idempotency_key.encode()).hexdigest()[:40]
+        key = f"api:{client.pk}:{digest}"
+    with transaction.atomic():
+        before = access.visible_tickets(request.user).filter(idempotency_key=key).exists() if key else False
+        ticket = services.intake(request.user, idempotency_key=key, **payload.dict())
+    return (200 if before else 201), _fresh(request, ticket)
+
+
+@api.get("/orders", response={200: OrderPage, **ERRORS}, summary="Orders this token may see, newest first")
+def list_orders(
+    request: HttpRequest,
+    state: str | None = Query(None, description="A dispatch state, e.g. dispatched, accepted, closed"),
+    updated_after: dt.datetime | None = None,
+    category_code: str | None = None,
+    limit: int = Query(50, ge=1, le=200),
+    offset: int = Query(0, ge=0, le=1_000_000),
+) -> dict[str, Any]:
+    tickets = access.visible_tickets(request.user).select_related(
+        "category", "district", "street", "lead_unit", "requester"
+    )
+    if state:
+        if state not in DispatchState.values:
+            raise InvalidInput(_("Unknown state: “%(state)s”."), state=state[:30])
+        tickets = tickets.filter(dispatch_state=state)
+    if updated_after:
+        tickets = tickets.filter(updated_at__gt=updated_after)
+    if category_code:
+        tickets = tickets.filter(category__code=category_code)
+    tickets = tickets.order_by("-intake_at", "-id")
+    return {"count": tickets.count(), "items": [order_out(t, request.user) for t in tickets[offset : offset + limit]]}
+
+
+@api.get("/orders/{number}", response={200: OrderOut, **ERRORS}, summary="One order")
+def get_order(request: HttpRequest, number: str) -> dict[str, Any]:
+    return order_out(_order(request, number), request.user)
+
+
+@api.get("/orders/{number}/events", response={200: list[EventOut], **ERRORS}, summary="An order's trail")
+def order_events(request: HttpRequest, number: str) -> list[dict[str, Any]]:
+    ticket = _order(request, number)
+    unmasked = access.may_see_requester(request.user)
+    return [event_out(e, unmasked) for e in ticket.events.select_related("ticket", "actor_unit").order_by("id")]
+
+
+@api.post("/orders/{number}/accept", response={200: OrderOut, **ERRORS}, summary="Sign for an order (签收)")
+def accept_order(request: HttpRequest, number: str, payload: VersionIn) -> dict[str, Any]:
+    ticket = services.accept(request.user, _order(request, number).pk, expected_version=payload.expected_version)
+    return _fresh(request, ticket)
+
+
+@api.post("/orders/{number}/progress", response={200: OrderOut, **ERRORS}, summary="Add a progress note (办理)")
+def add_progress(request: HttpRequest, number: str, payload: NoteIn) -> dict[str, Any]:
+    ticket = services.add_progress(
+        request.user, _order(request, number).pk, payload.note, expected_version=payload.expected_version
+    )
+    return _fresh(request, ticket)
+
+
+@api.post("/orders/{number}/reply", response={200: OrderOut, **ERRORS}, summary="Reply as the lead unit (答复)")
+def reply_order(request: HttpRequest, number: str, payload: ReplyIn) -> dict[str, Any]:
+    ticket = services.reply(
+        request.user, _order(request, number).pk, payload.text, expected_version=payload.expected_version
+    )
+    return _fresh(request, ticket)
+
+
+@api.get("/events", response={200: EventPage, **ERRORS}, summary="Events since a cursor, oldest first")
+def events(
+    request: HttpRequest,
+    after: int = Query(0, ge=0, le=2**62, description="The last event id you have (0: from the start)"),
+    limit: int = Query(100, ge=1, le=1000),
+) -> dict[str, Any]:
+    rows = list(access.visible_events(request.user).select_related("actor_unit").filter(id__gt=after)[:limit])
+    unmasked = access.may_see_requester(request.user)
+    return {"items": [event_out(e, unmasked) for e in rows], "next_cursor": rows[-1].pk if rows else after}
