@@ -1,7 +1,8 @@
 """`jiesu worker`: the long-running background process.
 
 Each tick it marks tickets not signed in time and tickets past their deadline, escalates them to their
-unit's leaders, then turns new events into notifications, and retrains the text models when enough tickets
+unit's leaders, then turns new events into notifications, delivers them to webhook subscribers, and
+retrains the text models when enough tickets
 have closed since the last training (`INTEL_RETRAIN_AFTER`). It keeps no timers in memory: everything it
 needs is in the database and every step is a compare-and-set, so it can be killed and restarted at any
 moment (modelled on healthchecks' sendalerts).
@@ -14,6 +15,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
+from jiesu.integrations.webhooks import deliver_due
 from jiesu.intel.services import retrain_if_due
 from jiesu.lib import clock
 from jiesu.notify.outbox import process_outbox
@@ -29,12 +31,13 @@ def tick(batch: int = 500, throttle: float = 0.0) -> tuple[int, int]:
             if throttle:
                 time.sleep(throttle)
     notified = process_outbox(clock.now(), batch)
+    deliver_due(batch)
     retrain_if_due()
     return escalated, notified
 
 
 class Command(BaseCommand):
-    help = "Runs the deadline tick (overdue → escalation) and the notification outbox."
+    help = "Runs the deadline tick (overdue → escalation), the notification outbox and webhook deliveries."
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--once", action="store_true", help="run one tick and exit")

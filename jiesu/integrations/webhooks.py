@@ -1,0 +1,146 @@
+"""Webhooks: each subscription receives the ticket events its client's user may see, one POST per event, in event
+order, each signed with HMAC-SHA256.
+
+Delivery reads the event trail (the outbox) after the subscription's cursor. A success moves the cursor; a failure
+(no connection, a timeout, any non-2xx answer) is recorded and the subscription waits 10 s, 20 s, 40 s … up to
+`WEBHOOK_MAX_BACKOFF_SECONDS` before it tries the same event again, so nothing is skipped and nothing overtakes:
+a receiver that is down for an hour gets everything, in order, within one back-off of coming back. Delivery is at
+least once (a worker killed between the receiver's 2xx and saving the cursor sends that event again); receivers
+drop repeats by `X-Jiesu-Event`. Events of imported history are not sent.
+
+Verifying a delivery: `X-Jiesu-Signature` is `sha256=` + hex HMAC-SHA256(secret, `{X-Jiesu-Timestamp}.{body}`).
+"""
+
+import datetime as dt
+import hashlib
+import hmac
+import json
+import time
+import urllib.error
+import urllib.request
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Q
+
+from jiesu.integrations.open311 import open311_status
+from jiesu.lib import clock
+from jiesu.lib.masking import mask_text
+from jiesu.orgs import access
+from jiesu.tickets.models import TicketEvent
+
+from .models import WebhookDelivery, WebhookSubscription
+
+LEASE = dt.timedelta(minutes=2)  # a worker's claim on a subscription while it delivers
+
+
+def sign(secret: str, timestamp: str, body: bytes) -> str:
+    digest = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+    return f"sha256={digest}"
+
+
+def payload(event: TicketEvent, unmasked: bool) -> dict[str, Any]:
+    unit = event.actor_unit
+    return {
+        "id": event.pk,
+        "type": event.action,
+        "order": event.ticket.number,
+        "from_state": event.from_state,
+        "to_state": event.to_state,
+        "status": open311_status(event.to_state),
+        "at": event.created_at.isoformat(),
+        "unit": {"code": unit.code, "name": unit.name} if unit else None,
+        "note": event.note if unmasked else mask_text(event.note),
+    }
+
+
+def backoff(failures: int) -> dt.timedelta:
+    return dt.timedelta(seconds=min(10 * 2 ** max(failures - 1, 0), settings.WEBHOOK_MAX_BACKOFF_SECONDS))
+
+
+def _post(subscription: WebhookSubscription, event: TicketEvent, body: bytes) -> tuple[bool, int | None, str]:
+    timestamp = str(int(time.time()))
+    request = urllib.request.Request(
+        subscription.url,
+        data=body,
+        method="POST",
+        headers={
+            "Content-Type": "application/json; charset=utf-8",
+            "User-Agent": "jiesu-webhooks/1",
+            "X-Jiesu-Event": str(event.pk),
+            "X-Jiesu-Timestamp": timestamp,
+            "X-Jiesu-Signature": sign(subscription.secret, timestamp, body),
+        },
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=settings.WEBHOOK_TIMEOUT_SECONDS) as response:
+            return 200 <= response.status < 300, response.status, ""
+    except urllib.error.HTTPError as error:
+        return False, error.code, f"HTTP {error.code}"
+    except (OSError, ValueError) as error:
+        return False, None, str(getattr(error, "reason", error))[:500]
+
+
+def pending(subscription: WebhookSubscription) -> Any:
+    """The events still to deliver to `subscription`, oldest first."""
+    user = subscription.client.user
+    if user is None:
+        return TicketEvent.objects.none()
+    events = access.visible_events(user).filter(id__gt=subscription.cursor)
+    events = events.exclude(data__has_key="imported").select_related("actor_unit")
+    actions = subscription.action_list()
+    return events.filter(action__in=actions) if actions else events
+
+
+def deliver(subscription: WebhookSubscription, batch: int = 100) -> int:
+    """Deliver up to `batch` events to one claimed subscription, stopping at the first failure. Returns how many
+    were delivered."""
+    user = subscription.client.user
+    unmasked = user is not None and access.may_see_requester(user)
+    delivered = 0
+    for event in pending(subscription)[:batch]:
+        body = json.dumps(payload(event, unmasked), ensure_ascii=False).encode()
+        started = time.monotonic()
+        ok, status, error = _post(subscription, event, body)
+        now = clock.now()
+        WebhookDelivery.objects.create(
+            subscription=subscription,
+            event=event,
+            attempt=subscription.failures + 1,
+            attempted_at=now,
+            status_code=status,
+            ok=ok,
+            error=error,
+            duration_ms=int((time.monotonic() - started) * 1000),
+        )
+        if not ok:
+            subscription.failures += 1
+            WebhookSubscription.objects.filter(pk=subscription.pk).update(
+                failures=subscription.failures, next_attempt_at=now + backoff(subscription.failures), last_error=error
+            )
+            return delivered
+        WebhookSubscription.objects.filter(pk=subscription.pk).update(cursor=event.pk, failures=0, last_error="")
+        subscription.cursor, subscription.failures = event.pk, 0
+        delivered += 1
+    WebhookSubscription.objects.filter(pk=subscription.pk).update(next_attempt_at=None)
+    return delivered
+
+
+def deliver_due(batch: int = 100) -> int:
+    """One round over the subscriptions whose wait is over (the worker calls it every tick). Each is claimed with a
+    compare-and-set lease, so two workers never send the same subscription's events side by side."""
+    now = clock.now()
+    due = WebhookSubscription.objects.filter(
+        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now),
+        is_active=True,
+        client__is_active=True,
+        client__user__isnull=False,
+    ).select_related("client__user")
+    delivered = 0
+    for subscription in due:
+        claimed = WebhookSubscription.objects.filter(
+            pk=subscription.pk, next_attempt_at=subscription.next_attempt_at
+        ).update(next_attempt_at=now + LEASE)
+        if claimed:
+            delivered += deliver(subscription, batch)
+    return delivered
