@@ -143,6 +143,12 @@ def get_ticket_by_id_for_integration(pk: int) -> Ticket:
     return ticket
 
 
+def all_tickets() -> QuerySet[Ticket]:
+    """Every ticket, for the server's own command line with no user (`jiesu export orders` without --user); what it
+    shows of requesters is decided by the caller (masked)."""
+    return Ticket.objects.all()
+
+
 def open311_tickets() -> QuerySet[Ticket]:
     """What the public Open311 edge lists: every ticket, newest first; the edge renders no personal data."""
     return Ticket.objects.select_related("category", "lead_unit", "duplicate_of").order_by("-intake_at", "-id")
