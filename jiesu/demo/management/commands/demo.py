@@ -12,6 +12,7 @@ from jiesu.demo.city import (
     generate_tickets,
 )
 from jiesu.demo.reference import seed_reference
+from jiesu.integrations.demo import ensure_clients, seed_attributes
 from jiesu.intel.models import ModelKind, TextModelVersion
 from jiesu.intel.services import train_category_model, train_router
 from jiesu.lib.errors import InvalidInput
@@ -54,6 +55,10 @@ class Command(BaseCommand):
             self.stdout.write(f"{kind} model {row.version}: {row.labelled} labelled rows, {row.metrics}")
         for line in assess_past_months():
             self.stdout.write(line)
+        seed_attributes()
+        self.stdout.write("\nDemo API clients (demo keys: never use them outside the demo)")
+        for name, username, key in ensure_clients():
+            self.stdout.write(f"  {name:<20} acts as {username:<12} key {key}")
         self.stdout.write(f"\nDemo users (password for all: {PASSWORD})")
         for du in users:
             unit = OrgUnit.objects.get(code=du.unit_code)
