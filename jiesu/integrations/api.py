@@ -15,8 +15,9 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Field, NinjaAPI, Schema
-from ninja.errors import AuthenticationError, ValidationError
+from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.params.functions import Header, Query
+from ninja.renderers import JSONRenderer
 from ninja.security import HttpBearer
 
 from jiesu.lib.errors import ConcurrentEdit, Forbidden, IllegalTransition, InvalidInput, NotFound, ServiceError
@@ -47,7 +48,12 @@ class TokenAuth(HttpBearer):
         return client
 
 
+class Renderer(JSONRenderer):
+    json_dumps_params = {"ensure_ascii": False}  # Chinese as it is, readable with curl
+
+
 api = NinjaAPI(
+    renderer=Renderer(),
     title="jiesu REST API",
     version="1",
     description=__doc__ or "",
@@ -76,6 +82,14 @@ def validation_error(request: HttpRequest, error: ValidationError) -> HttpRespon
         "invalid",
         errors=error.errors,
     )
+
+
+@api.exception_handler(HttpError)
+def http_error(request: HttpRequest, error: HttpError) -> HttpResponse:
+    """ninja's own refusals; the one users meet is an unreadable body."""
+    if error.status_code == 400:
+        return _error(request, 400, _("The request body is not valid JSON."), "invalid")
+    return _error(request, error.status_code, str(error), "error")
 
 
 @api.exception_handler(AuthenticationError)

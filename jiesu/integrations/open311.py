@@ -207,7 +207,7 @@ def discovery(request: HttpRequest, fmt: str) -> HttpResponse:
         "endpoints": [
             {
                 "specification": "http://wiki.open311.org/GeoReport_v2",
-                "url": settings.OPEN311_BASE_URL,
+                "url": settings.OPEN311_BASE_URL or request.build_absolute_uri("/open311/v2"),
                 "changeset": changed,
                 "type": "production",
                 "formats": ["text/xml", "application/json"],

@@ -875,6 +875,7 @@ ZH_HANS = {
     "The file is empty.": "文件是空的。",
     "reason rejected": "拒收原因",
     "Unknown format “%(fmt)s”: use csv, xlsx or parquet.": "未知格式“%(fmt)s”：请用 csv、xlsx 或 parquet。",
+    "The request body is not valid JSON.": "请求内容不是有效的 JSON。",
 }
 
 PLURALS = {"%(counter)s ticket": ["共 %(counter)s 件工单"]}

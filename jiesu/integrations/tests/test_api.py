@@ -74,6 +74,9 @@ def test_create_is_idempotent_and_validated(world: Any) -> None:
         and missing.json()["detail"].startswith("输入有误")
         and "title" in missing.json()["detail"]
     )
+    broken = api.http.post("/api/v1/orders", '{"title":', content_type="application/json")
+    assert broken.status_code == 400 and broken.json()["detail"] == "请求内容不是有效的 JSON。"
+    assert "小区门口占道经营" in first.content.decode()  # Chinese as it is, not \u escapes
     wrong_type = api.post("/orders", ORDER | {"appeal_type": "rant"})
     assert wrong_type.status_code == 400
     english = api.http.post(
