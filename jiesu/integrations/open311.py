@@ -475,26 +475,21 @@ def update_create(request: HttpRequest, fmt: str) -> HttpResponse:
     if status not in UPDATE_STATUSES:
         raise Open311Error(400, _("status %(status)s is not known") % {"status": status[:30]})
     number, update_id = str(_param(request, "service_request_id")), str(_param(request, "update_id"))[:64]
-    ticket = selectors.by_number(number)
-    if ticket is None:
-        raise Open311Error(404, _("service_request_id %(id)s not found") % {"id": number[:30]})
-    if RequesterUpdate.objects.filter(ticket=ticket, update_id=update_id).exists():
-        raise Open311Error(400, _("Update %(id)s already exists") % {"id": update_id})
     description = strip_tags(str(_param(request, "description")))[:2000]
     reopen = status == "REOPEN"
     try:
-        with transaction.atomic():
-            ticket = services.requester_note(
-                ticket.pk,
+        with transaction.atomic():  # the note and its RequesterUpdate row together; a repeated update_id undoes both
+            event = services.requester_note(
+                number,
                 description,
                 source=f"open311:{client.pk}",
                 data={"update_id": update_id, "status": status} | ({"reopen_requested": True} if reopen else {}),
             )
-            event = ticket.events.order_by("-id").first()
-            assert event is not None
             RequesterUpdate.objects.create(
-                client=client, ticket=ticket, update_id=update_id, event=event, created_at=event.created_at
+                client=client, ticket=event.ticket, update_id=update_id, event=event, created_at=event.created_at
             )
+    except NotFound:
+        raise Open311Error(404, _("service_request_id %(id)s not found") % {"id": number[:30]}) from None
     except IntegrityError:
         raise Open311Error(400, _("Update %(id)s already exists") % {"id": update_id}) from None
     return render.respond(fmt, "service_request_updates", [{"update_id": f"E{event.pk}"}])

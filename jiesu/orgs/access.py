@@ -134,15 +134,6 @@ def get_ticket_for_requester(number: str, phone_tail: str) -> Ticket:
     return ticket
 
 
-def get_ticket_by_id_for_integration(pk: int) -> Ticket:
-    """An integration that already holds a ticket's public number (Open311 is keyless for reads and names tickets by
-    number) reaches it here; it sees only the public fields the edge chooses to render."""
-    ticket = Ticket.objects.select_related(*TICKET_RELATED).filter(pk=pk).first()
-    if ticket is None:
-        raise NotFound()
-    return ticket
-
-
 def all_tickets() -> QuerySet[Ticket]:
     """Every ticket, for the server's own command line with no user (`jiesu export orders` without --user); what it
     shows of requesters is decided by the caller (masked)."""
@@ -150,8 +141,9 @@ def all_tickets() -> QuerySet[Ticket]:
 
 
 def open311_tickets() -> QuerySet[Ticket]:
-    """What the public Open311 edge lists: every ticket, newest first; the edge renders no personal data."""
-    return Ticket.objects.select_related("category", "lead_unit", "duplicate_of").order_by("-intake_at", "-id")
+    """What the public Open311 edge reads (keyless, by public number): every ticket, newest first; the edge renders
+    no personal data."""
+    return all_tickets().select_related("category", "lead_unit", "duplicate_of").order_by("-intake_at", "-id")
 
 
 def visible_events(user: AnyUser) -> QuerySet[TicketEvent]:

@@ -271,13 +271,14 @@ def submit_external(*, source: str, event_data: dict[str, Any] | None = None, **
 
 
 @transaction.atomic
-def requester_note(ticket_id: int, note: str, *, source: str, data: dict[str, Any] | None = None) -> Ticket:
-    """A requester's comment arriving through an integration: it goes on the trail and never changes the state.
-    The caller (the Open311 edge) has already found the ticket; `data` says e.g. that a reopening was asked."""
-    ticket = access.get_ticket_by_id_for_integration(ticket_id)
+def requester_note(number: str, note: str, *, source: str, data: dict[str, Any] | None = None) -> TicketEvent:
+    """A requester's comment arriving through an integration (Open311 names tickets by their public number): it goes
+    on the trail and never changes the state; `data` says e.g. that a reopening was asked. Returns the event."""
+    ticket = access.open311_tickets().filter(number=str(number)[:20]).first()
+    if ticket is None:
+        raise NotFound()
     note = _text(note, "note")
-    _change(ticket, Action.REQUESTER_NOTE, None, note=note, data={"source": source} | (data or {}))
-    return ticket
+    return _change(ticket, Action.REQUESTER_NOTE, None, note=note, data={"source": source} | (data or {}))
 
 
 def _register(
@@ -1053,10 +1054,7 @@ HISTORY_SEQUENCE_FROM = 500000
 def reserve_history_numbers(day: dt.date, count: int) -> list[str]:
     """`count` ticket numbers of `day` for loaded history, from sequence 500001 up, so they never meet the
     numbers live intake gives that day (counting from 1)."""
-    counter, _created = TicketNumberCounter.objects.select_for_update().get_or_create(day=day)
-    first = max(counter.last, HISTORY_SEQUENCE_FROM) + 1
-    TicketNumberCounter.objects.filter(day=day).update(last=first + count - 1)
-    return [format_ticket_number(day, seq) for seq in range(first, first + count)]
+    return _history_numbers({day: count})[day]
 
 
 @transaction.atomic

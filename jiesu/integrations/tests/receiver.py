@@ -1,7 +1,7 @@
 """A webhook receiver for the tests, run as its own process so a test can kill it (SIGKILL) and start it again.
 
 Usage: python receiver.py PORT SECRET LOGFILE. Each POST is checked (HMAC) and appended to LOGFILE as one JSON line:
-{"event": id, "valid": bool, "order": number}."""
+{"event": id, "valid": bool, "order": number}. It prints "listening" once it accepts connections."""
 
 import hashlib
 import hmac
@@ -28,4 +28,6 @@ class Handler(BaseHTTPRequestHandler):
         pass
 
 
-ThreadingHTTPServer(("127.0.0.1", PORT), Handler).serve_forever()
+server = ThreadingHTTPServer(("127.0.0.1", PORT), Handler)
+print("listening", flush=True)  # the test waits for this line instead of polling the port
+server.serve_forever()

@@ -148,103 +148,54 @@ def test_imported_orders_show_in_the_workbench(world: Any, tmp_path: Path) -> No
     )
 
 
-def test_export_masks_unless_authorised(world: Any, tmp_path: Path, clock: Any) -> None:
-    mine = new_ticket(world)
-    out = run(
+def export(tmp_path: Path, name: str, *extra: str, days: tuple[str, str] = ("2026-11-17", "2026-11-17")) -> str:
+    """`jiesu export orders` for `days` into tmp_path/name (its suffix is the format); returns the command's output."""
+    fmt = Path(name).suffix.lstrip(".")
+    return run(
         "export",
         "orders",
         "--from",
-        "2026-11-17",
+        days[0],
         "--to",
-        "2026-11-17",
+        days[1],
         "--format",
-        "csv",
+        fmt,
         "--output",
-        str(tmp_path / "o.csv"),
+        str(tmp_path / name),
+        *extra,
     )
+
+
+def read_csv(path: Path) -> list[dict[str, str]]:
+    return list(csv.DictReader(path.open(encoding="utf-8-sig")))
+
+
+def test_export_masks_unless_authorised(world: Any, tmp_path: Path, clock: Any) -> None:
+    mine = new_ticket(world)
+    out = export(tmp_path, "o.csv")
     assert "已导出 1 件" in out and "已脱敏" in out
-    rows = list(csv.DictReader((tmp_path / "o.csv").open(encoding="utf-8-sig")))
+    rows = read_csv(tmp_path / "o.csv")
     assert [r["number"] for r in rows] == [mine.number]
     assert rows[0]["requester_phone"] == "138****5678" and rows[0]["requester_name"] == "张*"
 
-    run(
-        "export",
-        "orders",
-        "--from",
-        "2026-11-17",
-        "--to",
-        "2026-11-17",
-        "--format",
-        "csv",
-        "--output",
-        str(tmp_path / "u.csv"),
-        "--user",
-        "operator",
-        "--unmasked",
-    )
-    assert next(csv.DictReader((tmp_path / "u.csv").open(encoding="utf-8-sig")))["requester_phone"] == "13812345678"
+    export(tmp_path, "u.csv", "--user", "operator", "--unmasked")
+    assert read_csv(tmp_path / "u.csv")[0]["requester_phone"] == "13812345678"
     with pytest.raises(CommandError, match="不脱敏导出"):
-        run(
-            "export",
-            "orders",
-            "--from",
-            "2026-11-17",
-            "--to",
-            "2026-11-17",
-            "--format",
-            "csv",
-            "--user",
-            "jw_handler",
-            "--unmasked",
-        )
-    run(
-        "export",
-        "orders",
-        "--from",
-        "2026-11-17",
-        "--to",
-        "2026-11-17",
-        "--format",
-        "csv",
-        "--output",
-        str(tmp_path / "hd.csv"),
-        "--user",
-        "hd_handler",
-    )
-    assert list(csv.DictReader((tmp_path / "hd.csv").open(encoding="utf-8-sig"))) == []  # scoped like the web
+        export(tmp_path, "x.csv", "--user", "jw_handler", "--unmasked")
+    assert not (tmp_path / "x.csv").exists()
+    export(tmp_path, "hd.csv", "--user", "hd_handler")
+    assert read_csv(tmp_path / "hd.csv") == []  # scoped like the web
 
-    run(
-        "export",
-        "orders",
-        "--from",
-        "2026-11-01",
-        "--to",
-        "2026-11-30",
-        "--format",
-        "xlsx",
-        "--output",
-        str(tmp_path / "o.xlsx"),
-    )
+    month = ("2026-11-01", "2026-11-30")
+    export(tmp_path, "o.xlsx", days=month)
     sheet = load_workbook(tmp_path / "o.xlsx").active
     assert [c.value for c in sheet[1]][:2] == ["number", "channel"] and sheet.cell(2, 1).value == mine.number
-    run(
-        "export",
-        "orders",
-        "--from",
-        "2026-11-01",
-        "--to",
-        "2026-11-30",
-        "--format",
-        "parquet",
-        "--output",
-        str(tmp_path / "o.parquet"),
-    )
+    export(tmp_path, "o.parquet", days=month)
     table = pq.read_table(tmp_path / "o.parquet")
-    assert table.column("number").to_pylist() == [mine.number] and table.column("requester_phone").to_pylist() == [
-        "138****5678"
-    ]
+    assert table.column("number").to_pylist() == [mine.number]
+    assert table.column("requester_phone").to_pylist() == ["138****5678"]
     with pytest.raises(CommandError):
-        run("export", "orders", "--from", "2026-13-01", "--to", "2026-11-30", "--format", "csv")
+        export(tmp_path, "bad.csv", days=("2026-13-01", "2026-11-30"))
 
 
 @pytest.mark.skipif(

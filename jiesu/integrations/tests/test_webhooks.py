@@ -7,7 +7,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -34,16 +33,13 @@ class Receiver:
     def __init__(self, port: int, secret: str, log: Path) -> None:
         self.args = [sys.executable, str(RECEIVER), str(port), secret, str(log)]
         self.port, self.log = port, log
-        self.process: subprocess.Popen[bytes] | None = None
+        self.process: subprocess.Popen[str] | None = None
 
     def start(self) -> None:
-        self.process = subprocess.Popen(self.args)
-        for _ in range(200):  # wait until it listens (a process start, not a timing assertion)
-            with socket.socket() as s:
-                if s.connect_ex(("127.0.0.1", self.port)) == 0:
-                    return
-            time.sleep(0.05)
-        raise RuntimeError("receiver did not start")
+        self.process = subprocess.Popen(self.args, stdout=subprocess.PIPE, text=True)
+        assert self.process.stdout is not None
+        if self.process.stdout.readline().strip() != "listening":  # blocks until the socket is bound
+            raise RuntimeError("receiver did not start")
 
     def kill(self) -> None:
         assert self.process is not None
