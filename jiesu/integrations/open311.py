@@ -55,6 +55,7 @@ EXTERNAL_STATUS: dict[str, str] = {
     Action.MERGE: "DUPLICATE",
     Action.RATE: "IN_PROGRESS",
 }
+UNENCODED_OFFSET = re.compile(r"(T\d\d:\d\d(?::\d\d(?:\.\d+)?)?) (\d\d:\d\d)$")
 ATTRIBUTE_RE = re.compile(r"^attribute\[([^\[\]]+)\](\[\])?$")
 
 
@@ -133,6 +134,8 @@ def _datetime(request: HttpRequest, name: str) -> dt.datetime | None:
     value = _param(request, name)
     if value is None:
         return None
+    # An unencoded "+08:00" in a URL or form arrives as " 08:00"; read it as the offset it was meant to be.
+    value = UNENCODED_OFFSET.sub(r"\1+\2", value)
     try:
         moment = dt.datetime.fromisoformat(value)
     except ValueError:

@@ -256,6 +256,11 @@ def test_request_list_filters_and_limits(world: Any, client: Client, clock: Any,
         end_date="2026-11-18T00:00:00Z",
     )
     assert [r["service_request_id"] for r in window] == [old.number]
+    # "+08:00" sent unencoded arrives as " 08:00": still the offset, not an error
+    unencoded = client.get(
+        "/open311/v2/requests.json?start_date=2026-11-16T00:00:00+08:00&end_date=2026-11-18T00:00:00Z"
+    )
+    assert [r["service_request_id"] for r in json.loads(unencoded.content)] == [old.number]
 
     for bad in (
         {"start_date": "2026-11-16"},  # no offset
