@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "jiesu.intel",
     "jiesu.assessment",
     "jiesu.integrations",
+    "jiesu.governance",
 ]
 
 MIDDLEWARE = [

@@ -41,7 +41,7 @@ class DispatchRuleAdmin(admin.ModelAdmin[DispatchRule]):
 
 @admin.register(KnowledgeEntry)
 class KnowledgeEntryAdmin(admin.ModelAdmin[KnowledgeEntry]):
-    list_display = ["title", "category", "is_active", "updated_at"]
+    list_display = ["title", "category", "owner_unit", "valid_until", "source_ticket", "is_active", "updated_at"]
     list_filter = ["is_active"]
-    search_fields = ["title", "answer", "keywords"]
-    raw_id_fields = ["category"]
+    search_fields = ["title", "answer", "keywords", "policy_basis", "source_ticket"]
+    raw_id_fields = ["category", "owner_unit"]

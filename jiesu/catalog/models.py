@@ -134,7 +134,13 @@ class KnowledgeEntry(models.Model):
     category = models.ForeignKey(
         Category, verbose_name=_("category"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    policy_basis = models.TextField(_("policy basis"), blank=True)
+    owner_unit = models.ForeignKey(
+        OrgUnit, verbose_name=_("owning unit"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    valid_until = models.DateField(_("valid until"), null=True, blank=True, help_text=_("Empty: no end date."))
     source = models.CharField(_("source"), max_length=200, blank=True)
+    source_ticket = models.CharField(_("from ticket"), max_length=20, blank=True, db_index=True)
     is_active = models.BooleanField(_("active"), default=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 

@@ -3,7 +3,9 @@
 import dataclasses
 import datetime as dt
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
+
+from jiesu.lib import clock
 
 from jiesu.orgs.models import OrgUnit
 
@@ -19,7 +21,7 @@ def knowledge_for(text: str, *, category: Category | None = None, limit: int = 3
     entries of that category (by code) or of none."""
     if len(text.strip()) < 2:
         return []
-    entries = KnowledgeEntry.objects.filter(is_active=True)
+    entries = current_knowledge()
     if category is not None:
         entries = entries.filter(Q(category__code=category.code) | Q(category__isnull=True))
     scored = []
@@ -28,6 +30,47 @@ def knowledge_for(text: str, *, category: Category | None = None, limit: int = 3
         if hits:
             scored.append((hits, entry))
     return [e for _, e in sorted(scored, key=lambda p: (-p[0], p[1].title))[:limit]]
+
+
+def current_knowledge(day: dt.date | None = None) -> QuerySet[KnowledgeEntry]:
+    """Active entries still valid on `day` (today by default): an expired answer is never read out."""
+    day = day or clock.local_date(clock.now())
+    return KnowledgeEntry.objects.filter(is_active=True).filter(Q(valid_until__isnull=True) | Q(valid_until__gte=day))
+
+
+@dataclasses.dataclass(frozen=True)
+class KnowledgeHit:
+    entry: KnowledgeEntry
+    score: float
+    matched: list[str]
+
+
+def search_knowledge(query: str, *, include_expired: bool = False, limit: int = 20) -> list[KnowledgeHit]:
+    """Chinese search over the knowledge base, as an operator types during a call.
+
+    The query is cut into jieba words and character bigrams. An entry scores per word found in its question or
+    keywords (3 × length), in its answer or policy basis (1 × length), plus the share of the query's bigrams it
+    contains; the best first. Expired entries are left out unless asked for."""
+    from jiesu.intel import text as zh
+
+    query = query.strip()[:200]
+    if not query:
+        return []
+    words = sorted({w for w in zh.words(query)} | ({query} if len(query) <= 4 else set()), key=len, reverse=True)
+    grams = {query[i : i + 2] for i in range(len(query) - 1)} or {query}
+    entries = KnowledgeEntry.objects.filter(is_active=True) if include_expired else current_knowledge()
+    hits = []
+    for entry in entries.select_related("owner_unit", "category"):
+        head = f"{entry.title} {entry.keywords}"
+        body = f"{entry.answer} {entry.policy_basis}"
+        matched = [w for w in words if w in head or w in body]
+        score = sum(3 * len(w) if w in head else len(w) for w in matched)
+        both = head + body
+        share = sum(1 for g in grams if g in both) / len(grams)
+        if matched or share >= 0.5:
+            hits.append(KnowledgeHit(entry, score + 4 * share, matched))
+    hits.sort(key=lambda h: (-h.score, h.entry.title))
+    return hits[:limit]
 
 
 @dataclasses.dataclass(frozen=True)
