@@ -33,7 +33,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jiesu.settings")
 
-import django  # noqa: E402
+import django
 
 django.setup()
 
@@ -77,8 +77,10 @@ def report(title: str, r: dict) -> None:
         print(f"  {label:<16}{w:8.3f}{m:8.3f}")
     best = min(r["last_week"][0], r["seasonal_mean"][0])
     verdict = "beats" if r["model"][0] < best else "does NOT beat"
-    print(f"  the forecaster {verdict} both baselines on WAPE ({r['model'][0]:.3f} vs {best:.3f});"
-          f" 80 % interval coverage {r['coverage']:.1%}")
+    print(
+        f"  the forecaster {verdict} both baselines on WAPE ({r['model'][0]:.3f} vs {best:.3f});"
+        f" 80 % interval coverage {r['coverage']:.1%}"
+    )
 
 
 def demo_series() -> tuple[dict[str, np.ndarray], dt.date]:
@@ -112,7 +114,7 @@ def nyc_series() -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], dt.date,
     series: dict[str, np.ndarray] = defaultdict(lambda: np.zeros(n))
     city: dict[str, np.ndarray] = defaultdict(lambda: np.zeros(n))
     for r in rows:
-        day = dt.datetime.strptime(r["Created Date"], "%m/%d/%Y %I:%M:%S %p").date()
+        day = dt.datetime.strptime(r["Created Date"], "%m/%d/%Y %I:%M:%S %p").date()  # noqa: DTZ007 (local dates)
         if r["Borough"] == "Unspecified" or not (first <= day <= last):
             continue
         series[f"{r['Complaint Type']}@{r['Borough']}"][(day - first).days] += 1

@@ -6,7 +6,6 @@ import datetime as dt
 from django.db.models import Q, QuerySet
 
 from jiesu.lib import clock
-
 from jiesu.orgs.models import OrgUnit
 
 from .models import Category, DispatchRule, KnowledgeEntry
@@ -56,7 +55,7 @@ def search_knowledge(query: str, *, include_expired: bool = False, limit: int = 
     query = query.strip()[:200]
     if not query:
         return []
-    words = sorted({w for w in zh.words(query)} | ({query} if len(query) <= 4 else set()), key=len, reverse=True)
+    words = sorted(set(zh.words(query)) | ({query} if len(query) <= 4 else set()), key=len, reverse=True)
     grams = {query[i : i + 2] for i in range(len(query) - 1)} or {query}
     entries = KnowledgeEntry.objects.filter(is_active=True) if include_expired else current_knowledge()
     hits = []

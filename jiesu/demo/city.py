@@ -15,6 +15,7 @@ from django.contrib.auth.models import Permission
 from django.db import transaction
 
 from jiesu.catalog.models import Category
+from jiesu.demo import seasons
 from jiesu.lib import clock
 from jiesu.orgs.models import STREET_TOWNSHIP_KINDS, Membership, OrgUnit, Role, UnitKind
 from jiesu.tickets import services
@@ -234,10 +235,13 @@ class Replayer:
         for _ in range(count):
             # Most tickets spread over the period; some in the last days and hours, so every state is on show.
             span = rng.choices([days * 86400, 2 * 86400, 3 * 3600], [85, 11, 4])[0]
-            t0 = self.now - dt.timedelta(seconds=rng.randint(0, span))
-            # Heating complaints cluster in the heating season (Nov–Mar).
-            heating = t0.month in (11, 12, 1, 2, 3) and rng.random() < 0.15
-            leaf = self.heating_leaf if heating else rng.choice(self.leaves)
+            while True:  # the city's rhythm (seasons.py): fewer calls on weekends and holidays
+                t0 = self.now - dt.timedelta(seconds=rng.randint(0, span))
+                if rng.random() * max(seasons.WEEKDAY) <= seasons.day_weight(clock.local_date(t0)):
+                    break
+            # Heating complaints in the heating season, floods in the July rains.
+            day = clock.local_date(t0)
+            leaf = rng.choices(self.leaves, [seasons.season(c.code, day) for c in self.leaves])[0]
             street = rng.choices(streets, weights)[0]
             # Stop: the rest of this history lies in the future; what happened so far is kept.
             with transaction.atomic(), contextlib.suppress(Stop):
@@ -259,8 +263,8 @@ class Replayer:
             raise Stop
         return self.t
 
-    def replay(self, t0: dt.datetime, leaf: Category, street: OrgUnit) -> None:
-        ticket = self.intake(t0, leaf, street)
+    def replay(self, t0: dt.datetime, leaf: Category, street: OrgUnit, text: tuple[str, str] | None = None) -> None:
+        ticket = self.intake(t0, leaf, street, text)
         self.t = t0
         if ticket.appeal_type == AppealType.INQUIRY:
             with clock.at(self.step(self.rng.randint(60, 900))):
@@ -283,11 +287,14 @@ class Replayer:
                 return
             rounds += 1
 
-    def intake(self, t0: dt.datetime, leaf: Category, street: OrgUnit) -> Ticket:
+    def intake(self, t0: dt.datetime, leaf: Category, street: OrgUnit, text: tuple[str, str] | None = None) -> Ticket:
         rng = self.rng
         district = street.parent.name if street.parent else ""
         address = f"{district}{street.name}{rng.choice(ROADS)}{rng.randint(1, 300)}号{rng.choice(COMPOUNDS)}"
-        if rng.random() < 0.2:
+        if text is not None:
+            category, appeal_type = leaf, AppealType.COMPLAINT
+            title, content = text
+        elif rng.random() < 0.2:
             title, content = rng.choice(INQUIRIES)
             category, appeal_type = self.inquiry_leaf, AppealType.INQUIRY
         else:
@@ -399,6 +406,61 @@ class Replayer:
                 comment="来电人表示" + ("不满意，问题没有解决。" if dissatisfied else "认可办理结果。"),
             )
         return ticket.dispatch_state == "dispatched"
+
+
+# Planted hotspots: (street code, leaf code, titles, details, requests, over the last days). The detection must
+# find them (tests/test_governance.py checks it on a generated city).
+PLANTED = [
+    (
+        "110105001",
+        "020401",
+        ["光华里小区暖气不热", "光华里小区暖气不热室温低", "光华里小区供暖不达标"],
+        [
+            "光华里小区{n}号楼暖气不热，室温只有14度，家里有老人孩子。",
+            "光华里小区{n}号楼供暖以来暖气一直不热，室温不达标。",
+        ],
+        16,
+        4,
+    ),
+    (
+        "110108012",
+        "040201",
+        ["学清路工地夜间施工噪音扰民", "学清路工地夜间施工扰民"],
+        ["学清路工地每天夜里施工到凌晨，噪音扰民，{n}号楼居民无法休息。", "学清路工地夜间施工噪音很大，影响休息。"],
+        11,
+        5,
+    ),
+    (
+        "110101001",
+        "020601",
+        ["南池子小区污水井冒水", "南池子小区下水道污水外溢"],
+        ["南池子小区{n}号楼前污水井冒水，污水流到路面，气味很大。", "南池子小区下水道堵塞污水外溢。"],
+        8,
+        3,
+    ),
+]
+
+
+def plant_hotspots(seed: int = 2026, now: dt.datetime | None = None) -> int:
+    """A few clusters of similar requests in one place over the last days, so the demo shows real-looking
+    hotspots; later in each window more than earlier (they grow)."""
+    now = now or clock.now()
+    rng = random.Random(seed + 1)
+    replayer = Replayer(rng, now)
+    made = 0
+    for street_code, leaf_code, titles, details, count, days in PLANTED:
+        street = OrgUnit.objects.filter(code=street_code).select_related("parent").first()
+        leaf = Category.objects.filter(code=leaf_code, level=3).first()
+        if street is None or leaf is None:
+            continue
+        for _ in range(count):
+            back = days * 86400 * (1 - rng.random() ** 0.6)  # denser towards today: a growing cluster
+            t0 = now - dt.timedelta(seconds=max(600.0, back))
+            text = (rng.choice(titles), rng.choice(details).format(n=rng.randint(1, 24)))
+            with transaction.atomic(), contextlib.suppress(Stop):
+                replayer.replay(t0, leaf, street, text)
+            made += 1
+    return made
 
 
 def demo_ticket_count() -> int:

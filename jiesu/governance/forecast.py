@@ -81,9 +81,8 @@ def day_factors(y: np.ndarray, days: Sequence[dt.date], kind: DayKind) -> np.nda
     hol = kinds_all == HOLIDAY
     if hol.any():
         expected = 0.0
-        for i in np.flatnonzero(hol):
-            lo = max(0, i - 28)
-            window = y[lo:i]
+        for i in np.flatnonzero(hol).tolist():
+            window = y[max(0, i - 28) : i]
             expected += (window.mean() if len(window) else mean) * weekend
         raw = y[hol].sum() / expected if expected > 0 else 1.0
         f[HOLIDAY] = weekend * _shrink(raw, y[hol].sum(), SHRINK_DAY)
@@ -134,7 +133,11 @@ def _years_back(day: dt.date, k: int) -> dt.date:
 
 
 def forecast(
-    y: Sequence[float], first_day: dt.date, horizon: int = 14, kind: DayKind = weekday_kind, coverage: float = 0.8
+    y: Sequence[float] | np.ndarray,
+    first_day: dt.date,
+    horizon: int = 14,
+    kind: DayKind = weekday_kind,
+    coverage: float = 0.8,
 ) -> Forecast:
     """Forecast `horizon` days after a daily series that starts on `first_day`."""
     arr = np.asarray(y, dtype=float)
@@ -168,18 +171,18 @@ def interval(mu: np.ndarray, alpha: float, coverage: float = 0.8) -> tuple[np.nd
 
 
 # --- baselines ------------------------------------------------------------------------------------------
-def last_week(y: Sequence[float], horizon: int = 14) -> np.ndarray:
+def last_week(y: Sequence[float] | np.ndarray, horizon: int = 14) -> np.ndarray:
     arr = np.asarray(y, dtype=float)
-    return np.array([arr[len(arr) - 7 + ((h - 1) % 7)] for h in range(1, horizon + 1)])
+    return np.array([arr[len(arr) - 7 + ((h - 1) % 7)] if len(arr) >= 7 else 0.0 for h in range(1, horizon + 1)])
 
 
-def seasonal_mean(y: Sequence[float], horizon: int = 14, weeks: int = 8) -> np.ndarray:
+def seasonal_mean(y: Sequence[float] | np.ndarray, horizon: int = 14, weeks: int = 8) -> np.ndarray:
     arr = np.asarray(y, dtype=float)
     out = []
     for h in range(1, horizon + 1):
         pos = len(arr) - 7 + ((h - 1) % 7)
-        same = [arr[pos - 7 * w] for w in range(weeks) if pos - 7 * w >= 0]
-        out.append(float(np.mean(same)))
+        same = [arr[pos - 7 * w] for w in range(weeks) if 0 <= pos - 7 * w < len(arr)]
+        out.append(float(np.mean(same)) if same else 0.0)
     return np.array(out)
 
 

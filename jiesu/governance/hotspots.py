@@ -160,9 +160,9 @@ def clusters(docs: Sequence[Doc], now: dt.datetime, p: Params = Params()) -> lis
         sims = (sub @ sub.T).tocoo()
         for i, j, s in zip(sims.row, sims.col, sims.data, strict=True):
             a, b = docs[located[i]], docs[located[j]]
-            if i < j and s >= p.min_similarity and a.place != b.place and _metres(a, b) <= p.radius_m:
-                if abs(a.at - b.at) <= dt.timedelta(days=p.link_days):
-                    union.join(located[i], located[j])
+            near = a.place != b.place and _metres(a, b) <= p.radius_m
+            if i < j and s >= p.min_similarity and near and abs(a.at - b.at) <= dt.timedelta(days=p.link_days):
+                union.join(located[i], located[j])
     groups: dict[int, list[int]] = defaultdict(list)
     for i in range(len(docs)):
         groups[union.find(i)].append(i)
@@ -301,4 +301,3 @@ def track(open_: Sequence[Tracked], found: Sequence[Cluster], p: Params = Params
 def window_volume(ats: Iterable[dt.datetime], now: dt.datetime, p: Params = Params()) -> int:
     start = now - dt.timedelta(days=p.window_days)
     return sum(1 for at in ats if start <= at <= now)
-

@@ -137,6 +137,9 @@ class TopicTask(models.Model):
         verbose_name_plural = _("task list")
         ordering = ["due_on", "id"]
 
+    def __str__(self) -> str:
+        return self.title
+
 
 class PolicyKind(models.TextChoices):
     EXISTING = "existing", _("existing policy to apply")
@@ -159,6 +162,9 @@ class TopicPolicy(models.Model):
         verbose_name_plural = _("policy list")
         ordering = ["due_on", "id"]
 
+    def __str__(self) -> str:
+        return self.title
+
 
 class TargetMetric(models.TextChoices):
     VOLUME_CHANGE = "volume_change", _("change of monthly requests against the baseline (%)")
@@ -179,6 +185,9 @@ class TopicTarget(models.Model):
         verbose_name_plural = _("topic targets")
         ordering = ["by_date", "id"]
 
+    def __str__(self) -> str:
+        return f"{self.metric} {self.value}"
+
 
 class TopicMilestone(models.Model):
     topic = models.ForeignKey(MonthlyTopic, on_delete=models.CASCADE, related_name="milestones")
@@ -191,6 +200,9 @@ class TopicMilestone(models.Model):
         verbose_name_plural = _("milestones")
         ordering = ["due_on", "id"]
 
+    def __str__(self) -> str:
+        return self.title
+
 
 class ForecastPoint(models.Model):
     """The latest forecast of one day's requests for one top-level category in one district (`forecast.py`)."""
@@ -200,8 +212,8 @@ class ForecastPoint(models.Model):
     district = models.ForeignKey(OrgUnit, verbose_name=_("district"), on_delete=models.CASCADE, related_name="+")
     day = models.DateField(_("day"))
     expected = models.FloatField(_("expected"))
-    low = models.FloatField(_("80 % interval, low"))
-    high = models.FloatField(_("80 % interval, high"))
+    low = models.FloatField(_("interval low (P10)"))
+    high = models.FloatField(_("interval high (P90)"))
     usual = models.FloatField(_("usual level"))
 
     class Meta:
@@ -209,6 +221,9 @@ class ForecastPoint(models.Model):
         verbose_name_plural = _("forecasts")
         constraints = [models.UniqueConstraint(fields=["category", "district", "day"], name="forecast_one_per_day")]
         ordering = ["day", "category", "district"]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.expected:.1f}"
 
 
 class ProposalState(models.TextChoices):
@@ -228,9 +243,7 @@ class ProactiveProposal(models.Model):
     expected = models.FloatField(_("expected requests"))
     usual = models.FloatField(_("usual requests"))
     reason = models.TextField(_("reason"))
-    state = models.CharField(
-        _("state"), max_length=16, choices=ProposalState.choices, default=ProposalState.PROPOSED
-    )
+    state = models.CharField(_("state"), max_length=16, choices=ProposalState.choices, default=ProposalState.PROPOSED)
     created_at = models.DateTimeField(_("created at"))
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
     decision_note = models.TextField(_("decision note"), blank=True)
@@ -242,6 +255,9 @@ class ProactiveProposal(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["category", "district", "first_day"], name="one_proposal_per_surge")
         ]
+
+    def __str__(self) -> str:
+        return self.reason[:60]
 
 
 class GovernanceEvent(AppendOnly):

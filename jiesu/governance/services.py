@@ -66,23 +66,44 @@ def hotspot_params() -> hs.Params:
     return hs.Params(**getattr(settings, "JIESU_HOTSPOT_PARAMS", {}))
 
 
+SEVERE_TYPES = (AppealType.COMPLAINT, AppealType.TIPOFF)
+
+
 def _docs(since: dt.datetime, until: dt.datetime) -> list[hs.Doc]:
     rows = (
         access.all_tickets()
         .filter(intake_at__gte=since, intake_at__lte=until, duplicate_of__isnull=True)
         .values_list(
-            "id", "intake_at", "title", "content", "street__code", "district__code", "requester_id",
-            "category__code", "urgency", "appeal_type", "latitude", "longitude",
+            "id",
+            "intake_at",
+            "title",
+            "content",
+            "street__code",
+            "district__code",
+            "requester_id",
+            "category__code",
+            "urgency",
+            "appeal_type",
+            "latitude",
+            "longitude",
         )
     )
     docs = []
     for pk, at, title, content, street, district, caller, category, urgency, appeal, lat, lon in rows.iterator():
-        severity = 2.0 if urgency == Urgency.EMERGENCY else 1.2 if appeal in (AppealType.COMPLAINT, AppealType.TIPOFF) else 1.0
+        severity = 2.0 if urgency == Urgency.EMERGENCY else 1.2 if appeal in SEVERE_TYPES else 1.0
         docs.append(
             hs.Doc(
-                id=pk, at=at, title=title, content=content, place=street or district, district=district,
-                caller=str(caller) if caller else None, category=category, severity=severity,
-                lat=float(lat) if lat is not None else None, lon=float(lon) if lon is not None else None,
+                id=pk,
+                at=at,
+                title=title,
+                content=content,
+                place=street or district,
+                district=district,
+                caller=str(caller) if caller else None,
+                category=category,
+                severity=severity,
+                lat=float(lat) if lat is not None else None,
+                lon=float(lon) if lon is not None else None,
             )
         )
     return docs
@@ -141,7 +162,9 @@ def refresh_hotspots(now: dt.datetime | None = None, params: hs.Params | None = 
             h.size = len(change.members)
             h.save()
             h.tickets.add(*change.members)
-            HotspotObservation.objects.create(hotspot=h, at=now, state=h.state, size=h.size, volume=h.volume, heat=h.heat)
+            HotspotObservation.objects.create(
+                hotspot=h, at=now, state=h.state, size=h.size, volume=h.volume, heat=h.heat
+            )
             if before != state:
                 _event(None, "hotspot", h.pk, "track", before, state, heat=h.heat, volume=h.volume)
         _event(None, "run", 0, "hotspots", note=f"{run.opened}/{run.updated}/{run.closed}", **run.__dict__)
@@ -351,7 +374,9 @@ def add_task(
 ) -> TopicTask:
     topic = _topic_for_change(user, pk, expected_version)
     task = TopicTask.objects.create(
-        topic=topic, title=_text(title, "title", 200), lead_unit=_unit(lead_unit_code, "lead_unit"),
+        topic=topic,
+        title=_text(title, "title", 200),
+        lead_unit=_unit(lead_unit_code, "lead_unit"),
         due_on=_date(due_on, "due_on"),
     )
     task.cooperating_units.set([_unit(c, "cooperating") for c in cooperating if c.strip()])
@@ -368,7 +393,10 @@ def add_policy(
     if kind not in PolicyKind.values:
         raise InvalidInput("未知的政策类型。", on="kind")
     policy = TopicPolicy.objects.create(
-        topic=topic, title=_text(title, "title", 200), kind=kind, issuer=_unit(issuer_code, "issuer"),
+        topic=topic,
+        title=_text(title, "title", 200),
+        kind=kind,
+        issuer=_unit(issuer_code, "issuer"),
         due_on=_date(due_on, "due_on"),
     )
     _bump(topic)
@@ -389,7 +417,9 @@ def add_target(user: Any, pk: int, *, metric: str, value: Any, by_date: Any, exp
         raise InvalidInput("变化幅度须在 −100% 到 100% 之间。", on="value")
     if metric != TargetMetric.VOLUME_CHANGE and not 0 <= number <= 100:
         raise InvalidInput("比率须在 0 到 100 之间。", on="value")
-    target = TopicTarget.objects.create(topic=topic, metric=metric, value=round(number, 1), by_date=_date(by_date, "by_date"))
+    target = TopicTarget.objects.create(
+        topic=topic, metric=metric, value=round(number, 1), by_date=_date(by_date, "by_date")
+    )
     _bump(topic)
     _event(user, "topic", pk, "add_target", metric=metric, value=number, by=str(target.by_date))
     return target
@@ -398,7 +428,9 @@ def add_target(user: Any, pk: int, *, metric: str, value: Any, by_date: Any, exp
 @transaction.atomic
 def add_milestone(user: Any, pk: int, *, title: str, due_on: Any, expected_version: int) -> TopicMilestone:
     topic = _topic_for_change(user, pk, expected_version)
-    milestone = TopicMilestone.objects.create(topic=topic, title=_text(title, "title", 200), due_on=_date(due_on, "due_on"))
+    milestone = TopicMilestone.objects.create(
+        topic=topic, title=_text(title, "title", 200), due_on=_date(due_on, "due_on")
+    )
     _bump(topic)
     _event(user, "topic", pk, "add_milestone", note=milestone.title, milestone=milestone.pk)
     return milestone
@@ -412,7 +444,9 @@ def mark_done(user: Any, pk: int, kind: str, item_id: int, done_on: Any, expecte
     """A task finished, a policy issued, a milestone reached (once; a correction is a new event on the topic)."""
     topic = _topic_for_change(user, pk, expected_version)
     model = ITEM_MODELS.get(kind)
-    item = model.objects.filter(pk=item_id, topic=topic).first() if model else None
+    if model is None:
+        raise NotFound()
+    item = model.objects.filter(pk=item_id, topic=topic).first()
     if item is None:
         raise NotFound()
     if item.done_on is not None:
@@ -447,7 +481,9 @@ def daily_counts(until: dt.date) -> tuple[dict[tuple[int, int], np.ndarray], dt.
             district__isnull=False,
             category__parent__isnull=False,
         )
-        .values_list("intake_at", "category__parent_id", "category__level", "category__parent__parent_id", "district_id")
+        .values_list(
+            "intake_at", "category__parent_id", "category__level", "category__parent__parent_id", "district_id"
+        )
     )
     series: dict[tuple[int, int], np.ndarray] = {}
     for at, parent, level, grandparent, district in rows.iterator():
@@ -474,18 +510,26 @@ def refresh_forecasts(now: dt.datetime | None = None) -> ForecastRun:
     points = []
     surges = []
     for (category_id, district_id), y in series.items():
-        used = np.trim_zeros(y, "f")
-        if used.sum() < 3:
+        if y.sum() < 3:
             continue
-        start = first + dt.timedelta(days=len(y) - len(used))
+        # from the first request on, but never less than eight weeks (the baselines need them)
+        begin = min(int(np.flatnonzero(y)[0]), len(y) - 56)
+        used = y[begin:]
+        start = first + dt.timedelta(days=begin)
         f = fc.forecast(used, start, 14, day_kind)
         usual = fc.seasonal_mean(used, 14)
         run.series += 1
         for day, e, lo, hi, u in zip(f.days, f.expected, f.low, f.high, usual, strict=True):
             points.append(
                 ForecastPoint(
-                    made_at=now, category_id=category_id, district_id=district_id, day=day,
-                    expected=round(float(e), 3), low=float(lo), high=float(hi), usual=round(float(u), 3),
+                    made_at=now,
+                    category_id=category_id,
+                    district_id=district_id,
+                    day=day,
+                    expected=round(float(e), 3),
+                    low=float(lo),
+                    high=float(hi),
+                    usual=round(float(u), 3),
                 )
             )
         week, usual_week = float(f.expected[:7].sum()), float(usual[:7].sum())
@@ -530,8 +574,15 @@ def _propose(
         f"为常态（{usual:.0f} 件）的 {week / max(usual, 0.1):.1f} 倍，建议提前排查处置。"
     )
     p = ProactiveProposal.objects.create(
-        category=category, district=district, unit=unit, first_day=d0, last_day=d6, expected=round(week, 1),
-        usual=round(usual, 1), reason=reason, created_at=now,
+        category=category,
+        district=district,
+        unit=unit,
+        first_day=d0,
+        last_day=d6,
+        expected=round(week, 1),
+        usual=round(usual, 1),
+        reason=reason,
+        created_at=now,
     )
     _event(None, "proposal", p.pk, "propose", "", p.state, note=reason, unit=unit.code)
     return 1
@@ -593,3 +644,26 @@ def knowledge_from_ticket(user: Any, ticket_pk: int) -> KnowledgeEntry:
     )
     _event(user, "knowledge", entry.pk, "from_ticket", "", "active", ticket=ticket.number)
     return entry
+
+
+# --- the worker's schedule -------------------------------------------------------------------------------
+def _last_run(kind: str) -> dt.datetime | None:
+    last = GovernanceEvent.objects.filter(subject="run", action=kind).order_by("-at", "-id").first()
+    return last.at if last else None
+
+
+def run_due(now: dt.datetime | None = None) -> list[str]:
+    """Called by every `jiesu worker` tick: hotspot detection every `JIESU_HOTSPOT_EVERY_MINUTES` (60), forecasts
+    and proposals once a day (the first tick after midnight). Returns what ran."""
+    now = now or clock.now()
+    done = []
+    every = dt.timedelta(minutes=int(getattr(settings, "JIESU_HOTSPOT_EVERY_MINUTES", 60)))
+    last = _last_run("hotspots")
+    if last is None or now - last >= every:
+        refresh_hotspots(now)
+        done.append("hotspots")
+    last = _last_run("forecasts")
+    if last is None or clock.local_date(last) < clock.local_date(now):
+        refresh_forecasts(now)
+        done.append("forecasts")
+    return done

@@ -135,6 +135,21 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
     )
 
 
+def governance_panel(user: Any, ticket: Any) -> dict[str, Any]:
+    """The monthly topics and hotspots this ticket belongs to, and the one-click knowledge entry."""
+    from jiesu.catalog.models import KnowledgeEntry
+    from jiesu.governance.selectors import topics_for_ticket
+
+    return {
+        "topics": topics_for_ticket(ticket),
+        "hotspots": list(ticket.hotspots.all()[:3]),
+        "sees_hotspots": access.governance_area(user) is not None,
+        "knowledge_button": ticket.dispatch_state == "closed"
+        and access.may_curate_knowledge(user, ticket)
+        and not KnowledgeEntry.objects.filter(source_ticket=ticket.number).exists(),
+    }
+
+
 @login_required
 def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
     try:
@@ -177,6 +192,7 @@ def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
             if any(a == Action.ASSIGN_HANDLER for a, _, _ in actions)
             else [],
             "actions": actions,
+            "governance": governance_panel(request.user, ticket),
             "suggestion": suggestion,
             "library": library,
             "library_name": settings.SOLUTION_LIBRARY_NAME or _("Solution library"),

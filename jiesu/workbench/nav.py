@@ -8,17 +8,38 @@ from jiesu.orgs import access
 from jiesu.orgs.models import Role
 
 LINKS: dict[str, list[tuple[str, object]]] = {
-    Role.HOTLINE_OPERATOR: [("intake-console", _("Intake console"))],
-    Role.DISPATCHER: [("dispatch-desk", _("Dispatch desk")), ("intake-console", _("Intake console"))],
+    Role.HOTLINE_OPERATOR: [("intake-console", _("Intake console")), ("knowledge", _("Knowledge base"))],
+    Role.DISPATCHER: [
+        ("dispatch-desk", _("Dispatch desk")),
+        ("intake-console", _("Intake console")),
+        ("knowledge", _("Knowledge base")),
+    ],
     Role.CALLBACK_AGENT: [("callback-worklist", _("Callbacks"))],
-    Role.UNIT_HANDLER: [("unit-inbox", _("Inbox")), ("assessment-report", _("Assessment"))],
-    Role.UNIT_LEADER: [("unit-inbox", _("Inbox")), ("assessment-report", _("Assessment"))],
+    Role.UNIT_HANDLER: [
+        ("unit-inbox", _("Inbox")),
+        ("assessment-report", _("Assessment")),
+        ("proposal-list", _("Proactive tasks")),
+    ],
+    Role.UNIT_LEADER: [
+        ("unit-inbox", _("Inbox")),
+        ("assessment-report", _("Assessment")),
+        ("proposal-list", _("Proactive tasks")),
+    ],
     Role.SUPERVISOR: [
         ("supervision", _("Supervision")),
         ("overview", _("Overview")),
+        ("dashboard", _("City dashboard")),
+        ("hotspot-list", _("Hotspots")),
+        ("topic-list", _("Monthly topics")),
+        ("proposal-list", _("Proactive tasks")),
         ("assessment-report", _("Assessment")),
     ],
-    Role.ADMINISTRATOR: [("assessment-report", _("Assessment"))],
+    Role.ADMINISTRATOR: [
+        ("assessment-report", _("Assessment")),
+        ("dashboard", _("City dashboard")),
+        ("topic-list", _("Monthly topics")),
+        ("knowledge", _("Knowledge base")),
+    ],
 }
 
 

@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('catalog', '0003_knowledgeentry_owner_unit_and_more'),
+        ('catalog', '0003_knowledge_validity'),
         ('orgs', '0002_placehint'),
         ('tickets', '0005_alter_ticketevent_action'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
@@ -162,8 +162,8 @@ class Migration(migrations.Migration):
                 ('made_at', models.DateTimeField(verbose_name='made at')),
                 ('day', models.DateField(verbose_name='day')),
                 ('expected', models.FloatField(verbose_name='expected')),
-                ('low', models.FloatField(verbose_name='80 % interval, low')),
-                ('high', models.FloatField(verbose_name='80 % interval, high')),
+                ('low', models.FloatField(verbose_name='interval low (P10)')),
+                ('high', models.FloatField(verbose_name='interval high (P90)')),
                 ('usual', models.FloatField(verbose_name='usual level')),
                 ('category', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='catalog.category', verbose_name='category')),
                 ('district', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='orgs.orgunit', verbose_name='district')),

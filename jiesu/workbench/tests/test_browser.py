@@ -286,3 +286,48 @@ def test_console_proposes_category_unit_and_duplicates_while_typing(w: World, pe
     page.wait_for_selector(f"#duplicates >> text={earlier.number}")
     assert "建议分类" in page.content()
     operator.shot("intake-proposals")
+
+
+def test_city_dashboard_draws_the_district_map_and_refreshes_without_reload(w: World, people: Any) -> None:
+    from jiesu.demo.city import plant_hotspots
+    from jiesu.governance import services as governance
+
+    plant_hotspots(seed=3)
+    governance.refresh_hotspots()
+    governance.refresh_forecasts()
+    supervisor = people("city_supervisor")
+    supervisor.go("/dashboard/")
+    page = supervisor.page
+    page.wait_for_selector("#dashboard[data-map=ready]")
+    page.wait_for_selector("#map svg path")
+    assert page.locator("#map svg path").count() >= 16  # the 16 district outlines from the GeoJSON
+    assert "光华" in page.text_content("#hotspots")
+    page.select_option("#metric", "open")
+    before = int(page.text_content("#h-today"))
+    services.intake(
+        w.operator,
+        channel="phone",
+        appeal_type="complaint",
+        title="路灯不亮",
+        content="小区门口路灯坏了。",
+        category_code="100102",
+        requester_phone="13700001111",
+        street_code=CHAOWAI,
+    )
+    marker = page.evaluate(
+        "() => { window.__same = true; return document.getElementById('dashboard').dataset.refreshed }"
+    )
+    page.evaluate("() => window.jiesuDashboardRefresh()")
+    page.wait_for_function(f"() => document.getElementById('h-today').textContent === '{before + 1}'")
+    assert page.evaluate("() => window.__same") is True  # the same page: no reload
+    assert marker != page.evaluate("() => document.getElementById('dashboard').dataset.refreshed")
+    supervisor.shot("dashboard")
+    from jiesu.governance.models import Hotspot
+
+    hot = Hotspot.objects.order_by("-heat").first()
+    assert hot is not None
+    supervisor.go(f"/governance/hotspots/{hot.pk}/")
+    page.click("#to-topic")
+    page.wait_for_selector("#tasks")
+    assert "每月一题" in page.content()
+    supervisor.shot("monthly-topic")

@@ -10,8 +10,10 @@ from jiesu.demo.city import (
     ensure_users,
     generate_history,
     generate_tickets,
+    plant_hotspots,
 )
 from jiesu.demo.reference import seed_reference
+from jiesu.governance.models import OPEN_HOTSPOT_STATES, Hotspot
 from jiesu.integrations.demo import ensure_clients, seed_attributes
 from jiesu.intel.models import ModelKind, TextModelVersion
 from jiesu.intel.services import train_category_model, train_router
@@ -37,7 +39,8 @@ class Command(BaseCommand):
             started = time.monotonic()
             self.stdout.write(f"generating {options['tickets']} tickets over the last six months…")
             made = generate_tickets(options["tickets"], seed=options["seed"])
-            self.stdout.write(f"made {made} tickets in {time.monotonic() - started:.0f} s")
+            made += plant_hotspots(seed=options["seed"])
+            self.stdout.write(f"made {made} tickets (hotspots planted) in {time.monotonic() - started:.0f} s")
             if options["history"]:
                 self.stdout.write(f"generating {options['history']} closed tickets of the last six months…")
                 self.stdout.write(f"made {generate_history(options['history'], seed=options['seed'])} more")
@@ -53,6 +56,10 @@ class Command(BaseCommand):
                     self.stdout.write(f"{kind} model not trained: {e}")
                     continue
             self.stdout.write(f"{kind} model {row.version}: {row.labelled} labelled rows, {row.metrics}")
+        hot = Hotspot.objects.filter(state__in=OPEN_HOTSPOT_STATES).order_by("-heat")[:5]
+        self.stdout.write(
+            "hotspots now: " + ("; ".join(f"{h.label} ({h.size}, heat {h.heat:.0f})" for h in hot) or "none")
+        )
         for line in assess_past_months():
             self.stdout.write(line)
         seed_attributes()

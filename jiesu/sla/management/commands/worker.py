@@ -1,11 +1,11 @@
 """`jiesu worker`: the long-running background process.
 
 Each tick it marks tickets not signed in time and tickets past their deadline, escalates them to their
-unit's leaders, then turns new events into notifications, delivers them to webhook subscribers, and
-retrains the text models when enough tickets
-have closed since the last training (`INTEL_RETRAIN_AFTER`). It keeps no timers in memory: everything it
-needs is in the database and every step is a compare-and-set, so it can be killed and restarted at any
-moment (modelled on healthchecks' sendalerts).
+unit's leaders, then turns new events into notifications, delivers them to webhook subscribers,
+retrains the text models when enough tickets have closed since the last training (`INTEL_RETRAIN_AFTER`),
+runs hotspot detection hourly and the forecasts daily (`governance.services.run_due`). It keeps no timers in
+memory: everything it needs is in the database and every step is a compare-and-set, so it can be killed and
+restarted at any moment (modelled on healthchecks' sendalerts).
 """
 
 import signal
@@ -15,6 +15,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
+from jiesu.governance.services import run_due as governance_due
 from jiesu.integrations.webhooks import deliver_due
 from jiesu.intel.services import retrain_if_due
 from jiesu.lib import clock
@@ -33,6 +34,7 @@ def tick(batch: int = 500, throttle: float = 0.0) -> tuple[int, int]:
     notified = process_outbox(clock.now(), batch)
     deliver_due(batch)
     retrain_if_due()
+    governance_due()
     return escalated, notified
 
 
