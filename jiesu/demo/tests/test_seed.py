@@ -6,6 +6,7 @@ import pytest
 from django.core.management import call_command
 
 from jiesu.catalog.models import Category, DispatchRule
+from jiesu.demo.city import PLANTED
 from jiesu.demo.reference import seed_reference
 from jiesu.orgs.models import STREET_TOWNSHIP_KINDS, OrgUnit, UnitKind
 from jiesu.sla.models import TimeLimitPolicy
@@ -58,12 +59,14 @@ def test_demo_command_makes_a_working_city(world: object) -> None:
     assert "jiesu-demo-2026" in text and "dispatcher" in text
     # the assessment history: months before last published, last month a draft
     assert "(published)" in text and "(draft)" in text
-    assert Ticket.objects.count() == 720
+    planted = sum(row[4] for row in PLANTED)  # the hotspots the demo plants
+    assert Ticket.objects.count() == 720 + planted
+    assert "hotspots now: 光华" in out.getvalue()
     assert Ticket.objects.filter(idempotency_key__startswith="gen:").count() == 600
     states = set(Ticket.objects.values_list("dispatch_state", flat=True))
     assert {"closed", "accepted"} <= states
     assert len(states) >= 4
     # Every ticket's history starts with its intake, and events never precede it.
-    assert TicketEvent.objects.filter(action="intake").count() == 720
+    assert TicketEvent.objects.filter(action="intake").count() == 720 + planted
     call_command("demo", "--tickets", "120", stdout=io.StringIO())  # idempotent: no second batch
-    assert Ticket.objects.count() == 720
+    assert Ticket.objects.count() == 720 + planted
