@@ -230,7 +230,7 @@ def _text(value: str, field: str, limit: int, *, required: bool = True) -> str:
 
 def _topic_for_change(user: Any, pk: int, expected_version: int | None) -> MonthlyTopic:
     area = _area(user)
-    topic = MonthlyTopic.objects.select_for_update().filter(pk=pk).select_related("district").first()
+    topic = MonthlyTopic.objects.select_for_update(of=("self",)).filter(pk=pk).select_related("district").first()
     if topic is None or not access.in_area(area, topic.district):
         raise NotFound()
     if topic.state == TopicState.CLOSED:
@@ -343,7 +343,7 @@ TOPIC_MOVES = {"activate": (TopicState.DRAFT, TopicState.ACTIVE), "close": (Topi
 @transaction.atomic
 def move_topic(user: Any, pk: int, move: str, expected_version: int, note: str = "") -> MonthlyTopic:
     area = _area(user)
-    topic = MonthlyTopic.objects.select_for_update().filter(pk=pk).select_related("district").first()
+    topic = MonthlyTopic.objects.select_for_update(of=("self",)).filter(pk=pk).select_related("district").first()
     if topic is None or not access.in_area(area, topic.district):
         raise NotFound()
     if topic.version != expected_version:
@@ -590,7 +590,7 @@ def _propose(
 
 @transaction.atomic
 def decide_proposal(user: Any, pk: int, accept: bool, note: str = "") -> ProactiveProposal:
-    p = ProactiveProposal.objects.select_for_update().select_related("unit").filter(pk=pk).first()
+    p = ProactiveProposal.objects.select_for_update(of=("self",)).select_related("unit").filter(pk=pk).first()
     if p is None or not access.may_decide_proposal(user, p.unit):
         raise NotFound()
     if p.state != ProposalState.PROPOSED:
