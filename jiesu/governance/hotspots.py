@@ -84,10 +84,6 @@ class Cluster:
     first_at: dt.datetime
     last_at: dt.datetime
 
-    @property
-    def is_hotspot(self) -> bool:
-        return self.volume > 0 and self.heat > 0
-
 
 def heat_of(volume: int, baseline: float, callers: int, support: int, severity: float) -> tuple[float, float]:
     """(heat, growth) by the formula in the module's doc."""

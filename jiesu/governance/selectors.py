@@ -16,6 +16,7 @@ from jiesu.orgs import access
 from jiesu.orgs.models import OrgUnit, UnitKind
 from jiesu.tickets.models import Callback, Channel, Ticket
 from jiesu.tickets.workflow import IN_HAND, OPEN_STATES
+from jiesu.workbench.selectors import district_load
 
 from .models import (
     OPEN_HOTSPOT_STATES,
@@ -244,10 +245,8 @@ def dashboard(user: Any) -> dict[str, Any]:
     per_district: dict[str, dict[str, Any]] = defaultdict(lambda: {"today": 0, "open": 0, "overdue": 0})
     for code, n in todays.filter(district__isnull=False).values_list("district__code").annotate(n=Count("pk")):
         per_district[code]["today"] = n
-    for code, n in open_.filter(district__isnull=False).values_list("district__code").annotate(n=Count("pk")):
-        per_district[code]["open"] = n
-    for code, n in overdue.filter(district__isnull=False).values_list("district__code").annotate(n=Count("pk")):
-        per_district[code]["overdue"] = n
+    for row in district_load(tickets, now):
+        per_district[row["code"]].update(open=row["open"], overdue=row["overdue"])
     rates = (
         Callback.objects.filter(created_at__gte=month_start, ticket__in=tickets.values("pk"))
         .values_list("ticket__district__code")
@@ -266,6 +265,7 @@ def dashboard(user: Any) -> dict[str, Any]:
             continue
         row = per_district.get(d.code, {"today": 0, "open": 0, "overdue": 0})
         districts.append({"code": d.code, "name": d.name, **row, "satisfaction": row.get("satisfaction")})
+    open_hotspots = hotspots(user)
     hot = [
         {
             "id": h.pk,
@@ -276,7 +276,7 @@ def dashboard(user: Any) -> dict[str, Any]:
             "heat": round(h.heat, 1),
             "state": str(h.get_state_display()),
         }
-        for h in hotspots(user)[:8]
+        for h in open_hotspots[:8]
     ]
     topic_rows = []
     for t in topics(user).exclude(state=TopicState.DRAFT)[:6]:
@@ -298,7 +298,7 @@ def dashboard(user: Any) -> dict[str, Any]:
             "today": todays.count(),
             "open": open_.count(),
             "overdue": overdue.count(),
-            "hotspots": len(hot),
+            "hotspots": open_hotspots.count(),
             "proposals": open_proposals(user).count(),
         },
         "channels": channels,

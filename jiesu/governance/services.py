@@ -20,7 +20,7 @@ from jiesu.lib import clock
 from jiesu.lib.errors import ConcurrentEdit, Forbidden, IllegalTransition, InvalidInput, NotFound
 from jiesu.lib.masking import mask_text
 from jiesu.orgs import access
-from jiesu.orgs.models import OrgUnit, UnitKind
+from jiesu.orgs.models import STREET_TOWNSHIP_KINDS, OrgUnit, UnitKind
 from jiesu.tickets.models import AppealType, Callback, Urgency
 
 from . import forecast as fc
@@ -125,7 +125,7 @@ def refresh_hotspots(now: dt.datetime | None = None, params: hs.Params | None = 
     found = hs.clusters(docs, now, p)
     at_of = {d.id: d.at for d in docs}
     run = HotspotRun()
-    units = {u.code: u for u in OrgUnit.objects.filter(kind__in=[UnitKind.DISTRICT, *_street_kinds()])}
+    units = {u.code: u for u in OrgUnit.objects.filter(kind__in=[UnitKind.DISTRICT, *STREET_TOWNSHIP_KINDS])}
     categories = {c.code: c for c in Category.objects.filter(level=3)}
     with transaction.atomic():
         open_ = list(Hotspot.objects.select_for_update().filter(state__in=OPEN_HOTSPOT_STATES))
@@ -169,12 +169,6 @@ def refresh_hotspots(now: dt.datetime | None = None, params: hs.Params | None = 
                 _event(None, "hotspot", h.pk, "track", before, state, heat=h.heat, volume=h.volume)
         _event(None, "run", 0, "hotspots", note=f"{run.opened}/{run.updated}/{run.closed}", **run.__dict__)
     return run
-
-
-def _street_kinds() -> list[str]:
-    from jiesu.orgs.models import STREET_TOWNSHIP_KINDS
-
-    return sorted(STREET_TOWNSHIP_KINDS)
 
 
 def _apply(h: Hotspot, c: hs.Cluster, units: dict[str, OrgUnit], categories: dict[str, Category]) -> None:

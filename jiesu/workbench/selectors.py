@@ -266,30 +266,23 @@ def top_categories(day: dt.date) -> QuerySet[Category]:
     return Category.objects.effective_on(day).filter(level=1).order_by("code")
 
 
-# Approximate centres (longitude, latitude) of Beijing's 16 districts, for the overview map.
-DISTRICT_CENTRES = {
-    "110101": (116.416, 39.928),
-    "110102": (116.366, 39.912),
-    "110105": (116.443, 39.921),
-    "110106": (116.287, 39.858),
-    "110107": (116.223, 39.906),
-    "110108": (116.298, 39.959),
-    "110109": (116.102, 39.940),
-    "110111": (116.143, 39.748),
-    "110112": (116.657, 39.909),
-    "110113": (116.654, 40.130),
-    "110114": (116.231, 40.221),
-    "110115": (116.341, 39.727),
-    "110116": (116.632, 40.316),
-    "110117": (117.121, 40.141),
-    "110118": (116.843, 40.377),
-    "110119": (115.975, 40.457),
-}
+def district_load(tickets: QuerySet[Ticket], now: dt.datetime) -> list[dict[str, Any]]:
+    """Open and overdue tickets per district (those with any open), for the district maps and tables."""
+    rows = (
+        tickets.filter(dispatch_state__in=OPEN_STATES, district__isnull=False)
+        .values("district__code", "district__name")
+        .annotate(open=Count("pk"), overdue=Count("pk", filter=Q(dispatch_state__in=IN_HAND, due_at__lt=now)))
+        .order_by("district__code")
+    )
+    return [
+        {"code": r["district__code"], "name": r["district__name"], "open": r["open"], "overdue": r["overdue"]}
+        for r in rows
+    ]
 
 
 def overview(user: Any) -> dict[str, Any]:
     """Today's load for the supervisor's dashboard: headline counts, intake per hour (today and yesterday),
-    open tickets by state, and per district open / overdue counts with map coordinates."""
+    open tickets by state, and per district open / overdue counts."""
     now = clock.now()
     today = clock.start_of_day(clock.local_date(now))
     yesterday = today - dt.timedelta(days=1)
@@ -309,19 +302,4 @@ def overview(user: Any) -> dict[str, Any]:
     headline["today"] = sum(hours["today"])
     by_state = dict(open_.values_list("dispatch_state").annotate(n=Count("pk")).values_list("dispatch_state", "n"))
     states = [(str(DispatchState(s).label), by_state.get(s, 0)) for s in DispatchState.values if s in OPEN_STATES]
-    per_district = {
-        r["district__code"]: r
-        for r in open_.filter(district__isnull=False)
-        .values("district__code", "district__name")
-        .annotate(n=Count("pk"), late=Count("pk", filter=Q(dispatch_state__in=IN_HAND, due_at__lt=now)))
-    }
-    points = [
-        {
-            "name": r["district__name"],
-            "code": code,
-            "value": [*DISTRICT_CENTRES[code], r["n"], r["late"]],
-        }
-        for code, r in sorted(per_district.items())
-        if code in DISTRICT_CENTRES
-    ]
-    return {"headline": headline, "hours": hours, "states": states, "districts": points}
+    return {"headline": headline, "hours": hours, "states": states, "districts": district_load(tickets, now)}

@@ -27,6 +27,7 @@ from jiesu.tickets import services as tickets
 from jiesu.tickets.tests.helpers import new_ticket, ticket_in
 
 pytestmark = pytest.mark.django_db
+START = dt.datetime(2026, 11, 17, 9, 0, tzinfo=clock.SHANGHAI)  # where the `clock` fixture starts
 
 
 def login(client: Client, user: Any) -> Client:
@@ -38,20 +39,12 @@ def login(client: Client, user: Any) -> Client:
 def planted(world: World, clock: Any) -> list[Hotspot]:
     # A quiet background: a few unrelated requests over the previous weeks, then the planted clusters.
     for days in range(30, 2, -3):
-        clock.move_to(clock_now() - dt.timedelta(days=days))
+        clock.move_to(START - dt.timedelta(days=days))
         new_ticket(world)
-    clock.move_to(dt.datetime(2026, 11, 17, 9, 0, tzinfo=clock_tz()))
+    clock.move_to(START)
     plant_hotspots(seed=7)
     services.refresh_hotspots()
     return list(Hotspot.objects.order_by("-heat"))
-
-
-def clock_now() -> dt.datetime:
-    return dt.datetime(2026, 11, 17, 9, 0, tzinfo=clock_tz())
-
-
-def clock_tz() -> Any:
-    return clock.SHANGHAI
 
 
 def test_planted_hotspots_are_found_with_their_place_and_category(planted: list[Hotspot]) -> None:
@@ -69,7 +62,7 @@ def test_planted_hotspots_are_found_with_their_place_and_category(planted: list[
 
 def test_a_hotspot_grows_then_fades_and_closes(world: World, planted: list[Hotspot], clock: Any) -> None:
     heating = next(h for h in planted if h.category and h.category.code == "020401")
-    clock.move_to(clock_now() + dt.timedelta(hours=6))
+    clock.move_to(START + dt.timedelta(hours=6))
     for n in range(6):  # more calls on the same matter: it grows
         new_ticket(
             world,
@@ -81,11 +74,11 @@ def test_a_hotspot_grows_then_fades_and_closes(world: World, planted: list[Hotsp
     services.refresh_hotspots()
     heating.refresh_from_db()
     assert heating.state == HotspotState.GROWING and heating.size == 22
-    clock.move_to(clock_now() + dt.timedelta(days=6))
+    clock.move_to(START + dt.timedelta(days=6))
     services.refresh_hotspots()
     heating.refresh_from_db()
     assert heating.state in {HotspotState.FADING, HotspotState.STEADY}
-    clock.move_to(clock_now() + dt.timedelta(days=9))
+    clock.move_to(START + dt.timedelta(days=9))
     services.refresh_hotspots()
     heating.refresh_from_db()
     assert heating.state == HotspotState.CLOSED and heating.closed_at is not None
@@ -193,14 +186,14 @@ def test_forecasts_propose_a_proactive_task_that_the_responsible_unit_decides(
 ) -> None:
     # Six quiet weeks of heating calls in Chaoyang (one a week), then a burst in the last week.
     for week in range(6, 0, -1):
-        clock.move_to(clock_now() - dt.timedelta(days=7 * week))
+        clock.move_to(START - dt.timedelta(days=7 * week))
         t = new_ticket(world, title="暖气不热", content="家里暖气不热。", category_code="020401")
         tickets.dispatch(world.dispatcher, t.pk)  # the catalogue sends heating to 热力集团
         tickets.accept(world.heat_handler, t.pk)
         tickets.reply(world.heat_handler, t.pk, "已修复。")
         tickets.record_callback(world.agent, t.pk, contacted=True, resolution="solved", satisfaction="satisfied")
     for n in range(50):
-        clock.move_to(clock_now() - dt.timedelta(hours=7 * 24 - 3 * n - 1))
+        clock.move_to(START - dt.timedelta(hours=7 * 24 - 3 * n - 1))
         new_ticket(
             world,
             title="暖气不热",
@@ -208,7 +201,7 @@ def test_forecasts_propose_a_proactive_task_that_the_responsible_unit_decides(
             category_code="020401",
             requester_phone=f"1380000{n:04d}",
         )
-    clock.move_to(clock_now())
+    clock.move_to(START)
     run = services.refresh_forecasts()
     assert run.series >= 1 and run.points == run.series * 14 and run.proposals == 1
     proposal = ProactiveProposal.objects.get()
@@ -238,8 +231,8 @@ def test_one_click_knowledge_entry_from_a_well_solved_ticket_and_chinese_search(
     response = client.post(f"/knowledge/from-ticket/{solved.pk}/", follow=True)
     entry = KnowledgeEntry.objects.get(source_ticket=solved.number)
     assert entry.owner_unit.code == "110105001" and entry.answer == "已清运完毕" and entry.is_active
-    assert entry.valid_until == clock_now().date() + dt.timedelta(days=365)
-    assert "已加入" in response.content.decode() or entry.title in response.content.decode()
+    assert entry.valid_until == START.date() + dt.timedelta(days=365)
+    assert f"已加入知识库：{entry.title}" in response.content.decode()
     again = client.post(f"/knowledge/from-ticket/{solved.pk}/", follow=True).content.decode()
     assert "已转入知识库" in again and KnowledgeEntry.objects.filter(source_ticket=solved.number).count() == 1
     # not solved → refused
@@ -253,7 +246,7 @@ def test_one_click_knowledge_entry_from_a_well_solved_ticket_and_chinese_search(
     op = login(Client(), world.operator)
     page = op.get("/knowledge/", {"q": "垃圾桶满了没人清运"}).content.decode()
     assert entry.title in page
-    clock.move_to(clock_now() + dt.timedelta(days=400))
+    clock.move_to(START + dt.timedelta(days=400))
     op = login(Client(), world.operator)
     assert entry.title not in op.get("/knowledge/", {"q": "垃圾桶满了没人清运"}).content.decode()
     assert entry.title in op.get("/knowledge/", {"q": "垃圾桶满了没人清运", "expired": "1"}).content.decode()
@@ -282,8 +275,8 @@ def test_dashboard_data_is_scoped_and_live(world: World, planted: list[Hotspot],
 def test_worker_runs_hotspots_hourly_and_forecasts_daily(world: World, clock: Any) -> None:
     assert services.run_due() == ["hotspots", "forecasts"]
     assert services.run_due() == []
-    clock.move_to(clock_now() + dt.timedelta(minutes=61))
+    clock.move_to(START + dt.timedelta(minutes=61))
     assert services.run_due() == ["hotspots"]
-    clock.move_to(clock_now() + dt.timedelta(days=1))
+    clock.move_to(START + dt.timedelta(days=1))
     assert services.run_due() == ["hotspots", "forecasts"]
     assert day_kind(dt.date(2026, 10, 1)) == 7 and day_kind(dt.date(2025, 9, 28)) == 8

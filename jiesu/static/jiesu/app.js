@@ -41,4 +41,29 @@
   }
   tick();
   setInterval(tick, 30000);
+  // The district map (ECharts + the committed GeoJSON), shared by the overview and the city dashboard.
+  // `el` carries data-geo (the GeoJSON URL); `rows` are {name, code, <key>: number|null}; a higher value is worse,
+  // except for "satisfaction". Redrawing with new rows reuses the chart. Sets el.dataset.map = "ready".
+  var geo = null;
+  window.jiesuDistrictMap = function (el, rows, key, opts) {
+    function draw() {
+      var chart = echarts.getInstanceByDom(el) || echarts.init(el, null, opts);
+      var values = rows.map(function (d) { return {name: d.name, value: d[key] == null ? null : d[key]}; });
+      var max = Math.max.apply(null, values.map(function (v) { return v.value || 0; }).concat([1]));
+      var good = key === "satisfaction";
+      chart.setOption({animation: false, tooltip: {trigger: "item", formatter: function (p) {
+          var name = document.createElement("span"); name.textContent = p.name;
+          return name.innerHTML + ": " + (p.value == null || isNaN(p.value) ? "—" : p.value); }},
+        visualMap: {min: good ? 60 : 0, max: good ? 100 : max, calculable: true, left: 10, bottom: 10,
+          inRange: {color: good ? ["#b4232a", "#d4a72c", "#2da44e"] : ["#eef6ff", "#7cb5ec", "#b4232a"]}},
+        series: [{type: "map", map: "beijing", roam: false, label: {show: true, fontSize: 10}, data: values}]},
+        {replaceMerge: ["series"]});
+      el.dataset.map = "ready";
+    }
+    if (geo) { draw(); return; }
+    fetch(el.dataset.geo).then(function (r) { return r.json(); }).then(function (g) {
+      if (!geo) { geo = g; echarts.registerMap("beijing", g); }
+      draw();
+    });
+  };
 })();

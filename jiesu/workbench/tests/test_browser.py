@@ -298,7 +298,7 @@ def test_city_dashboard_draws_the_district_map_and_refreshes_without_reload(w: W
     supervisor = people("city_supervisor")
     supervisor.go("/dashboard/")
     page = supervisor.page
-    page.wait_for_selector("#dashboard[data-map=ready]")
+    page.wait_for_selector("#map[data-map=ready]")
     page.wait_for_selector("#map svg path")
     assert page.locator("#map svg path").count() >= 16  # the 16 district outlines from the GeoJSON
     assert "光华" in page.text_content("#hotspots")
