@@ -351,6 +351,7 @@ class Replayer:
 
     def handle(self, ticket: Ticket, handler: object) -> Ticket:
         rng = self.rng
+        ticket = Ticket.objects.select_related("lead_unit").get(pk=ticket.pk)  # signing may have moved the lead
         lead = ticket.lead_unit
         assert lead is not None
         if lead.is_street_township and rng.random() < 0.1:

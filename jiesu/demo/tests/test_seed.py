@@ -1,6 +1,7 @@
 """The reference data and the demo city."""
 
 import io
+from typing import Any
 
 import pytest
 from django.core.management import call_command
@@ -10,6 +11,7 @@ from jiesu.demo.city import PLANTED
 from jiesu.demo.reference import seed_reference
 from jiesu.orgs.models import STREET_TOWNSHIP_KINDS, OrgUnit, UnitKind
 from jiesu.sla.models import TimeLimitPolicy
+from jiesu.testing.world import World
 from jiesu.tickets.models import Ticket, TicketEvent
 
 
@@ -70,3 +72,31 @@ def test_demo_command_makes_a_working_city(world: object) -> None:
     assert TicketEvent.objects.filter(action="intake").count() == 720 + planted
     call_command("demo", "--tickets", "120", stdout=io.StringIO())  # idempotent: no second batch
     assert Ticket.objects.count() == 720 + planted
+
+
+def test_replay_handles_a_ticket_whose_lead_moved_while_signing(world: World, clock: Any) -> None:
+    """A return approved to the district moves the lead; the replay must not whistle as the old street (a street's
+    right only), which once stopped `scripts/demo` with "只有街道或乡镇可以吹哨"."""
+    import datetime as dt
+    import random
+
+    from jiesu.demo.city import Replayer
+    from jiesu.lib import clock as jclock
+    from jiesu.orgs.models import Role
+    from jiesu.tickets import services
+    from jiesu.tickets.tests.helpers import ticket_in
+
+    class Whistling(random.Random):
+        def random(self) -> float:  # every "now and then" branch taken
+            return 0.05
+
+    stale = ticket_in(world, "dispatched")
+    services.request_return(world.jw_handler, stale.pk, "不属于本街道职责")
+    services.approve_return(world.dispatcher, stale.pk, lead_code="110105", note="改派区")
+    replayer = Replayer(Whistling(1), jclock.now() + dt.timedelta(days=30))
+    district = OrgUnit.objects.get(code="110105")
+    handler = replayer.actors.get(district, Role.UNIT_HANDLER)
+    services.accept(handler, stale.pk)
+    replayer.t = jclock.now()
+    replied = replayer.handle(stale, handler)
+    assert replied.dispatch_state == "replied" and not replied.events.filter(action="whistle").exists()
