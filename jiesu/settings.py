@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "jiesu.assessment",
     "jiesu.integrations",
     "jiesu.governance",
+    "jiesu.community",
 ]
 
 MIDDLEWARE = [

@@ -14,6 +14,7 @@ urlpatterns = [
     path("", workbench_views.home, name="home"),
     path("", include("jiesu.workbench.urls")),
     path("", include("jiesu.governance.urls")),
+    path("", include("jiesu.community.urls")),
     path("portal/", include("jiesu.portal.urls")),
     path("assessment/", include("jiesu.assessment.urls")),
     path("public/assessment/", assessment_views.public_page, name="assessment-public"),

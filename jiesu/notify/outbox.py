@@ -9,6 +9,8 @@ import datetime as dt
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
+from jiesu.community.models import CommunityEvent
+from jiesu.community.notices import recipients as community_recipients
 from jiesu.orgs.models import Role
 from jiesu.tickets.models import Assignment, TicketEvent
 from jiesu.tickets.workflow import Action
@@ -48,6 +50,31 @@ def recipients(event: TicketEvent) -> list[int]:
 
 def process_outbox(now: dt.datetime, limit: int = 500) -> int:
     """Turn up to `limit` unprocessed events into notifications. Returns how many events were processed."""
+    return _ticket_events(now, limit) + _community_events(now, limit)
+
+
+def _community_events(now: dt.datetime, limit: int) -> int:
+    ids = list(
+        CommunityEvent.objects.filter(notified_at__isnull=True).order_by("id").values_list("id", flat=True)[:limit]
+    )
+    done = 0
+    for event_id in ids:
+        with transaction.atomic():
+            if not CommunityEvent.objects.filter(pk=event_id, notified_at__isnull=True).update(notified_at=now):
+                continue
+            event = CommunityEvent.objects.get(pk=event_id)
+            Notification.objects.bulk_create(
+                [
+                    Notification(user_id=uid, community_event=event, created_at=now)
+                    for uid in community_recipients(event)
+                ],
+                ignore_conflicts=True,
+            )
+            done += 1
+    return done
+
+
+def _ticket_events(now: dt.datetime, limit: int) -> int:
     ids = list(TicketEvent.objects.filter(notified_at__isnull=True).order_by("id").values_list("id", flat=True)[:limit])
     done = 0
     for event_id in ids:

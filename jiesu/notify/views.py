@@ -5,6 +5,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from jiesu.community.notices import describe
 from jiesu.lib import clock
 
 from .models import Notification
@@ -13,8 +14,13 @@ from .models import Notification
 @login_required
 def notification_list(request: HttpRequest) -> HttpResponse:
     user_id = int(request.user.pk or 0)  # login_required: always a real user
-    mine = Notification.objects.filter(user_id=user_id).select_related("event__ticket", "event__actor_unit")
+    mine = Notification.objects.filter(user_id=user_id).select_related(
+        "event__ticket", "event__actor_unit", "community_event"
+    )
     page = Paginator(mine.order_by("-id"), 50).get_page(request.GET.get("page"))
+    for n in page:
+        if n.community_event is not None:
+            n.text, n.link = describe(n.community_event)  # type: ignore[attr-defined]
     unread = [n.pk for n in page if n.read_at is None]
     response = render(request, "notify/list.html", {"page": page, "unread": set(unread)})
     Notification.objects.filter(pk__in=unread).update(read_at=clock.now())

@@ -5,7 +5,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from jiesu.orgs import access
-from jiesu.orgs.models import Role
+from jiesu.orgs.models import COMMUNITY_KINDS, STREET_TOWNSHIP_KINDS, UNIT_ROLES, Role
 
 LINKS: dict[str, list[tuple[str, object]]] = {
     Role.HOTLINE_OPERATOR: [("intake-console", _("Intake console")), ("knowledge", _("Knowledge base"))],
@@ -49,6 +49,14 @@ def nav(request: HttpRequest) -> dict[str, object]:
         return {"nav_links": []}
     path = request.path
     links: list[tuple[str, object]] = [(reverse(name), label) for name, label in LINKS.get(m.role, [])]
+    if m.role in UNIT_ROLES and (m.unit.kind in COMMUNITY_KINDS or m.unit.kind in STREET_TOWNSHIP_KINDS):
+        links.insert(
+            0 if m.unit.kind in COMMUNITY_KINDS else len(links), (reverse("community-home"), _("Community service"))
+        )
+    if m.role == Role.SUPERVISOR:
+        links.append((reverse("community-home"), _("Community service")))
+    if m.role == Role.UNIT_LEADER:
+        links.append((reverse("work-unit-report"), _("Members' community service")))
     links.append((reverse("ticket-list"), _("All tickets")))
     matches = [url for url, _ in links if path.startswith(url)]
     active = max(matches, key=len) if matches else None  # the most specific link is the current one

@@ -20,7 +20,7 @@ from jiesu.intel import selectors as intel
 from jiesu.lib import clock
 from jiesu.lib.errors import NotFound, ServiceError
 from jiesu.orgs import access
-from jiesu.orgs.models import STREET_TOWNSHIP_KINDS, UNIT_ROLES, OrgUnit, Role
+from jiesu.orgs.models import COMMUNITY_KINDS, STREET_TOWNSHIP_KINDS, UNIT_ROLES, OrgUnit, Role
 from jiesu.orgs.selectors import resolve_place
 from jiesu.sla.policy import due_at
 from jiesu.tickets import services
@@ -77,7 +77,11 @@ HOME: dict[str, str] = {
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     m = access.membership(request.user)
-    return redirect(HOME.get(m.role, "ticket-list") if m else "ticket-list")
+    if m is None:  # a registered Party member (no staff membership) lands on their phone page
+        return redirect("member-home" if access.party_member(request.user) else "ticket-list")
+    if m.unit.kind in COMMUNITY_KINDS and m.role in UNIT_ROLES:
+        return redirect("community-home")
+    return redirect(HOME.get(m.role, "ticket-list"))
 
 
 # --- hotline operator -----------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from jiesu.demo.city import (
     generate_tickets,
     plant_hotspots,
 )
+from jiesu.demo.community import COMMUNITY_LOGINS, seed_communities
 from jiesu.demo.reference import seed_reference
 from jiesu.governance.models import OPEN_HOTSPOT_STATES, Hotspot
 from jiesu.integrations.demo import ensure_clients, seed_attributes
@@ -63,6 +64,12 @@ class Command(BaseCommand):
         for line in assess_past_months():
             self.stdout.write(line)
         seed_attributes()
+        started = time.monotonic()
+        seeded = seed_communities()
+        self.stdout.write(
+            f"communities: {seeded.communities} ({seeded.members} members and {seeded.tasks} tasks of history made "
+            f"in {time.monotonic() - started:.0f} s)"
+        )
         self.stdout.write("\nDemo API clients (demo keys: never use them outside the demo)")
         for name, username, key in ensure_clients():
             self.stdout.write(f"  {name:<20} acts as {username:<12} key {key}")
@@ -70,3 +77,5 @@ class Command(BaseCommand):
         for du in users:
             unit = OrgUnit.objects.get(code=du.unit_code)
             self.stdout.write(f"  {du.username:<14} {du.name:<6} {du.role:<17} {unit.name}")
+        for username, text in COMMUNITY_LOGINS:
+            self.stdout.write(f"  {username:<14} {text}")

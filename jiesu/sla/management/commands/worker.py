@@ -1,7 +1,8 @@
 """`jiesu worker`: the long-running background process.
 
 Each tick it marks tickets not signed in time and tickets past their deadline, escalates them to their
-unit's leaders, then turns new events into notifications, delivers them to webhook subscribers,
+unit's leaders, sends community tasks nobody claimed back to the community, then turns new events
+into notifications, delivers them to webhook subscribers,
 retrains the text models when enough tickets have closed since the last training (`INTEL_RETRAIN_AFTER`),
 runs hotspot detection hourly and the forecasts daily (`governance.services.run_due`). It keeps no timers in
 memory: everything it needs is in the database and every step is a compare-and-set, so it can be killed and
@@ -15,6 +16,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
+from jiesu.community.services import escalate_due as escalate_community_tasks
 from jiesu.governance.services import run_due as governance_due
 from jiesu.integrations.webhooks import deliver_due
 from jiesu.intel.services import retrain_if_due
@@ -31,6 +33,7 @@ def tick(batch: int = 500, throttle: float = 0.0) -> tuple[int, int]:
             escalated += escalate_overdue(ticket_id, now, deadline)
             if throttle:
                 time.sleep(throttle)
+    escalate_community_tasks(now)  # 社区任务: unclaimed within the window → back to the community
     notified = process_outbox(clock.now(), batch)
     deliver_due(batch)
     retrain_if_due()

@@ -1,0 +1,49 @@
+"""Who is told of a community event (the notification outbox calls this) and what the line says."""
+
+from django.contrib.auth import get_user_model
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from jiesu.orgs.models import UNIT_ROLES
+
+from .models import CommunityEvent, PartyMember
+
+
+def recipients(event: CommunityEvent) -> list[int]:
+    User = get_user_model()
+    users: set[int] = set()
+    if event.action in {"offer", "call"}:
+        users = set(event.data.get("users", []))
+    elif event.action == "escalate":
+        staff = User.objects.filter(membership__unit_id=event.community_id, membership__role__in=list(UNIT_ROLES))
+        if not staff.exists():  # a community without its own login: the street above it
+            staff = User.objects.filter(
+                membership__unit__children=event.community_id, membership__role__in=list(UNIT_ROLES)
+            )
+        users = set(staff.values_list("pk", flat=True))
+    elif event.subject == "member" and event.action in {"confirm", "register"}:
+        users = set(
+            PartyMember.objects.filter(pk=event.subject_id, user__isnull=False).values_list("user_id", flat=True)
+        )
+    users.discard(event.actor_id or 0)
+    return sorted(users)
+
+
+def describe(event: CommunityEvent) -> tuple[str, str]:
+    """(text, link) of a notification line."""
+    if event.subject == "task":
+        texts = {
+            "offer": _("A task is recommended to you"),
+            "escalate": _("A task was not claimed in time and is back with the community"),
+        }
+        link = (
+            reverse("member-task", args=[event.subject_id])
+            if event.action == "offer"
+            else reverse("community-task", args=[event.subject_id])
+        )
+        return texts.get(event.action, event.action), link
+    if event.subject == "callout":
+        return _("The community calls its members out (社区吹哨)"), reverse("member-callouts")
+    if event.subject == "member":
+        return _("Your registration with the community is confirmed"), reverse("member-home")
+    return event.action, "/"
