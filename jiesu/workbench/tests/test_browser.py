@@ -331,3 +331,99 @@ def test_city_dashboard_draws_the_district_map_and_refreshes_without_reload(w: W
     page.wait_for_selector("#tasks")
     assert "每月一题" in page.content()
     supervisor.shot("monthly-topic")
+
+
+def test_community_wish_to_rated_service_and_a_call_out_on_phones(w: World, people: Any) -> None:
+    """Issue 8's path: the worker collects a wish and publishes it; a member claims and records it on a phone;
+    the resident rates it on a phone; the points show; a call-out fills while the worker watches."""
+    from django.contrib.auth import get_user_model
+
+    from jiesu.community import services as community
+    from jiesu.community.models import CommunityTask, Compound, Demand
+    from jiesu.demo.community import ensure_communities
+
+    ensure_communities()
+    worker_user = get_user_model().objects.get(username="sq_worker")
+    worker_user.set_password(PASSWORD)
+    worker_user.save()
+    compound = Compound.objects.get(name="光华里小区")
+    member, _login = community.register_member(
+        worker_user,
+        "110105001001",
+        {
+            "name": "王建国",
+            "phone": "13900000001",
+            "work_unit_name": "热力集团",
+            "compound": compound.pk,
+            "skills": ["repair"],
+            "slots": 63,
+        },
+    )
+    assert member.user is not None
+    member.user.set_password(PASSWORD)
+    member.user.save()
+
+    worker = people("sq_worker")
+    page = worker.page
+    assert "/community/110105001001/tasks/" in page.url  # a community worker lands on the task list
+    worker.go("/community/110105001001/demands/")
+    page.fill("#d-title", "修理滴水的水龙头")
+    page.fill("#d-text", "厨房水龙头一直滴水，老人行动不便。")
+    page.select_option("#d-compound", str(compound.pk))
+    page.select_option("#d-skill", "repair")
+    page.fill("#d-name", "李大爷")
+    page.fill("#d-phone", "13600001234")
+    page.click("#d-phone >> xpath=ancestor::form//button[@type='submit']")
+    page.wait_for_selector("text=已加入清单")
+    page.click("text=发布并匹配")
+    page.wait_for_selector("text=推送名单")
+    assert "王建国" in page.text_content("main")
+    worker.shot("community-task")
+    task = CommunityTask.objects.get()
+
+    phone = people(member.user.username, mobile=True)
+    mp = phone.page
+    assert mp.url.endswith("/m/")
+    mp.click("text=修理滴水的水龙头")
+    mp.click("text=认领这项任务")
+    mp.wait_for_selector("text=认领成功")
+    mp.fill("#m-hours", "1.5")
+    mp.fill("#m-note", "换了阀芯，不再滴水")
+    mp.set_input_files("#m-photo", files=[{"name": "修好了.png", "mimeType": "image/png", "buffer": png(64, 48)}])
+    mp.click("text=提交服务记录")
+    mp.wait_for_selector("text=服务记录已提交")
+    assert mp.evaluate("() => document.documentElement.scrollWidth") <= 390  # fits the phone
+    phone.shot("member-task-recorded")
+
+    number = Demand.objects.get().number
+    resident = people(mobile=True)
+    resident.go(f"/wish/track/?number={number}&tail=1234")
+    rp = resident.page
+    rp.check("input[name=stars][value='5']")
+    rp.click("text=评价服务")
+    rp.wait_for_selector("text=感谢您的评价")
+    resident.shot("resident-rated")
+    task.refresh_from_db()
+    assert task.state == "rated"
+
+    phone.go("/m/points/")
+    assert mp.text_content(".points-total").strip() == "18"  # 10 for the service, 3 for 1.5 h, 5 for five stars
+
+    worker.go("/community/110105001001/callouts/")
+    page.fill("#c-title", "暴雨防汛值守")
+    page.fill("#c-reason", "暴雨橙色预警")
+    page.fill("input[name=role0]", "低洼点位值守")
+    page.fill("input[name=place0]", "光华路下穿桥")
+    page.fill("input[name=start0]", "08:00")
+    page.fill("input[name=end0]", "12:00")
+    page.fill("input[name=needed0]", "1")
+    page.click("text=发出召集")
+    page.wait_for_selector(".coverage")
+    assert page.text_content(".coverage").strip() == "0 / 1"
+    page.evaluate("() => { window.__same = true }")
+    phone.go("/m/callouts/")
+    mp.click("text=报名这个班次")
+    mp.wait_for_selector("text=报名成功")
+    page.wait_for_function("() => document.querySelector('.coverage').textContent.trim() === '1 / 1'", timeout=20000)
+    assert page.evaluate("() => window.__same") is True  # live coverage, no reload
+    worker.shot("community-callout-filled")
