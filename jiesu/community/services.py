@@ -24,7 +24,7 @@ from jiesu.lib import clock
 from jiesu.lib.errors import ConcurrentEdit, Forbidden, IllegalTransition, InvalidInput, NotFound
 from jiesu.lib.uploads import check_images
 from jiesu.orgs import access
-from jiesu.orgs.models import COMMUNITY_KINDS, OrgUnit
+from jiesu.orgs.models import COMMUNITY_KINDS, Membership, OrgUnit
 from jiesu.tickets.models import Ticket
 
 from . import matching
@@ -222,6 +222,8 @@ def _login_for(member: PartyMember) -> Login:
     user, created = User.objects.get_or_create(username=member.phone, defaults={"first_name": member.name})
     if not created and PartyMember.objects.filter(user=user).exclude(pk=member.pk).exists():
         raise InvalidInput(_("This phone number already has a member login in another community."), on="phone")
+    if not created and (user.is_staff or user.is_superuser or Membership.objects.filter(user=user).exists()):
+        raise InvalidInput(_("This phone number is the login of a staff account."), on="phone")  # never take it over
     user.set_password(password)
     user.save()
     member.user = user

@@ -19,6 +19,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
 from jiesu.lib import clock
@@ -46,6 +47,14 @@ from .models import (
 )
 
 View = Callable[..., HttpResponse]
+TASK_ACTIONS = {
+    "offer": _lazy("pushed to the shortlist"),
+    "claim": _lazy("claimed"),
+    "record": _lazy("service recorded"),
+    "rate": _lazy("rated by the resident"),
+    "escalate": _lazy("not claimed in time"),
+    "cancel": _lazy("cancelled"),
+}
 
 
 def _refused(request: HttpRequest, error: ServiceError, back: str) -> HttpResponse:
@@ -283,7 +292,13 @@ def task_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if task is None or not access.community_report_area(request.user).filter(pk=task.community_id).exists():
         raise Http404
     manages = access.may_manage_community(request.user, task.community)
-    events = CommunityEvent.objects.filter(subject="task", subject_id=task.pk).select_related("actor")
+    events = list(CommunityEvent.objects.filter(subject="task", subject_id=task.pk).select_related("actor"))
+    for e in events:
+        e.label = TASK_ACTIONS.get(e.action, e.action)  # type: ignore[attr-defined]
+        e.from_label, e.to_label = (  # type: ignore[attr-defined]
+            TaskState(e.from_state).label if e.from_state in TaskState.values else "",
+            TaskState(e.to_state).label if e.to_state in TaskState.values else "",
+        )
     return render(
         request,
         "community/task.html",

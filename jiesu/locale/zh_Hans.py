@@ -1376,6 +1376,11 @@ ZH_HANS = {
     "Thank you, %(name)s. %(community)s will confirm your registration and give you a login.": "谢谢您，%(name)s。%(community)s将确认您的报到并为您开通账号。",
     "No wish with this number and phone.": "没有找到这个编号和手机号对应的心愿。",
     "Members' community service": "党员社区服务",
+    "pushed to the shortlist": "推送给匹配党员",
+    "service recorded": "提交服务记录",
+    "rated by the resident": "居民评价",
+    "not claimed in time": "超时未认领",
+    "This phone number is the login of a staff account.": "该手机号是工作人员账号的登录名，不能用作党员账号。",
 }
 
 PLURALS = {"%(counter)s ticket": ["共 %(counter)s 件工单"]}

@@ -474,3 +474,19 @@ def test_demo_seed_is_consistent(world: World, clock: Any) -> None:
     assert CommunityTask.objects.filter(state=TaskState.OPEN).count() == 9
     assert Demand.objects.filter(state=DemandState.SUBMITTED).count() == 12
     assert ShiftSignUp.objects.filter(attendance="present").exists()
+
+
+def test_registration_never_takes_over_a_staff_login(town: dict[str, Any]) -> None:
+    from jiesu.orgs.models import Role
+    from jiesu.testing.world import JIANWAI, make_user
+
+    staff = make_user("13900009999", Role.UNIT_HANDLER, JIANWAI)
+    staff.set_password("staff-secret")
+    staff.save()
+    response = login(town["worker"]).post(
+        f"/community/{GHL}/members/",
+        {"name": "冒名", "phone": "13900009999", "work_unit_name": "x", "skills": ["repair"]},
+    )
+    assert response.status_code == 400 and "工作人员账号的登录名" in response.content.decode()
+    assert not PartyMember.objects.filter(phone="13900009999").exists()  # the whole registration rolled back
+    assert Client().login(username="13900009999", password="staff-secret")
