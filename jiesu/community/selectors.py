@@ -10,19 +10,25 @@ from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 from jiesu.lib import clock
 from jiesu.lib.errors import NotFound
 from jiesu.orgs import access
-from jiesu.orgs.models import OrgUnit
+from jiesu.orgs.models import COMMUNITY_KINDS, OrgUnit
 
 from .models import (
     CLAIMABLE_STATES,
     Attendance,
     CallOut,
     CallOutShift,
+    CallOutState,
+    CommunityEvent,
     CommunityTask,
+    Compound,
     Demand,
+    MemberGroup,
     PartyMember,
     PointEntry,
     RegistrationState,
+    ServicePost,
     ShiftSignUp,
+    Skill,
     TaskClaim,
     TaskOffer,
     TaskState,
@@ -94,7 +100,7 @@ def member_desk(member: PartyMember) -> MemberDesk:
         .select_related("task__demand__compound", "task__skill")
         .order_by("served_at", "-claimed_at")[:50]
     )
-    callouts = list(CallOut.objects.filter(community=member.community_id, state="open").order_by("-created_at"))
+    callouts = list(open_callouts(member.community_id).order_by("-created_at"))
     return MemberDesk(recommended, mine, wall, callouts)
 
 
@@ -237,3 +243,85 @@ def demand_for_resident(number: str, phone_tail: str) -> Demand | None:
         .select_related("community", "compound")
         .first()
     )
+
+
+# --- lists the pages show -----------------------------------------------------------------------------------
+def skills() -> QuerySet[Skill]:
+    return Skill.objects.all()
+
+
+def compounds(community: OrgUnit) -> QuerySet[Compound]:
+    return Compound.objects.filter(community=community)
+
+
+def groups(community: OrgUnit) -> QuerySet[MemberGroup]:
+    return MemberGroup.objects.filter(community=community).prefetch_related("members")
+
+
+def posts(community: OrgUnit) -> QuerySet[ServicePost]:
+    return ServicePost.objects.filter(community=community).select_related("skill").prefetch_related("members")
+
+
+def demand_list(community: OrgUnit, state: str) -> QuerySet[Demand]:
+    return Demand.objects.filter(community=community, state=state).select_related("compound", "skill", "source_ticket")
+
+
+def demand(pk: int) -> Demand | None:
+    return Demand.objects.filter(pk=pk).select_related("community").first()
+
+
+def task_events(task: CommunityTask) -> list[CommunityEvent]:
+    return list(CommunityEvent.objects.filter(subject="task", subject_id=task.pk).select_related("actor"))
+
+
+def callouts(community: OrgUnit) -> QuerySet[CallOut]:
+    return CallOut.objects.filter(community=community)
+
+
+def open_callouts(community_id: int) -> QuerySet[CallOut]:
+    return CallOut.objects.filter(community=community_id, state=CallOutState.OPEN)
+
+
+def callout(pk: int) -> CallOut | None:
+    return CallOut.objects.filter(pk=pk).select_related("community").first()
+
+
+def member(pk: int) -> PartyMember | None:
+    return PartyMember.objects.filter(pk=pk).select_related("community", "compound", "work_unit").first()
+
+
+def member_quarter(member: PartyMember, start: dt.date, end: dt.date) -> MemberQuarter:
+    return quarter_rows(PartyMember.objects.filter(pk=member.pk), start, end)[0]
+
+
+def public_communities() -> QuerySet[OrgUnit]:
+    """The communities a member can report to and a resident can make a wish in."""
+    return OrgUnit.objects.filter(kind__in=COMMUNITY_KINDS, is_active=True).select_related("parent")
+
+
+def public_compounds() -> QuerySet[Compound]:
+    return Compound.objects.filter(community__in=public_communities()).select_related("community")
+
+
+def community_summary(rows: list[MemberQuarter]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The community's quarter in totals, and per work unit (by name), most served first."""
+    rated = sum(r.ratings for r in rows)
+    totals = {
+        "members": len(rows),
+        "active": sum(r.served > 0 or r.present > 0 for r in rows),
+        "served": sum(r.served for r in rows),
+        "hours": sum(r.hours for r in rows),
+        "ratings": rated,
+        "stars": round(sum(r.stars for r in rows) / max(1, rated), 1),
+        "present": sum(r.present for r in rows),
+        "points": sum(r.points for r in rows),
+    }
+    units: dict[str, dict[str, Any]] = {}
+    for r in rows:
+        name = r.member.work_unit_name
+        u = units.setdefault(name, {"name": name, "members": 0, "served": 0, "hours": 0, "points": 0})
+        u["members"] += 1
+        u["served"] += r.served
+        u["hours"] += r.hours
+        u["points"] += r.points
+    return totals, sorted(units.values(), key=lambda u: (-u["served"], u["name"]))

@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from jiesu.lib import clock
 from jiesu.lib.errors import ConcurrentEdit, Forbidden, IllegalTransition, InvalidInput, NotFound
 from jiesu.lib.uploads import check_images
+from jiesu.lib.validation import clean_text
 from jiesu.orgs import access
 from jiesu.orgs.models import COMMUNITY_KINDS, Membership, OrgUnit
 from jiesu.tickets.models import Ticket
@@ -90,14 +91,7 @@ def _event(
 
 
 def _text(value: Any, label: str, on: str, limit: int, required: bool = True) -> str:
-    text = str(value or "").strip()
-    if required and not text:
-        raise InvalidInput(_("Please fill in %(field)s.") % {"field": label}, on=on)
-    if len(text) > limit:
-        raise InvalidInput(
-            _("%(field)s is too long: at most %(limit)d characters.") % {"field": label, "limit": limit}, on=on
-        )
-    return text
+    return clean_text(value, on=on, label=label, limit=limit, required=required)
 
 
 def _phone(value: Any, on: str = "phone") -> str:

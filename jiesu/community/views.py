@@ -25,24 +25,19 @@ from django.views.decorators.http import require_POST
 from jiesu.lib import clock
 from jiesu.lib.errors import InvalidInput, NotFound, ServiceError
 from jiesu.lib.masking import mask_name, mask_phone
+from jiesu.lib.responses import refused
 from jiesu.orgs import access
-from jiesu.orgs.models import COMMUNITY_KINDS, OrgUnit
+from jiesu.orgs.models import OrgUnit
 from jiesu.portal import throttle
 
 from . import selectors, services
 from .models import (
     SLOTS,
     CallOut,
-    CommunityEvent,
-    Compound,
-    Demand,
     DemandSource,
     DemandState,
-    MemberGroup,
     PartyMember,
     RegistrationState,
-    ServicePost,
-    Skill,
     TaskState,
 )
 
@@ -55,13 +50,6 @@ TASK_ACTIONS = {
     "escalate": _lazy("not claimed in time"),
     "cancel": _lazy("cancelled"),
 }
-
-
-def _refused(request: HttpRequest, error: ServiceError, back: str) -> HttpResponse:
-    if isinstance(error, NotFound):
-        raise Http404
-    messages.error(request, str(error))
-    return redirect(back)
 
 
 def _slots(request: HttpRequest) -> int:
@@ -93,7 +81,7 @@ def staff(view: View) -> View:
 
 
 def _tabs(community: OrgUnit, active: str) -> dict[str, Any]:
-    return {"community": community, "tab": active, "skills": Skill.objects.all(), "slot_choices": SLOTS}
+    return {"community": community, "tab": active, "skills": selectors.skills(), "slot_choices": SLOTS}
 
 
 # --- community staff -------------------------------------------------------------------------------------
@@ -131,14 +119,10 @@ def _registry(community: OrgUnit, posted: Any) -> dict[str, Any]:
     return _tabs(community, "registry") | {
         "pending": [m for m in rows if m.state == RegistrationState.PENDING],
         "confirmed": [m for m in rows if m.state == RegistrationState.CONFIRMED],
-        "compounds": Compound.objects.filter(community=community),
-        "groups": community_groups(community),
+        "compounds": selectors.compounds(community),
+        "groups": selectors.groups(community),
         "posted": posted,
     }
-
-
-def community_groups(community: OrgUnit) -> Any:
-    return MemberGroup.objects.filter(community=community).prefetch_related("members")
 
 
 @staff
@@ -167,7 +151,7 @@ def registry_action(request: HttpRequest, code: str, op: str) -> HttpResponse:
         else:
             raise Http404
     except ServiceError as error:
-        return _refused(request, error, back)
+        return refused(request, error, back)
     return redirect(back)
 
 
@@ -191,9 +175,9 @@ def posts(request: HttpRequest, code: str) -> HttpResponse:
                 )
                 messages.success(request, _("The post is on the service list."))
         except ServiceError as error:
-            return _refused(request, error, reverse("community-posts", args=[code]))
+            return refused(request, error, reverse("community-posts", args=[code]))
         return redirect("community-posts", code=code)
-    items = ServicePost.objects.filter(community=community).select_related("skill").prefetch_related("members")
+    items = selectors.posts(community)
     return render(
         request,
         "community/posts.html",
@@ -221,11 +205,7 @@ def demands(request: HttpRequest, code: str) -> HttpResponse:
         else:
             messages.success(request, _("Demand %(number)s is on the list.") % {"number": demand.number})
         return redirect(f"{reverse('community-demands', args=[code])}?state={state}")
-    rows = list(
-        Demand.objects.filter(community=community, state=state).select_related("compound", "skill", "source_ticket")[
-            :200
-        ]
-    )
+    rows = list(selectors.demand_list(community, state)[:200])
     for d in rows:
         d.masked = f"{mask_name(d.resident_name)} {mask_phone(d.resident_phone)}"  # type: ignore[attr-defined]
     return render(
@@ -237,7 +217,7 @@ def demands(request: HttpRequest, code: str) -> HttpResponse:
             "state": state,
             "states": DemandState.choices,
             "counts": selectors.demand_counts(community),
-            "compounds": Compound.objects.filter(community=community),
+            "compounds": selectors.compounds(community),
             "sources": [c for c in DemandSource.choices if c[0] not in {DemandSource.RESIDENT, DemandSource.HOTLINE}],
             "key": uuid.uuid4().hex,
         },
@@ -247,7 +227,7 @@ def demands(request: HttpRequest, code: str) -> HttpResponse:
 @staff
 @require_POST
 def demand_action(request: HttpRequest, pk: int, op: str) -> HttpResponse:
-    demand = Demand.objects.filter(pk=pk).select_related("community").first()
+    demand = selectors.demand(pk)
     if demand is None or not access.may_manage_community(request.user, demand.community):
         raise Http404
     back = reverse("community-demands", args=[demand.community.code])
@@ -263,7 +243,7 @@ def demand_action(request: HttpRequest, pk: int, op: str) -> HttpResponse:
         else:
             raise Http404
     except ServiceError as error:
-        return _refused(request, error, back)
+        return refused(request, error, back)
     return redirect(back)
 
 
@@ -292,7 +272,7 @@ def task_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if task is None or not access.community_report_area(request.user).filter(pk=task.community_id).exists():
         raise Http404
     manages = access.may_manage_community(request.user, task.community)
-    events = list(CommunityEvent.objects.filter(subject="task", subject_id=task.pk).select_related("actor"))
+    events = selectors.task_events(task)
     for e in events:
         e.label = TASK_ACTIONS.get(e.action, e.action)  # type: ignore[attr-defined]
         e.from_label, e.to_label = (  # type: ignore[attr-defined]
@@ -332,7 +312,7 @@ def task_action(request: HttpRequest, pk: int, op: str) -> HttpResponse:
         else:
             raise Http404
     except ServiceError as error:
-        return _refused(request, error, back)
+        return refused(request, error, back)
     return redirect(back)
 
 
@@ -358,7 +338,7 @@ def callouts(request: HttpRequest, code: str) -> HttpResponse:
 def _callouts(community: OrgUnit) -> dict[str, Any]:
     today = clock.local_date(clock.now())
     return _tabs(community, "callouts") | {
-        "rows": CallOut.objects.filter(community=community)[:50],
+        "rows": selectors.callouts(community)[:50],
         "shift_rows": range(SHIFT_ROWS),
         "day": today.isoformat(),
     }
@@ -389,7 +369,7 @@ def _shift_inputs(request: HttpRequest) -> list[services.ShiftInput]:
 
 
 def _callout(request: HttpRequest, pk: int) -> CallOut:
-    callout = CallOut.objects.filter(pk=pk).select_related("community").first()
+    callout = selectors.callout(pk)
     if callout is None or not access.community_report_area(request.user).filter(pk=callout.community_id).exists():
         raise Http404
     return callout
@@ -421,7 +401,7 @@ def callout_action(request: HttpRequest, pk: int, op: str) -> HttpResponse:
         else:
             raise Http404
     except ServiceError as error:
-        return _refused(request, error, back)
+        return refused(request, error, back)
     return redirect(back)
 
 
@@ -430,26 +410,7 @@ def report(request: HttpRequest, code: str) -> HttpResponse:
     community = _community(request, code, reports=True)
     quarter, start, end = services.parse_quarter(request.GET.get("q"))
     rows = selectors.quarter_rows(selectors.community_members(community), start, end)
-    totals = {
-        "members": len(rows),
-        "active": sum(r.served > 0 or r.present > 0 for r in rows),
-        "served": sum(r.served for r in rows),
-        "hours": sum(r.hours for r in rows),
-        "ratings": sum(r.ratings for r in rows),
-        "stars": round(sum(r.stars for r in rows) / max(1, sum(r.ratings for r in rows)), 1),
-        "present": sum(r.present for r in rows),
-        "points": sum(r.points for r in rows),
-    }
-    units: dict[str, dict[str, Any]] = {}
-    for r in rows:
-        u = units.setdefault(
-            r.member.work_unit_name,
-            {"name": r.member.work_unit_name, "members": 0, "served": 0, "hours": 0, "points": 0},
-        )
-        u["members"] += 1
-        u["served"] += r.served
-        u["hours"] += r.hours
-        u["points"] += r.points
+    totals, units = selectors.community_summary(rows)
     return render(
         request,
         "community/report.html",
@@ -460,7 +421,7 @@ def report(request: HttpRequest, code: str) -> HttpResponse:
             "end": end - dt.timedelta(days=1),
             "rows": rows,
             "totals": totals,
-            "units": sorted(units.values(), key=lambda u: (-u["served"], u["name"])),
+            "units": units,
             "quarters": _quarters(),
             "manages": access.may_manage_community(request.user, community),
         },
@@ -479,7 +440,7 @@ def _quarters() -> list[str]:
 
 @staff
 def member_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    member = PartyMember.objects.filter(pk=pk).select_related("community", "compound", "work_unit").first()
+    member = selectors.member(pk)
     if member is None or not access.community_report_area(request.user).filter(pk=member.community_id).exists():
         raise Http404
     manages = access.may_manage_community(request.user, member.community)
@@ -490,10 +451,10 @@ def member_detail(request: HttpRequest, pk: int) -> HttpResponse:
             )
             messages.success(request, _("The correction is a new ledger entry."))
         except ServiceError as error:
-            return _refused(request, error, reverse("community-member", args=[pk]))
+            return refused(request, error, reverse("community-member", args=[pk]))
         return redirect("community-member", pk=pk)
     quarter, start, end = services.parse_quarter(request.GET.get("q"))
-    row = selectors.quarter_rows(PartyMember.objects.filter(pk=pk), start, end)[0]
+    row = selectors.member_quarter(member, start, end)
     return render(
         request,
         "community/member.html",
@@ -531,6 +492,11 @@ def work_unit_report(request: HttpRequest) -> HttpResponse:
             "quarters": _quarters(),
         },
     )
+
+
+def _limited(request: HttpRequest) -> HttpResponse:
+    text = _("Too many requests from your network. Try again in an hour.")
+    return render(request, "community/m_message.html", {"text": text}, status=429)
 
 
 # --- members (phone pages) -------------------------------------------------------------------------------
@@ -598,7 +564,7 @@ def member_task(request: HttpRequest, member: PartyMember, pk: int) -> HttpRespo
 @member_only
 def member_points(request: HttpRequest, member: PartyMember) -> HttpResponse:
     quarter, start, end = services.parse_quarter(request.GET.get("q"))
-    row = selectors.quarter_rows(PartyMember.objects.filter(pk=member.pk), start, end)[0]
+    row = selectors.member_quarter(member, start, end)
     return render(
         request,
         "community/m_points.html",
@@ -615,7 +581,7 @@ def member_callouts(request: HttpRequest, member: PartyMember) -> HttpResponse:
         except ServiceError as error:
             messages.error(request, str(error))
         return redirect("member-callouts")
-    open_ = CallOut.objects.filter(community=member.community_id, state="open")
+    open_ = selectors.open_callouts(member.community_id)
     mine = set(member.signups.values_list("shift_id", flat=True))
     return render(
         request,
@@ -626,21 +592,15 @@ def member_callouts(request: HttpRequest, member: PartyMember) -> HttpResponse:
 
 def member_register(request: HttpRequest) -> HttpResponse:
     """在职党员报到 from the phone, without a login: the community confirms and hands over the login."""
-    communities = OrgUnit.objects.filter(kind__in=COMMUNITY_KINDS, is_active=True).select_related("parent")
     context: dict[str, Any] = {
-        "communities": communities,
-        "skills": Skill.objects.all(),
+        "communities": selectors.public_communities(),
+        "skills": selectors.skills(),
         "slot_choices": SLOTS,
-        "compounds": Compound.objects.filter(community__in=communities).select_related("community"),
+        "compounds": selectors.public_compounds(),
     }
     if request.method == "POST":
         if not throttle.allow(request, "member-register", 20):
-            return render(
-                request,
-                "community/m_message.html",
-                {"text": _("Too many requests from your network. Try again in an hour.")},
-                status=429,
-            )
+            return _limited(request)
         data = request.POST.dict() | {"skills": request.POST.getlist("skills"), "slots": _slots(request)}
         try:
             member = services.report_member(request.POST.get("community", ""), data)
@@ -661,21 +621,15 @@ def member_register(request: HttpRequest) -> HttpResponse:
 
 # --- residents (phone pages, no login) -------------------------------------------------------------------
 def wish_new(request: HttpRequest) -> HttpResponse:
-    communities = OrgUnit.objects.filter(kind__in=COMMUNITY_KINDS, is_active=True).select_related("parent")
     context: dict[str, Any] = {
-        "communities": communities,
-        "compounds": Compound.objects.filter(community__in=communities).select_related("community"),
+        "communities": selectors.public_communities(),
+        "compounds": selectors.public_compounds(),
         "slot_choices": SLOTS,
         "key": uuid.uuid4().hex,
     }
     if request.method == "POST":
         if not throttle.allow(request, "wish", 20):
-            return render(
-                request,
-                "community/m_message.html",
-                {"text": _("Too many requests from your network. Try again in an hour.")},
-                status=429,
-            )
+            return _limited(request)
         data = request.POST.dict() | {"slots": _slots(request)}
         try:
             demand = services.submit_demand(None, request.POST.get("community", ""), data)
@@ -693,12 +647,7 @@ def wish_track(request: HttpRequest) -> HttpResponse:
     demand = None
     if number or tail:
         if not throttle.allow(request, "wish-track", 60):
-            return render(
-                request,
-                "community/m_message.html",
-                {"text": _("Too many requests from your network. Try again in an hour.")},
-                status=429,
-            )
+            return _limited(request)
         demand = selectors.demand_for_resident(number, tail)
         if demand is None:
             messages.error(request, _("No wish with this number and phone."))

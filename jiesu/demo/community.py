@@ -24,7 +24,7 @@ from jiesu.lib import clock
 from jiesu.lib.errors import IllegalTransition
 from jiesu.orgs.models import Membership, OrgUnit, Role, UnitKind
 
-PASSWORD = "jiesu-demo-2026"
+from .city import GIVEN, PASSWORD, SURNAMES
 
 # (code, name, street, [(compound, lat, lng)])
 COMMUNITIES = [
@@ -92,8 +92,6 @@ DUTY_WISHES = [  # the demand boundary refuses these with the reason (the staff'
     ("开具居住证明", "孩子上学需要社区开具居住证明，盖章。"),
     ("申请低保", "家里困难，想申请低保，不知道怎么办。"),
 ]
-SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
-GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰红梅鹏飞建国志文斌宇浩凯婷雪琳晨阳"
 
 
 @dataclass

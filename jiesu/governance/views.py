@@ -15,7 +15,8 @@ from django.views.decorators.http import require_POST
 
 from jiesu.catalog.selectors import search_knowledge
 from jiesu.lib import clock
-from jiesu.lib.errors import NotFound, ServiceError
+from jiesu.lib.errors import ServiceError
+from jiesu.lib.responses import refused
 from jiesu.orgs import access
 from jiesu.orgs.models import OrgUnit, UnitKind
 
@@ -36,13 +37,6 @@ def steering(view: View) -> View:
         return view(request, *args, **kwargs)
 
     return wrapped
-
-
-def _refused(request: HttpRequest, error: ServiceError, back: str) -> HttpResponse:
-    if isinstance(error, NotFound):
-        raise Http404
-    messages.error(request, str(error))
-    return redirect(back)
 
 
 def _units() -> Any:
@@ -95,7 +89,7 @@ def hotspot_to_topic(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         topic = services.create_topic_from_hotspot(request.user, pk)
     except ServiceError as error:
-        return _refused(request, error, reverse("hotspot-detail", args=[pk]))
+        return refused(request, error, reverse("hotspot-detail", args=[pk]))
     messages.success(request, _("The monthly topic was created. Add its plan, targets and lists."))
     return redirect("topic-detail", topic.pk)
 
@@ -118,7 +112,7 @@ def topic_list(request: HttpRequest) -> HttpResponse:
                 keywords=post.get("keywords", ""),
             )
         except ServiceError as error:
-            return _refused(request, error, reverse("topic-list"))
+            return refused(request, error, reverse("topic-list"))
         return redirect("topic-detail", topic.pk)
     rows = [(t, selectors.progress(t)) for t in selectors.topics(request.user)[:50]]
     return render(request, "governance/topics.html", {"rows": rows, "units": _units()})
@@ -211,7 +205,7 @@ def topic_change(request: HttpRequest, pk: int, op: str) -> HttpResponse:
         else:
             raise Http404
     except ServiceError as error:
-        return _refused(request, error, back)
+        return refused(request, error, back)
     messages.success(request, _("Saved."))
     return redirect(back)
 
@@ -233,7 +227,7 @@ def proposal_decide(request: HttpRequest, pk: int, decision: str) -> HttpRespons
     try:
         services.decide_proposal(request.user, pk, decision == "accept", request.POST.get("note", ""))
     except ServiceError as error:
-        return _refused(request, error, reverse("proposal-list"))
+        return refused(request, error, reverse("proposal-list"))
     messages.success(request, _("Saved."))
     return redirect("proposal-list")
 
@@ -255,7 +249,7 @@ def knowledge_from_ticket(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         entry = services.knowledge_from_ticket(request.user, pk)
     except ServiceError as error:
-        return _refused(request, error, reverse("ticket-detail", args=[pk]))
+        return refused(request, error, reverse("ticket-detail", args=[pk]))
     messages.success(request, _("Added to the knowledge base: %(title)s") % {"title": entry.title})
     return redirect("ticket-detail", pk)
 

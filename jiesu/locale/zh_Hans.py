@@ -1160,8 +1160,6 @@ ZH_HANS = {
     "A task was not claimed in time and is back with the community": "有任务超时未被认领，已退回社区",
     "The community calls its members out (社区吹哨)": "社区吹哨，请党员报到",
     "Your registration with the community is confirmed": "您的社区报到已确认",
-    "Please fill in %(field)s.": "请填写%(field)s。",
-    "%(field)s is too long: at most %(limit)d characters.": "%(field)s过长：最多 %(limit)d 个字。",
     "Enter a phone number of 7 to 20 digits.": "请输入 7 到 20 位数字的电话号码。",
     "The available times are not valid.": "可服务时间无效。",
     "There is no such community.": "没有这个社区。",

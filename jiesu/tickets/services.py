@@ -28,6 +28,7 @@ from jiesu.lib import clock
 from jiesu.lib.errors import ConcurrentEdit, Forbidden, IllegalTransition, InvalidInput, NotFound
 from jiesu.lib.numbers import format_ticket_number
 from jiesu.lib.uploads import CheckedImage, check_images
+from jiesu.lib.validation import clean_text
 from jiesu.orgs import access
 from jiesu.orgs.models import STREET_TOWNSHIP_KINDS, Membership, OrgUnit, Role, UnitKind
 from jiesu.sla.models import TimeLimitPolicy
@@ -56,7 +57,6 @@ from .workflow import IN_HAND, PUBLIC_STATUS, Action, DispatchState, target_stat
 
 LIMITS = {"title": 200, "content": 5000, "address": 255, "name": 50, "note": 2000, "reply": 5000}
 PHONE_RE = re.compile(r"^\+?[0-9][0-9 \-]{2,19}$")
-CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 HANDLING_KINDS = STREET_TOWNSHIP_KINDS | {
     UnitKind.DISTRICT,
     UnitKind.DEPARTMENT,
@@ -78,26 +78,14 @@ FIELD_LABELS = {
 
 # --- validation helpers ---------------------------------------------------------------------------------
 def _text(value: object, field: str, *, required: bool = True, limit_key: str | None = None) -> str:
-    label = FIELD_LABELS.get(field, field)
-    if value is None:
-        value = ""
-    if not isinstance(value, str):
-        raise InvalidInput(_("%(field)s must be text."), on=field, field=label)
-    value = value.strip()
-    if required and not value:
-        raise InvalidInput(_("%(field)s must not be empty."), on=field, field=label)
-    if CONTROL_RE.search(value):
-        raise InvalidInput(_("%(field)s contains invalid control characters."), on=field, field=label)
-    limit = LIMITS[limit_key or field] if (limit_key or field) in LIMITS else LIMITS["note"]
-    if len(value) > limit:
-        raise InvalidInput(
-            _("%(field)s is too long: %(length)d characters, at most %(limit)d."),
-            on=field,
-            field=label,
-            length=len(value),
-            limit=limit,
-        )
-    return value
+    key = limit_key or field
+    return clean_text(
+        value,
+        on=field,
+        label=FIELD_LABELS.get(field, field),
+        limit=LIMITS[key] if key in LIMITS else LIMITS["note"],
+        required=required,
+    )
 
 
 def _choice(value: object, choices: type[models.TextChoices], label: Any) -> str:

@@ -490,3 +490,12 @@ def test_registration_never_takes_over_a_staff_login(town: dict[str, Any]) -> No
     assert response.status_code == 400 and "工作人员账号的登录名" in response.content.decode()
     assert not PartyMember.objects.filter(phone="13900009999").exists()  # the whole registration rolled back
     assert Client().login(username="13900009999", password="staff-secret")
+
+
+def test_public_wish_page_is_rate_limited_per_address(town: dict[str, Any]) -> None:
+    anon = Client()
+    for _ in range(20):
+        assert anon.post("/wish/", {"community": GHL, "title": "", "text": ""}).status_code == 400
+    limited = anon.post("/wish/", {"community": GHL, "title": "x", "text": "y"})
+    assert limited.status_code == 429 and "请求过于频繁" in limited.content.decode()
+    assert not Demand.objects.exists()
