@@ -105,7 +105,7 @@ def main() -> None:
         for _ in range(n):
             t = services.dispatch(w.dispatcher, new_ticket(w).pk)
             ids.append(t.pk)
-    from jiesu.sla.management.commands.worker import tick
+    from jiesu.operations.worker import tick
 
     tick_s = timed(lambda: tick(batch=n * 2))[0]
     escalated = TicketEvent.objects.filter(action="mark_overdue").count()

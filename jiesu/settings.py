@@ -3,6 +3,7 @@
 SQLite (WAL mode) is the embedded default; DATABASE_URL=postgres://... selects PostgreSQL.
 """
 
+import json
 import os
 from pathlib import Path
 
@@ -48,6 +49,7 @@ INSTALLED_APPS = [
     "jiesu.integrations",
     "jiesu.governance",
     "jiesu.community",
+    "jiesu.operations",
 ]
 
 MIDDLEWARE = [
@@ -104,14 +106,26 @@ else:
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# --- Background work ------------------------------------------------------------------------------------
-# The deadline tick and the event outbox run in `jiesu worker`; django-tasks is there for one-off jobs.
+# --- Background work (see README "Operations": jobs) ------------------------------------------------------
+# `jiesu worker` ticks the deadlines and the event outbox and enqueues the periodic tasks (webhooks, retraining,
+# hotspots, forecasts, pruning), which `jiesu db_worker` runs from the database queue (admin → Task Results).
 TASKS = {
     "default": {
         "BACKEND": os.environ.get("JIESU_TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
     }
 }
-WORKER_INTERVAL_SECONDS = envint("JIESU_WORKER_INTERVAL", 30)
+WORKER_INTERVAL_SECONDS = envint("JIESU_WORKER_INTERVAL", 30)  # seconds between two ticks of `jiesu worker`
+# A task still "running" this long after it started belongs to a killed task worker: marked failed, due again.
+JIESU_TASK_STALE_MINUTES = envint("JIESU_TASK_STALE_MINUTES", 60)
+# How often the worker looks whether webhooks are due (0: every tick) and whether to retrain the models.
+JIESU_WEBHOOK_EVERY_SECONDS = envint("JIESU_WEBHOOK_EVERY_SECONDS", 0)
+JIESU_RETRAIN_CHECK_MINUTES = envint("JIESU_RETRAIN_CHECK_MINUTES", 10)
+# Pruning (one task, every JIESU_PRUNE_EVERY_HOURS): finished task results, webhook delivery attempts and portal /
+# API throttle counters older than their retention in days; expired sessions always.
+JIESU_PRUNE_EVERY_HOURS = envint("JIESU_PRUNE_EVERY_HOURS", 24)
+JIESU_TASK_RETENTION_DAYS = envint("JIESU_TASK_RETENTION_DAYS", 14)
+JIESU_WEBHOOK_RETENTION_DAYS = envint("JIESU_WEBHOOK_RETENTION_DAYS", 90)
+JIESU_THROTTLE_RETENTION_DAYS = envint("JIESU_THROTTLE_RETENTION_DAYS", 2)
 
 # Intelligence (jiesu.intel): where model files live, when a proposal may fill a field by itself, and how many
 # newly closed tickets make the worker retrain the models.
@@ -133,6 +147,15 @@ OPEN311_STRICT_CONTENT_TYPE = os.environ.get("JIESU_OPEN311_STRICT_CONTENT_TYPE"
 OPEN311_ANONYMOUS_PER_HOUR = envint("JIESU_OPEN311_ANONYMOUS_PER_HOUR", 3600)
 WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("JIESU_WEBHOOK_TIMEOUT", "5"))
 WEBHOOK_MAX_BACKOFF_SECONDS = envint("JIESU_WEBHOOK_MAX_BACKOFF", 300)
+
+# Proactive governance (jiesu.governance): hotspot detection every N minutes and its parameters (a JSON object of
+# `hotspots.Params` fields, e.g. {"similarity": 0.5}); a forecast surge becomes a proposal at ≥ MIN requests in the
+# next 7 days and ≥ RATIO × the usual level; a knowledge entry made from a ticket is valid for N days.
+JIESU_HOTSPOT_EVERY_MINUTES = envint("JIESU_HOTSPOT_EVERY_MINUTES", 60)
+JIESU_HOTSPOT_PARAMS: dict[str, float | int] = json.loads(os.environ.get("JIESU_HOTSPOT_PARAMS", "{}"))
+JIESU_PROACTIVE_MIN = float(os.environ.get("JIESU_PROACTIVE_MIN", "10"))
+JIESU_PROACTIVE_RATIO = float(os.environ.get("JIESU_PROACTIVE_RATIO", "1.5"))
+JIESU_KNOWLEDGE_VALID_DAYS = envint("JIESU_KNOWLEDGE_VALID_DAYS", 365)
 
 # --- Auth -----------------------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

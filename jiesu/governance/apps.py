@@ -5,3 +5,8 @@ from django.utils.translation import gettext_lazy as _
 class GovernanceConfig(AppConfig):
     name = "jiesu.governance"
     verbose_name = _("Proactive governance")
+
+    def ready(self) -> None:
+        from . import tasks
+
+        tasks.register()

@@ -30,8 +30,8 @@ from jiesu.demo.community import ensure_communities, seed_communities
 from jiesu.lib import clock as jclock
 from jiesu.notify.models import Notification
 from jiesu.notify.outbox import process_outbox
+from jiesu.operations.worker import tick
 from jiesu.orgs.models import OrgUnit
-from jiesu.sla.management.commands.worker import tick
 from jiesu.testing.images import png
 from jiesu.testing.world import World
 from jiesu.tickets.tests.helpers import ticket_in
