@@ -6,6 +6,7 @@ SQLite (WAL mode) is the embedded default; DATABASE_URL=postgres://... selects P
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
@@ -135,6 +136,8 @@ COLUMNAR_DIR = Path(os.environ.get("JIESU_COLUMNAR_DIR", DATA_DIR / "columnar"))
 INTEL_AUTO_APPLY_CONFIDENCE = float(os.environ.get("JIESU_AUTO_APPLY_CONFIDENCE", "0.8"))
 INTEL_RETRAIN_AFTER = envint("JIESU_RETRAIN_AFTER", 200)
 SOLUTION_LIBRARY_NAME = os.environ.get("JIESU_SOLUTION_LIBRARY_NAME", "")  # empty: "Solution library", translated
+# The public data sets the benchmarks and some tests read where they lie (never copied into the repository).
+JIESU_SHARED_DATA = Path(os.environ.get("JIESU_SHARED_DATA", BASE_DIR.parent / "shared" / "data"))
 
 # Outside contracts (jiesu.integrations): the Open311 edge names one jurisdiction; `batch` services answer a POST
 # with a token instead of the request id; strict content types drop "; charset=utf-8" (some validators want that).
@@ -152,7 +155,7 @@ WEBHOOK_MAX_BACKOFF_SECONDS = envint("JIESU_WEBHOOK_MAX_BACKOFF", 300)
 # `hotspots.Params` fields, e.g. {"similarity": 0.5}); a forecast surge becomes a proposal at ≥ MIN requests in the
 # next 7 days and ≥ RATIO × the usual level; a knowledge entry made from a ticket is valid for N days.
 JIESU_HOTSPOT_EVERY_MINUTES = envint("JIESU_HOTSPOT_EVERY_MINUTES", 60)
-JIESU_HOTSPOT_PARAMS: dict[str, float | int] = json.loads(os.environ.get("JIESU_HOTSPOT_PARAMS", "{}"))
+JIESU_HOTSPOT_PARAMS: dict[str, Any] = json.loads(os.environ.get("JIESU_HOTSPOT_PARAMS", "{}"))
 JIESU_PROACTIVE_MIN = float(os.environ.get("JIESU_PROACTIVE_MIN", "10"))
 JIESU_PROACTIVE_RATIO = float(os.environ.get("JIESU_PROACTIVE_RATIO", "1.5"))
 JIESU_KNOWLEDGE_VALID_DAYS = envint("JIESU_KNOWLEDGE_VALID_DAYS", 365)

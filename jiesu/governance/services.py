@@ -63,7 +63,8 @@ def _event(
 
 # --- hotspots --------------------------------------------------------------------------------------------
 def hotspot_params() -> hs.Params:
-    return hs.Params(**settings.JIESU_HOTSPOT_PARAMS)
+    overrides: dict[str, Any] = settings.JIESU_HOTSPOT_PARAMS
+    return hs.Params(**overrides)
 
 
 SEVERE_TYPES = (AppealType.COMPLAINT, AppealType.TIPOFF)

@@ -102,7 +102,7 @@ def guarded_call(name: str, run: Callable[[], int]) -> tuple[bool, int]:
 
 def retry_delay(attempt: int, first: dt.timedelta) -> dt.timedelta:
     """first, 2·first, 4·first … after the 1st, 2nd, 3rd failed attempt."""
-    return first * 2 ** max(attempt - 1, 0)
+    return first * int(2 ** max(attempt - 1, 0))
 
 
 def job_task(

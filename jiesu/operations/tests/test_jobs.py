@@ -3,6 +3,7 @@ most one pending each, retried on failure and visible in the admin; pruning dele
 
 import datetime as dt
 import logging
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -59,7 +60,7 @@ def test_the_lower_apps_register_their_jobs_and_the_worker_knows_none() -> None:
     assert {p.name for p in jobs.pruners()} == {"portal-throttle", "sessions", "task-results", "webhook-deliveries"}
     import jiesu.operations.worker as worker_module
 
-    source = open(worker_module.__file__, encoding="utf-8").read()
+    source = Path(worker_module.__file__).read_text(encoding="utf-8")
     for app in ("tickets", "notify", "community", "integrations", "intel", "governance"):
         assert f"jiesu.{app}" not in source
 
