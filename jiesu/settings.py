@@ -23,6 +23,9 @@ def envint(name: str, default: int) -> int:
 
 
 DEBUG = envbool("JIESU_DEBUG")
+# The demo city (`jiesu demo`, `jiesu bench`, the generators) is installed only when this is on: off by default, on
+# in scripts/demo and under pytest (pytest sets PYTEST_VERSION). No production app imports `jiesu.demo`.
+DEMO = envbool("JIESU_DEMO", "1" if os.environ.get("PYTEST_VERSION") else "0")
 SECRET_KEY = os.environ.get("JIESU_SECRET_KEY", "dev-only-insecure-key-change-me-in-production")
 ALLOWED_HOSTS = os.environ.get("JIESU_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",")
 
@@ -44,13 +47,13 @@ INSTALLED_APPS = [
     "jiesu.notify",
     "jiesu.workbench",
     "jiesu.portal",
-    "jiesu.demo",
     "jiesu.intel",
     "jiesu.assessment",
     "jiesu.integrations",
     "jiesu.governance",
     "jiesu.community",
     "jiesu.operations",
+    *(["jiesu.demo"] if DEMO else []),
 ]
 
 MIDDLEWARE = [

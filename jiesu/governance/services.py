@@ -15,12 +15,12 @@ from django.db import transaction
 from django.db.models import Count, F, Max
 
 from jiesu.catalog.models import Category, KnowledgeEntry
-from jiesu.demo.seasons import day_kind
 from jiesu.lib import clock
 from jiesu.lib.errors import ConcurrentEdit, Forbidden, IllegalTransition, InvalidInput, NotFound
 from jiesu.lib.masking import mask_text
 from jiesu.orgs import access
 from jiesu.orgs.models import STREET_TOWNSHIP_KINDS, OrgUnit, UnitKind
+from jiesu.sla.calendar import day_kind
 from jiesu.tickets.models import AppealType, Callback, Urgency
 
 from . import forecast as fc

@@ -41,4 +41,4 @@ def test_every_setting_the_code_reads_is_declared() -> None:
 def test_environment_variables_carry_the_jiesu_prefix() -> None:
     text = SETTINGS.read_text(encoding="utf-8")
     names = set(re.findall(r"""(?:os\.environ(?:\.get)?[\[(]|env(?:int|bool)\()\s*["']([A-Z0-9_]+)["']""", text))
-    assert names and {n for n in names if not n.startswith("JIESU_")} == {"DATABASE_URL"}
+    assert names and {n for n in names if not n.startswith("JIESU_")} == {"DATABASE_URL", "PYTEST_VERSION"}

@@ -13,12 +13,12 @@ from jiesu.demo.city import (
     plant_hotspots,
 )
 from jiesu.demo.community import COMMUNITY_LOGINS, seed_communities
-from jiesu.demo.reference import seed_reference
+from jiesu.demo.integrations import ensure_clients, seed_attributes
 from jiesu.governance.models import OPEN_HOTSPOT_STATES, Hotspot
-from jiesu.integrations.demo import ensure_clients, seed_attributes
 from jiesu.intel.models import ModelKind, TextModelVersion
 from jiesu.intel.services import train_category_model, train_router
 from jiesu.lib.errors import InvalidInput
+from jiesu.operations.reference_data import seed_reference
 from jiesu.operations.worker import escalated, run_tasks, tick
 from jiesu.orgs.models import OrgUnit
 
