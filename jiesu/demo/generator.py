@@ -153,14 +153,13 @@ def load_into_database(gen: Generator, months: Sequence[dt.date], orders: int, b
     from django.db import transaction
     from django.utils import timezone
 
+    from jiesu.assessment.rules import RESOLUTION_CODES, SATISFACTION_CODES
     from jiesu.catalog.models import Category
     from jiesu.orgs.models import OrgUnit
     from jiesu.sla.models import TimeLimitPolicy
     from jiesu.tickets import services
     from jiesu.tickets.models import Assignment, AssignmentRole, Callback, Ticket, TicketEvent
     from jiesu.tickets.workflow import Action, DispatchState, PublicStatus
-
-    from jiesu.assessment.rules import RESOLUTION_CODES, SATISFACTION_CODES
 
     user, _created = get_user_model().objects.get_or_create(
         username="jiesu-history", defaults={"first_name": "历史数据", "is_active": False}
