@@ -9,6 +9,7 @@ transition or concurrent edit, 429 over the client's hourly limit.
 
 import datetime as dt
 import hashlib
+import logging
 from typing import Any, Literal
 
 from django.db import transaction
@@ -30,6 +31,7 @@ from jiesu.tickets.workflow import Action, DispatchState
 
 from .models import ApiClient
 
+logger = logging.getLogger("jiesu.api")
 STATUS = {InvalidInput: 400, Forbidden: 403, NotFound: 404, IllegalTransition: 409, ConcurrentEdit: 409}
 
 
@@ -63,7 +65,16 @@ api = NinjaAPI(
 
 
 def _error(request: HttpRequest, status: int, detail: str, code: str, **extra: Any) -> HttpResponse:
-    return api.create_response(request, {"detail": detail, "code": code} | extra, status=status)
+    """Every error body: the message, a code, and the request id (also in the X-Request-ID header and the logs)."""
+    rid = getattr(request, "request_id", None)
+    return api.create_response(request, {"detail": detail, "code": code, "request_id": rid} | extra, status=status)
+
+
+@api.exception_handler(Exception)
+def unexpected_error(request: HttpRequest, error: Exception) -> HttpResponse:
+    """A fault of ours: logged with its traceback; the client gets JSON with the request id to quote."""
+    logger.error("API error on %s", request.path, exc_info=error)
+    return _error(request, 500, _("Something went wrong on our side; quote the request id when reporting."), "error")
 
 
 @api.exception_handler(ServiceError)
@@ -106,6 +117,7 @@ def rate_limited(request: HttpRequest, error: RateLimited) -> HttpResponse:
 class Error(Schema):
     detail: str
     code: str
+    request_id: str | None = None
 
 
 class UnitOut(Schema):

@@ -22,6 +22,7 @@ from jiesu.integrations.webhooks import deliver_due
 from jiesu.intel.services import retrain_if_due
 from jiesu.lib import clock
 from jiesu.notify.outbox import process_outbox
+from jiesu.sla.models import Heartbeat
 from jiesu.tickets.services import DEADLINES, escalate_overdue, overdue_candidates
 
 
@@ -62,6 +63,7 @@ class Command(BaseCommand):
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
         while not self.stopping:
+            Heartbeat.beat("worker")  # /readyz and /metrics read it
             escalated, notified = tick(options["batch"], options["throttle"])
             if escalated or notified or options["once"]:
                 self.stdout.write(f"escalated {escalated} overdue tickets, processed {notified} events", ending="\n")
