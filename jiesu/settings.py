@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "ninja",
+    "axes",
     "jiesu.orgs",
     "jiesu.catalog",
     "jiesu.sla",
@@ -68,6 +69,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: it answers a locked-out login
 ]
 
 ROOT_URLCONF = "jiesu.urls"
@@ -162,9 +165,39 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Logins: django-axes counts failures per user name and client address and locks that pair out for a while.
+AUTHENTICATION_BACKENDS = [
+    "jiesu.lib.logins.AxesBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = envint("JIESU_LOGIN_FAILURE_LIMIT", 5)  # failed logins before the lockout
+AXES_COOLOFF_MINUTES = envint("JIESU_LOGIN_COOLOFF_MINUTES", 15)  # how long a lockout lasts
+AXES_COOLOFF_TIME = AXES_COOLOFF_MINUTES / 60  # hours, as django-axes counts
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked.html"
+AXES_VERBOSE = False
+# API keys: this many failed keys from one client address per cool-off period, then 429 (the same counting as logins).
+API_KEY_FAILURE_LIMIT = envint("JIESU_API_KEY_FAILURE_LIMIT", 20)
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/accounts/login/"
+
+# --- Content Security Policy (django-csp): scripts only from this site (no inline scripts); inline styles allowed.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:", "blob:"],
+        "connect-src": ["'self'"],
+        "font-src": ["'self'", "data:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    }
+}
 
 # --- i18n: Chinese first, English available -------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"

@@ -21,6 +21,7 @@ from ninja.params.functions import Header, Query
 from ninja.renderers import JSONRenderer
 from ninja.security import HttpBearer
 
+from jiesu.lib import logins
 from jiesu.lib.errors import ConcurrentEdit, Forbidden, IllegalTransition, InvalidInput, NotFound, ServiceError
 from jiesu.lib.masking import mask_name, mask_phone, mask_text
 from jiesu.orgs import access
@@ -41,8 +42,11 @@ class RateLimited(Exception):
 
 class TokenAuth(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str) -> ApiClient | None:
+        if logins.api_key_locked(request):
+            raise RateLimited()
         client = ApiClient.by_key(token)
         if client is None or client.user is None or not client.user.is_active:
+            logins.api_key_failed(request)
             return None
         if not throttle.allow_key(f"api:{client.pk}", client.rate_limit_per_hour):
             raise RateLimited()

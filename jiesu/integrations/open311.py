@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
 from jiesu.catalog.models import Category
-from jiesu.lib import clock
+from jiesu.lib import clock, logins
 from jiesu.lib.errors import Forbidden, NotFound, ServiceError
 from jiesu.lib.masking import mask_text
 from jiesu.orgs.selectors import resolve_place
@@ -159,8 +159,12 @@ def _positive(request: HttpRequest, name: str, default: int, high: int) -> int:
 
 def _client(request: HttpRequest) -> ApiClient:
     key = _param(request, "api_key")
+    if key and logins.api_key_locked(request):
+        raise Open311Error(429, _("Too many invalid API keys from this address; try again later."))
     client = ApiClient.by_key(key) if key else None
     if client is None:
+        if key:
+            logins.api_key_failed(request)
         raise Open311Error(403, _("Invalid api_key") if key else _("api_key not provided"))
     if not throttle.allow_key(f"api:{client.pk}", client.rate_limit_per_hour):
         raise Open311Error(429, _("Too many requests from this client; try again in the next hour."))
