@@ -2,6 +2,7 @@
 row counts, the same published snapshot digests, the frozen facts files with their recorded sha256, the photos."""
 
 import datetime as dt
+import io
 import json
 import os
 import sqlite3
@@ -46,7 +47,7 @@ def test_backup_then_restore_on_a_fresh_machine(tmp_path: Path, settings: Any, c
     (Path(settings.MODEL_DIR)).mkdir(parents=True, exist_ok=True)
     (Path(settings.MODEL_DIR) / "classifier.joblib").write_bytes(b"model bytes")
 
-    call_command("backup", str(tmp_path / "backups"), stdout=open(os.devnull, "w"))
+    call_command("backup", str(tmp_path / "backups"), stdout=io.StringIO())
     folder = next((tmp_path / "backups").iterdir())
     manifest = json.loads((folder / "manifest.json").read_text())
     assert manifest["counts"]["tickets.Ticket"] == Ticket.objects.count()
