@@ -12,6 +12,7 @@ import hashlib
 import logging
 from typing import Any, Literal
 
+from django.core.exceptions import RequestDataTooBig
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
@@ -72,6 +73,11 @@ def _error(request: HttpRequest, status: int, detail: str, code: str, **extra: A
     """Every error body: the message, a code, and the request id (also in the X-Request-ID header and the logs)."""
     rid = getattr(request, "request_id", None)
     return api.create_response(request, {"detail": detail, "code": code, "request_id": rid} | extra, status=status)
+
+
+@api.exception_handler(RequestDataTooBig)
+def too_large(request: HttpRequest, error: RequestDataTooBig) -> HttpResponse:
+    return _error(request, 413, _("The request body is too large."), "too_large")
 
 
 @api.exception_handler(Exception)
@@ -139,8 +145,8 @@ class OrderIn(Schema):
     address: str = Field("", examples=["朝阳区建外街道建国门外大街1号"])
     district_code: str | None = None
     street_code: str | None = None
-    latitude: float | None = None
-    longitude: float | None = None
+    latitude: float | None = Field(None, ge=-90, le=90, allow_inf_nan=False)
+    longitude: float | None = Field(None, ge=-180, le=180, allow_inf_nan=False)
     requester_name: str = ""
     requester_phone: str = Field("", examples=["13800138000"])
 
@@ -329,6 +335,12 @@ def list_orders(
             raise InvalidInput(_("Unknown state: “%(state)s”."), state=state[:30])
         tickets = tickets.filter(dispatch_state=state)
     if updated_after:
+        try:
+            sane = 1900 <= updated_after.astimezone(dt.UTC).year < 2200
+        except (OverflowError, ValueError):
+            sane = False
+        if not sane:
+            raise InvalidInput(_("updated_after must be a date-time between 1900 and 2200."))
         tickets = tickets.filter(updated_at__gt=updated_after)
     if category_code:
         tickets = tickets.filter(category__code=category_code)

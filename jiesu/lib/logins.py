@@ -13,8 +13,9 @@ class AxesBackend(AxesStandaloneBackend):
     """django-axes' check, for logins that come with a request (the login page, the admin). `Client.login()` and
     other programmatic logins without a request go on to the next backend unchecked."""
 
-    def authenticate(self, request: HttpRequest | None, username: str | None = None, password: str | None = None,
-                     **kwargs: Any) -> Any:
+    def authenticate(
+        self, request: HttpRequest | None, username: str | None = None, password: str | None = None, **kwargs: Any
+    ) -> Any:
         if request is None:
             return None
         return super().authenticate(request, username=username, password=password, **kwargs)

@@ -64,8 +64,13 @@ def published_snapshots() -> list[dict[str, Any]]:
 
     rows = Snapshot.objects.filter(published_at__isnull=False).order_by("month", "version")
     return [
-        {"month": f"{s.month:%Y-%m}", "version": s.version, "digest": s.digest, "facts_sha256": s.facts_sha256,
-         "facts_file": s.facts_file}
+        {
+            "month": f"{s.month:%Y-%m}",
+            "version": s.version,
+            "digest": s.digest,
+            "facts_sha256": s.facts_sha256,
+            "facts_file": s.facts_file,
+        }
         for s in rows
     ]
 
@@ -139,8 +144,17 @@ def restore(folder: Path, *, force: bool = False) -> dict[str, Any]:
         args, env = _pg_env()
         connection.close()
         subprocess.run(
-            [_tool("pg_restore"), *args, "--clean", "--if-exists", "--no-owner", "--single-transaction",
-             "-d", str(connection.settings_dict["NAME"]), str(folder / "database.dump")],
+            [
+                _tool("pg_restore"),
+                *args,
+                "--clean",
+                "--if-exists",
+                "--no-owner",
+                "--single-transaction",
+                "-d",
+                str(connection.settings_dict["NAME"]),
+                str(folder / "database.dump"),
+            ],
             env=env,
             check=True,
         )

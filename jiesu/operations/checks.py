@@ -12,9 +12,7 @@ def production_settings(app_configs: Any, **kwargs: Any) -> list[Any]:
     if settings.SECRET_KEY == settings.BUILTIN_SECRET_KEY:
         problems.append(Error("JIESU_SECRET_KEY is not set: the built-in key is refused.", id="jiesu.E001"))
     if "testserver" in settings.ALLOWED_HOSTS or "*" in settings.ALLOWED_HOSTS:
-        problems.append(
-            Warning("JIESU_ALLOWED_HOSTS should name only this site's host names.", id="jiesu.W001")
-        )
+        problems.append(Warning("JIESU_ALLOWED_HOSTS should name only this site's host names.", id="jiesu.W001"))
     return problems
 
 

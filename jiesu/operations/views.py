@@ -37,8 +37,9 @@ def readyz(request: HttpRequest) -> HttpResponse:
         checks["database"] = {"ok": True}
     except Exception as error:  # the one place where any failure is an answer, not a crash
         log.warning("readyz: database unavailable: %s", error)
-        return JsonResponse({"status": "fail", "checks": {"database": {"ok": False, "error": str(error)[:200]}}},
-                            status=503)
+        return JsonResponse(
+            {"status": "fail", "checks": {"database": {"ok": False, "error": str(error)[:200]}}}, status=503
+        )
     pending = selectors.unapplied_migrations()
     checks["migrations"] = {"ok": not pending, "unapplied": pending[:20]}
     now = timezone.now()

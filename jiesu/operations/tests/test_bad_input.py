@@ -1,0 +1,74 @@
+"""Bad numbers and bodies at the outside contracts: 400 (never 500) in each contract's own error format, 413 for
+oversized bodies, Open311 errors always the specification's list, photos decoded and re-encoded."""
+
+import json
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from jiesu.integrations.models import ApiClient
+from jiesu.tickets.models import Ticket
+
+pytestmark = pytest.mark.django_db
+ORDER = {"title": "占道经营", "content": "门口夜市占道", "category_code": "010101", "street_code": "110105001"}
+
+
+def api_client(world: Any) -> tuple[Client, str]:
+    client = ApiClient(name="bad-input", user=world.operator)
+    key = client.issue_key()
+    client.save()
+    return Client(headers={"Authorization": f"Bearer {key}"}), key
+
+
+@pytest.mark.parametrize("value", ["NaN", "Infinity", "-Infinity", "1e999", 91, -200])
+def test_rest_refuses_bad_coordinates_with_400(world: Any, value: Any) -> None:
+    http, _ = api_client(world)
+    body = json.dumps(ORDER) [:-1] + f', "latitude": {value if not isinstance(value, str) else value}, "longitude": 116.4}}'
+    response = http.post("/api/v1/orders", body, content_type="application/json")
+    assert response.status_code == 400, response.content
+    assert response.json()["code"] == "invalid"
+    assert not Ticket.objects.exists()
+
+
+@pytest.mark.parametrize("value", ["0001-01-01T00:00:00+08:00", "9999-12-31T23:59:59-08:00"])
+def test_rest_refuses_out_of_range_dates(world: Any, value: str) -> None:
+    http, _ = api_client(world)
+    response = http.get("/api/v1/orders", {"updated_after": value})
+    assert response.status_code == 400, response.content
+
+
+@pytest.mark.parametrize("lat", ["nan", "inf", "-inf", "1e400", "95"])
+def test_open311_refuses_bad_coordinates_with_400(world: Any, lat: str) -> None:
+    _, key = api_client(world)
+    response = Client().post(
+        "/open311/v2/requests.json", {"api_key": key, "service_code": "010101", "lat": lat, "long": "116.4"}
+    )
+    assert response.status_code == 400, response.content
+    assert response.json()[0]["code"] == 400
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["0001-01-01T00:00:00+08:00", "9999-12-31T23:59:59-08:00", "2026-01-01T00:00:00+25:00", "2026-13-01T00:00:00Z"],
+)
+def test_open311_refuses_bad_dates_and_offsets(world: Any, value: str) -> None:
+    response = Client().get("/open311/v2/requests.json", {"start_date": value})
+    assert response.status_code == 400 and response.json()[0]["code"] == 400
+
+
+def test_oversized_bodies_get_413_in_each_format(world: Any, settings: Any) -> None:
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    http, key = api_client(world)
+    big = json.dumps(ORDER | {"content": "长" * 2000})
+    response = http.post("/api/v1/orders", big, content_type="application/json")
+    assert response.status_code == 413 and response.json()["code"] == "too_large"
+    response = Client().post("/open311/v2/requests.json", {"api_key": key, "description": "长" * 2000})
+    assert response.status_code == 413 and response.json()[0]["code"] == 413
+
+
+def test_open311_unknown_urls_answer_in_the_spec_format() -> None:
+    response = Client().get("/open311/v2/nothing.json")
+    assert response.status_code == 404 and response.json()[0]["code"] == 404
+    xml = Client().get("/open311/v2/nothing.xml")
+    assert xml.status_code == 404 and b"<errors>" in xml.content
