@@ -224,6 +224,9 @@ MEDIA_ROOT = Path(os.environ.get("JIESU_MEDIA_ROOT", DATA_DIR / "media"))
 MEDIA_URL = "/media/"  # not served directly: /attachments/<id>/ checks who may see the ticket
 JIESU_UPLOAD_MAX_BYTES = envint("JIESU_UPLOAD_MAX_BYTES", 5 * 1024 * 1024)
 JIESU_UPLOAD_MAX_FILES = envint("JIESU_UPLOAD_MAX_FILES", 3)
+# Photos are decoded in full and re-encoded before storage; the EXIF data (GPS location included) is dropped unless 1.
+JIESU_PHOTO_KEEP_EXIF = envbool("JIESU_PHOTO_KEEP_EXIF")
+JIESU_PHOTO_MAX_PIXELS = envint("JIESU_PHOTO_MAX_PIXELS", 40_000_000)  # larger images are refused (decompression bombs)
 
 # --- Limits (bad input is refused with a clear message, never truncated) --------------------------------
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024

@@ -72,3 +72,42 @@ def test_open311_unknown_urls_answer_in_the_spec_format() -> None:
     assert response.status_code == 404 and response.json()[0]["code"] == 404
     xml = Client().get("/open311/v2/nothing.xml")
     assert xml.status_code == 404 and b"<errors>" in xml.content
+
+
+def _jpeg_with_gps() -> bytes:
+    import io
+
+    from PIL import Image
+
+    image = Image.new("RGB", (32, 24), (200, 30, 40))
+    exif = Image.Exif()
+    exif[0x010F] = "CameraMaker"
+    gps = exif.get_ifd(0x8825)
+    gps[1], gps[2] = "N", (39.0, 54.0, 27.0)
+    out = io.BytesIO()
+    image.save(out, format="JPEG", exif=exif)
+    return out.getvalue()
+
+
+def test_photos_are_decoded_and_reencoded_without_trailing_data_or_location(world: Any) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from jiesu.lib.errors import InvalidInput
+    from jiesu.testing.images import png
+    from jiesu.tickets import services
+    from jiesu.tickets.tests.helpers import ticket_in
+
+    original = _jpeg_with_gps() + b"<?php system($_GET['c']); ?>"
+    assert b"CameraMaker" in original
+    ticket = ticket_in(world, "accepted")
+    services.add_progress(
+        world.jw_handler, ticket.pk, "现场", photos=[SimpleUploadedFile("a.jpg", original, "image/jpeg")]
+    )
+    stored = ticket.attachments.get().file.read()
+    assert stored.startswith(b"\xff\xd8") and b"<?php" not in stored and b"CameraMaker" not in stored
+
+    # the first bytes of a PNG followed by garbage: not a photo, whatever its signature says
+    fake = png()[:40] + b"\x00" * 200
+    with pytest.raises(InvalidInput):
+        services.add_progress(world.jw_handler, ticket.pk, "假图", photos=[SimpleUploadedFile("b.png", fake)])
+    assert ticket.attachments.count() == 1
