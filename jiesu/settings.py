@@ -268,7 +268,7 @@ JIESU_REHANDLE_ON_RESOLUTION = os.environ.get("JIESU_REHANDLE_ON_RESOLUTION", "u
 JIESU_REHANDLE_ON_SATISFACTION = os.environ.get("JIESU_REHANDLE_ON_SATISFACTION", "dissatisfied").split(",")
 
 # --- Production (issue 22): serving, health, metrics, deployment -----------------------------------------
-# `scripts/serve` starts gunicorn (jiesu/operations/gunicorn.conf.py) with these.
+# `scripts/serve` starts gunicorn (jiesu/operations/gunicorn_conf.py) with these.
 WEB_BIND = os.environ.get("JIESU_WEB_BIND", "127.0.0.1:8000")  # address:port gunicorn listens on
 WEB_WORKERS = envint("JIESU_WEB_WORKERS", 2)  # processes (about one per CPU core)
 WEB_THREADS = envint("JIESU_WEB_THREADS", 4)  # threads per process (each holds at most one DB connection)

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile, UploadedFile
-from PIL import Image, ImageOps
 from django.utils.translation import gettext_lazy as _
+from PIL import Image, ImageOps
 
 from .errors import InvalidInput
 

@@ -1,7 +1,7 @@
 """Prometheus metrics (prometheus_client).
 
 Request counts and latencies are counted in each server process; under gunicorn the processes share them through
-PROMETHEUS_MULTIPROC_DIR (set by jiesu/operations/gunicorn.conf.py). The state of the work (orders by state,
+PROMETHEUS_MULTIPROC_DIR (set by jiesu/operations/gunicorn_conf.py). The state of the work (orders by state,
 overdue, outbox and task lag, webhook failures, the worker's heartbeat) is read from the database at each scrape.
 """
 

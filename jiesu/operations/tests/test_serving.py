@@ -51,7 +51,7 @@ def start_server(port: int, **env: str) -> subprocess.Popen[bytes]:
         **env,
     }
     environment.pop("PROMETHEUS_MULTIPROC_DIR", None)
-    conf = ROOT / "jiesu" / "operations" / "gunicorn.conf.py"
+    conf = ROOT / "jiesu" / "operations" / "gunicorn_conf.py"
     server = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", str(conf)], env=environment, cwd=ROOT)
     for _ in range(1200):  # the machine may be busy; the loop ends as soon as the server answers
         try:
