@@ -9,11 +9,11 @@ transition or concurrent edit, 429 over the client's hourly limit.
 
 import datetime as dt
 import hashlib
+import json
 import logging
 from typing import Any, Literal
 
 from django.core.exceptions import RequestDataTooBig
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Field, NinjaAPI, Schema
@@ -24,7 +24,7 @@ from ninja.security import HttpBearer
 
 from jiesu.lib import logins
 from jiesu.lib.errors import ConcurrentEdit, Forbidden, IllegalTransition, InvalidInput, NotFound, ServiceError
-from jiesu.lib.masking import mask_name, mask_phone, mask_text
+from jiesu.lib.masking import mask_for, mask_name, mask_phone, mask_text
 from jiesu.orgs import access
 from jiesu.portal import throttle
 from jiesu.tickets import access as tickets_access
@@ -40,6 +40,10 @@ STATUS = {InvalidInput: 400, Forbidden: 403, NotFound: 404, IllegalTransition: 4
 
 class RateLimited(Exception):
     pass
+
+
+class IdempotencyMismatch(Exception):
+    """The Idempotency-Key was used before with a different body."""
 
 
 class TokenAuth(HttpBearer):
@@ -117,6 +121,16 @@ def http_error(request: HttpRequest, error: HttpError) -> HttpResponse:
 @api.exception_handler(AuthenticationError)
 def auth_error(request: HttpRequest, error: AuthenticationError) -> HttpResponse:
     return _error(request, 401, _("Give a valid API token: Authorization: Bearer <key>."), "unauthenticated")
+
+
+@api.exception_handler(IdempotencyMismatch)
+def idempotency_mismatch(request: HttpRequest, error: IdempotencyMismatch) -> HttpResponse:
+    return _error(
+        request,
+        422,
+        _("This Idempotency-Key was already used with a different request body; use a new key for a new order."),
+        "idempotency_key_reused",
+    )
 
 
 @api.exception_handler(RateLimited)
@@ -248,9 +262,9 @@ def order_out(ticket: Ticket, user: Any) -> dict[str, Any]:
         "urgency": ticket.urgency,
         "category_code": ticket.category.code,
         "category_name": ticket.category.name,
-        "title": ticket.title,
-        "content": ticket.content if unmasked else mask_text(ticket.content),
-        "address": ticket.address,
+        "title": mask_for(ticket.title, unmasked),
+        "content": mask_for(ticket.content, unmasked),
+        "address": mask_for(ticket.address, unmasked),
         "district": _unit(ticket.district),
         "street": _unit(ticket.street),
         "lead_unit": _unit(ticket.lead_unit),
@@ -263,7 +277,7 @@ def order_out(ticket: Ticket, user: Any) -> dict[str, Any]:
         "replied_at": ticket.replied_at,
         "closed_at": ticket.closed_at,
         "updated_at": ticket.updated_at,
-        "reply": ticket.reply,
+        "reply": mask_for(ticket.reply, unmasked),
     }
 
 
@@ -289,7 +303,7 @@ def _fresh(request: HttpRequest, ticket: Ticket) -> dict[str, Any]:
     return order_out(_order(request, ticket.number), request.user)
 
 
-ERRORS: dict[int, Any] = {400: Error, 401: Error, 403: Error, 404: Error, 409: Error, 429: Error}
+ERRORS: dict[int, Any] = {400: Error, 401: Error, 403: Error, 404: Error, 409: Error, 413: Error, 429: Error}
 
 
 # --- endpoints -------------------------------------------------------------------------------------------
@@ -304,7 +318,7 @@ def me(request: HttpRequest) -> dict[str, Any]:
     }
 
 
-@api.post("/orders", response={200: OrderOut, 201: OrderOut, **ERRORS}, summary="Register an order (intake)")
+@api.post("/orders", response={200: OrderOut, 201: OrderOut, 422: Error, **ERRORS}, summary="Register an order (intake)")
 def create_order(
     request: HttpRequest,
     payload: OrderIn,
@@ -314,13 +328,19 @@ def create_order(
 ) -> tuple[int, dict[str, Any]]:
     client: ApiClient = request.auth  # type: ignore[attr-defined]
     key = None
+    fields = payload.dict()
+    fingerprint = hashlib.sha256(json.dumps(fields, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
     if idempotency_key:
         digest = hashlib.sha256(idempotency_key.encode()).hexdigest()[:40]
         key = f"api:{client.pk}:{digest}"
-    with transaction.atomic():
-        before = tickets_access.visible_tickets(request.user).filter(idempotency_key=key).exists() if key else False
-        ticket = services.intake(request.user, idempotency_key=key, **payload.dict())
-    return (200 if before else 201), _fresh(request, ticket)
+    ticket = services.intake(request.user, idempotency_key=key, event_data={"request_sha256": fingerprint}, **fields)
+    if not getattr(ticket, "idempotent_repeat", False):
+        return 201, _fresh(request, ticket)
+    # the same key again (also from a concurrent request that lost the race): the first order, if the body is the same
+    first = ticket.events.filter(action=Action.INTAKE).values_list("data", flat=True).first() or {}
+    if first.get("request_sha256", fingerprint) != fingerprint:
+        raise IdempotencyMismatch()
+    return 200, _fresh(request, ticket)
 
 
 @api.get("/orders", response={200: OrderPage, **ERRORS}, summary="Orders this token may see, newest first")

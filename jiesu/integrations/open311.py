@@ -112,7 +112,7 @@ def request_record(ticket: Ticket) -> dict[str, Any]:
             "requested_datetime": iso(ticket.intake_at),
             "updated_datetime": iso(ticket.closed_at if is_closed and ticket.closed_at else ticket.updated_at),
             "expected_datetime": None if is_closed else iso(ticket.due_at),
-            "address": ticket.address,
+            "address": mask_text(ticket.address)[:255],  # a public feed: house numbers stay, phone numbers do not
             "address_id": ticket.street.code if ticket.street_id else None,  # type: ignore[union-attr]
             "lat": float(ticket.latitude) if ticket.latitude is not None else None,
             "long": float(ticket.longitude) if ticket.longitude is not None else None,

@@ -111,3 +111,49 @@ def test_photos_are_decoded_and_reencoded_without_trailing_data_or_location(worl
     with pytest.raises(InvalidInput):
         services.add_progress(world.jw_handler, ticket.pk, "假图", photos=[SimpleUploadedFile("b.png", fake)])
     assert ticket.attachments.count() == 1
+
+
+def test_an_idempotency_key_with_another_body_is_refused_with_422(world: Any) -> None:
+    http, _ = api_client(world)
+    first = http.post("/api/v1/orders", json.dumps(ORDER), content_type="application/json",
+                      headers={"Idempotency-Key": "k-1"})
+    assert first.status_code == 201
+    same = http.post("/api/v1/orders", json.dumps(ORDER), content_type="application/json",
+                     headers={"Idempotency-Key": "k-1"})
+    assert same.status_code == 200 and same.json()["number"] == first.json()["number"]
+    other = http.post("/api/v1/orders", json.dumps(ORDER | {"title": "另一件事"}), content_type="application/json",
+                      headers={"Idempotency-Key": "k-1"})
+    assert other.status_code == 422 and other.json()["code"] == "idempotency_key_reused"
+    assert Ticket.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_repeats_of_one_key_get_the_one_order() -> None:
+    import threading
+
+    from django.db import connection
+
+    from jiesu.testing.world import build_world
+
+    world = build_world()
+    _, key = api_client(world)
+    barrier = threading.Barrier(6)
+    answers: list[Any] = []
+
+    def post() -> None:
+        try:
+            barrier.wait()
+            response = Client(headers={"Authorization": f"Bearer {key}", "Idempotency-Key": "same-key"}).post(
+                "/api/v1/orders", json.dumps(ORDER), content_type="application/json"
+            )
+            answers.append((response.status_code, response.json().get("number")))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=post) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(s for s, _ in answers) == [200, 200, 200, 200, 200, 201]
+    assert len({n for _, n in answers}) == 1 and Ticket.objects.count() == 1

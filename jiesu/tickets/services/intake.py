@@ -101,6 +101,7 @@ def _register(
         idempotency_key = _text(idempotency_key, "idempotency key", limit_key="title")[:64]
         existing = Ticket.objects.filter(idempotency_key=idempotency_key).first()
         if existing:
+            existing.idempotent_repeat = True  # type: ignore[attr-defined]  (callers tell the first from a repeat)
             return existing
     channel = _choice(channel, Channel, _("channel"))
     appeal_type = _choice(appeal_type, AppealType, _("appeal type"))
@@ -170,6 +171,7 @@ def _register(
         existing = Ticket.objects.filter(idempotency_key=idempotency_key).first() if idempotency_key else None
         if existing is None:
             raise
+        existing.idempotent_repeat = True  # type: ignore[attr-defined]  (a concurrent repeat lost the race)
         return existing
     data = {"channel": channel} | ({} if actor else {"source": source or "portal"}) | (event_data or {})
     _attach(ticket, _event(ticket, Action.INTAKE, actor, "", DispatchState.NEW, data=data, at=now), images)
