@@ -42,7 +42,7 @@ class TokenAuth(HttpBearer):
         client = ApiClient.by_key(token)
         if client is None or client.user is None or not client.user.is_active:
             return None
-        if not throttle.allow_key(f"api:{client.pk}", client.rate_limit_per_hour):
+        if not throttle.allow_client(f"api:{client.pk}", client.rate_limit_per_hour):
             raise RateLimited()
         request.user = client.user
         return client

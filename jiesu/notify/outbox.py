@@ -1,13 +1,18 @@
 """The notification outbox: unprocessed TicketEvents become Notification rows for the people concerned.
 
-Idempotent: each event is claimed with a compare-and-set on `notified_at IS NULL` in the same transaction
-that writes its notifications, so a killed worker neither loses nor repeats one.
+Several workers drain it at once without doing anything twice. A worker claims a batch of unprocessed events in
+one transaction: on PostgreSQL with `SELECT … FOR UPDATE SKIP LOCKED` (another worker's claimed rows are skipped,
+not waited for), on SQLite, which has one writer at a time (`BEGIN IMMEDIATE`), by reading them inside its write
+transaction. It writes their notifications and marks them with a conditional update on `notified_at IS NULL`
+in the same transaction, so a killed worker neither loses nor repeats one: its batch is rolled back and claimed
+again.
 """
 
 import datetime as dt
+from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import connection, transaction
 
 from jiesu.community.models import CommunityEvent
 from jiesu.community.notices import recipients as community_recipients
@@ -53,38 +58,43 @@ def process_outbox(now: dt.datetime, limit: int = 500) -> int:
     return _ticket_events(now, limit) + _community_events(now, limit)
 
 
+def _claim(model: type[Any], limit: int, related: tuple[str, ...] = ()) -> list[Any]:
+    """Up to `limit` unprocessed events, locked for this transaction; rows another worker holds are skipped."""
+    rows = model.objects.filter(notified_at__isnull=True).order_by("id")
+    if connection.features.has_select_for_update_skip_locked:
+        rows = rows.select_for_update(skip_locked=True, of=("self",))
+    return list(rows.select_related(*related)[:limit])
+
+
+def _mark(model: type[Any], events: list[Any], now: dt.datetime) -> list[Any]:
+    """Mark the claimed events processed (they are locked, or this is the only writer)."""
+    model.objects.filter(pk__in=[e.pk for e in events], notified_at__isnull=True).update(notified_at=now)
+    return events
+
+
 def _community_events(now: dt.datetime, limit: int) -> int:
-    ids = list(
-        CommunityEvent.objects.filter(notified_at__isnull=True).order_by("id").values_list("id", flat=True)[:limit]
-    )
-    done = 0
-    for event_id in ids:
-        with transaction.atomic():
-            if not CommunityEvent.objects.filter(pk=event_id, notified_at__isnull=True).update(notified_at=now):
-                continue
-            event = CommunityEvent.objects.get(pk=event_id)
-            Notification.objects.bulk_create(
-                [
-                    Notification(user_id=uid, community_event=event, created_at=now)
-                    for uid in community_recipients(event)
-                ],
-                ignore_conflicts=True,
-            )
-            done += 1
-    return done
+    with transaction.atomic():
+        events = _claim(CommunityEvent, limit)
+        if not events:
+            return 0
+        notes = [
+            Notification(user_id=uid, community_event=event, created_at=now)
+            for event in _mark(CommunityEvent, events, now)
+            for uid in community_recipients(event)
+        ]
+        Notification.objects.bulk_create(notes, ignore_conflicts=True)
+        return len(events)
 
 
 def _ticket_events(now: dt.datetime, limit: int) -> int:
-    ids = list(TicketEvent.objects.filter(notified_at__isnull=True).order_by("id").values_list("id", flat=True)[:limit])
-    done = 0
-    for event_id in ids:
-        with transaction.atomic():
-            if not TicketEvent.objects.filter(pk=event_id, notified_at__isnull=True).update(notified_at=now):
-                continue
-            event = TicketEvent.objects.select_related("ticket").get(pk=event_id)
-            Notification.objects.bulk_create(
-                [Notification(user_id=uid, event=event, created_at=now) for uid in recipients(event)],
-                ignore_conflicts=True,
-            )
-            done += 1
-    return done
+    with transaction.atomic():
+        events = _claim(TicketEvent, limit, ("ticket",))
+        if not events:
+            return 0
+        notes = [
+            Notification(user_id=uid, event=event, created_at=now)
+            for event in _mark(TicketEvent, events, now)
+            for uid in recipients(event)
+        ]
+        Notification.objects.bulk_create(notes, batch_size=1000, ignore_conflicts=True)
+        return len(events)
