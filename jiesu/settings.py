@@ -6,8 +6,9 @@ SQLite (WAL mode) is the embedded default; DATABASE_URL=postgres://... selects P
 import os
 from pathlib import Path
 
-import dj_database_url
 from django.utils.translation import gettext_lazy as _
+
+from jiesu.lib import dburl
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -87,7 +88,7 @@ TEMPLATES = [
 # --- Database -------------------------------------------------------------------------------------------
 DATA_DIR = Path(os.environ.get("JIESU_DATA_DIR", BASE_DIR / "var"))
 if os.environ.get("DATABASE_URL"):
-    DATABASES = {"default": dj_database_url.parse(os.environ["DATABASE_URL"], conn_max_age=60)}
+    DATABASES = {"default": dburl.parse(os.environ["DATABASE_URL"], conn_max_age=60)}
 else:
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {
@@ -103,6 +104,17 @@ else:
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# Scale-out (issue 23): read-only analytics on a standby (jiesu/lib/routing.py), and how long each process keeps
+# the reference data (calendar, policies, catalogue, units) before rereading it (jiesu/lib/refcache.py).
+STANDBY_URL = os.environ.get("JIESU_STANDBY_URL") or (
+    dburl.standby_url(os.environ["DATABASE_URL"])
+    if envbool("JIESU_STANDBY_READS") and "," in os.environ.get("DATABASE_URL", "")
+    else ""
+)
+if STANDBY_URL:
+    DATABASES["standby"] = dburl.parse(STANDBY_URL, conn_max_age=60) | {"TEST": {"MIRROR": "default"}}
+DATABASE_ROUTERS = ["jiesu.lib.routing.StandbyRouter"]
+JIESU_REFERENCE_CACHE_SECONDS = float(os.environ.get("JIESU_REFERENCE_CACHE_SECONDS", "60"))
 
 # --- Background work ------------------------------------------------------------------------------------
 # The deadline tick and the event outbox run in `jiesu worker`; django-tasks is there for one-off jobs.
