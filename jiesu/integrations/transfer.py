@@ -129,17 +129,25 @@ class RowReader:
             for key in ("id", "intake_at", "closed_at", "title", "content", "address", "reply", "latitude", "longitude")
         }
         self.cols["content"] = self.cols["content"] or self.cols["title"]
+        # The columns' positions, looked up once (reading a row is the import's inner loop).
+        self.at = {key: [self.index[c] for c in cols if c in self.index] for key, cols in self.cols.items()}
+        self.choice_at: dict[int, list[int]] = {}
+        self.category_at = [[self.index[c]] if c in self.index else [] for c in self.category_columns]
         self.channel = Choice(spec.get("channel", {}), Channel.values, Channel.OTHER_HOTLINE)
         self.appeal = Choice(spec.get("appeal_type", {}), AppealType.values, AppealType.COMPLAINT)
         self.now = clock.now()
 
     def get(self, row: list[str], columns: list[str], sep: str = " ") -> str:
-        parts = []
-        for c in columns:
-            i = self.index.get(c)
-            if i is not None and i < len(row) and row[i].strip():
-                parts.append(row[i].strip())
-        return sep.join(parts)
+        return self.pick(row, [self.index[c] for c in columns if c in self.index], sep)
+
+    @staticmethod
+    def pick(row: list[str], positions: list[int], sep: str = " ") -> str:
+        """The non-empty cells at `positions`, stripped and joined."""
+        n = len(row)
+        if len(positions) == 1:
+            i = positions[0]
+            return row[i].strip() if i < n else ""
+        return sep.join(v for i in positions if i < n and (v := row[i].strip()))
 
     def moment(self, value: str, column: str) -> dt.datetime | None:
         value = value.strip()
@@ -172,10 +180,13 @@ class RowReader:
     def choose(self, choice: "Choice", row: list[str]) -> str:
         if not choice.columns:
             return choice.default
-        return choice.map.get(self.get(row, choice.columns).lower(), choice.default)
+        positions = self.choice_at.get(id(choice))
+        if positions is None:
+            positions = self.choice_at[id(choice)] = [self.index[c] for c in choice.columns if c in self.index]
+        return choice.map.get(self.pick(row, positions).lower(), choice.default)
 
     def category(self, row: list[str]) -> Category | None:
-        values = tuple(self.get(row, [c]).lower() for c in self.category_columns)
+        values = tuple(self.pick(row, at).lower() for at in self.category_at)
         if values in self.category_cache:
             return self.category_cache[values]
         found = next((self.category_exact[v] for v in values if v in self.category_exact), None)
@@ -189,12 +200,13 @@ class RowReader:
     def read(self, row: list[str]) -> HistoryOrder | str:
         spec = self.mapping.spec
         cols = self.cols
-        source_id = self.get(row, cols["id"], "-")
+        at = self.at
+        source_id = self.pick(row, at["id"], "-")
         if not source_id:
             source_id = "row-" + hashlib.sha1("\x1f".join(row).encode(), usedforsecurity=False).hexdigest()[:20]
         column = cols["intake_at"][0]
         try:
-            intake_at = self.moment(self.get(row, cols["intake_at"]), column)
+            intake_at = self.moment(self.pick(row, at["intake_at"]), column)
         except ValueError as error:
             return _("Unreadable intake time: %(value)s") % {"value": str(error)[:40]}
         if intake_at is None:
@@ -205,20 +217,20 @@ class RowReader:
         if cols["closed_at"]:
             column = cols["closed_at"][0]
             try:
-                closed_at = self.moment(self.get(row, cols["closed_at"]), column)
+                closed_at = self.moment(self.pick(row, at["closed_at"]), column)
             except ValueError as error:
                 return _("Unreadable close time: %(value)s") % {"value": str(error)[:40]}
             if closed_at and closed_at < intake_at:
                 return _("Closed before it was taken in.")
             if closed_at and closed_at > self.now:
                 closed_at = None  # a planned date, not an outcome
-        title = self.get(row, cols["title"], " - ")[:200]
+        title = self.pick(row, at["title"], " - ")[:200]
         if not title:
             return _("No title.")
-        content = self.get(row, cols["content"], "\n")[:5000] or title
+        content = self.pick(row, at["content"], "\n")[:5000] or title
         coordinates: list[Decimal | None] = []
         for key, low, high in (("latitude", -90, 90), ("longitude", -180, 180)):
-            raw = self.get(row, cols[key])
+            raw = self.pick(row, at[key])
             if not raw:
                 coordinates.append(None)
                 continue
@@ -232,7 +244,7 @@ class RowReader:
         category = self.category(row)
         if category is None:
             return _("No category matches and the mapping has no default.")
-        reply = self.get(row, cols["reply"], "\n")[:5000]
+        reply = self.pick(row, at["reply"], "\n")[:5000]
         if closed_at is None and reply and spec.get("closed_at_if_reply") == "intake":
             closed_at = intake_at  # the layout has no close date (see the mapping's description)
         return HistoryOrder(
@@ -243,7 +255,7 @@ class RowReader:
             appeal_type=self.choose(self.appeal, row),
             title=title,
             content=content,
-            address=self.get(row, cols["address"], " ")[:255],
+            address=self.pick(row, at["address"], " ")[:255],
             latitude=coordinates[0],
             longitude=coordinates[1],
             category=category,

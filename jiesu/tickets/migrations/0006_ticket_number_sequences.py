@@ -26,7 +26,7 @@ END $$;
 
 def create(apps: Any, schema_editor: Any) -> None:
     if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(FUNCTION_SQL)
+        schema_editor.execute(FUNCTION_SQL, params=None)
 
 
 def drop(apps: Any, schema_editor: Any) -> None:
