@@ -7,8 +7,8 @@ server process (and node) sees them.
   and hour) and adds its count to the shared row in one statement at most every `SYNC_SECONDS` or every
   `per_hour // 200` requests, outside the request's transaction. The shared total it reads back is what the
   other processes have spent. Near the limit (the last 10 %) every request is reconciled, so the limit holds
-  exactly; far from it a client can go over by at most the unreconciled counts of the other processes. A request
-  refused at the edge counts once; after it the process refuses without counting until the hour turns.
+  exactly; far from it a client can go over by at most the unreconciled counts of the other processes. Once the
+  shared count reaches the limit the process refuses without counting until the hour turns.
 """
 
 import dataclasses

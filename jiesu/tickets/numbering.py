@@ -18,6 +18,7 @@ from jiesu.lib.numbers import format_ticket_number
 
 from .models import TicketNumberCounter
 
+
 def next_number(day: dt.date) -> str:
     """The next ticket number of `day`, in one statement."""
     with connection.cursor() as cursor:

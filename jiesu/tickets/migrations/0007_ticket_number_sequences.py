@@ -35,5 +35,5 @@ def drop(apps: Any, schema_editor: Any) -> None:
 
 
 class Migration(migrations.Migration):
-    dependencies = [("tickets", "0005_alter_ticketevent_action")]
+    dependencies = [("tickets", "0006_load_history_action")]
     operations = [migrations.RunPython(create, drop, elidable=False)]
