@@ -1,9 +1,13 @@
 """Who is told of a community event (the notification outbox calls this) and what the line says."""
 
+import datetime as dt
+
 from django.contrib.auth import get_user_model
+from django.db import transaction
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from jiesu.notify.models import Notification
 from jiesu.orgs.models import UNIT_ROLES
 
 from .models import CommunityEvent, PartyMember
@@ -47,3 +51,19 @@ def describe(event: CommunityEvent) -> tuple[str, str]:
     if event.subject == "member":
         return _("Your registration with the community is confirmed"), reverse("member-home")
     return event.action, "/"
+
+
+def drain(now: dt.datetime, limit: int) -> int:
+    """The community's outbox: up to `limit` unprocessed events become notifications, claimed as a batch like the
+    tickets' (SKIP LOCKED on PostgreSQL, see jiesu.notify.outbox), so several workers drain it at once."""
+    from jiesu.notify import outbox
+
+    with transaction.atomic():
+        events = outbox.claim(CommunityEvent, limit)
+        notes = [
+            Notification(user_id=uid, community_event=event, created_at=now)
+            for event in outbox.mark(CommunityEvent, events, now)
+            for uid in recipients(event)
+        ]
+        Notification.objects.bulk_create(notes, ignore_conflicts=True)
+        return len(events)

@@ -9,15 +9,13 @@ again.
 """
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.db.models import Q
 
-from jiesu.community.models import CommunityEvent
-from jiesu.community.notices import recipients as community_recipients
 from jiesu.orgs.models import Membership, Role
 from jiesu.tickets.models import Assignment, TicketEvent
 from jiesu.tickets.workflow import Action
@@ -25,6 +23,20 @@ from jiesu.tickets.workflow import Action
 from .models import Notification
 
 UNIT_STAFF = [Role.UNIT_HANDLER, Role.UNIT_LEADER]
+
+# Other event outboxes (e.g. the community's), registered by their apps in `AppConfig.ready`: each drains up to
+# `limit` of its unprocessed events into notifications at `now` and returns how many it processed.
+Drain = Callable[[dt.datetime, int], int]
+_sources: dict[str, Drain] = {}
+# How a notification made from another app's event reads: (text, link), by the Notification field it hangs on.
+Describe = Callable[[object], tuple[str, str]]
+describers: dict[str, Describe] = {}
+
+
+def register_source(name: str, drain: Drain, *, field: str = "", describe: Describe | None = None) -> None:
+    _sources[name] = drain
+    if field and describe is not None:
+        describers[field] = describe
 
 
 DISPATCHED = {Action.DISPATCH, Action.APPROVE_RETURN, Action.REOPEN, Action.REJECT_RETURN}
@@ -105,43 +117,30 @@ def _names(event: TicketEvent) -> list[str]:
 
 def process_outbox(now: dt.datetime, limit: int = 500) -> int:
     """Turn up to `limit` unprocessed events into notifications. Returns how many events were processed."""
-    return _ticket_events(now, limit) + _community_events(now, limit)
+    return _ticket_events(now, limit) + sum(drain(now, limit) for drain in _sources.values())
 
 
-def _claim(model: type[Any], limit: int, related: tuple[str, ...] = ()) -> list[Any]:
-    """Up to `limit` unprocessed events, locked for this transaction; rows another worker holds are skipped."""
+def claim(model: type[Any], limit: int, related: tuple[str, ...] = ()) -> list[Any]:
+    """Up to `limit` unprocessed events of `model` (an event table with `notified_at`), locked for the caller's
+    transaction; on PostgreSQL rows another worker holds are skipped, not waited for."""
     rows = model.objects.filter(notified_at__isnull=True).order_by("id")
     if connection.features.has_select_for_update_skip_locked:
         rows = rows.select_for_update(skip_locked=True, of=("self",))
     return list(rows.select_related(*related)[:limit])
 
 
-def _mark(model: type[Any], events: list[Any], now: dt.datetime) -> list[Any]:
+def mark(model: type[Any], events: list[Any], now: dt.datetime) -> list[Any]:
     """Mark the claimed events processed (they are locked, or this is the only writer)."""
     model.objects.filter(pk__in=[e.pk for e in events], notified_at__isnull=True).update(notified_at=now)
     return events
 
 
-def _community_events(now: dt.datetime, limit: int) -> int:
-    with transaction.atomic():
-        events = _claim(CommunityEvent, limit)
-        if not events:
-            return 0
-        notes = [
-            Notification(user_id=uid, community_event=event, created_at=now)
-            for event in _mark(CommunityEvent, events, now)
-            for uid in community_recipients(event)
-        ]
-        Notification.objects.bulk_create(notes, ignore_conflicts=True)
-        return len(events)
-
-
 def _ticket_events(now: dt.datetime, limit: int) -> int:
     with transaction.atomic():
-        events = _claim(TicketEvent, limit, ("ticket",))
+        events = claim(TicketEvent, limit, ("ticket",))
         if not events:
             return 0
-        told = recipients_many(_mark(TicketEvent, events, now))
+        told = recipients_many(mark(TicketEvent, events, now))
         notes = [Notification(user_id=uid, event=event, created_at=now) for event in events for uid in told[event.pk]]
         Notification.objects.bulk_create(notes, batch_size=1000, ignore_conflicts=True)
         return len(events)
