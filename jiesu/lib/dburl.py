@@ -17,15 +17,16 @@ def parse(url: str, **kwargs: Any) -> dict[str, Any]:
     parts = urlsplit(url)
     userinfo, _, hostlist = parts.netloc.rpartition("@")
     if "," not in hostlist:
-        config: dict[str, Any] = dj_database_url.parse(url, **kwargs)
-        return config
+        return dict(dj_database_url.parse(url, **kwargs))
     hosts, ports = [], []
     for item in hostlist.split(","):
         host, _, port = item.rpartition(":") if ":" in item else (item, "", "")
         hosts.append(host)
         ports.append(port or "5432")
     first = f"{userinfo}@{hosts[0]}:{ports[0]}" if userinfo else f"{hosts[0]}:{ports[0]}"
-    config = dj_database_url.parse(urlunsplit((parts.scheme, first, parts.path, "", "")), **kwargs)
+    config: dict[str, Any] = dict(
+        dj_database_url.parse(urlunsplit((parts.scheme, first, parts.path, "", "")), **kwargs)
+    )
     config["HOST"], config["PORT"] = ",".join(hosts), ",".join(ports)
     config.setdefault("OPTIONS", {}).update(dict(parse_qsl(parts.query)))
     return config

@@ -62,8 +62,11 @@ def recipients_many(events: Sequence[TicketEvent]) -> dict[int, list[int]]:
         ):
             current.setdefault(ticket_id, set()).add(unit_id)
     units = {u for found in current.values() for u in found}
-    units |= {e.ticket.lead_unit_id for e in events if e.action in TO_LEAD_STAFF | {Action.SUPERVISE}}
-    units.discard(None)  # type: ignore[arg-type]
+    units |= {
+        e.ticket.lead_unit_id
+        for e in events
+        if e.action in TO_LEAD_STAFF | {Action.SUPERVISE} and e.ticket.lead_unit_id is not None
+    }
     codes = {c for e in events if e.action == Action.WHISTLE for c in e.data.get("units", [])}
     roles = {Role.DISPATCHER for e in events if e.action in TO_DISPATCHERS}
     roles |= {Role.CALLBACK_AGENT for e in events if e.action == Action.REPLY}
@@ -97,9 +100,9 @@ def recipients_many(events: Sequence[TicketEvent]) -> dict[int, list[int]]:
         elif action in TO_DISPATCHERS:
             users = members({Role.DISPATCHER})
         elif action in TO_LEAD_STAFF:
-            users = members(set(UNIT_STAFF), {event.ticket.lead_unit_id})
+            users = members(set(UNIT_STAFF), {event.ticket.lead_unit_id or 0})
         elif action == Action.SUPERVISE:
-            users = members({Role.UNIT_LEADER}, {event.ticket.lead_unit_id})
+            users = members({Role.UNIT_LEADER}, {event.ticket.lead_unit_id or 0})
         elif action in BY_NAME:
             users = {names[n] for n in _names(event) if n in names}
         elif action == Action.REPLY:

@@ -12,6 +12,7 @@ server process (and node) sees them.
 """
 
 import dataclasses
+import datetime as dt
 import threading
 import time
 
@@ -52,7 +53,7 @@ def allow_key(key: str, per_hour: int) -> bool:
 
 @dataclasses.dataclass
 class _Bucket:
-    hour: object
+    hour: dt.datetime
     shared: int = 0  # the shared row's count when last reconciled (this process's synced uses included)
     pending: int = 0  # uses counted here since
     synced_at: float = float("-inf")
@@ -87,7 +88,7 @@ def allow_client(key: str, per_hour: int) -> bool:
     return total <= per_hour
 
 
-def _add(key: str, hour: object, count: int) -> int:
+def _add(key: str, hour: dt.datetime, count: int) -> int:
     """Add `count` to the shared row in one statement, outside any savepoint, and return the new total."""
     table = connection.ops.quote_name(Throttle._meta.db_table)
     with connection.cursor() as cursor:
@@ -106,5 +107,5 @@ def reset_local() -> None:
         _buckets.clear()
 
 
-def _hour() -> object:
+def _hour() -> dt.datetime:
     return clock.now().replace(minute=0, second=0, microsecond=0)

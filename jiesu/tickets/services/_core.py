@@ -20,7 +20,6 @@ from jiesu.sla.models import TimeLimitPolicy
 from jiesu.tickets import access
 
 from ..models import Assignment, AssignmentRole, Ticket, TicketEvent
-from ..numbering import next_number as _next_number  # noqa: F401  (per-day sequences, no hot row)
 from ..workflow import PUBLIC_STATUS, Action, DispatchState, target_state
 
 LIMITS = {"title": 200, "content": 5000, "address": 255, "name": 50, "note": 2000, "reply": 5000}

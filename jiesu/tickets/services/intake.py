@@ -19,8 +19,9 @@ from jiesu.sla.policy import policy_for
 from jiesu.tickets import access as tickets_access
 
 from ..models import AppealType, Attachment, Channel, Requester, Ticket, TicketEvent, Urgency
+from ..numbering import next_number as _next_number  # per-day sequences, no hot row
 from ..workflow import PUBLIC_STATUS, Action, DispatchState
-from ._core import PHONE_RE, _change, _choice, _coordinate, _event, _load, _next_number, _text, _unit
+from ._core import PHONE_RE, _change, _choice, _coordinate, _event, _load, _text, _unit
 from .dispatch import _merge
 
 

@@ -134,7 +134,7 @@ def test_reference_data_are_cached_and_dropped_on_change(world: World) -> None:
         # A holiday declared on the Wednesday: the next order's deadline moves at once.
         WorkCalendarDay.objects.create(date=dt.date(2026, 11, 18), is_workday=False, name="临时放假")
         after = new_ticket(world)
-        assert after.due_at == before.due_at + dt.timedelta(days=1)
+        assert before.due_at is not None and after.due_at == before.due_at + dt.timedelta(days=1)
         # A new policy version for ordinary tickets from today: used by the next order.
         old = TimeLimitPolicy.objects.get(time_limit_class="ordinary", category__isnull=True, effective_to=None)
         TimeLimitPolicy.objects.create(
