@@ -27,7 +27,7 @@ _watched: dict[type[models.Model], set[str]] = {}
 
 
 def _ttl() -> float:
-    return float(getattr(settings, "JIESU_REFERENCE_CACHE_SECONDS", 60))
+    return float(settings.JIESU_REFERENCE_CACHE_SECONDS)
 
 
 def get(name: str, loader: Callable[[], T]) -> T:
