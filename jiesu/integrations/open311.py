@@ -190,7 +190,7 @@ def _client(request: HttpRequest) -> ApiClient:
         if key:
             logins.api_key_failed(request)
         raise Open311Error(403, _("Invalid api_key") if key else _("api_key not provided"))
-    if not throttle.allow_key(f"api:{client.pk}", client.rate_limit_per_hour):
+    if not throttle.allow_client(f"api:{client.pk}", client.rate_limit_per_hour):
         raise Open311Error(429, _("Too many requests from this client; try again in the next hour."))
     return client
 

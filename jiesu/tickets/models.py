@@ -146,6 +146,9 @@ class Ticket(models.Model):
     updated_at = models.DateTimeField(_("updated at"))
     version = models.PositiveIntegerField(default=1, editable=False)
 
+    # Not a column: intake sets it on the earlier ticket it returns for a repeated idempotency key.
+    repeated = False
+
     class Meta:
         verbose_name = _("ticket")
         verbose_name_plural = _("tickets")
