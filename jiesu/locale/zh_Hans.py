@@ -1381,6 +1381,9 @@ ZH_HANS = {
     "not claimed in time": "超时未认领",
     "This phone number is the login of a staff account.": "该手机号是工作人员账号的登录名，不能用作党员账号。",
     # --- issue 17: governance errors through gettext ---
+    "rate-limit counter": "限流计数",
+    "rate-limit counters": "限流计数",
+    "Shared": "公共",
     "job": "任务",
     "last enqueued at": "上次排队时间",
     "last task result": "上次任务结果",
