@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "jiesu.integrations",
     "jiesu.governance",
     "jiesu.community",
+    "jiesu.cadres",
 ]
 
 MIDDLEWARE = [
