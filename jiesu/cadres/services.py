@@ -99,6 +99,13 @@ def _date(value: object, on: str, label: Any) -> dt.date:
         raise InvalidInput(_("%(field)s must be a date (YYYY-MM-DD)."), on=on, field=label) from None
 
 
+def _month(value: object, on: str, label: Any) -> dt.date:
+    text = str(value or "").strip()
+    if len(text) == 7:
+        text += "-01"
+    return _date(text, on, label).replace(day=1)
+
+
 def _datetime(value: object, on: str, label: Any) -> dt.datetime:
     if isinstance(value, dt.datetime):
         return value
@@ -493,7 +500,7 @@ def schedule_interview(
     the_unit = _unit(unit)
     if not the_unit.path.startswith(area.path):
         raise NotFound(_("The unit does not exist or lies outside your area."))
-    first = _date(month, "month", _("assessment month")).replace(day=1)
+    first = _month(month, "month", _("assessment month"))
     snapshot, bottom = selectors.bottom_list(actor, first)
     row = next((r for r in bottom if r.unit_id == the_unit.pk), None)
     if snapshot is None or row is None:
