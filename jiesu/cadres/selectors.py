@@ -100,6 +100,9 @@ def figure_tickets(user: Any, ids: set[int] | list[int]) -> tuple[list[Ticket], 
         Ticket.objects.filter(pk__in=list(ids)).select_related("category", "street", "lead_unit").order_by("-intake_at")
     )
     openable = set(org_access.visible_tickets(user).filter(pk__in=list(ids)).values_list("pk", flat=True))
+    callbacks = last_callbacks([t.pk for t in tickets])
+    for t in tickets:
+        t.last_cb = callbacks.get(t.pk)  # type: ignore[attr-defined]
     return tickets, openable
 
 

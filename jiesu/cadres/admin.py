@@ -1,0 +1,158 @@
+"""The admin of the cadre module. Personnel records are read-only here and every queryset goes through
+`jiesu.cadres.access`: an admin user sees exactly what the pages show them, and a record outside that answers 404
+(not the admin's usual redirect). Changes go through the pages (services), which write the trail. Only the
+configuration (flag rules, fault-tolerance grounds) is edited here."""
+
+from typing import Any
+
+from django.contrib import admin
+from django.http import Http404, HttpRequest, HttpResponse
+
+from . import access
+from .models import (
+    AccountabilityCase,
+    CadreEvent,
+    CadreProfile,
+    ChallengeTask,
+    Correction,
+    Flag,
+    FlagRule,
+    Interview,
+    ItemScore,
+    ResponsibilityItem,
+    ToleranceCase,
+    ToleranceGround,
+)
+
+
+class ReadOnly(admin.ModelAdmin):  # type: ignore[type-arg]
+    """Read-only, scoped by `scope(request)`; the cadre scope decides who may view at all."""
+
+    def scope(self, request: HttpRequest) -> Any:
+        raise NotImplementedError
+
+    def get_queryset(self, request: HttpRequest) -> Any:
+        return self.scope(request)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return bool(request.user.is_staff and access.sees_cadre_pages(request.user))
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return self.has_view_permission(request)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None
+    ) -> HttpResponse:
+        if self.get_object(request, object_id) is None:
+            raise Http404
+        return super().change_view(request, object_id, form_url, extra_context)
+
+
+@admin.register(CadreProfile)
+class CadreProfileAdmin(ReadOnly):
+    list_display = ["user", "unit", "post", "ladder", "level", "party_member", "started_on"]
+    list_filter = ["ladder", "party_member"]
+
+    def scope(self, request: HttpRequest) -> Any:
+        return access.visible_profiles(request.user)
+
+
+@admin.register(ResponsibilityItem)
+class ResponsibilityItemAdmin(ReadOnly):
+    list_display = ["unit", "post", "title", "dimension", "measure", "metric", "target", "weight", "effective_from"]
+
+    def scope(self, request: HttpRequest) -> Any:
+        return ResponsibilityItem.objects.filter(unit__in=access.personnel_units(request.user))
+
+
+@admin.register(ItemScore)
+class ItemScoreAdmin(ReadOnly):
+    list_display = ["period", "profile", "item", "actual", "points", "weight", "frozen"]
+
+    def scope(self, request: HttpRequest) -> Any:
+        return ItemScore.objects.filter(profile__in=access.visible_profiles(request.user))
+
+
+@admin.register(Correction)
+class CorrectionAdmin(ReadOnly):
+    list_display = ["at", "profile", "item_score", "old_points", "new_points", "reason"]
+
+    def scope(self, request: HttpRequest) -> Any:
+        return Correction.objects.filter(profile__in=access.flag_profiles(request.user))
+
+
+@admin.register(Interview)
+class InterviewAdmin(ReadOnly):
+    list_display = ["month", "unit", "scheduled_for", "state"]
+
+    def scope(self, request: HttpRequest) -> Any:
+        return Interview.objects.filter(unit__in=access.personnel_units(request.user))
+
+
+@admin.register(Flag)
+class FlagAdmin(ReadOnly):
+    list_display = ["created_at", "profile", "rule", "count", "state"]
+    list_filter = ["state"]
+
+    def scope(self, request: HttpRequest) -> Any:
+        return Flag.objects.filter(profile__in=access.flag_profiles(request.user))
+
+
+@admin.register(AccountabilityCase)
+class AccountabilityCaseAdmin(ReadOnly):
+    list_display = ["opened_at", "profile", "state", "retention_until"]
+
+    def scope(self, request: HttpRequest) -> Any:
+        return AccountabilityCase.objects.filter(profile__in=access.flag_profiles(request.user))
+
+
+@admin.register(ToleranceCase)
+class ToleranceCaseAdmin(ReadOnly):
+    list_display = ["applied_at", "profile", "state", "tolerated"]
+
+    def scope(self, request: HttpRequest) -> Any:
+        return ToleranceCase.objects.filter(profile__in=access.flag_profiles(request.user))
+
+
+@admin.register(ChallengeTask)
+class ChallengeTaskAdmin(ReadOnly):
+    list_display = ["title", "area", "deadline", "state", "leader"]
+
+    def scope(self, request: HttpRequest) -> Any:
+        from . import selectors
+
+        return selectors.challenges(request.user)
+
+
+@admin.register(CadreEvent)
+class CadreEventAdmin(ReadOnly):
+    list_display = ["at", "action", "profile", "actor"]
+
+    def scope(self, request: HttpRequest) -> Any:
+        profiles = access.flag_profiles(request.user)
+        if access.is_operator(request.user):
+            return CadreEvent.objects.all()
+        return CadreEvent.objects.filter(profile__in=profiles)
+
+
+@admin.register(FlagRule)
+class FlagRuleAdmin(admin.ModelAdmin[FlagRule]):
+    """Configuration: the patterns discipline inspection is shown (superusers edit it)."""
+
+    list_display = ["kind", "threshold", "window_days", "active", "note"]
+
+
+@admin.register(ToleranceGround)
+class ToleranceGroundAdmin(admin.ModelAdmin[ToleranceGround]):
+    """Configuration: the 三个区分开来 and the 容误 lists an application may state."""
+
+    list_display = ["key", "kind", "label", "active"]
