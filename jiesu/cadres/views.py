@@ -484,8 +484,8 @@ ACTIONS: dict[str, Callable[[Any, Any], Any]] = {
         title=p.get("title", ""),
         measure=p.get("measure", ""),
         metric=p.get("metric", ""),
-        dimension=p.get("dimension", ""),
-        source=p.get("source", ""),
+        dimension=p.get("dimension") or Dimension.JI,
+        source=p.get("source") or GoalSource.TYPED,
         target=p.get("target", ""),
         weight=p.get("weight", ""),
         effective_from=p.get("effective_from", ""),
@@ -625,9 +625,7 @@ def act(request: HttpRequest, op: str) -> HttpResponse:
     except ServiceError as error:
         return refused(request, error, back)
     if op == "verify":
-        messages.success(
-            request, _("Verified: %(verified)d, escalated: %(escalated)d.") % dict(result.items())
-        )
+        messages.success(request, _("Verified: %(verified)d, escalated: %(escalated)d.") % dict(result.items()))
     elif op == "run_flags":
         messages.success(request, _("New flags: %(count)d.") % {"count": len(result)})
     else:
