@@ -633,3 +633,86 @@ class Recognition(AppendOnly):
         verbose_name = _("recognition")
         verbose_name_plural = _("recognitions")
         ordering = ["-at", "-id"]
+
+
+# --- the four-dimension rubric and 评议 ---------------------------------------------------------------------
+class RubricDimension(models.TextChoices):
+    """担当作为 (辛自强 2023)."""
+
+    POLITICAL = "political_commitment", _("Political commitment (政治担当)")
+    WORK = "work_commitment", _("Work commitment (工作担当)")
+    EFFECTIVE = "effective_action", _("Effective action (善于作为)")
+    OUTSTANDING = "outstanding_achievement", _("Outstanding achievement (大有作为)")
+
+
+class RubricRow(models.Model):
+    """One row of the 担当作为 rubric. Rows sharing an `effective_from` form one version; an evaluation copies the
+    version in force on its first day. Measured rows read a metric of the performance record; the others are
+    judged (self and leader)."""
+
+    effective_from = models.DateField(_("in force from"))
+    dimension = models.CharField(_("dimension"), max_length=32, choices=RubricDimension.choices)
+    title = models.CharField(_("row"), max_length=200)
+    weight = models.DecimalField(_("weight"), max_digits=6, decimal_places=2)
+    scale = models.PositiveIntegerField(_("scale (points)"), default=10)
+    metric = models.CharField(_("measured by"), max_length=32, choices=Metric.choices, blank=True)
+    target = models.DecimalField(_("target"), max_digits=8, decimal_places=2, null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("rubric row")
+        verbose_name_plural = _("rubric rows (担当作为)")
+        ordering = ["-effective_from", "dimension", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.effective_from:%Y-%m-%d} {self.title}"
+
+
+class EvaluationRule(models.Model):
+    """How the 评议 combines its three voices, in force from a date."""
+
+    effective_from = models.DateField(_("in force from"), unique=True)
+    weight_self = models.DecimalField(_("weight of the self-assessment"), max_digits=4, decimal_places=2)
+    weight_leader = models.DecimalField(_("weight of the leader's assessment"), max_digits=4, decimal_places=2)
+    weight_residents = models.DecimalField(_("weight of the residents' voice"), max_digits=4, decimal_places=2)
+
+    class Meta:
+        verbose_name = _("evaluation rule")
+        verbose_name_plural = _("evaluation rules")
+        ordering = ["-effective_from"]
+
+    def __str__(self) -> str:
+        return f"{self.effective_from:%Y-%m-%d} {self.weight_self}/{self.weight_leader}/{self.weight_residents}"
+
+
+class EvaluationState(models.TextChoices):
+    OPEN = "open", _("Open")
+    RECORDED = "recorded", _("Recorded")
+
+
+class Evaluation(Frozen):
+    """评议 of a cadre for a period: self-assessment, leader's assessment and the residents' voice (callback
+    satisfaction on the cadre's tickets), combined by the rule's weights. Immutable once recorded."""
+
+    profile = models.ForeignKey(CadreProfile, verbose_name=_("cadre"), on_delete=models.PROTECT, related_name="+")
+    starts_on = models.DateField(_("from"))
+    ends_on = models.DateField(_("until (exclusive)"))
+    rows = models.JSONField(_("rubric as applied"), default=list)
+    weights = models.JSONField(_("weights as applied"), default=dict)
+    self_score = models.DecimalField(_("self-assessment"), max_digits=6, decimal_places=2, null=True)
+    leader_score = models.DecimalField(_("leader's assessment"), max_digits=6, decimal_places=2, null=True)
+    residents_score = models.DecimalField(_("residents' voice"), max_digits=6, decimal_places=2, null=True)
+    residents_tickets = models.JSONField(_("tickets behind the residents' voice"), default=list)
+    result = models.DecimalField(_("result"), max_digits=6, decimal_places=2, null=True)
+    leader_note = models.TextField(_("leader's evidence"), blank=True)
+    state = models.CharField(_("state"), max_length=12, choices=EvaluationState.choices, default="open")
+    opened_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(_("recorded at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("evaluation (评议)")
+        verbose_name_plural = _("evaluations (评议)")
+        ordering = ["-starts_on", "-id"]
+        constraints = [models.UniqueConstraint(fields=["profile", "starts_on"], name="one_evaluation_per_period")]
+
+    def __str__(self) -> str:
+        return f"{self.profile} {self.starts_on:%Y-%m-%d}"

@@ -18,5 +18,8 @@ urlpatterns = [
     path("cadres/tolerance/<int:pk>/", views.tolerance_page, name="cadre-tolerance"),
     path("cadres/challenges/", views.challenges, name="cadre-challenges"),
     path("cadres/challenges/<int:pk>/", views.challenge_page, name="cadre-challenge"),
+    path("cadres/evaluations/<int:pk>/", views.evaluation_page, name="cadre-evaluation"),
+    path("cadres/evaluations/<int:pk>/tickets/", views.evaluation_tickets, name="cadre-evaluation-tickets"),
+    path("cadres/evaluations/<int:pk>/download.<str:fmt>", views.evaluation_download, name="cadre-evaluation-download"),
     path("cadres/act/<str:op>/", views.act, name="cadre-act"),
 ]

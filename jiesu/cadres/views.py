@@ -25,12 +25,14 @@ from jiesu.lib.responses import refused
 from jiesu.orgs import access as org_access
 from jiesu.orgs.models import OrgUnit
 
-from . import access, chain, selectors, services
+from . import access, chain, export, selectors, services
 from .models import (
     AccountabilityCase,
     CadreProfile,
     Charter,
     Dimension,
+    Evaluation,
+    EvaluationState,
     FlagKind,
     FlagRule,
     FlagState,
@@ -73,6 +75,10 @@ def _month(request: HttpRequest, default: dt.date) -> dt.date:
 
 def _today() -> dt.date:
     return clock.local_date(clock.now())
+
+
+def _half_year_end(day: dt.date) -> dt.date:
+    return day.replace(month=7, day=1) if day.month <= 6 else dt.date(day.year + 1, 1, 1)
 
 
 # --- home, profile and record ---------------------------------------------------------------------------
@@ -130,6 +136,9 @@ def profile(request: HttpRequest, pk: int) -> HttpResponse:
             "events": selectors.events(p)[:40],
             "grounds": ToleranceGround.objects.filter(active=True),
             "recognition_kinds": RecognitionKind.choices,
+            "evaluations": Evaluation.objects.filter(profile=p),
+            "default_from": f"{_today().replace(month=1 if _today().month <= 6 else 7, day=1):%Y-%m-%d}",
+            "default_to": f"{_half_year_end(_today()):%Y-%m-%d}",
         },
     )
 
@@ -449,6 +458,55 @@ def duty_chain(request: HttpRequest, code: str) -> HttpResponse:
     )
 
 
+# --- 评议 -----------------------------------------------------------------------------------------------
+def _evaluation_or_404(user: Any, pk: int) -> Evaluation:
+    ev = Evaluation.objects.select_related("profile__user", "profile__unit").filter(pk=pk).first()
+    if ev is None or not access.visible_profiles(user).filter(pk=ev.profile_id).exists():
+        raise Http404
+    return ev
+
+
+@cadre_pages
+def evaluation_page(request: HttpRequest, pk: int) -> HttpResponse:
+    ev = _evaluation_or_404(request.user, pk)
+    is_own = ev.profile.user_id == request.user.pk
+    manages = access.may_manage_unit(request.user, ev.profile.unit) and not is_own
+    open_ = ev.state == EvaluationState.OPEN
+    form_op = ("self_assess" if is_own else "leader_assess" if manages else "") if open_ else ""
+    return render(
+        request,
+        "cadres/evaluation.html",
+        {
+            "ev": ev,
+            "rows": export._rows(ev),
+            "form_op": form_op,
+            "may_record": manages and open_ and ev.leader_score is not None,
+        },
+    )
+
+
+@cadre_pages
+def evaluation_tickets(request: HttpRequest, pk: int) -> HttpResponse:
+    ev = _evaluation_or_404(request.user, pk)
+    tickets, openable = selectors.figure_tickets(request.user, ev.residents_tickets)
+    return render(
+        request,
+        "cadres/figure.html",
+        {"p": ev.profile, "label": _("residents' voice"), "tickets": tickets, "openable": openable},
+    )
+
+
+@cadre_pages
+def evaluation_download(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
+    ev = _evaluation_or_404(request.user, pk)
+    if fmt not in export.FORMATS or ev.state != EvaluationState.RECORDED:
+        raise Http404
+    body = export.FORMATS[fmt](ev, lang=request.LANGUAGE_CODE)
+    response = HttpResponse(body, content_type=export.CONTENT_TYPES[fmt])
+    response["Content-Disposition"] = f'attachment; filename="jiesu-evaluation-{ev.pk}-{ev.starts_on:%Y-%m}.{fmt}"'
+    return response
+
+
 # --- every change -------------------------------------------------------------------------------------
 def _back(request: HttpRequest) -> str:
     back = request.POST.get("back", "")
@@ -563,6 +621,12 @@ ACTIONS: dict[str, Callable[[Any, Any], Any]] = {
     ),
     "reach_milestone": lambda u, p: services.reach_milestone(u, int(p["milestone"])),
     "deliver": lambda u, p: services.deliver(u, int(p["task"])),
+    "open_evaluation": lambda u, p: services.open_evaluation(
+        u, int(p["profile"]), p.get("starts_on", ""), p.get("ends_on", "")
+    ),
+    "self_assess": lambda u, p: services.self_assess(u, int(p["evaluation"]), p),
+    "leader_assess": lambda u, p: services.leader_assess(u, int(p["evaluation"]), p, p.get("note", "")),
+    "record_evaluation": lambda u, p: services.record_evaluation(u, int(p["evaluation"])),
 }
 
 
@@ -589,6 +653,8 @@ def _next(op: str, result: Any, back: str) -> str:
         return reverse("cadre-period", args=[result.pk])
     if op in {"apply_tolerance"}:
         return reverse("cadre-tolerance", args=[result.pk])
+    if op == "open_evaluation":
+        return reverse("cadre-evaluation", args=[result.pk])
     return back
 
 

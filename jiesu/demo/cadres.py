@@ -184,10 +184,10 @@ def _interview(zzb: object) -> str:
         return "no published assessment month: no 约谈"
     month = months[0]
     _snapshot, bottom = selectors.bottom_list(zzb, month)
-    for row in bottom:
+    for row in bottom[:1]:
         owners = list(CadreProfile.objects.filter(unit=row.unit).order_by("post"))
-        if not owners:
-            continue
+        if not owners:  # the generated history has no staff of its own there: give the unit its leader
+            owners = [_leader_of(row.unit)]
         when = clock.now() + dt.timedelta(days=3)
         interview = services.schedule_interview(
             zzb,
@@ -222,7 +222,27 @@ def _interview(zzb: object) -> str:
             target="80",
         )
         return f"约谈: {row.unit.name} ({month:%Y-%m}, score {row.score}) with a rectification list of 2"
-    return "no unit with cadres on the bottom list: no 约谈"
+    return "nobody on the bottom list: no 约谈"
+
+
+def _leader_of(unit: OrgUnit) -> CadreProfile:
+    user, _created = get_user_model().objects.get_or_create(
+        username=f"lead_{unit.code}", defaults={"first_name": f"{unit.name[:20]}主任"}
+    )
+    Membership.objects.update_or_create(user=user, defaults={"unit": unit, "role": Role.UNIT_LEADER})
+    post, ladder, level = POSTS[Role.UNIT_LEADER]
+    profile, _created = CadreProfile.objects.get_or_create(
+        user=user,
+        defaults={
+            "unit": unit,
+            "post": post,
+            "ladder": ladder,
+            "level": level,
+            "party_member": True,
+            "started_on": clock.local_date(clock.now()) - dt.timedelta(days=1500),
+        },
+    )
+    return profile
 
 
 def _challenge(cy_zzb: object, secretary: object, today: dt.date) -> str:

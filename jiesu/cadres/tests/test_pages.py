@@ -90,15 +90,17 @@ def urls(s: dict[str, Any]) -> dict[str, tuple[str, set[str]]]:
     }
 
 
-@pytest.mark.parametrize("who", EVERYONE)
-def test_role_by_unit_matrix(cw: Any, scene: dict[str, Any], who: str) -> None:
-    user = cw.users[who]
-    type(user).objects.filter(pk=user.pk).update(is_staff=True)  # the admin views are tried by staff accounts
-    client = Client()
-    client.force_login(user)
-    for name, (url, allowed) in urls(scene).items():
-        status = client.get(url).status_code
-        assert status == (200 if who in allowed else 404), (name, who, status)
+def test_role_by_unit_matrix(cw: Any, scene: dict[str, Any]) -> None:
+    """Every new page and admin view, for every role and unit of the world (staff accounts, for the admin)."""
+    pages = urls(scene)
+    for who in EVERYONE:
+        user = cw.users[who]
+        type(user).objects.filter(pk=user.pk).update(is_staff=True)
+        client = Client()
+        client.force_login(user)
+        for name, (url, allowed) in pages.items():
+            status = client.get(url).status_code
+            assert status == (200 if who in allowed else 404), (name, who, status)
 
 
 def test_anonymous_goes_to_the_login(scene: dict[str, Any]) -> None:
