@@ -15,11 +15,14 @@ from .models import (
     CadreProfile,
     ChallengeTask,
     Correction,
+    Evaluation,
+    EvaluationRule,
     Flag,
     FlagRule,
     Interview,
     ItemScore,
     ResponsibilityItem,
+    RubricRow,
     ToleranceCase,
     ToleranceGround,
 )
@@ -142,6 +145,26 @@ class CadreEventAdmin(ReadOnly):
         if access.is_operator(request.user):
             return CadreEvent.objects.all()
         return CadreEvent.objects.filter(profile__in=profiles)
+
+
+@admin.register(Evaluation)
+class EvaluationAdmin(ReadOnly):
+    list_display = ["profile", "starts_on", "ends_on", "state", "result"]
+
+    def scope(self, request: HttpRequest) -> Any:
+        return Evaluation.objects.filter(profile__in=access.visible_profiles(request.user))
+
+
+@admin.register(RubricRow)
+class RubricRowAdmin(admin.ModelAdmin[RubricRow]):
+    """Configuration: the 担当作为 rubric, versioned by `effective_from` (add a new version, never edit a used one)."""
+
+    list_display = ["effective_from", "dimension", "title", "weight", "scale", "metric", "target"]
+
+
+@admin.register(EvaluationRule)
+class EvaluationRuleAdmin(admin.ModelAdmin[EvaluationRule]):
+    list_display = ["effective_from", "weight_self", "weight_leader", "weight_residents"]
 
 
 @admin.register(FlagRule)

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from jiesu.cadres import services
-from jiesu.cadres.models import CadreProfile, ResponsibilityItem, ToleranceGround
+from jiesu.cadres.models import CadreProfile, ResponsibilityItem, RubricRow, ToleranceGround
 from jiesu.cadres.tests.test_paths import published
 from jiesu.testing.world import JIANWAI
 from jiesu.tickets.tests.helpers import ticket_in
@@ -66,7 +66,20 @@ def scene(cw: Any, clock: Any) -> dict[str, Any]:
     task = services.post_challenge(
         cw.cy_zzb, title="光华里", goal="解决", deadline="2027-01-31", street=JIANWAI, keywords="暖气"
     )
-    return {"me": me, "ticket": t, "period": period, "interview": interview, "case": case, "tc": tc, "task": task}
+    RubricRow.objects.create(
+        effective_from=dt.date(2026, 1, 1), dimension="work_commitment", title="跑工单", weight=Decimal(100), scale=10
+    )
+    evaluation = services.open_evaluation(cw.jw_secretary, me.pk, "2026-07-01", "2027-01-01")
+    return {
+        "evaluation": evaluation,
+        "me": me,
+        "ticket": t,
+        "period": period,
+        "interview": interview,
+        "case": case,
+        "tc": tc,
+        "task": task,
+    }
 
 
 def urls(s: dict[str, Any]) -> dict[str, tuple[str, set[str]]]:
@@ -81,6 +94,8 @@ def urls(s: dict[str, Any]) -> dict[str, tuple[str, set[str]]]:
         "case": (reverse("cadre-case", args=[s["case"].pk]), CASES),
         "tolerance": (reverse("cadre-tolerance", args=[s["tc"].pk]), CASES),
         "challenge": (reverse("cadre-challenge", args=[s["task"].pk]), BOARD),
+        "evaluation": (reverse("cadre-evaluation", args=[s["evaluation"].pk]), PERSONNEL),
+        "admin-evaluation": (reverse("admin:cadres_evaluation_change", args=[s["evaluation"].pk]), PERSONNEL),
         "admin-profile": (reverse("admin:cadres_cadreprofile_change", args=[me]), PERSONNEL),
         "admin-case": (reverse("admin:cadres_accountabilitycase_change", args=[s["case"].pk]), CASES),
         "admin-item": (
