@@ -22,6 +22,7 @@ from .models import (
     Interview,
     ItemScore,
     ResponsibilityItem,
+    RewardRule,
     RubricRow,
     ToleranceCase,
     ToleranceGround,
@@ -165,6 +166,13 @@ class RubricRowAdmin(admin.ModelAdmin[RubricRow]):
 @admin.register(EvaluationRule)
 class EvaluationRuleAdmin(admin.ModelAdmin[EvaluationRule]):
     list_display = ["effective_from", "weight_self", "weight_leader", "weight_residents"]
+
+
+@admin.register(RewardRule)
+class RewardRuleAdmin(admin.ModelAdmin[RewardRule]):
+    """Configuration: the reward per period from the published ranking."""
+
+    list_display = ["name", "effective_from", "group", "top_n", "amount", "active"]
 
 
 @admin.register(FlagRule)

@@ -716,3 +716,66 @@ class Evaluation(Frozen):
 
     def __str__(self) -> str:
         return f"{self.profile} {self.starts_on:%Y-%m-%d}"
+
+
+# --- rewards and the spending ledger -------------------------------------------------------------------------
+class RewardRule(models.Model):
+    """A reward per period from the published ranking, e.g. each unit of a group in the top N gets an amount
+    (怀柔: 100万元 to each town in the city's top 10). Configurable data, in force from a month."""
+
+    name = models.CharField(_("name"), max_length=100)
+    effective_from = models.DateField(_("in force from"))
+    group = models.CharField(_("ranking group"), max_length=32)
+    top_n = models.PositiveIntegerField(_("top N"))
+    amount = models.DecimalField(_("amount (yuan)"), max_digits=12, decimal_places=2)
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("reward rule")
+        verbose_name_plural = _("reward rules")
+        ordering = ["-effective_from", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Reward(models.Model):
+    """An amount a unit earned by its rank in a published month."""
+
+    rule = models.ForeignKey(RewardRule, on_delete=models.PROTECT, related_name="rewards")
+    snapshot = models.ForeignKey("assessment.Snapshot", on_delete=models.PROTECT, related_name="+")
+    unit = models.ForeignKey(OrgUnit, verbose_name=_("unit"), on_delete=models.PROTECT, related_name="+")
+    rank = models.PositiveIntegerField(_("rank"))
+    amount = models.DecimalField(_("amount (yuan)"), max_digits=12, decimal_places=2)
+    created_at = models.DateTimeField(_("created at"))
+
+    class Meta:
+        verbose_name = _("reward")
+        verbose_name_plural = _("rewards")
+        ordering = ["-snapshot__month", "rank"]
+        constraints = [models.UniqueConstraint(fields=["rule", "snapshot", "unit"], name="one_reward")]
+
+    def __str__(self) -> str:
+        return f"{self.unit} {self.amount}"
+
+
+class Spending(AppendOnly):
+    """A line of the spending ledger: every amount names the residents' problems it went to (tickets, topic)."""
+
+    reward = models.ForeignKey(Reward, on_delete=models.PROTECT, related_name="spendings")
+    amount = models.DecimalField(_("amount (yuan)"), max_digits=12, decimal_places=2)
+    purpose = models.TextField(_("purpose"))
+    tickets = models.JSONField(_("tickets solved"), default=list, blank=True)
+    topic = models.ForeignKey(
+        "governance.MonthlyTopic", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(_("at"))
+
+    class Meta:
+        verbose_name = _("spending")
+        verbose_name_plural = _("spending ledger")
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.reward_id} {self.amount}"

@@ -282,3 +282,18 @@ def delivered_challenges(profile: CadreProfile) -> QuerySet[ChallengeTask]:
 
 def unit_of(code: str) -> OrgUnit | None:
     return OrgUnit.objects.filter(code=code).first()
+
+
+def rewards(user: Any) -> list[Any]:
+    """The rewards of the units whose personnel the user reads, each with its ledger and what is left."""
+    from .models import Reward
+
+    out = []
+    qs = Reward.objects.filter(unit__in=access.personnel_units(user)).select_related("unit", "rule", "snapshot")
+    for r in qs.prefetch_related("spendings__topic"):
+        lines = list(r.spendings.all())
+        r.spent = sum((x.amount for x in lines), Decimal(0))  # type: ignore[attr-defined]
+        r.left = r.amount - r.spent  # type: ignore[attr-defined]
+        r.lines = lines  # type: ignore[attr-defined]
+        out.append(r)
+    return out

@@ -458,6 +458,25 @@ def duty_chain(request: HttpRequest, code: str) -> HttpResponse:
     )
 
 
+# --- rewards and the spending ledger -----------------------------------------------------------------------
+@cadre_pages
+def rewards(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    area = access.org_department_area(user)
+    from .models import RewardRule
+
+    return render(
+        request,
+        "cadres/rewards.html",
+        {
+            "rewards": selectors.rewards(user),
+            "area": area,
+            "rules": RewardRule.objects.filter(active=True),
+            "months": org_access_months(),
+        },
+    )
+
+
 # --- 评议 -----------------------------------------------------------------------------------------------
 def _evaluation_or_404(user: Any, pk: int) -> Evaluation:
     ev = Evaluation.objects.select_related("profile__user", "profile__unit").filter(pk=pk).first()
@@ -621,6 +640,15 @@ ACTIONS: dict[str, Callable[[Any, Any], Any]] = {
     ),
     "reach_milestone": lambda u, p: services.reach_milestone(u, int(p["milestone"])),
     "deliver": lambda u, p: services.deliver(u, int(p["task"])),
+    "compute_rewards": lambda u, p: services.compute_rewards(u, p.get("month", "")),
+    "spend": lambda u, p: services.spend(
+        u,
+        int(p["reward"]),
+        amount=p.get("amount", ""),
+        purpose=p.get("purpose", ""),
+        tickets=p.get("tickets", ""),
+        topic_id=p.get("topic") or None,
+    ),
     "open_evaluation": lambda u, p: services.open_evaluation(
         u, int(p["profile"]), p.get("starts_on", ""), p.get("ends_on", "")
     ),
