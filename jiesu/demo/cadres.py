@@ -21,6 +21,7 @@ from jiesu.cadres.models import (
     Interview,
     Ladder,
     ResponsibilityItem,
+    RewardRule,
     ToleranceCase,
     ToleranceGround,
 )
@@ -145,6 +146,8 @@ def seed_cadres() -> Seeded:
             lines.append(_tolerance())
         if not AccountabilityCase.objects.exists():
             lines.append(_accountability(jjw))
+        if not RewardRule.objects.exists():
+            lines.append(_rewards(zzb))
     return Seeded(made, [line for line in lines if line])
 
 
@@ -289,6 +292,23 @@ def _tolerance() -> str:
         grounds=["development-unintended", "due-diligence"],
     )
     return f"容错: application #{tc.pk} by {profile.display_name} (waits for jjw's investigation)"
+
+
+def _rewards(zzb: object) -> str:
+    """怀柔's rule as an example: each street and township in its group's top 10 gets 100万元 (domain.md §4)."""
+    for group in ("streets", "townships"):
+        RewardRule.objects.create(
+            name=f"{group}: top 10 × 100万元",
+            effective_from=dt.date(2020, 1, 1),
+            group=group,
+            top_n=10,
+            amount=1_000_000,
+        )
+    months = assessment_selectors.months_with_snapshots(published_only=True)
+    if not months:
+        return "reward rules only (no published month)"
+    made = services.compute_rewards(zzb, months[0])
+    return f"rewards: {len(made)} units of {months[0]:%Y-%m} (rule: top 10 × 100万元)"
 
 
 def _accountability(jjw: object) -> str:

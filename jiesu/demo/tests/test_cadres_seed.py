@@ -47,5 +47,5 @@ def test_seed_cadres(world: World, clock: Any) -> None:
     task = ChallengeTask.objects.get()
     assert task.hotspot is not None and task.state == ChallengeState.APPOINTED
     assert ToleranceCase.objects.count() == 1 and AccountabilityCase.objects.count() == 1
-    assert len(seeded.lines) == 5
+    assert len(seeded.lines) == 6
     assert seed_cadres().lines == []  # idempotent
