@@ -15,6 +15,7 @@ from jiesu.assessment.models import UnitScore
 from jiesu.lib import clock
 from jiesu.orgs import access as org_access
 from jiesu.orgs.models import OrgUnit
+from jiesu.tickets import access as ticket_access
 from jiesu.tickets.models import Callback, Ticket, TicketEvent
 
 from . import access
@@ -99,7 +100,7 @@ def figure_tickets(user: Any, ids: set[int] | list[int]) -> tuple[list[Ticket], 
     tickets = list(
         Ticket.objects.filter(pk__in=list(ids)).select_related("category", "street", "lead_unit").order_by("-intake_at")
     )
-    openable = set(org_access.visible_tickets(user).filter(pk__in=list(ids)).values_list("pk", flat=True))
+    openable = set(ticket_access.visible_tickets(user).filter(pk__in=list(ids)).values_list("pk", flat=True))
     callbacks = last_callbacks([t.pk for t in tickets])
     for t in tickets:
         t.last_cb = callbacks.get(t.pk)  # type: ignore[attr-defined]
@@ -230,7 +231,7 @@ class Measured:
 
 def challenge_scope(task: ChallengeTask) -> QuerySet[Ticket]:
     """The requests a 揭榜 task is measured on: category (and below), district, street, one of the keywords."""
-    qs = org_access.all_tickets().filter(duplicate_of__isnull=True)
+    qs = ticket_access.all_tickets().filter(duplicate_of__isnull=True)
     if task.category_id:
         qs = qs.filter(category__code__startswith=task.category.code)  # type: ignore[union-attr]
     if task.district_id:

@@ -14,12 +14,14 @@ from django.utils.translation import gettext_lazy as _
 from jiesu.assessment import selectors as assessment_selectors
 from jiesu.assessment.models import Snapshot, UnitScore
 from jiesu.catalog.models import Category
+from jiesu.governance import access as governance_access
 from jiesu.governance.models import Hotspot, MonthlyTopic
 from jiesu.lib import clock
 from jiesu.lib.errors import Forbidden, IllegalTransition, InvalidInput, NotFound
 from jiesu.lib.validation import clean_text
 from jiesu.orgs import access as org_access
 from jiesu.orgs.models import OrgUnit
+from jiesu.tickets import access as ticket_access
 
 from . import access, selectors
 from .models import (
@@ -172,7 +174,7 @@ def _ticket_ids(user: Any, numbers: object) -> list[int]:
         return []
     if any(not n.isdigit() for n in wanted):
         raise InvalidInput(_("Ticket numbers are digits only."), on="tickets")
-    found = dict(org_access.all_tickets().filter(number__in=wanted).values_list("number", "pk"))
+    found = dict(ticket_access.all_tickets().filter(number__in=wanted).values_list("number", "pk"))
     missing = [n for n in wanted if n not in found]
     if missing:
         raise InvalidInput(_("Unknown ticket number: %(number)s."), on="tickets", number=missing[0])
@@ -966,7 +968,7 @@ def _correct(
 
 # --- 揭榜挂帅 ---------------------------------------------------------------------------------------------
 def _poster_area(actor: Any) -> OrgUnit:
-    area = access.org_department_area(actor) or org_access.governance_area(actor)
+    area = access.org_department_area(actor) or governance_access.governance_area(actor)
     if area is None:
         m = org_access.membership(actor)
         if m is not None and access.may_manage_unit(actor, m.unit):
@@ -999,7 +1001,7 @@ def post_challenge(
     hotspot = topic = None
     if hotspot_id:
         hotspot = Hotspot.objects.filter(pk=int(hotspot_id)).select_related("district", "street", "category").first()
-        if hotspot is None or not org_access.in_area(area, hotspot.district or hotspot.street):
+        if hotspot is None or not governance_access.in_area(area, hotspot.district or hotspot.street):
             raise NotFound(_("The hotspot does not exist or lies outside your area."))
         scope = {
             "category": hotspot.category,
@@ -1009,7 +1011,7 @@ def post_challenge(
         }
     elif topic_id:
         topic = MonthlyTopic.objects.filter(pk=int(topic_id)).first()
-        if topic is None or not org_access.in_area(area, topic.district or topic.lead_unit):
+        if topic is None or not governance_access.in_area(area, topic.district or topic.lead_unit):
             raise NotFound(_("The topic does not exist or lies outside your area."))
         street_first = topic.streets.first()
         scope = {
@@ -1076,8 +1078,8 @@ def _task(user: Any, pk: int) -> ChallengeTask:
 def _task_manager(actor: Any, task: ChallengeTask) -> None:
     if task.posted_by_id == actor.pk or access.may_manage_unit(actor, task.area):
         return
-    area = access.org_department_area(actor) or org_access.governance_area(actor)
-    if area is None or not org_access.in_area(area, task.area):
+    area = access.org_department_area(actor) or governance_access.governance_area(actor)
+    if area is None or not governance_access.in_area(area, task.area):
         raise Forbidden()
 
 

@@ -18,11 +18,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from jiesu.governance import access as governance_access
 from jiesu.governance import selectors as governance_selectors
 from jiesu.lib import clock
 from jiesu.lib.errors import Forbidden, NotFound, ServiceError
 from jiesu.lib.responses import refused
-from jiesu.orgs import access as org_access
 from jiesu.orgs.models import OrgUnit
 
 from . import access, chain, export, selectors, services
@@ -405,8 +405,8 @@ def tolerance_page(request: HttpRequest, pk: int) -> HttpResponse:
 @cadre_pages
 def challenges(request: HttpRequest) -> HttpResponse:
     user = request.user
-    area = access.org_department_area(user) or org_access.governance_area(user)
-    hotspots = governance_selectors.hotspots(user)[:10] if org_access.governance_area(user) else []
+    area = access.org_department_area(user) or governance_access.governance_area(user)
+    hotspots = governance_selectors.hotspots(user)[:10] if governance_access.governance_area(user) else []
     if not hotspots and area is not None:
         from jiesu.governance.models import OPEN_HOTSPOT_STATES, Hotspot
 
