@@ -142,36 +142,39 @@ def fast_counts(
     no actor, `action` uses ACTION_CODES, `counted` marks the events inside the period. Returns figure → counts
     indexed by actor id."""
     n = len(ticket)
-    idx = np.arange(n)
+    size = int(actor.max()) + 1 if n else 0
     first = np.ones(n, dtype=bool)
     first[1:] = ticket[1:] != ticket[:-1]
     # the replier in force at each event: set by a reply, cleared by a reopen and at each new ticket
-    sets = (action == ACTION_CODES["reply"]) | (action == ACTION_CODES["reopen"]) | first
-    value = np.where(action == ACTION_CODES["reply"], actor, -1)
-    last_set = np.maximum.accumulate(np.where(sets, idx, 0))
-    # a reopen clears the replier for what follows but is itself judged against the replier before it
-    before = np.full(n, -1, dtype=np.int64)
-    before[1:] = np.where(first[1:], -1, value[last_set[:-1]])
-    replier_now = value[last_set]
+    is_reply = action == ACTION_CODES["reply"]
+    sets = is_reply | (action == ACTION_CODES["reopen"]) | first
+    value = np.where(is_reply, actor, -1)
+    last_set = np.maximum.accumulate(np.where(sets, np.arange(n), 0))
     out: dict[str, np.ndarray] = {}
-    size = int(actor.max()) + 1 if n else 0
 
-    def tally(name: str, mask: np.ndarray, who: np.ndarray) -> None:
-        m = mask & counted & (who >= 0)
-        out[name] = np.bincount(who[m], minlength=size)
+    def count(who: np.ndarray) -> np.ndarray:
+        return np.bincount(who[who >= 0], minlength=size)
 
-    acc, rep, cb = ACTION_CODES["accept"], ACTION_CODES["reply"], ACTION_CODES["callback"]
-    tally("signed", action == acc, actor)
-    tally("signed_late", (action == acc) & late, actor)
-    tally("handled", action == rep, actor)
-    tally("replied_late", (action == rep) & late, actor)
-    is_cb = action == cb
-    tally("called_back", is_cb, replier_now)
-    tally("solved", is_cb & (resolution == RESOLUTION_CODES["solved"]), replier_now)
-    tally("fake_closures", is_cb & (resolution == RESOLUTION_CODES["unsolved"]), replier_now)
-    rated = is_cb & (satisfaction > 0) & (satisfaction != SATISFACTION_CODES["not_rated"])
-    tally("rated", rated, replier_now)
-    tally("satisfied", rated & (satisfaction <= SATISFACTION_CODES["fairly_satisfied"]), replier_now)
-    tally("reopens", action == ACTION_CODES["reopen"], before)
-    tally("whistles", action == ACTION_CODES["whistle"], actor)
+    def events(code: int) -> np.ndarray:
+        return np.flatnonzero((action == code) & counted)
+
+    for code, name, late_name in ((0, "signed", "signed_late"), (1, "handled", "replied_late")):
+        sel = events(code)
+        who = actor[sel]
+        out[name] = count(who)
+        out[late_name] = count(who[late[sel]])
+    sel = events(ACTION_CODES["callback"])
+    who = value[last_set[sel]]  # the last reply before the callback
+    res, sat = resolution[sel], satisfaction[sel]
+    out["called_back"] = count(who)
+    out["solved"] = count(who[res == RESOLUTION_CODES["solved"]])
+    out["fake_closures"] = count(who[res == RESOLUTION_CODES["unsolved"]])
+    rated = (sat > 0) & (sat != SATISFACTION_CODES["not_rated"])
+    out["rated"] = count(who[rated])
+    out["satisfied"] = count(who[rated & (sat <= SATISFACTION_CODES["fairly_satisfied"])])
+    # a reopen clears the replier for what follows but is itself judged against the replier before it
+    sel = events(ACTION_CODES["reopen"])
+    sel = sel[~first[sel]]
+    out["reopens"] = count(value[last_set[sel - 1]])
+    out["whistles"] = count(actor[events(ACTION_CODES["whistle"])])
     return out
