@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from jiesu.assessment import selectors as assessment_selectors
 from jiesu.governance import access as governance_access
 from jiesu.governance import selectors as governance_selectors
 from jiesu.lib import clock
@@ -286,6 +287,7 @@ def interviews(request: HttpRequest) -> HttpResponse:
     month = _month(request, months[0] if months else _today().replace(day=1))
     snapshot, bottom = selectors.bottom_list(user, month) if area else (None, [])
     scheduled = {i.unit_id: i for i in Interview.objects.filter(month=month)}
+    drafts = [m for m in assessment_selectors.months_with_snapshots() if not months or m > months[0]]
     return render(
         request,
         "cadres/interviews.html",
@@ -297,13 +299,12 @@ def interviews(request: HttpRequest) -> HttpResponse:
             "bottom": [(row, scheduled.get(row.unit_id)) for row in bottom],
             "interviews": selectors.interviews(user)[:100],
             "default_when": f"{_today() + dt.timedelta(days=7):%Y-%m-%d} 09:30",
+            "draft": drafts[0] if drafts else None,
         },
     )
 
 
 def org_access_months() -> list[dt.date]:
-    from jiesu.assessment import selectors as assessment_selectors
-
     return assessment_selectors.months_with_snapshots(published_only=True)
 
 

@@ -1381,6 +1381,7 @@ ZH_HANS = {
     "not claimed in time": "超时未认领",
     "This phone number is the login of a staff account.": "该手机号是工作人员账号的登录名，不能用作党员账号。",
     # --- issue 20 ---
+    "%(m)s is still a draft: its 约谈 list counts once the month is published (after its appeals).": "%(m)s 仍是草稿：待该月（申诉处理完毕后）公布，其约谈名单才生效。",
     # (the operations app's strings, missing from main when issue 20 merged it; needed to compile)
     "Operations": "运维",
     "job": "任务",
