@@ -25,6 +25,7 @@ def links(user: Any) -> list[tuple[str, object]]:
         out.append((reverse("cadre-cases"), _("Cases")))
     out.append((reverse("cadre-challenges"), _("Challenge board (揭榜挂帅)")))
     if role in {Role.ORG_DEPARTMENT, Role.PARTY_SECRETARY, Role.UNIT_LEADER}:
+        out.append((reverse("cadre-honours"), _("Honours")))
         out.append((reverse("cadre-rewards"), _("Rewards")))
     if role in {Role.PARTY_SECRETARY, Role.UNIT_LEADER} and m is not None:
         out.append((reverse("cadre-unit", args=[m.unit.code]), _("Responsibility")))

@@ -298,3 +298,44 @@ def rewards(user: Any) -> list[Any]:
         r.lines = lines  # type: ignore[attr-defined]
         out.append(r)
     return out
+
+
+@dataclass
+class Honour:
+    profile: CadreProfile
+    solved: int
+    called_back: int
+    satisfied_rate: float | None
+    recognitions: int
+
+
+def honours(user: Any, month: dt.date, *, top: int = 10, min_callbacks: int = 3) -> list[Honour]:
+    """The monthly honours list of the area the user reads: cadres with at least `min_callbacks` judged replies,
+    by callbacks confirming solved, then satisfaction, then commendations of the month."""
+    end = add_months(month, 1)
+    visible = {p.user_id: p for p in access.visible_profiles(user)}
+    if not visible:
+        return []
+    recs = records(month, end)
+    praised: dict[int, int] = {}
+    for profile_id in Recognition.objects.filter(
+        profile__in=list(visible.values()), at__gte=clock.start_of_day(month), at__lt=clock.start_of_day(end)
+    ).values_list("profile_id", flat=True):
+        praised[profile_id] = praised.get(profile_id, 0) + 1
+    rows = []
+    for user_id, r in recs.items():
+        p = visible.get(user_id)
+        if p is None or r.count("called_back") < min_callbacks:
+            continue
+        rows.append(Honour(p, r.count("solved"), r.count("called_back"), r.satisfied_rate, praised.get(p.pk, 0)))
+    rows.sort(key=lambda h: (-h.solved, -(h.satisfied_rate or 0), -h.recognitions, h.profile.pk))
+    return rows[:top]
+
+
+def wall(user: Any, month: dt.date) -> list[Recognition]:
+    end = add_months(month, 1)
+    return list(
+        Recognition.objects.filter(
+            profile__in=access.visible_profiles(user), at__gte=clock.start_of_day(month), at__lt=clock.start_of_day(end)
+        ).select_related("profile__user", "profile__unit", "ticket")[:60]
+    )

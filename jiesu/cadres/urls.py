@@ -21,6 +21,7 @@ urlpatterns = [
     path("cadres/evaluations/<int:pk>/", views.evaluation_page, name="cadre-evaluation"),
     path("cadres/evaluations/<int:pk>/tickets/", views.evaluation_tickets, name="cadre-evaluation-tickets"),
     path("cadres/evaluations/<int:pk>/download.<str:fmt>", views.evaluation_download, name="cadre-evaluation-download"),
+    path("cadres/honours/", views.honours, name="cadre-honours"),
     path("cadres/rewards/", views.rewards, name="cadre-rewards"),
     path("cadres/act/<str:op>/", views.act, name="cadre-act"),
 ]

@@ -459,6 +459,24 @@ def duty_chain(request: HttpRequest, code: str) -> HttpResponse:
     )
 
 
+# --- the recognition wall and the monthly honours list ----------------------------------------------------
+@cadre_pages
+def honours(request: HttpRequest) -> HttpResponse:
+    last = selectors.add_months(_today().replace(day=1), -1)
+    month = _month(request, last)
+    return render(
+        request,
+        "cadres/honours.html",
+        {
+            "month": month,
+            "honours": selectors.honours(request.user, month),
+            "wall": selectors.wall(request.user, month),
+            "screen": request.GET.get("screen") == "1",
+            "manages": access.personnel_scope(request.user) is not None,
+        },
+    )
+
+
 # --- rewards and the spending ledger -----------------------------------------------------------------------
 @cadre_pages
 def rewards(request: HttpRequest) -> HttpResponse:
@@ -641,6 +659,7 @@ ACTIONS: dict[str, Callable[[Any, Any], Any]] = {
     ),
     "reach_milestone": lambda u, p: services.reach_milestone(u, int(p["milestone"])),
     "deliver": lambda u, p: services.deliver(u, int(p["task"])),
+    "praise": lambda u, p: _praise(u, p.get("month", "")),
     "compute_rewards": lambda u, p: services.compute_rewards(u, p.get("month", "")),
     "spend": lambda u, p: services.spend(
         u,
@@ -663,6 +682,12 @@ def _verify(user: Any) -> Any:
     if access.org_department_area(user) is None:
         raise Forbidden()
     return services.verify_rectifications(user)
+
+
+def _praise(user: Any, month: str) -> Any:
+    if access.personnel_scope(user) is None:
+        raise Forbidden()
+    return services.praise_from_callbacks(month, user)
 
 
 def _run_flags(user: Any) -> Any:
@@ -721,6 +746,8 @@ def act(request: HttpRequest, op: str) -> HttpResponse:
         return refused(request, error, back)
     if op == "verify":
         messages.success(request, _("Verified: %(verified)d, escalated: %(escalated)d.") % dict(result.items()))
+    elif op == "praise":
+        messages.success(request, _("Residents' praise added: %(count)d.") % {"count": result})
     elif op == "run_flags":
         messages.success(request, _("New flags: %(count)d.") % {"count": len(result)})
     else:

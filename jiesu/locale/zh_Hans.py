@@ -1381,6 +1381,14 @@ ZH_HANS = {
     "not claimed in time": "超时未认领",
     "This phone number is the login of a staff account.": "该手机号是工作人员账号的登录名，不能用作党员账号。",
     # --- issue 20 ---
+    "Honours": "光荣榜",
+    "Honours and the recognition wall": "光荣榜与表扬墙",
+    "Monthly honours list (光荣榜)": "月度光荣榜",
+    "Cadres with at least 3 callbacks judging their replies, by callbacks confirming solved, then satisfaction, then commendations.": "答复经回访不少于3件的干部，按回访确认解决数、满意率、表扬数排序。",
+    "Nobody yet.": "暂无。",
+    "Recognition wall": "表扬墙",
+    "Add residents' praise from the month's callbacks": "从本月回访中汇入群众表扬",
+    "Residents' praise added: %(count)d.": "已汇入群众表扬 %(count)d 条。",
     "%(m)s is still a draft: its 约谈 list counts once the month is published (after its appeals).": "%(m)s 仍是草稿：待该月（申诉处理完毕后）公布，其约谈名单才生效。",
     # (the operations app's strings, missing from main when issue 20 merged it; needed to compile)
     "Operations": "运维",
