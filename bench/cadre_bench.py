@@ -7,8 +7,8 @@ for every person and figure.
 
 Synthetic month: each order is signed (10 % late) and replied (5 % late) by one of the handlers of its unit, called
 back (80 % solved, 10 % partly, 10 % unsolved; satisfaction to match), an unsolved one is reopened and handled again
-by a colleague; 5 % of orders get a whistle; 3 % were replied before the month and are only called back in it (the
-callback is judged against the earlier reply).
+by a colleague; 5 % of orders get a whistle; 8 % a return request before signing, half of them rejected; 3 % were
+replied before the month and are only called back in it (the callback is judged against the earlier reply).
 
     .venv/bin/python bench/cadre_bench.py [--orders 200000] [--handlers 50000] [--seed 7]
 
@@ -73,6 +73,10 @@ def synthetic(orders: int, handlers: int, seed: int) -> dict[str, np.ndarray]:
 
     all_, none, zero = np.ones(orders, bool), np.zeros(orders, bool), np.zeros(orders, np.int64)
     shift = np.where(early, -30 * 86400, 0)
+    asked = rng.random(orders) < 0.08  # a return request (退单) before signing; half of them rejected
+    rejected = asked & (rng.random(orders) < 0.5)
+    add(asked, -2, 5, first, none, zero, zero, t0 + shift - 7200)
+    add(rejected, -1, 6, np.full(orders, -1), none, zero, zero, t0 + shift - 3600)
     add(all_, 0, 0, first, late_sign, zero, zero, t0 + shift)
     add(whistle, 1, 4, first, none, zero, zero, t0 + shift + 3600)
     add(all_, 2, 1, first, late_reply, zero, zero, t0 + shift + 7200)

@@ -350,6 +350,7 @@ class FlagKind(models.TextChoices):
     LATE_SIGNING = "late_signing", _("Repeated late signing (慢作为)")
     FAKE_CLOSURE = "fake_closure", _("Fake-closure signals (乱作为)")
     REOPEN_STREAK = "reopen_streak", _("Reopen streak (不作为)")
+    UNJUSTIFIED_RETURNS = "unjustified_returns", _("Returns judged unjustified (不作为)")
 
 
 class FlagRule(models.Model):

@@ -7,7 +7,8 @@ A person's figures, each with the set of tickets behind it:
   `solved` / `satisfied` / `rated` among them;
 - `reopens`: reopens (重办) after a reply of theirs;
 - `fake_closures`: the reply said it was done, the callback said "unsolved" (a fake-closure signal);
-- `whistles`: whistles they blew (吹哨).
+- `whistles`: whistles they blew (吹哨);
+- `returns_rejected`: return requests (退单) of theirs the hotline centre rejected (judged unjustified).
 
 Only events in [start, end) count; the reply a callback judges may lie before `start` (rows of the same ticket
 before `start` are read for that, and not counted).
@@ -21,7 +22,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-ACTIONS = ("accept", "reply", "callback", "reopen", "whistle")
+ACTIONS = ("accept", "reply", "callback", "reopen", "whistle", "request_return", "reject_return")
 FIGURES = (
     "signed",
     "signed_late",
@@ -34,6 +35,7 @@ FIGURES = (
     "reopens",
     "fake_closures",
     "whistles",
+    "returns_rejected",
 )
 SATISFIED = frozenset({"satisfied", "fairly_satisfied"})
 
@@ -76,6 +78,7 @@ def compute(rows: Iterable[Row], start: dt.datetime, end: dt.datetime) -> dict[i
     records: dict[int, Record] = {}
     current_ticket = -1
     replier: int | None = None
+    returner: int | None = None
 
     def rec(actor: int) -> Record:
         r = records.get(actor)
@@ -85,7 +88,7 @@ def compute(rows: Iterable[Row], start: dt.datetime, end: dt.datetime) -> dict[i
 
     for ticket_id, _id, action, actor, data, at in rows:
         if ticket_id != current_ticket:
-            current_ticket, replier = ticket_id, None
+            current_ticket, replier, returner = ticket_id, None, None
         counted = start <= at < end
         if action == "reply":
             replier = actor
@@ -120,6 +123,12 @@ def compute(rows: Iterable[Row], start: dt.datetime, end: dt.datetime) -> dict[i
             replier = None
         elif action == "whistle" and counted and actor is not None:
             rec(actor).add("whistles", ticket_id)
+        elif action == "request_return":
+            returner = actor
+        elif action == "reject_return":
+            if counted and returner is not None:
+                rec(returner).add("returns_rejected", ticket_id)
+            returner = None
     return records
 
 
@@ -177,4 +186,9 @@ def fast_counts(
     sel = sel[~first[sel]]
     out["reopens"] = count(value[last_set[sel - 1]])
     out["whistles"] = count(actor[events(ACTION_CODES["whistle"])])
+    # a rejected return counts for whoever asked for it last
+    asks = action == ACTION_CODES["request_return"]
+    last_ask = np.maximum.accumulate(np.where(asks | first, np.arange(n), 0))
+    asker = np.where(asks, actor, -1)
+    out["returns_rejected"] = count(asker[last_ask[events(ACTION_CODES["reject_return"])]])
     return out

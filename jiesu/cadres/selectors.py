@@ -42,7 +42,7 @@ def trail_rows(start: dt.datetime, end: dt.datetime, actor_ids: list[int] | None
         tickets = TicketEvent.objects.filter(action__in=ACTIONS, created_at__gte=start, created_at__lt=end)
     else:
         tickets = TicketEvent.objects.filter(
-            actor_id__in=actor_ids, action__in=("accept", "reply", "whistle"), created_at__lt=end
+            actor_id__in=actor_ids, action__in=("accept", "reply", "whistle", "request_return"), created_at__lt=end
         )
     rows = (
         TicketEvent.objects.filter(ticket_id__in=tickets.values("ticket_id"), action__in=ACTIONS, created_at__lt=end)

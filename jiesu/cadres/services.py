@@ -648,11 +648,13 @@ DEFAULT_RULES = (
     (FlagKind.LATE_SIGNING, 3, 30),
     (FlagKind.FAKE_CLOSURE, 2, 30),
     (FlagKind.REOPEN_STREAK, 3, 30),
+    (FlagKind.UNJUSTIFIED_RETURNS, 3, 30),
 )
 FLAG_FIGURE = {
     FlagKind.LATE_SIGNING: "signed_late",
     FlagKind.FAKE_CLOSURE: "fake_closures",
     FlagKind.REOPEN_STREAK: "reopens",
+    FlagKind.UNJUSTIFIED_RETURNS: "returns_rejected",
 }
 
 

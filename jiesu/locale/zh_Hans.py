@@ -1381,6 +1381,7 @@ ZH_HANS = {
     "not claimed in time": "超时未认领",
     "This phone number is the login of a staff account.": "该手机号是工作人员账号的登录名，不能用作党员账号。",
     # --- issue 20 ---
+    "Returns judged unjustified (不作为)": "退单不合理（不作为）",
     "Honours": "光荣榜",
     "Honours and the recognition wall": "光荣榜与表扬墙",
     "Monthly honours list (光荣榜)": "月度光荣榜",

@@ -292,3 +292,14 @@ def test_flags_queue_and_accountability_case(cw: Any, clock: Any) -> None:
     case = services.decide_case_appeal(cw.cy_jjw, case.pk, "维持原决定")
     assert case.state == CaseState.CLOSED
     assert Flag.objects.count() == 1 and ItemScore.objects.count() == 0  # a flag never scores anything
+
+
+def test_returns_judged_unjustified_are_flagged(cw: Any, clock: Any) -> None:
+    services.ensure_flag_rules()
+    for _ in range(3):
+        t = ticket_in(cw, "return_requested")
+        tickets.reject_return(cw.dispatcher, t.pk, "属于本街道职责")
+    flags = services.run_flag_rules()
+    assert [(f.rule.kind, f.profile.user.username, f.count) for f in flags] == [
+        ("unjustified_returns", "jw_handler", 3)
+    ]
