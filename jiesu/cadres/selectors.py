@@ -200,7 +200,9 @@ def bottom_list(user: Any, month: dt.date) -> tuple[Any, list[UnitScore]]:
 
 def challenges(user: Any) -> QuerySet[ChallengeTask]:
     """The board: every task in an area the user belongs to or reads (a cadre sees the tasks above their unit)."""
-    qs = ChallengeTask.objects.select_related("area", "leader__user", "hotspot", "topic")
+    qs = ChallengeTask.objects.select_related("area", "leader__user", "hotspot", "topic").annotate(
+        applicants=Count("applications")
+    )
     if access.is_operator(user):
         return qs
     q = Q(pk__in=[])
@@ -213,7 +215,7 @@ def challenges(user: Any) -> QuerySet[ChallengeTask]:
     if unit is not None:
         ancestors = [p for p in unit.path.split("/") if p]
         q |= Q(area__code__in=ancestors)
-    return qs.filter(q).annotate(applicants=Count("applications"))
+    return qs.filter(q)
 
 
 @dataclass

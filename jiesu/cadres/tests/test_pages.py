@@ -177,3 +177,27 @@ def test_the_cadre_acknowledges_and_applies_on_the_page(cw: Any, scene: dict[str
         follow=True,
     ).content.decode()
     assert "请至少选择一项容错情形" in page
+
+
+def test_the_lists_render_for_each_cadre_role(cw: Any, scene: dict[str, Any]) -> None:
+    lists = [
+        "cadre-home",
+        "cadre-interviews",
+        "cadre-flags",
+        "cadre-cases",
+        "cadre-challenges",
+        "cadre-rewards",
+        "cadre-honours",
+    ]
+    for who in ("zzb", "cy_zzb", "jw_secretary", "jw_leader", "jjw", "jw_handler"):
+        client = Client()
+        client.force_login(cw.users[who])
+        for name in lists:
+            response = client.get(reverse(name), follow=True)
+            assert response.status_code == 200, (who, name)
+        client.post(reverse("set_language"), {"language": "en"})
+        assert client.get(reverse("cadre-challenges")).status_code == 200
+    client = Client()
+    client.force_login(cw.cy_zzb)
+    page = client.get(reverse("cadre-interviews") + "?month=2026-10").content.decode()
+    assert "建外街道" in page
