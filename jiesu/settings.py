@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "jiesu.governance",
     "jiesu.community",
     "jiesu.cadres",
+    "jiesu.training",
 ]
 
 MIDDLEWARE = [
