@@ -8,7 +8,6 @@ Changed only through `jiesu.training.services` (each change writes one append-on
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 from jiesu.catalog.models import Category, TimeLimitClass
 from jiesu.lib.models import AppendOnly
@@ -22,8 +21,8 @@ class CaseKind(models.TextChoices):
 
 
 class PublishState(models.TextChoices):
-    DRAFT = "draft", pgettext_lazy("publication state", "Draft")
-    PUBLISHED = "published", pgettext_lazy("publication state", "Published")
+    DRAFT = "draft", _("Draft")
+    PUBLISHED = "published", _("Published")
 
 
 class LostPoint(models.TextChoices):

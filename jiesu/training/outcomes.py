@@ -72,35 +72,37 @@ def outcomes(
         return result
     tickets = sorted({r[0] for r in rows})
     action = Action.REPLY if by == "reply" else Action.INTAKE
-    trail: dict[int, list[tuple[dt.datetime, str, int | None]]] = defaultdict(list)
+    trail: dict[int, list[tuple[dt.datetime, int, str, int | None]]] = defaultdict(list)
     for start in range(0, len(tickets), 2000):
         chunk = tickets[start : start + 2000]
-        for ticket_id, act, actor_id, at in TicketEvent.objects.filter(
+        for pk, ticket_id, act, actor_id, at in TicketEvent.objects.filter(
             ticket_id__in=chunk, action__in=[action, Action.MARK_OVERDUE, Action.REOPEN, Action.CALLBACK]
-        ).values_list("ticket_id", "action", "actor_id", "created_at"):
-            trail[ticket_id].append((at, act, actor_id))
+        ).values_list("pk", "ticket_id", "action", "actor_id", "created_at"):
+            trail[ticket_id].append((at, pk, act, actor_id))
     abusive = set(
         AbuseMark.objects.filter(person_id__in=wanted, ticket_id__in=tickets).values_list("ticket_id", "person_id")
     )
-    for ticket_id, _round, at, contacted, resolution, satisfaction, signed in rows:
-        events = sorted(trail.get(ticket_id, ()), key=lambda e: e[0])
+    for ticket_id, round_, at, contacted, resolution, satisfaction, signed in rows:
+        # The round-th CALLBACK event of the ticket is this callback (one callback per round); the round ran from
+        # the previous callback to it, and a reopen after it (before the next callback) was its consequence.
         person = None
-        round_start = None  # the previous callback of the ticket: this round began after it
         overdue = False
         reopened = False
-        for when, act, actor in events:
-            if when < at:
-                if act == Action.CALLBACK:
-                    round_start, overdue = when, False
-                elif act == action and actor is not None:
+        seen = 0
+        for _when, _pk, act, actor in sorted(trail.get(ticket_id, ())):
+            if act == Action.CALLBACK:
+                seen += 1
+                if seen > round_:
+                    break
+                overdue = False if seen < round_ else overdue
+                continue
+            if seen < round_:
+                if act == action and actor is not None:
                     person = actor
-                elif act == Action.MARK_OVERDUE and (round_start is None or when > round_start):
+                elif act == Action.MARK_OVERDUE:
                     overdue = True
             elif act == Action.REOPEN:
                 reopened = True
-                break
-            elif act == Action.CALLBACK and when > at:
-                break
         if person is None or person not in wanted or (ticket_id, person) in abusive:
             continue
         result[person].append(

@@ -176,7 +176,7 @@ def test_practice_is_graded_and_shows_the_real_outcome_and_the_expert_comment(tw
 def test_the_transfer_questionnaire_at_the_end_and_45_days_later(tw: World, clock: Any) -> None:
     course, cases = course_of(tw, 1)
     e = services.enrol(tw.jw_newcomer, course.pk)
-    answers = {code: "4" for code in ("a1", "a2", "a3", "m1", "m2", "m3", "e1", "e2", "e3")}
+    answers = dict.fromkeys(("a1", "a2", "a3", "m1", "m2", "m3", "e1", "e2", "e3"), "4")
     with pytest.raises(InvalidInput):  # not before the course is completed
         services.submit_survey(tw.jw_newcomer, e.pk, "end", answers)
     services.submit_practice(
@@ -219,7 +219,10 @@ def test_a_follow_up_after_60_days_is_refused(tw: World, clock: Any) -> None:
     clock.move_to(dt.datetime.now(dt.UTC) + dt.timedelta(days=61))
     with pytest.raises(InvalidInput):
         services.submit_survey(
-            tw.jw_newcomer, e.pk, "follow_up", {c: "3" for c in "a1 a2 a3 m1 m2 m3 e1 e2 e3".split()}
+            tw.jw_newcomer,
+            e.pk,
+            "follow_up",
+            dict.fromkeys(["a1", "a2", "a3", "m1", "m2", "m3", "e1", "e2", "e3"], "3"),
         )
 
 
