@@ -15,6 +15,8 @@ Care (人文关怀) is stricter than the personnel file:
 - everybody else, administrators included, gets the same not-found answer as for a missing record.
 """
 
+from typing import Any
+
 from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 
@@ -128,7 +130,7 @@ def care_area(user: AnyUser) -> OrgUnit | None:
     return None
 
 
-def may_read_training_record(user: AnyUser, person: AnyUser) -> bool:
+def may_read_training_record(user: AnyUser, person: Any) -> bool:
     if not user.is_authenticated:
         return False
     if user.pk == person.pk or is_trainer(user):

@@ -138,7 +138,9 @@ class TrainingPlan(models.Model):
     role = models.CharField(_("role"), max_length=32)
     stage = models.CharField(_("stage"), max_length=16, choices=Stage.choices)
     description = models.TextField(_("description"), blank=True)
-    courses = models.ManyToManyField(Course, through="PlanCourse", related_name="plans")
+    courses: "models.ManyToManyField[Course, PlanCourse]" = models.ManyToManyField(
+        Course, through="PlanCourse", related_name="plans"
+    )
     is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:

@@ -315,7 +315,7 @@ def own_membership_unit(user: AnyUser) -> OrgUnit | None:
     return m.unit if m else None
 
 
-def unit_people(user: AnyUser) -> list[Any]:
+def unit_people(user: Any) -> list[Any]:
     """The people of a leader's or Party secretary's unit (to open their care pages)."""
     m = membership(user)
     if not access.leads_people(user) or m is None:

@@ -87,7 +87,7 @@ def _masked(ticket: Ticket, text: str) -> str:
 
 
 @transaction.atomic
-def make_case(user: AnyUser, ticket_id: int, kind: str, *, month: dt.date | None = None) -> TrainingCase:
+def make_case(user: Any, ticket_id: int, kind: str, *, month: dt.date | None = None) -> TrainingCase:
     """Turn a real ticket into a draft case, masked. A lost-point case needs a ticket the month's assessment
     docked (its reasons are recorded); an excellent case a ticket solved to the requester's satisfaction."""
     _require_trainer(user)
@@ -210,7 +210,7 @@ def publish_case(user: AnyUser, case_id: int) -> TrainingCase:
 # --- courses and plans --------------------------------------------------------------------------------------
 @transaction.atomic
 def make_course(
-    user: AnyUser,
+    user: Any,
     *,
     title: str,
     case_ids: Sequence[int],
@@ -472,7 +472,7 @@ def my_signals(person: Any, as_of: dt.datetime | None = None) -> tuple[strain.Me
 
 @transaction.atomic
 def record_talk(
-    user: AnyUser,
+    user: Any,
     person_id: int,
     *,
     held_on: Any,
@@ -481,7 +481,7 @@ def record_talk(
     alert_id: int | None = None,
 ) -> TalkRecord:
     """谈心谈话, recorded by a leader of the person's unit. Marks the alert it answers as talked."""
-    person = access.get_person_for_care(user, person_id)
+    person: Any = access.get_person_for_care(user, person_id)
     if not access.is_leader_of(user, person):
         raise NotFound()
     topic = clean_text(topic, on="topic", label=_("Topic"), limit=200)
@@ -540,7 +540,7 @@ def add_context(user: AnyUser, text: str) -> SignalContext:
 
 
 @transaction.atomic
-def mark_abusive(user: AnyUser, ticket_number: str, note: str = "") -> tuple[AbuseMark, bool]:
+def mark_abusive(user: Any, ticket_number: str, note: str = "") -> tuple[AbuseMark, bool]:
     """辱骂: the operator or handler who dealt with the call or ticket marks it abusive. It leaves their own
     quality figures. Returns the mark and whether a short break is offered (operators)."""
     m = membership(user)

@@ -93,7 +93,8 @@ def _cells(
 
 def _rate(s: np.ndarray, n: np.ndarray) -> np.ndarray:
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(n > 0, s / np.where(n > 0, n, 1), np.nan)
+        out = np.where(n > 0, s / np.where(n > 0, n, 1), np.nan)
+    return out
 
 
 def estimate(
@@ -120,7 +121,8 @@ def estimate(
     c_pre_s, c_pre_n, c_post_s, c_post_n = _cells(controls, dates, window)  # (trainee split, control person)
 
     def control_change(weights: np.ndarray) -> np.ndarray:
-        return _rate(c_post_s @ weights, c_post_n @ weights) - _rate(c_pre_s @ weights, c_pre_n @ weights)
+        change: np.ndarray = _rate(c_post_s @ weights, c_post_n @ weights) - _rate(c_pre_s @ weights, c_pre_n @ weights)
+        return change
 
     usable = (t_pre_n >= min_tickets) & (t_post_n >= min_tickets)
     pre_rate, post_rate = _rate(t_pre_s, t_pre_n), _rate(t_post_s, t_post_n)

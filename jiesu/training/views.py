@@ -30,6 +30,7 @@ from .models import (
     Enrolment,
     LostPoint,
     PracticeAttempt,
+    SignalContext,
     Skill,
     Stage,
     TrainingCase,
@@ -424,7 +425,7 @@ def care_home(request: HttpRequest) -> HttpResponse:
             "leads": access.leads_people(request.user),
             "people": selectors.unit_people(request.user),
             "aggregates": selectors.care_aggregates(request.user) if access.care_area(request.user) else None,
-            "contexts": services.SignalContext.objects.filter(person_id=request.user.pk)[:10],
+            "contexts": SignalContext.objects.filter(person_id=request.user.pk)[:10],
         },
     )
 
@@ -432,7 +433,7 @@ def care_home(request: HttpRequest) -> HttpResponse:
 @staff
 def care_person(request: HttpRequest, pk: int) -> HttpResponse:
     try:
-        person = access.get_person_for_care(request.user, pk)
+        person: Any = access.get_person_for_care(request.user, pk)
     except NotFound:
         raise Http404 from None
     measures, on = services.my_signals(person)
@@ -448,7 +449,7 @@ def care_person(request: HttpRequest, pk: int) -> HttpResponse:
             "signals": _signal_rows(on),
             "alerts": alerts,
             "talks": access.visible_talks(request.user).filter(person=person),
-            "contexts": services.SignalContext.objects.filter(person=person)[:20],
+            "contexts": SignalContext.objects.filter(person=person)[:20],
             "may_talk": access.is_leader_of(request.user, person),
             "today": clock.local_date(clock.now()),
         },
