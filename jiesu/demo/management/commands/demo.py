@@ -14,6 +14,7 @@ from jiesu.demo.city import (
 )
 from jiesu.demo.community import COMMUNITY_LOGINS, seed_communities
 from jiesu.demo.reference import seed_reference
+from jiesu.demo.training import TRAINING_LOGINS, seed_training
 from jiesu.governance.models import OPEN_HOTSPOT_STATES, Hotspot
 from jiesu.integrations.demo import ensure_clients, seed_attributes
 from jiesu.intel.models import ModelKind, TextModelVersion
@@ -61,6 +62,13 @@ class Command(BaseCommand):
         self.stdout.write(
             "hotspots now: " + ("; ".join(f"{h.label} ({h.size}, heat {h.heat:.0f})" for h in hot) or "none")
         )
+        started = time.monotonic()
+        trained = seed_training(seed=options["seed"])
+        self.stdout.write(
+            f"training and care: {trained.cases} cases, {trained.courses} courses, {trained.history} tickets of "
+            f"simulated history for measured transfer, {trained.alerts} care alerts "
+            f"({time.monotonic() - started:.0f} s)"
+        )
         for line in assess_past_months():
             self.stdout.write(line)
         seed_attributes()
@@ -78,4 +86,6 @@ class Command(BaseCommand):
             unit = OrgUnit.objects.get(code=du.unit_code)
             self.stdout.write(f"  {du.username:<14} {du.name:<6} {du.role:<17} {unit.name}")
         for username, text in COMMUNITY_LOGINS:
+            self.stdout.write(f"  {username:<14} {text}")
+        for username, text in TRAINING_LOGINS:
             self.stdout.write(f"  {username:<14} {text}")
