@@ -1694,6 +1694,9 @@ ZH_HANS = {
     "95 %% interval": "95%% 区间",
     "day %(n)s in the post": "上岗第 %(n)s 天",
     "case %(n)s of %(total)s": "第 %(n)s 个案例，共 %(total)s 个",
+    "Which courses change behaviour": "哪些课程改变了行为",
+    "Measured transfer of every course with completions: the difference-in-differences effect in percentage points; green and red only where the 95 %% interval excludes zero.": "每门已有人完成的课程的学习迁移测算：双重差分效果（百分点）；只有 95%% 区间不含零时才标为绿色或红色。",
+    "Nobody has completed a course yet.": "还没有人完成任何课程。",
 }
 
 PLURALS = {"%(counter)s ticket": ["共 %(counter)s 件工单"]}

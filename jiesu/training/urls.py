@@ -9,6 +9,7 @@ urlpatterns = [
     path("training/cases/make/", views.make_cases, name="training-make-cases"),
     path("training/cases/<int:pk>/", views.case_detail, name="training-case"),
     path("training/cases/<int:pk>/edit/", views.case_edit, name="training-case-edit"),
+    path("training/courses/", views.course_overview, name="training-courses"),
     path("training/courses/<int:pk>/", views.course_detail, name="training-course"),
     path("training/courses/<int:pk>/<str:op>/", views.course_action, name="training-course-action"),
     path("training/courses/<int:pk>/cases/<int:case_pk>/", views.practice_case, name="training-practice"),

@@ -267,6 +267,20 @@ METRIC_LABELS = {
 }
 
 
+@trainer
+def course_overview(request: HttpRequest) -> HttpResponse:
+    """Which courses change behaviour and which do not: every course with completions and its measured transfer."""
+    rows = []
+    for course in selectors.courses(request.user).filter(enrolments__completed_at__isnull=False).distinct():
+        measured = selectors.course_transfer(course, reps=150)
+        rows.append({"course": course, "metrics": measured.metrics})
+    return render(
+        request,
+        "training/overview.html",
+        {"rows": rows, "metric_labels": METRIC_LABELS, "lower_is_better": transfer.LOWER_IS_BETTER},
+    )
+
+
 @require_POST
 @staff
 def course_action(request: HttpRequest, pk: int, op: str) -> HttpResponse:

@@ -26,3 +26,11 @@ def pct(value: float | None) -> str:
     if value is None:
         return "—"
     return f"{value * 100:.0f}%"
+
+
+@register.filter
+def ppu(value: float | None) -> str:
+    """A standard error in percentage points, unsigned."""
+    if value is None:
+        return "—"
+    return f"{value * 100:.1f}"
