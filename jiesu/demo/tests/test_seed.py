@@ -62,16 +62,20 @@ def test_demo_command_makes_a_working_city(world: object) -> None:
     # the assessment history: months before last published, last month a draft
     assert "(published)" in text and "(draft)" in text
     planted = sum(row[4] for row in PLANTED)  # the hotspots the demo plants
-    assert Ticket.objects.count() == 720 + planted
+    # issue 21: the training course's simulated history and the overloaded handler's tickets
+    trained = Ticket.objects.filter(idempotency_key__startswith="gen:training:").count()
+    planted += Ticket.objects.filter(handler__username="jw_busy").count()
+    assert "training and care:" in text
+    assert Ticket.objects.count() == 720 + planted + trained
     assert "hotspots now: 光华" in out.getvalue()
-    assert Ticket.objects.filter(idempotency_key__startswith="gen:").count() == 600
+    assert Ticket.objects.filter(idempotency_key__startswith="gen:").count() == 600 + trained
     states = set(Ticket.objects.values_list("dispatch_state", flat=True))
     assert {"closed", "accepted"} <= states
     assert len(states) >= 4
     # Every ticket's history starts with its intake, and events never precede it.
-    assert TicketEvent.objects.filter(action="intake").count() == 720 + planted
+    assert TicketEvent.objects.filter(action="intake").count() == 720 + planted + trained
     call_command("demo", "--tickets", "120", stdout=io.StringIO())  # idempotent: no second batch
-    assert Ticket.objects.count() == 720 + planted
+    assert Ticket.objects.count() == 720 + planted + trained
 
 
 def test_replay_handles_a_ticket_whose_lead_moved_while_signing(world: World, clock: Any) -> None:

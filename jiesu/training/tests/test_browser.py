@@ -14,9 +14,26 @@ from jiesu.tickets import services as tickets
 from jiesu.tickets.tests.helpers import ticket_in
 from jiesu.training import services
 from jiesu.training.models import CareSettings, CaseKind, TalkRecord
-from jiesu.workbench.tests.test_browser import PASSWORD, browser, people, w  # noqa: F401 (fixtures)
+from jiesu.workbench.tests.test_browser import PASSWORD, Session, browser, w  # noqa: F401 (fixtures)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def people(browser: Any, live_server: Any) -> Any:  # noqa: F811
+    """Sessions with a patient timeout: these pages compute the signals and the transfer figures."""
+    sessions: list[Session] = []
+
+    def open_session(username: str) -> Session:
+        s = Session(browser, live_server.url)
+        s.context.set_default_timeout(60000)
+        s.context.set_default_navigation_timeout(60000)
+        sessions.append(s)
+        return s.login(username)
+
+    yield open_session
+    for s in sessions:
+        s.context.close()
 
 
 def _world(w: World) -> dict[str, Any]:  # noqa: F811
