@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 LONG_NUMBER = re.compile(r"\d{7,}[\dXx]?")
 # a house, building, unit, room or floor number: digits before 号 楼 单元 室 层 门 栋 (written as escapes: no
 # Chinese literals in code)
-HOUSE_NUMBER = re.compile("\\d+(?=[\u53f7\u697c\u5355\u5ba4\u5c42\u95e8\u680b])")
+HOUSE_NUMBER = re.compile("\\d+(?=[\u53f7\u697c\u5355\u5ba4\u5c42\u95e8\u680b])")  # i18n: data
 
 
 def mask_case_text(text: str, *, name: str = "", phone: str = "") -> str:

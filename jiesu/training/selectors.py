@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Count, Q, QuerySet
 
 from jiesu.assessment import facts
-from jiesu.assessment.reference import judge
+from jiesu.assessment.reference_engine import judge
 from jiesu.assessment.rules import RESOLUTION_CODES, SATISFACTION_CODES, rules_for
 from jiesu.lib import clock
 from jiesu.orgs.access import AnyUser, membership

@@ -16,9 +16,9 @@ from jiesu.catalog.models import Category, TimeLimitClass
 from jiesu.lib import clock
 from jiesu.lib.errors import Forbidden, InvalidInput, NotFound
 from jiesu.lib.validation import clean_text
-from jiesu.orgs import access as org_access
 from jiesu.orgs.access import AnyUser, membership
 from jiesu.orgs.models import OrgUnit, Role
+from jiesu.tickets import access as ticket_access
 from jiesu.tickets.models import Ticket, TicketEvent
 from jiesu.tickets.workflow import Action
 
@@ -546,7 +546,7 @@ def mark_abusive(user: Any, ticket_number: str, note: str = "") -> tuple[AbuseMa
     m = membership(user)
     if m is None:
         raise Forbidden()
-    ticket = org_access.get_ticket_by_number(user, str(ticket_number or "").strip())
+    ticket = ticket_access.get_ticket_by_number(user, str(ticket_number or "").strip())
     took_part = ticket.handler_id == user.pk or TicketEvent.objects.filter(ticket=ticket, actor_id=user.pk).exists()
     if not took_part:
         raise InvalidInput(_("Only someone who dealt with this call or ticket can mark it abusive."), on="number")

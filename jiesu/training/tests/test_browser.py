@@ -82,7 +82,8 @@ def test_a_new_handlers_first_training_week(w: World, people: Any) -> None:  # n
     newcomer.go("/training/")
     assert "上岗第 3 天" in page.content()
     page.click("text=开始这个计划")
-    page.click("text=上岗引导")
+    assert "报名该计划的 1 门课程" in page.content()
+    page.click(f"a[href='/training/courses/{course.pk}/']")
     for n, case in enumerate(cases):
         page.click(f"text={case.title}")
         page.select_option("#category", "010201")

@@ -6,7 +6,7 @@ from jiesu.training.services import scan
 
 
 class Command(BaseCommand):
-    help = "Computes everyone's strain signals and raises care alerts for their leaders (人文关怀). Run it daily."
+    help = "Computes everyone's strain signals and raises care alerts for their leaders. Run it daily."
 
     def handle(self, *args: Any, **options: Any) -> None:
         raised = scan()
