@@ -191,7 +191,7 @@ class PracticeAttempt(models.Model):
     case = models.ForeignKey(TrainingCase, on_delete=models.PROTECT, related_name="+")
     category = models.ForeignKey(Category, null=True, on_delete=models.PROTECT, related_name="+")
     unit = models.ForeignKey(OrgUnit, null=True, on_delete=models.PROTECT, related_name="+")
-    time_limit_class = models.CharField(max_length=16, blank=True)
+    time_limit_class = models.CharField(max_length=16, choices=TimeLimitClass.choices, blank=True)
     reply = models.TextField()
     category_ok = models.BooleanField()
     unit_ok = models.BooleanField()
