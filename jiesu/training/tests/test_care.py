@@ -115,6 +115,12 @@ def test_privacy_talks_and_signals_are_not_found_for_every_other_role(tw: World,
     assert peer.get(f"/care/people/{tw.jw_handler.pk}/").status_code == 404
     assert peer.get(f"/care/people/{tw.jw_handler2.pk}/").status_code == 200
     assert Client().get(f"/care/talks/{talk.pk}/").status_code == 302  # anonymous: log in first
+    from django.contrib import admin
+
+    from jiesu.training.models import AbuseMark, SignalContext
+
+    for model in (TalkRecord, CareAlert, SignalContext, AbuseMark):  # not even the Django admin shows them
+        assert not admin.site.is_registered(model)
 
 
 def test_the_organisation_department_sees_aggregates_only_for_groups_of_five(tw: World, clock: Any) -> None:
