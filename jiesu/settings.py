@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "jiesu.governance",
     "jiesu.community",
     "jiesu.cadres",
+    "jiesu.training",
     "jiesu.operations",
     *(["jiesu.demo"] if DEMO else []),
 ]
