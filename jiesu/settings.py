@@ -118,7 +118,7 @@ WORKER_INTERVAL_SECONDS = envint("JIESU_WORKER_INTERVAL", 30)
 MODEL_DIR = Path(os.environ.get("JIESU_MODEL_DIR", DATA_DIR / "models"))
 # The columnar copy of the assessment facts (Parquet, read by DuckDB) and the frozen inputs of snapshots.
 COLUMNAR_DIR = Path(os.environ.get("JIESU_COLUMNAR_DIR", DATA_DIR / "columnar"))
-INTEL_AUTO_APPLY_CONFIDENCE = float(os.environ.get("JIESU_AUTO_APPLY_CONFIDENCE", "0.8"))
+INTEL_AUTO_APPLY_CONFIDENCE = float(os.environ.get("JIESU_AUTO_APPLY_CONFIDENCE", "0.0"))
 INTEL_RETRAIN_AFTER = envint("JIESU_RETRAIN_AFTER", 200)
 SOLUTION_LIBRARY_NAME = os.environ.get("JIESU_SOLUTION_LIBRARY_NAME", "")  # empty: "Solution library", translated
 

@@ -58,7 +58,7 @@ GRID: dict[str, tuple[float, ...]] = {
 }
 GRID_MAX_ROWS = 6000  # above this the defaults are used (the grid would cost minutes); calibration still runs
 FAMILIAR_NEIGHBOURS = 5
-FAMILIAR_QUANTILE = 10.0  # percent of the right out-of-fold proposals that may fall below the familiarity floor
+FAMILIAR_QUANTILE = 30.0  # percent of the right held-out proposals allowed below the familiarity floor (see bench)
 FAMILIAR_MAX_ROWS = 20_000
 FLOOR_QUANTILES = (0, 10, 20, 30, 40, 50)
 
@@ -301,6 +301,9 @@ class TextModel:
         right = guess == truth
         conf = proba.max(axis=1)
         self.threshold, self.curve = threshold_for(conf, right, self.target)
+        # kept so that a caller can ask for the threshold at another precision (automatic dispatch)
+        self.oof_conf, self.oof_right = conf.astype(np.float32), right
+        self.oof_guess = np.asarray([self.classes[g] for g in guess], dtype=object)
         if len(y_real) <= FAMILIAR_MAX_ROWS:
             x = self.memory
             fam = self.familiarity(x, [self.classes[g] for g in guess], exclude_self=True) if x is not None else None
@@ -343,6 +346,19 @@ class TextModel:
         if threshold is None:
             return proba, np.zeros(len(docs), dtype=bool), fam
         return proba, (proba.max(axis=1) >= threshold) & (fam >= getattr(self, "familiar_floor", 0.0)), fam
+
+    def threshold_at(self, precision: float, label: str | None = None) -> float | None:
+        """The lowest probability whose held-out proposals are right at least `precision` of the time (among the
+        proposals of `label` when it was proposed at least 10 times, else among all); None when none is."""
+        conf = getattr(self, "oof_conf", None)
+        if conf is None:
+            return None
+        right = self.oof_right
+        if label is not None:
+            mine = np.asarray(self.oof_guess, dtype=object) == label
+            if mine.sum() >= 10:
+                return threshold_for(conf[mine], right[mine], precision)[0]
+        return threshold_for(conf, right, precision)[0]
 
     def explain(self, doc: Doc, label: str, k: int = 5, *, x: csr_matrix | None = None) -> list[str]:
         """The words (title words and two-character terms) that pushed `doc` towards `label` most. Pass the

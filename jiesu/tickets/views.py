@@ -47,6 +47,7 @@ ACTION_FIELDS: dict[str, list[str]] = {
     Action.CLOSE: ["note"],
     Action.REOPEN: ["note"],
     Action.MERGE: ["master_number", "note"],
+    Action.UNDO_AUTO_DISPATCH: ["note"],
     Action.SUPERVISE: ["note"],
     Action.ASSIGN_HANDLER: ["handler_id", "note"],
 }
@@ -103,6 +104,7 @@ def _perform(user: Any, ticket_id: int, action: str, form: ActionForm, photos: l
             user, ticket_id, access.get_ticket_by_number(user, d["master_number"].strip()).pk, note, expected_version=v
         ),
         Action.SUPERVISE: lambda: services.supervise(user, ticket_id, note, expected_version=v),
+        Action.UNDO_AUTO_DISPATCH: lambda: services.undo_auto_dispatch(user, ticket_id, note, expected_version=v),
         Action.ASSIGN_HANDLER: lambda: services.assign_handler(
             user, ticket_id, d["handler_id"] or 0, note, expected_version=v
         ),
@@ -170,6 +172,7 @@ def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
         if a in access.allowed_actions(request.user)
         and target_state(a, ticket.dispatch_state)
         and (a != Action.ANSWER_DIRECTLY or ticket.appeal_type == AppealType.INQUIRY)
+        and (a != Action.UNDO_AUTO_DISPATCH or services.last_auto_dispatch(ticket) is not None)
     ]
     library = None
     if any(a == Action.REPLY for a, _, _ in actions):
