@@ -46,3 +46,10 @@ def measured_category_model() -> TextModelVersion:
     docs, labels = synthetic()
     model = TextModel(select=False).fit(docs, labels)
     return register(model, ModelKind.CATEGORY, "synthetic calls (tests)", activate=True)
+
+
+def sample_call(code: str) -> tuple[str, str]:
+    """A (title, content) the synthetic model was trained on, of category `code`."""
+    docs, labels = synthetic()
+    title, content = docs[labels.index(code)]
+    return title, content

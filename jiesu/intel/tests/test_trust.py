@@ -8,13 +8,14 @@ from django.test import Client
 
 from jiesu.intel import services
 from jiesu.intel.models import Feature, ProposalRecord
-from jiesu.intel.testing import measured_category_model
+from jiesu.intel.testing import measured_category_model, sample_call
 from jiesu.testing.world import World
 from jiesu.tickets import services as tickets
 from jiesu.tickets.models import Ticket, TicketEvent
 from jiesu.tickets.workflow import Action, DispatchState
 
-HEATING = {"title": "光华路1号楼暖气不热", "content": "光华路1号楼家里暖气片不热，室温只有十五度，希望尽快解决。"}
+HEATING = dict(zip(("title", "content"), sample_call("020401"), strict=True))
+WATER = dict(zip(("title", "content"), sample_call("020101"), strict=True))
 OUTSIDE = {"title": "我家的猫走丢了", "content": "橘猫昨天晚上从窗户跑出去了，能帮忙发个寻猫启事吗"}
 
 
@@ -128,7 +129,7 @@ def test_auto_dispatch_acts_only_above_its_threshold_marks_the_trail_and_is_undo
     client.force_login(world.admin)
     client.post("/assistant/", {"feature": Feature.AUTO_DISPATCH, "enabled": "0"})
     client.force_login(world.operator)
-    manual = intake(client, "a3", "020101", title="永安里小区停水", content="永安里小区从早上开始停水，希望尽快解决。")
+    manual = intake(client, "a3", "020101", **WATER)
     assert manual.dispatch_state == DispatchState.NEW
     tickets.dispatch(world.dispatcher, manual.pk)
     client.force_login(world.dispatcher)
