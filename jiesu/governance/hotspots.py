@@ -153,7 +153,7 @@ def _place_keys(d: Doc) -> set[str]:
 
 
 def _link_by_place_name(docs: Sequence[Doc], matrix: csr_matrix, idx: list[int], p: Params, union: _Union) -> None:
-    """Link requests of a block that name the same rare place (a key found in at most 2 % of the block, at least
+    """Link requests of a block that name the same rare place (a key found in at most 2 % of the block or 60 requests, at least
     3 times) when their texts are at least `place_similarity` alike and at most `link_days` apart. Different
     people describe one burst in different words; the place's name is what they share."""
     if len(idx) < 3 or p.place_similarity >= p.min_similarity:
@@ -162,7 +162,7 @@ def _link_by_place_name(docs: Sequence[Doc], matrix: csr_matrix, idx: list[int],
     for i in idx:
         for key in _place_keys(docs[i]):
             index[key].append(i)
-    cap = max(20, int(0.02 * len(idx)))
+    cap = max(60, int(0.02 * len(idx)))
     link = dt.timedelta(days=p.link_days)
     for members in index.values():
         if not 3 <= len(members) <= cap:
@@ -284,6 +284,7 @@ _PLACE_ENDS = (
     "地铁站",
     "高铁站",
     "市场",
+    "夜市",
     "商城",
     "商场",
     "大道",
