@@ -7,7 +7,7 @@ their usual level.
    street is unknown). Requests with coordinates also meet across blocks when they lie within `radius_m`. A request
    with no place at all (the Teddy Cup set) is compared with every other such request; its place is in its words.
 2. **Similarity.** TF-IDF of character 2–3-grams of the title (twice) and the first 200 characters of the text, with
-   the anonymised placeholders and digits removed (`intel.text.clean`). Two requests are linked when the cosine is at
+   the anonymised placeholders and digits removed (`lib.text.clean`). Two requests are linked when the cosine is at
    least `min_similarity` and their intake times lie at most `link_days` apart. Clusters are the connected components
    (single link).
 3. **Heat.** For a cluster at time `now`, with V its requests in the last `window_days` and B the requests of the same
@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from scipy.sparse import csr_matrix
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from jiesu.intel import text as zh
+from jiesu.lib import text as zh
 
 
 @dataclass(frozen=True)
@@ -139,7 +139,7 @@ def _link(docs: Sequence[Doc], matrix: csr_matrix, idx: list[int], p: Params, un
             union.join(idx[i], idx[j])
 
 
-_PLACE_CHARS = frozenset("园苑城区站院校厦场村寓湾府庭居")
+_PLACE_CHARS = frozenset("园苑城区站院校厦场村寓湾府庭居")  # i18n: data
 _HAN = re.compile(r"[\u4e00-\u9fff]{3}")
 
 
@@ -153,8 +153,8 @@ def _place_keys(d: Doc) -> set[str]:
 
 
 def _link_by_place_name(docs: Sequence[Doc], matrix: csr_matrix, idx: list[int], p: Params, union: _Union) -> None:
-    """Link requests of a block that name the same rare place (a key found in at most 2 % of the block or 60 requests, at least
-    3 times) when their texts are at least `place_similarity` alike and at most `link_days` apart. Different
+    """Link requests of a block that name the same rare place (a key found in at most 2 % of the block or 60 requests,
+    at least 3 times) when their texts are at least `place_similarity` alike and at most `link_days` apart. Different
     people describe one burst in different words; the place's name is what they share."""
     if len(idx) < 3 or p.place_similarity >= p.min_similarity:
         return
@@ -263,7 +263,7 @@ def _most_common(values: Iterable[str | None]) -> str | None:
 
 # --- hotspots in words ------------------------------------------------------------------------------------
 # A place name ends in one of these (longest first): 小区, 花园, 公园, 学校, 路 … A crowd is who is affected.
-_PLACE_ENDS = (
+_PLACE_ENDS = (  # i18n: data
     "小区",
     "花园",
     "家园",
@@ -309,7 +309,8 @@ _PLACE_ENDS = (
     "园",
     "厂",
 )
-_CROWDS = (
+_NOT_FIRST = ("的", "在", "了", "和", "与", "是")  # i18n: data
+_CROWDS = (  # i18n: data
     "教师",
     "老师",
     "学生",
@@ -333,7 +334,7 @@ _CROWDS = (
     "新市民",
     "租户",
 )
-_STOP = frozenset(
+_STOP = frozenset(  # i18n: data
     {
         "问题",
         "反映",
@@ -373,7 +374,9 @@ _STOP = frozenset(
     }
 )
 _WORDY = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]+")
-_FILLER = re.compile(r"^(关于|反映|投诉|举报|咨询|建议|请求|请问|强烈|要求)+|(的问题|问题|的情况|情况|的事|一事)+$")
+_FILLER = re.compile(
+    r"^(关于|反映|投诉|举报|咨询|建议|请求|请问|强烈|要求)+|(的问题|问题|的情况|情况|的事|一事)+$"
+)  # i18n: data
 
 
 @dataclass(frozen=True)
@@ -409,7 +412,7 @@ def _place_in(texts: Sequence[str], floor: int) -> str:
     found = [
         (sub, n)
         for sub, n in _frequent_substrings(texts, floor)
-        if len(sub) >= 3 and sub.endswith(_PLACE_ENDS) and not sub.startswith(("的", "在", "了", "和", "与", "是"))
+        if len(sub) >= 3 and sub.endswith(_PLACE_ENDS) and not sub.startswith(_NOT_FIRST)
     ]
     if not found:
         return ""

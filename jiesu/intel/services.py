@@ -21,8 +21,9 @@ from django.utils.translation import gettext as _
 from jiesu.catalog.models import Category
 from jiesu.lib import clock
 from jiesu.lib.errors import Forbidden, InvalidInput, NotFound
-from jiesu.orgs import access
+from jiesu.orgs.access import membership
 from jiesu.orgs.models import Role
+from jiesu.tickets import access
 from jiesu.tickets import services as tickets
 from jiesu.tickets.models import TicketEvent
 from jiesu.tickets.workflow import OPEN_STATES, Action, DispatchState
@@ -149,15 +150,19 @@ def train_router(*, by: Any = None, activate: bool = True) -> TextModelVersion:
     )
 
 
-def retrain_if_due(*, min_new: int | None = None) -> list[TextModelVersion]:
-    """Retrain both models when enough tickets closed since the active category model was trained
-    (`INTEL_RETRAIN_AFTER`). Called by the worker each tick; cheap when nothing is due."""
+def retrain_needed(*, min_new: int | None = None) -> bool:
+    """Enough tickets closed since the active category model was trained (`INTEL_RETRAIN_AFTER`); one count."""
     min_new = settings.INTEL_RETRAIN_AFTER if min_new is None else min_new
     active = TextModelVersion.objects.filter(kind=ModelKind.CATEGORY, is_active=True).first()
     closed = _closed()
     if active is not None:
         closed = closed.filter(closed_at__gt=active.created_at)
-    if closed.count() < min_new:
+    return bool(closed.count() >= min_new)
+
+
+def retrain_if_due(*, min_new: int | None = None) -> list[TextModelVersion]:
+    """Retrain both models when `retrain_needed` (the `retrain_models` task, enqueued by the worker)."""
+    if not retrain_needed(min_new=min_new):
         return []
     trained = []
     for train in (train_category_model, train_router):
@@ -171,7 +176,7 @@ def retrain_if_due(*, min_new: int | None = None) -> list[TextModelVersion]:
 # --- switches, the proposal record and automatic dispatch ----------------------------------------------------
 def set_feature(user: Any, feature: str, *, enabled: bool, precision: float | None = None) -> FeatureSwitch:
     """An administrator switches an assistant feature on or off (and sets automatic dispatch's precision)."""
-    m = access.membership(user)
+    m = membership(user)
     if not getattr(user, "is_superuser", False) and (m is None or m.role != Role.ADMINISTRATOR):
         raise Forbidden()
     if feature not in Feature.values:

@@ -18,8 +18,8 @@ from jiesu.integrations import webhooks
 from jiesu.integrations.models import ApiClient, WebhookSubscription
 from jiesu.intel import datasets
 from jiesu.tickets.models import Ticket, TicketEvent
-from jiesu.tickets.workflow import target_state
 from jiesu.tickets.tests.helpers import new_ticket
+from jiesu.tickets.workflow import target_state
 
 pytestmark = pytest.mark.django_db
 HEADER = ["Unique Key", "Created Date", "Closed Date", "Complaint Type", "Descriptor", "Incident Address", "City",
@@ -201,9 +201,7 @@ def test_export_masks_unless_authorised(world: Any, tmp_path: Path, clock: Any) 
         export(tmp_path, "bad.csv", days=("2026-13-01", "2026-11-30"))
 
 
-@pytest.mark.skipif(
-    bool(datasets.missing("us311/nyc", "tipdm2020c", "us311/la")), reason="shared data not found: ../shared/data"
-)
+@pytest.mark.shared_data("us311/nyc", "tipdm2020c", "us311/la", "fuzhou12345_rivers")
 @pytest.mark.parametrize(
     ("relative", "mapping", "least"),
     [

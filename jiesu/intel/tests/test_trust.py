@@ -8,7 +8,7 @@ from django.test import Client
 
 from jiesu.intel import services
 from jiesu.intel.models import Feature, ProposalRecord
-from jiesu.intel.testing import measured_category_model, sample_call
+from jiesu.intel.tests.synthetic import measured_category_model, sample_call
 from jiesu.testing.world import World
 from jiesu.tickets import services as tickets
 from jiesu.tickets.models import Ticket, TicketEvent

@@ -259,7 +259,7 @@ def test_unit_user_opening_another_units_ticket_gets_not_found(w: World, people:
 
 
 def test_console_proposes_category_unit_and_duplicates_while_typing(w: World, people: Any, settings: Any) -> None:
-    from jiesu.intel.testing import measured_category_model, sample_call
+    from jiesu.intel.tests.synthetic import measured_category_model, sample_call
 
     measured_category_model()  # the demo trains on its history; here on synthetic calls, measured on held-out ones
     earlier = services.intake(
@@ -289,7 +289,7 @@ def test_console_proposes_category_unit_and_duplicates_while_typing(w: World, pe
 
 
 def test_console_auto_fill_follows_the_text_and_never_overwrites_the_operator(w: World, people: Any) -> None:
-    from jiesu.intel.testing import measured_category_model, sample_call
+    from jiesu.intel.tests.synthetic import measured_category_model, sample_call
 
     heating, water = sample_call("020401"), sample_call("020101")
 

@@ -4,9 +4,9 @@ has held-out measurements (threshold, familiarity) like a model trained on a cit
 import itertools
 import random
 
-from .classifier import Doc, TextModel
-from .models import ModelKind, TextModelVersion
-from .services import register
+from jiesu.intel.classifier import Doc, TextModel
+from jiesu.intel.models import ModelKind, TextModelVersion
+from jiesu.intel.services import register
 
 PLACES = ["光华路1号楼", "建外SOHO", "朝外大街20号", "永安里小区", "国贸东区", "团结湖北里", "呼家楼南里", "三里屯路"]
 PROBLEMS = {
