@@ -197,6 +197,20 @@ class Duplicate:
     evidence: list[str] = field(default_factory=list)
 
 
+_NOT_DIGIT = re.compile(r"\D+")
+
+
+def phone_key(phone: str) -> str:
+    """The caller's number as digits only, without China's +86 / 0086 prefix, so "138 1234 5678", "+86 138-1234-5678"
+    and "13812345678" are one caller. (Issue 18 brings `lib.validation.normalize_phone`; until it is on main this is
+    the comparison key, applied to the stored numbers as they are.)"""
+    digits = _NOT_DIGIT.sub("", phone or "")
+    for prefix in ("0086", "86"):
+        if digits.startswith(prefix) and len(digits) - len(prefix) == 11:
+            return digits[len(prefix) :]
+    return digits
+
+
 DUPLICATE_DAYS = 30
 DUPLICATE_MIN = 0.45
 
@@ -229,11 +243,12 @@ def possible_duplicates(
     )
     if not pool:
         return []
+    caller = phone_key(phone)
     text_scores = similarities(text, [f"{t.title}{t.content}" for t in pool])
     addr_scores = similarities(address, [t.address for t in pool]) if address.strip() else np.zeros(len(pool))
     found: list[Duplicate] = []
     for t, s, a in zip(pool, text_scores, addr_scores, strict=True):
-        same_caller = bool(phone) and t.requester is not None and t.requester.phone == phone
+        same_caller = bool(caller) and t.requester is not None and phone_key(t.requester.phone) == caller
         score = float(s) + (0.1 if a >= 0.6 else 0.0) + (0.1 if same_caller else 0.0)
         if score < DUPLICATE_MIN:
             continue

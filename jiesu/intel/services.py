@@ -253,6 +253,8 @@ def after_intake(user: Any, ticket: Any, *, title: str, content: str) -> Any:
             created_at=clock.now(),
             decided_at=clock.now(),
         )
+    if selectors.feature_on(Feature.GROUP_WARNING):
+        warn_group(ticket)
     if not selectors.feature_on(Feature.AUTO_DISPATCH) or ticket.dispatch_state != DispatchState.NEW:
         return None
     decision = auto_dispatch_decision(ticket, assist, title, content)
@@ -333,3 +335,53 @@ def acceptance() -> list[dict[str, Any]]:
             }
         )
     return out
+
+
+# --- group complaints -----------------------------------------------------------------------------------------
+GROUP_HOURS = 6
+GROUP_MIN_CALLERS = 5
+GROUP_SIMILARITY = 0.3
+
+
+def warn_group(ticket: Any) -> Any:
+    """群体诉求预警: when `ticket` makes at least `GROUP_MIN_CALLERS` distinct callers (by phone) about one place (its
+    street) and one matter (same category, or texts at least `GROUP_SIMILARITY` alike) within `GROUP_HOURS`, warn
+    the district's supervisors once per place and window (a `group_warning` event; the outbox notifies them).
+    Returns the warned ticket or None."""
+    from . import selectors
+
+    if ticket.street_id is None or ticket.district_id is None:
+        return None
+    since = ticket.intake_at - dt.timedelta(hours=GROUP_HOURS)
+    pool = list(
+        access.all_tickets()
+        .filter(street_id=ticket.street_id, intake_at__gte=since, intake_at__lte=ticket.intake_at)
+        .exclude(pk=ticket.pk)
+        .select_related("requester")
+        .order_by("-intake_at")[:300]
+    )
+    if len(pool) + 1 < GROUP_MIN_CALLERS:
+        return None
+    text = f"{ticket.title}{ticket.content}"
+    scores = selectors.similarities(text, [f"{t.title}{t.content}" for t in pool])
+    same = [
+        t
+        for t, s in zip(pool, scores, strict=True)
+        if s >= GROUP_SIMILARITY or (ticket.category_id is not None and t.category_id == ticket.category_id)
+    ]
+    group = [ticket, *same]
+    callers = {selectors.phone_key(t.requester.phone) if t.requester else f"#{t.pk}" for t in group}
+    if len(callers) < GROUP_MIN_CALLERS:
+        return None
+    already = TicketEvent.objects.filter(
+        action=Action.GROUP_WARNING, ticket__street_id=ticket.street_id, created_at__gte=since
+    ).exists()
+    if already:
+        return None
+    evidence = {
+        "callers": len(callers),
+        "tickets": [t.number for t in group][:50],
+        "hours": GROUP_HOURS,
+        "street": ticket.street.code if ticket.street else None,
+    }
+    return tickets.group_warning(ticket.pk, evidence)

@@ -55,6 +55,8 @@ def recipients(event: TicketEvent) -> list[int]:
         users = User.objects.filter(membership__unit=ticket.lead_unit_id, membership__role=Role.UNIT_LEADER)
     elif action == Action.ASSIGN_HANDLER:
         users = User.objects.filter(username=event.data.get("to"))
+    elif action == Action.GROUP_WARNING:  # the district's supervisors
+        users = User.objects.filter(membership__unit=ticket.district_id, membership__role=Role.SUPERVISOR)
     elif action == Action.REPLY:
         users = User.objects.filter(membership__role=Role.CALLBACK_AGENT)
     users = users.exclude(pk=event.actor_id) if event.actor_id else users

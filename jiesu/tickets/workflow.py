@@ -69,6 +69,7 @@ class Action(models.TextChoices):
     REQUESTER_NOTE = "requester_note", _("Note from the requester")
     LOAD_HISTORY = "load_history", _("Closed in the source system (loaded history)")
     UNDO_AUTO_DISPATCH = "undo_auto_dispatch", _("Undo the automatic dispatch")
+    GROUP_WARNING = "group_warning", _("Group complaint early warning")
 
 
 S = DispatchState
@@ -110,6 +111,8 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str | None]] = {
     # The assistant dispatches with the ordinary action (its event has data["auto"] = True); a dispatcher takes it
     # back before the unit signs, and the ticket waits for a person again.
     Action.UNDO_AUTO_DISPATCH: (frozenset({S.DISPATCHED}), S.NEW),
+    # The assistant warns the district: many callers about one place in a short time (state untouched).
+    Action.GROUP_WARNING: (OPEN_STATES, None),
 }
 
 

@@ -140,3 +140,58 @@ def model_of() -> Any:
     from jiesu.intel.selectors import active_model
 
     return active_model("category")
+
+
+def test_the_same_caller_is_recognised_whatever_the_phone_format(world: World, client: Client) -> None:
+    from jiesu.intel.selectors import phone_key
+    from jiesu.tickets.tests.helpers import new_ticket
+
+    assert phone_key("+86 138-1234-5678") == phone_key("0086 13812345678") == "13812345678"
+    earlier = new_ticket(world, requester_phone="+86 138-1234-5678")
+    client.force_login(world.operator)
+    page = assist(
+        client,
+        title=earlier.title,
+        content=earlier.content,
+        address=earlier.address,
+        street_code=earlier.street.code,
+        requester_phone="138 1234 5678",
+    )
+    section = page.split('id="duplicates"')[1].split("</section>")[0]
+    assert earlier.number in section and "同一来电人" in section
+
+
+def test_a_group_complaint_warns_the_district_supervisor(world: World, client: Client, clock: Any) -> None:
+    import datetime as dt
+
+    from jiesu.lib import clock as jclock
+    from jiesu.notify.models import Notification
+    from jiesu.notify.outbox import process_outbox
+
+    client.force_login(world.operator)
+    text = {"title": "光华路小区门口道路塌陷", "content": "光华路小区门口道路塌陷，车辆无法通行，居民出行困难。"}
+    # four callers over a day and a half: spread out, no warning
+    for n in range(4):
+        intake(client, f"g{n}", "010201", **text, requester_phone=f"1390000{n:04}")
+        clock.shift(dt.timedelta(hours=10))
+    assert not TicketEvent.objects.filter(action=Action.GROUP_WARNING).exists()
+    # five callers within two hours: the fifth completes the group
+    for n in range(5):
+        clock.shift(dt.timedelta(minutes=25))
+        last = intake(client, f"h{n}", "010201", **text, requester_phone=f"1370000{n:04}")
+    warning = TicketEvent.objects.get(action=Action.GROUP_WARNING)
+    assert warning.ticket == last and warning.data["callers"] >= 5 and warning.actor is None
+    intake(client, "h9", "010201", **text, requester_phone="13600000000")  # one warning per place and window
+    assert TicketEvent.objects.filter(action=Action.GROUP_WARNING).count() == 1
+    process_outbox(jclock.now())
+    assert Notification.objects.filter(event=warning, user=world.cy_supervisor).exists()
+    assert not Notification.objects.filter(event=warning, user=world.hd_supervisor).exists()
+
+
+def test_group_warning_switched_off_warns_nobody(world: World, client: Client, clock: Any) -> None:
+    services.set_feature(world.admin, Feature.GROUP_WARNING, enabled=False)
+    client.force_login(world.operator)
+    text = {"title": "光华路小区门口道路塌陷", "content": "光华路小区门口道路塌陷，车辆无法通行。"}
+    for n in range(6):
+        intake(client, f"s{n}", "010201", **text, requester_phone=f"1380000{n:04}")
+    assert not TicketEvent.objects.filter(action=Action.GROUP_WARNING).exists()

@@ -114,6 +114,17 @@ def auto_dispatch(
     return ticket
 
 
+@transaction.atomic
+def group_warning(ticket_id: int, evidence: dict[str, Any]) -> Ticket:
+    """群体诉求预警, raised by the assistant (no actor) on the ticket that completed the group: the outbox notifies
+    the supervisors of the ticket's district. The evidence names the tickets, callers and window."""
+    ticket = Ticket.objects.select_for_update().select_related(*access.TICKET_RELATED).filter(pk=ticket_id).first()
+    if ticket is None:
+        raise InvalidInput(_("No such ticket."))
+    _change(ticket, Action.GROUP_WARNING, None, data=evidence)
+    return ticket
+
+
 def last_auto_dispatch(ticket: Ticket) -> TicketEvent | None:
     """The automatic dispatch that put the ticket where it is now, if its last dispatch was one."""
     last = ticket.events.filter(action__in=[Action.DISPATCH, Action.UNDO_AUTO_DISPATCH]).order_by("-pk").first()

@@ -262,12 +262,13 @@ def test_console_proposes_category_unit_and_duplicates_while_typing(w: World, pe
     from jiesu.intel.tests.synthetic import measured_category_model, sample_call
 
     measured_category_model()  # the demo trains on its history; here on synthetic calls, measured on held-out ones
+    title, content = sample_call("020401")
     earlier = services.intake(
         w.operator,
         channel="phone",
         appeal_type="complaint",
-        title="光华路1号楼暖气不热",
-        content="家里暖气片冰凉，室温只有十五度",
+        title=title,
+        content=content,
         category_code="020401",
         requester_phone="13900007777",
         address="朝阳区建外街道光华路1号",
@@ -277,7 +278,6 @@ def test_console_proposes_category_unit_and_duplicates_while_typing(w: World, pe
     page = operator.page
     operator.go("/intake/")
     page.wait_for_load_state("networkidle")
-    title, content = sample_call("020401")
     page.fill("#id_title", title)
     page.fill("#id_content", content)
     page.fill("#id_address", "朝阳区建外街道光华路1号")
