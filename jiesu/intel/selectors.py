@@ -371,3 +371,57 @@ def coverage_curves(precision: float) -> list[Curve]:
 def switches() -> list[tuple[str, str, bool]]:
     """(feature, label, on) for every feature."""
     return [(f.value, str(f.label), feature_on(f)) for f in Feature]
+
+
+# --- return review assist ---------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ReturnReview:
+    """For the dispatcher deciding a return (退单): what the dispatch catalogue says, how similar returns were
+    decided, and the returning unit's record."""
+
+    request: Any
+    catalogue: Any  # the catalogue's suggestion (lead, assists, fallback) or None
+    catalogue_names_unit: bool  # the catalogue itself sends this category here to the unit that returns it
+    similar: list[tuple[Any, float]]  # (decided ReturnRequest, text similarity)
+    approved: int  # the unit's decided returns in the last 180 days
+    rejected: int
+    dispatched: int  # tickets dispatched to the unit as lead in the same 180 days
+
+
+def return_review(user: Any, ticket: Ticket) -> ReturnReview | None:
+    from jiesu.tickets.models import ReturnRequest, TicketEvent
+    from jiesu.tickets.workflow import Action
+
+    if not feature_on(Feature.RETURN_REVIEW):
+        return None
+    request = ticket.return_requests.filter(state="pending").select_related("unit").first()
+    if request is None:
+        return None
+    day = clock.local_date(clock.now())
+    catalogue = suggest_dispatch(ticket.category, ticket.district, ticket.street, day) if ticket.category else None
+    decided = list(
+        ReturnRequest.objects.filter(ticket__in=access.visible_tickets(user), state__in=["approved", "rejected"])
+        .filter(Q(ticket__category_id=ticket.category_id) | Q(unit_id=request.unit_id))
+        .exclude(ticket_id=ticket.pk)
+        .select_related("ticket", "unit")
+        .order_by("-decided_at")[:200]
+    )
+    scores = similarities(
+        f"{ticket.title}{ticket.content}{request.reason}",
+        [f"{r.ticket.title}{r.ticket.content}{r.reason}" for r in decided],
+    )
+    similar = [(r, round(float(s), 2)) for r, s in sorted(zip(decided, scores, strict=True), key=lambda p: -p[1])[:5]]
+    since = clock.now() - dt.timedelta(days=180)
+    mine = ReturnRequest.objects.filter(unit_id=request.unit_id, decided_at__gte=since)
+    dispatched = TicketEvent.objects.filter(
+        action__in=[Action.DISPATCH, Action.APPROVE_RETURN], created_at__gte=since, data__lead=request.unit.code
+    ).count()
+    return ReturnReview(
+        request,
+        catalogue,
+        catalogue is not None and catalogue.lead.pk == request.unit_id,
+        [p for p in similar if p[1] >= 0.1],
+        mine.filter(state="approved").count(),
+        mine.filter(state="rejected").count(),
+        dispatched,
+    )

@@ -1472,6 +1472,15 @@ ZH_HANS = {
     "undone": "撤销",
     "No row has a readable time and a text in %(path)s.": "%(path)s 中没有一行同时有可读的时间和文本。",
     "%(docs)d messages read (%(skipped)d without a time or text), %(n)d hotspots written to %(out)s": "读取留言 %(docs)d 条（%(skipped)d 条缺时间或文本），%(n)d 个热点已写入 %(out)s",
+    "Return review": "退单审核参考",
+    "The dispatch catalogue says:": "派单目录：",
+    "no rule: the district takes it": "无规则，由区兜底",
+    "the catalogue names the unit that returns it": "目录规定的正是退单单位",
+    "The unit's returns (180 days):": "该单位近180天退单：",
+    "%(a)s approved, %(r)s rejected, of %(d)s orders dispatched to it": "批准 %(a)s 件、驳回 %(r)s 件，同期派给该单位 %(d)s 件",
+    "Similar return": "相似退单",
+    "decision": "审核结果",
+    "No similar return decided yet.": "暂无已审核的相似退单。",
 }
 
 PLURALS = {"%(counter)s ticket": ["共 %(counter)s 件工单"]}

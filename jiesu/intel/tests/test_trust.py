@@ -195,3 +195,19 @@ def test_group_warning_switched_off_warns_nobody(world: World, client: Client, c
     for n in range(6):
         intake(client, f"s{n}", "010201", **text, requester_phone=f"1380000{n:04}")
     assert not TicketEvent.objects.filter(action=Action.GROUP_WARNING).exists()
+
+
+def test_the_dispatcher_sees_the_return_review_assist(world: World, client: Client) -> None:
+    from jiesu.tickets.tests.helpers import ticket_in
+
+    earlier = ticket_in(world, "return_requested")
+    tickets.reject_return(world.dispatcher, earlier.pk, "属于本街道职责，请继续办理。")
+    ticket = ticket_in(world, "return_requested")
+    client.force_login(world.dispatcher)
+    page = client.get(f"/tickets/{ticket.pk}/").content.decode()
+    panel = page.split('id="return-review"')[1].split("</div>")[0]
+    assert "派单目录" in panel and "建外街道" in panel and earlier.number in panel and "驳回" in panel
+    client.force_login(world.admin)
+    client.post("/assistant/", {"feature": Feature.RETURN_REVIEW, "enabled": "0"})
+    client.force_login(world.dispatcher)
+    assert 'id="return-review"' not in client.get(f"/tickets/{ticket.pk}/").content.decode()
