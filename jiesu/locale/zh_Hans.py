@@ -1481,6 +1481,7 @@ ZH_HANS = {
     "Similar return": "相似退单",
     "decision": "审核结果",
     "No similar return decided yet.": "暂无已审核的相似退单。",
+    "Requests on one topic in one place that grow faster than their usual level. heat = 10 · √(V · breadth) · (1 + ½ · min(growth, 3)) · severity; V = requests in the last 7 days, growth = log2((V+1)/(usual+1)), breadth = share of distinct callers. Size comes first.": "同一地点、同一话题、增长快于常态的诉求。热度 = 10 · √(V · 广度) · (1 + ½ · min(增长, 3)) · 严重程度；V 为近7天诉求量，增长 = log2((V+1)/(常态+1))，广度取决于不同来电人占比。规模优先。",
 }
 
 PLURALS = {"%(counter)s ticket": ["共 %(counter)s 件工单"]}
