@@ -229,7 +229,7 @@ class TextModel:
         for train, test in folds:
             x = vstack([xr[train], xt], format="csr") if xt is not None else xr[train]
             svm = self._svm(c).fit(x, np.concatenate([y_real[train], y_tax]))
-            cols = [self.classes.index(str(k)) for k in svm.classes_]
+            cols = np.array([self.classes.index(str(k)) for k in svm.classes_])
             d = svm.decision_function(xr[test])
             d = d.reshape(len(test), -1) if len(svm.classes_) > 2 else np.column_stack([-d, d])
             out[np.ix_(test, cols)] = d

@@ -314,12 +314,12 @@ def assistant_settings(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         feature = request.POST.get("feature", "")
         try:
-            precision = request.POST.get("precision", "").strip()
+            asked = request.POST.get("precision", "").strip()
             intel_services.set_feature(
                 request.user,
                 feature,
                 enabled=request.POST.get("enabled") == "1",
-                precision=float(precision) / 100 if precision else None,
+                precision=float(asked) / 100 if asked else None,
             )
         except ValueError:
             messages.error(request, _("The precision must be a number."))
