@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('intel', '0001_initial'),
-        ('tickets', '0007_undo_auto_dispatch'),
+        ('tickets', '0008_merge_0007_ticket_number_sequences_0007_tracking_code'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
