@@ -40,6 +40,7 @@ LINKS: dict[str, list[tuple[str, object]]] = {
         ("dashboard", _("City dashboard")),
         ("topic-list", _("Monthly topics")),
         ("knowledge", _("Knowledge base")),
+        ("assistant-settings", _("Assistant")),
     ],
 }
 
