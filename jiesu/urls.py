@@ -25,6 +25,8 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("notifications/", notify_views.notification_list, name="notifications"),
+    path("notifications/read/", notify_views.mark_read, name="notifications-read"),
+    path("notifications/<int:pk>/", notify_views.open_notification, name="notification-open"),
     path("tickets/", ticket_views.ticket_list, name="ticket-list"),
     path("tickets/new/", RedirectView.as_view(pattern_name="intake-console"), name="ticket-intake"),
     path("tickets/<int:pk>/", ticket_views.ticket_detail, name="ticket-detail"),
