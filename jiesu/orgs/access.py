@@ -184,6 +184,57 @@ def allowed_actions(user: AnyUser) -> frozenset[str]:
     return frozenset(a for a, roles in ACTION_ROLES.items() if m.role in roles)
 
 
+LEAD_ONLY = frozenset(
+    {Action.ACCEPT, Action.REQUEST_RETURN, Action.REQUEST_EXTENSION, Action.REPLY, Action.WHISTLE, Action.ASSIGN_HANDLER}
+)
+PAUSED_BLOCKS = frozenset({Action.REQUEST_RETURN, Action.REQUEST_EXTENSION, Action.REPLY})
+
+
+def offered_actions(user: AnyUser, ticket: Ticket, actions: "list[str] | None" = None) -> list[str]:
+    """The actions a page offers `user` on `ticket`: the role may do them, the transition table allows them from
+    the ticket's state, and the unit-level rules the services enforce hold (lead unit only; 吹哨 only by a
+    street/township that leads; 报到 only by a summoned unit that has not reported in; progress only by a unit on
+    the ticket; nothing a pending extension blocks; direct answers only for inquiries). A form is never offered
+    only to be refused."""
+    from jiesu.tickets.models import AppealType, AssignmentRole
+    from jiesu.tickets.workflow import target_state
+
+    m = membership(user)
+    if m is None:
+        return []
+    mine = [a for a in (actions if actions is not None else list(ACTION_ROLES)) if m.role in ACTION_ROLES.get(a, ())]
+    current: list[Assignment] | None = None
+
+    def on_ticket() -> list[Assignment]:
+        nonlocal current
+        if current is None:
+            current = list(ticket.assignments.filter(is_current=True, unit=m.unit))
+        return current
+
+    offered = []
+    for a in mine:
+        if target_state(a, ticket.dispatch_state) is None:
+            continue
+        if a in LEAD_ONLY and ticket.lead_unit_id != m.unit_id:
+            continue
+        if a in PAUSED_BLOCKS and ticket.paused_at is not None:
+            continue
+        if a == Action.WHISTLE and m.unit.kind not in STREET_TOWNSHIP_KINDS:
+            continue
+        if a == Action.REPORT_IN and not any(
+            x.role == AssignmentRole.WHISTLE and x.reported_in_at is None for x in on_ticket()
+        ):
+            continue
+        if a == Action.ADD_PROGRESS and not on_ticket():
+            continue
+        if a in {Action.APPROVE_EXTENSION, Action.DENY_EXTENSION} and ticket.paused_at is None:
+            continue
+        if a == Action.ANSWER_DIRECTLY and ticket.appeal_type != AppealType.INQUIRY:
+            continue
+        offered.append(a)
+    return offered
+
+
 def units_visible_to(user: AnyUser) -> QuerySet[OrgUnit]:
     units = OrgUnit.objects.all()
     if sees_everything(user):

@@ -165,11 +165,7 @@ def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "phone": requester.phone if unmasked else mask_phone(requester.phone),
         }
     actions = [
-        (a, Action(a).label, ACTION_FIELDS[a])
-        for a in ACTION_FIELDS
-        if a in access.allowed_actions(request.user)
-        and target_state(a, ticket.dispatch_state)
-        and (a != Action.ANSWER_DIRECTLY or ticket.appeal_type == AppealType.INQUIRY)
+        (a, Action(a).label, ACTION_FIELDS[a]) for a in access.offered_actions(request.user, ticket, list(ACTION_FIELDS))
     ]
     library = None
     if any(a == Action.REPLY for a, _, _ in actions):
@@ -186,6 +182,7 @@ def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "events": selectors.timeline(ticket),
             "assignments": ticket.assignments.select_related("unit").order_by("assigned_at", "id"),
             "photos": ticket.attachments.all(),
+            "callbacks": ticket.callbacks.select_related("unit", "agent").order_by("round"),
             "unit_members": Membership.objects.filter(unit=ticket.lead_unit_id, role__in=UNIT_ROLES)
             .select_related("user")
             .order_by("user__username")
