@@ -847,6 +847,7 @@ ZH_HANS = {
     "status %(status)s is not known": "未知的 status：%(status)s",
     "Update %(id)s already exists": "更新 %(id)s 已存在（already exists）",
     "Note from the requester": "诉求人补充说明",
+    "Closed in the source system (loaded history)": "源系统已办结（历史导入）",
     "Not a date (YYYY-MM-DD): %(value)s": "不是日期（YYYY-MM-DD）：%(value)s",
     "--to is before --from.": "--to 早于 --from。",
     "No active user “%(name)s”.": "没有在用的用户“%(name)s”。",
