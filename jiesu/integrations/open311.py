@@ -24,7 +24,7 @@ from jiesu.catalog.models import Category
 from jiesu.lib import clock
 from jiesu.lib.errors import Forbidden, NotFound, ServiceError
 from jiesu.lib.masking import mask_text
-from jiesu.orgs.selectors import resolve_place
+from jiesu.orgs.selectors import place_codes, resolve_place
 from jiesu.portal import throttle
 from jiesu.tickets import services
 from jiesu.tickets.models import AppealType, Ticket, TicketEvent
@@ -392,10 +392,7 @@ def request_create(request: HttpRequest, fmt: str) -> HttpResponse:
     if address_id is not None:
         street_code = address_id
     elif address:
-        places = resolve_place(address)
-        if len(places) == 1:
-            district_code = places[0].district.code if places[0].district else None
-            street_code = places[0].street.code if places[0].street else None
+        district_code, street_code = place_codes(resolve_place(address))
     name = " ".join(n for n in (_param(request, "last_name"), _param(request, "first_name")) if n)
     token = uuid.uuid4().hex
     content = "\n".join([description or category.name, *lines])

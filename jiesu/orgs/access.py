@@ -169,6 +169,25 @@ def may_see_requester(user: AnyUser) -> bool:
     return bool(getattr(user, "is_superuser", False) or (m is not None and m.role in UNMASKED_ROLES))
 
 
+def sees_caller(user: AnyUser, ticket: Ticket) -> bool:
+    """The requester's name and number on one ticket: the hotline roles and administrators always; the units
+    handling the ticket now (lead, assisting or summoned, and the units above them), so that they can contact the
+    caller, unless the caller asked for confidentiality (保密) at intake."""
+    if may_see_requester(user):
+        return True
+    m = membership(user)
+    if m is None or m.role not in UNIT_ROLES or ticket.confidential:
+        return False
+    return ticket.assignments.filter(is_current=True, unit__path__startswith=m.unit.path).exists()
+
+
+def searches_by_phone(user: AnyUser) -> bool:
+    """Who may find tickets by the caller's number: those who see numbers across tickets (hotline roles,
+    administrators) and supervisors (complaints about how a caller was treated). Only within `visible_tickets`."""
+    m = membership(user)
+    return may_see_requester(user) or (m is not None and m.role == Role.SUPERVISOR)
+
+
 def require_role(user: AnyUser, action: str) -> Membership:
     """The actor's membership if its role may perform `action`, else Forbidden."""
     m = membership(user)
@@ -185,7 +204,14 @@ def allowed_actions(user: AnyUser) -> frozenset[str]:
 
 
 LEAD_ONLY = frozenset(
-    {Action.ACCEPT, Action.REQUEST_RETURN, Action.REQUEST_EXTENSION, Action.REPLY, Action.WHISTLE, Action.ASSIGN_HANDLER}
+    {
+        Action.ACCEPT,
+        Action.REQUEST_RETURN,
+        Action.REQUEST_EXTENSION,
+        Action.REPLY,
+        Action.WHISTLE,
+        Action.ASSIGN_HANDLER,
+    }
 )
 PAUSED_BLOCKS = frozenset({Action.REQUEST_RETURN, Action.REQUEST_EXTENSION, Action.REPLY})
 

@@ -15,7 +15,7 @@ from jiesu.catalog.models import Category
 from jiesu.lib import clock
 from jiesu.lib.errors import NotFound, ServiceError
 from jiesu.orgs import access
-from jiesu.orgs.selectors import resolve_place
+from jiesu.orgs.selectors import place_codes, resolve_place
 from jiesu.tickets import services
 from jiesu.tickets.forms import INTAKE_INPUTS
 from jiesu.tickets.models import Ticket, TicketEvent
@@ -70,10 +70,10 @@ def submit(request: HttpRequest) -> HttpResponse:
             return _limited(request)
         if form.is_valid():
             data: dict[str, Any] = dict(form.cleaned_data)
-            places = resolve_place(data.get("address", ""))
-            if len(places) == 1:  # an unambiguous address places the ticket; otherwise the dispatcher does
-                data["street_code"] = places[0].street.code if places[0].street else None
-                data["district_code"] = places[0].district.code if places[0].district and not places[0].street else None
+            # an unambiguous address places the ticket; an ambiguous street keeps its district; the dispatcher
+            # places the rest
+            district_code, street_code = place_codes(resolve_place(data.get("address", "")))
+            data["street_code"], data["district_code"] = street_code, None if street_code else district_code
             try:
                 ticket = services.submit_public(photos=request.FILES.getlist("photos"), **data)
             except ServiceError as error:

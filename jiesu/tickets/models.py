@@ -118,6 +118,14 @@ class Ticket(models.Model):
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     overdue_at = models.DateTimeField(_("marked overdue at"), null=True, blank=True)
     reply = models.TextField(_("reply"), blank=True)
+    confidential = models.BooleanField(
+        _("confidential (保密)"),
+        default=False,
+        help_text=_("The caller asked for confidentiality: name and number stay masked outside the hotline."),
+    )
+    recording_id = models.CharField(
+        _("call recording"), max_length=50, blank=True, help_text=_("The telephony system's id of the call.")
+    )
     supervised = models.BooleanField(_("under supervision (督办)"), default=False)
     reopen_count = models.PositiveSmallIntegerField(_("times reopened"), default=0)
     excluded_from_scoring = models.BooleanField(

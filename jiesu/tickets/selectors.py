@@ -5,6 +5,7 @@ from typing import Any
 from django.db.models import Q, QuerySet
 
 from jiesu.lib import clock
+from jiesu.lib.validation import phone_or_none
 from jiesu.orgs import access
 
 from .models import Ticket, TicketEvent
@@ -15,7 +16,10 @@ def ticket_list(user: Any, *, state: str = "", q: str = "", overdue: bool = Fals
     tickets = access.visible_tickets(user).select_related("category", "district", "street", "lead_unit")
     if state:
         tickets = tickets.filter(dispatch_state=state)
-    if q:
+    phone = phone_or_none(q) if q and access.searches_by_phone(user) and not q.strip().startswith("20") else None
+    if phone is not None and len(phone) >= 7:
+        tickets = tickets.filter(requester__phone=phone)
+    elif q:
         tickets = tickets.filter(Q(number__startswith=q.strip()) | Q(title__icontains=q.strip()))
     if overdue:
         tickets = tickets.filter(dispatch_state__in=IN_HAND, due_at__lt=clock.now())

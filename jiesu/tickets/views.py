@@ -25,8 +25,8 @@ from jiesu.orgs.models import UNIT_ROLES, Membership, OrgUnit
 
 from . import selectors, services
 from .forms import ActionForm
-from .models import AppealType, Resolution, Satisfaction
-from .workflow import Action, DispatchState, target_state
+from .models import Resolution, Satisfaction
+from .workflow import Action, DispatchState
 
 # Fields each action's form shows, in order.
 ACTION_FIELDS: dict[str, list[str]] = {
@@ -157,15 +157,17 @@ def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
     except NotFound:
         raise Http404 from None
     requester = ticket.requester
-    unmasked = access.may_see_requester(request.user)
+    unmasked = access.sees_caller(request.user, ticket)
     caller = None
     if requester:
         caller = {
             "name": requester.name if unmasked else mask_name(requester.name),
             "phone": requester.phone if unmasked else mask_phone(requester.phone),
+            "dial": requester.phone.split("-")[0] if unmasked else "",
         }
     actions = [
-        (a, Action(a).label, ACTION_FIELDS[a]) for a in access.offered_actions(request.user, ticket, list(ACTION_FIELDS))
+        (a, Action(a).label, ACTION_FIELDS[a])
+        for a in access.offered_actions(request.user, ticket, list(ACTION_FIELDS))
     ]
     library = None
     if any(a == Action.REPLY for a, _, _ in actions):

@@ -11,6 +11,7 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from jiesu.catalog.models import Category
 from jiesu.intel.selectors import similarities
 from jiesu.lib import clock
+from jiesu.lib.validation import phone_or_none
 from jiesu.orgs import access
 from jiesu.orgs.models import UNIT_ROLES, OrgUnit, UnitKind
 from jiesu.tickets.models import Assignment, ExtensionRequest, RequestState, ReturnRequest, Ticket
@@ -24,12 +25,16 @@ def _list(tickets: QuerySet[Ticket]) -> QuerySet[Ticket]:
     return tickets.select_related(*LIST_RELATED)
 
 
-def search(rows: QuerySet[Any], q: str, prefix: str = "") -> QuerySet[Any]:
+def search(rows: QuerySet[Any], q: str, prefix: str = "", *, by_phone: bool = False) -> QuerySet[Any]:
     """The lists' search box: a ticket number (or its start), else words of the title or address. `prefix` reaches
-    the ticket from another row ("ticket__" for return and extension requests)."""
+    the ticket from another row ("ticket__" for return and extension requests). With `by_phone` (the user may
+    search by phone, `access.searches_by_phone`), a phone number in any written form finds the caller's tickets."""
     q = q.strip()[:50]
     if not q:
         return rows
+    phone = phone_or_none(q) if by_phone and not q.startswith("20") else None
+    if phone is not None and len(phone) >= 7:
+        return rows.filter(**{f"{prefix}requester__phone": phone})
     if q.isdigit():
         return rows.filter(**{f"{prefix}number__startswith": q})
     return rows.filter(Q(**{f"{prefix}title__icontains": q}) | Q(**{f"{prefix}address__icontains": q}))
@@ -38,7 +43,7 @@ def search(rows: QuerySet[Any], q: str, prefix: str = "") -> QuerySet[Any]:
 # --- hotline operator: the intake console ---------------------------------------------------------------
 def caller_history(user: Any, phone: str, limit: int = 10) -> list[Ticket]:
     """The caller's earlier tickets, newest first (hotline roles see them; others get none)."""
-    phone = phone.strip()
+    phone = phone_or_none(phone) or ""
     if len(phone) < 7 or not access.may_see_requester(user):
         return []
     return list(_list(access.visible_tickets(user).filter(requester__phone=phone)).order_by("-intake_at")[:limit])

@@ -20,8 +20,8 @@ from jiesu.intel import selectors as intel
 from jiesu.lib import clock
 from jiesu.lib.errors import NotFound, ServiceError
 from jiesu.orgs import access
-from jiesu.orgs.models import COMMUNITY_KINDS, STREET_TOWNSHIP_KINDS, UNIT_ROLES, OrgUnit, Role
-from jiesu.orgs.selectors import resolve_place
+from jiesu.orgs.models import COMMUNITY_KINDS, STREET_TOWNSHIP_KINDS, UNIT_ROLES, OrgUnit, Role, UnitKind
+from jiesu.orgs.selectors import place_codes, resolve_place
 from jiesu.sla.policy import due_at
 from jiesu.tickets import services
 from jiesu.tickets.forms import INTAKE_INPUTS
@@ -90,6 +90,8 @@ def intake_console(request: HttpRequest) -> HttpResponse:
     form = IntakeConsoleForm(request.POST or None, initial={"idempotency_key": uuid.uuid4().hex, "channel": "phone"})
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
+        if data.get("street_code"):  # the street decides the district
+            data["district_code"] = ""
         try:
             ticket = services.intake(request.user, **data)
         except ServiceError as error:
@@ -120,7 +122,12 @@ def intake_assist(request: HttpRequest) -> HttpResponse:
     street = _unit(q.get("street_code", ""), set(STREET_TOWNSHIP_KINDS))
     if street is None and len(places) == 1:
         street = places[0].street
-    district = street.parent if street is not None else (places[0].district if len(places) == 1 else None)
+    common_district, _street = place_codes(places)
+    district = (
+        street.parent
+        if street is not None
+        else (places[0].district if len(places) == 1 else _unit(common_district or "", {UnitKind.DISTRICT}))
+    )
     category = effective_category(q.get("category_code", "").strip()[:12], day)
     proposals = intel.propose_categories(title, content, day)  # shown even once chosen: the alternatives
     routed = category if category is not None and category.is_leaf else None
@@ -139,6 +146,7 @@ def intake_assist(request: HttpRequest) -> HttpResponse:
         "history": selectors.caller_history(request.user, q.get("requester_phone", "")[:20]),
         "places": places,
         "street": street,
+        "district": district,
         "category": category,
         "categories": selectors.search_categories(q.get("category_code", "")[:20], day) if category is None else [],
         "proposals": proposals,
@@ -182,7 +190,7 @@ def dispatch_desk(request: HttpRequest) -> HttpResponse:
     q = request.GET.get("q", "")
     items: Any
     if tab == "queue":
-        items = selectors.search(selectors.dispatch_queue(user), q)
+        items = selectors.search(selectors.dispatch_queue(user), q, by_phone=access.searches_by_phone(user))
     elif tab == "returns":
         items = selectors.search(selectors.pending_returns(user), q, "ticket__")
     elif tab == "extensions":
@@ -243,7 +251,7 @@ def callback_worklist(request: HttpRequest) -> HttpResponse:
         request,
         "workbench/callbacks.html",
         {
-            "page": _page(request, selectors.search(selectors.callback_worklist(request.user), q)),
+            "page": _page(request, selectors.search(selectors.callback_worklist(request.user), q, by_phone=True)),
             "q": q,
             "query": _query(request),
             "resolution_choices": Resolution.choices,

@@ -12,6 +12,7 @@ from jiesu.catalog.selectors import effective_category
 from jiesu.lib import clock
 from jiesu.lib.errors import InvalidInput, NotFound
 from jiesu.lib.uploads import CheckedImage, check_images
+from jiesu.lib.validation import normalize_phone
 from jiesu.orgs import access
 from jiesu.orgs.models import STREET_TOWNSHIP_KINDS, Membership, UnitKind
 from jiesu.sla.models import TimeLimitPolicy
@@ -20,7 +21,7 @@ from jiesu.sla.policy import policy_for
 
 from ..models import AppealType, Attachment, Channel, Requester, Ticket, TicketEvent, Urgency
 from ..workflow import PUBLIC_STATUS, Action, DispatchState
-from ._core import PHONE_RE, _change, _choice, _coordinate, _event, _load, _next_number, _text, _unit
+from ._core import _change, _choice, _coordinate, _event, _load, _next_number, _text, _unit
 from .dispatch import _merge
 
 
@@ -40,8 +41,8 @@ def intake(user: Any, *, answer: str = "", merge_into: str = "", **fields: Any) 
     ticket = _register(actor, **fields)
     if ticket.dispatch_state != DispatchState.NEW:  # a repeated submission: already done
         return ticket
-    if answer:
-        answer_directly(user, ticket.pk, answer)
+    if answer:  # the caller gets the ticket as it is now (closed), never the registered one
+        ticket = answer_directly(user, ticket.pk, answer)
     elif master is not None:
         _merge(ticket, actor, master, _("Registered as a repeat of %(number)s.") % {"number": master.number})
     return ticket
@@ -93,6 +94,8 @@ def _register(
     urgency: str = Urgency.NORMAL,
     idempotency_key: str | None = None,
     photos: Sequence[Any] = (),
+    confidential: bool = False,
+    recording_id: str = "",
 ) -> Ticket:
     if idempotency_key:
         idempotency_key = _text(idempotency_key, "idempotency key", limit_key="title")[:64]
@@ -106,9 +109,8 @@ def _register(
     content = _text(content, "content")
     address = _text(address, "address", required=False)
     name = _text(requester_name, "name", required=False)
-    phone = (requester_phone or "").strip()
-    if phone and not PHONE_RE.match(phone):
-        raise InvalidInput(_("The phone number “%(phone)s” is not valid."), on="phone", phone=phone[:20])
+    phone = normalize_phone(requester_phone or "")
+    recording_id = _text(recording_id, "recording", required=False, limit_key="name")
     latitude = _coordinate(latitude, -90, 90, _("Latitude"))
     longitude = _coordinate(longitude, -180, 180, _("Longitude"))
     images = check_images(list(photos))
@@ -142,6 +144,8 @@ def _register(
             ticket = Ticket.objects.create(
                 number=_next_number(today),
                 idempotency_key=idempotency_key or None,
+                confidential=bool(confidential),
+                recording_id=recording_id,
                 channel=channel,
                 appeal_type=appeal_type,
                 requester=requester,
