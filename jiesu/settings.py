@@ -190,3 +190,10 @@ LOGGING = {
 # A callback with one of these answers reopens the ticket (重办) instead of closing it.
 JIESU_REHANDLE_ON_RESOLUTION = os.environ.get("JIESU_REHANDLE_ON_RESOLUTION", "unsolved").split(",")
 JIESU_REHANDLE_ON_SATISFACTION = os.environ.get("JIESU_REHANDLE_ON_SATISFACTION", "dissatisfied").split(",")
+# 回访 retries: how many times an agent tries to reach a caller who does not answer, and the minutes to wait after
+# each failed try (the last interval repeats). The final failure is recorded as "not reached"; how that counts in
+# the 三率 is the assessment rule set's data (answer code "not_asked").
+JIESU_CALLBACK_ATTEMPTS = int(os.environ.get("JIESU_CALLBACK_ATTEMPTS", "3"))
+JIESU_CALLBACK_RETRY_MINUTES = [
+    int(m) for m in os.environ.get("JIESU_CALLBACK_RETRY_MINUTES", "60,240").split(",") if m.strip()
+]

@@ -45,6 +45,7 @@ ACTION_ROLES: dict[str, frozenset[str]] = {
     Action.REPORT_IN: UNIT_ROLES,
     Action.REPLY: UNIT_ROLES,
     Action.CALLBACK: frozenset({Role.CALLBACK_AGENT}),
+    Action.CALLBACK_ATTEMPT: frozenset({Role.CALLBACK_AGENT}),
     Action.CLOSE: frozenset({Role.CALLBACK_AGENT}),
     Action.REOPEN: frozenset({Role.CALLBACK_AGENT}),
     Action.SUPERVISE: frozenset({Role.SUPERVISOR}),

@@ -128,6 +128,8 @@ class Ticket(models.Model):
     )
     supervised = models.BooleanField(_("under supervision (督办)"), default=False)
     reopen_count = models.PositiveSmallIntegerField(_("times reopened"), default=0)
+    callback_attempts = models.PositiveSmallIntegerField(_("callback calls not answered (this round)"), default=0)
+    callback_retry_at = models.DateTimeField(_("call the caller back again at"), null=True, blank=True)
     excluded_from_scoring = models.BooleanField(
         _("unreasonable appeal, excluded from scoring (不合理诉求)"), default=False
     )
@@ -277,6 +279,21 @@ class Resolution(models.TextChoices):
     SOLVED = "solved", _("Solved")
     PARTLY = "partly", _("Partly solved")
     UNSOLVED = "unsolved", _("Unsolved")
+    NOT_ASKED = "not_asked", _("Not asked (caller not reached or refused)")
+
+    @classmethod
+    def answers(cls) -> list[tuple[str, str]]:
+        """What an agent records for a reached caller."""
+        return [(v, label) for v, label in cls.choices if v != cls.NOT_ASKED]
+
+
+class CallbackOutcome(models.TextChoices):
+    """What came of a callback call, as agents record it."""
+
+    REACHED = "reached", _("Reached")
+    NO_ANSWER = "no_answer", _("No answer (无人接听)")
+    REFUSED = "refused", _("Refused to answer (拒访)")
+    WRONG_NUMBER = "wrong_number", _("Wrong or dead number")
 
 
 class Satisfaction(models.TextChoices):
@@ -284,6 +301,12 @@ class Satisfaction(models.TextChoices):
     FAIRLY_SATISFIED = "fairly_satisfied", _("Fairly satisfied")
     DISSATISFIED = "dissatisfied", _("Dissatisfied")
     NOT_RATED = "not_rated", _("Not rated")
+    NOT_ASKED = "not_asked", _("Not asked (caller not reached or refused)")
+
+    @classmethod
+    def answers(cls) -> list[tuple[str, str]]:
+        """What an agent records for a reached caller."""
+        return [(v, label) for v, label in cls.choices if v != cls.NOT_ASKED]
 
 
 class Callback(models.Model):
@@ -299,6 +322,10 @@ class Callback(models.Model):
     resolution = models.CharField(_("is it solved"), max_length=16, choices=Resolution.choices)
     satisfaction = models.CharField(_("is the requester satisfied"), max_length=20, choices=Satisfaction.choices)
     comment = models.TextField(_("comment"), blank=True)
+    outcome = models.CharField(
+        _("outcome of the call"), max_length=16, choices=CallbackOutcome.choices, default=CallbackOutcome.REACHED
+    )
+    attempts = models.PositiveSmallIntegerField(_("calls made"), default=1)
     signed_in_time = models.BooleanField(
         _("signed in time"), null=True, help_text=_("Whether the unit judged signed for this round within its limit.")
     )

@@ -25,7 +25,7 @@ from jiesu.orgs.models import UNIT_ROLES, Membership, OrgUnit
 
 from . import selectors, services
 from .forms import ActionForm
-from .models import Resolution, Satisfaction
+from .models import CallbackOutcome, Resolution, Satisfaction
 from .workflow import Action, DispatchState
 
 # Fields each action's form shows, in order.
@@ -43,7 +43,7 @@ ACTION_FIELDS: dict[str, list[str]] = {
     Action.WHISTLE: ["department_codes", "note"],
     Action.REPORT_IN: ["note"],
     Action.REPLY: ["text"],
-    Action.CALLBACK: ["contacted", "resolution", "satisfaction", "note"],
+    Action.CALLBACK: ["outcome", "contacted", "resolution", "satisfaction", "note"],
     Action.CLOSE: ["note"],
     Action.REOPEN: ["note"],
     Action.MERGE: ["master_number", "note"],
@@ -91,7 +91,8 @@ def _perform(user: Any, ticket_id: int, action: str, form: ActionForm, photos: l
         Action.CALLBACK: lambda: services.record_callback(
             user,
             ticket_id,
-            contacted=d["contacted"] == "yes",
+            outcome=d.get("outcome") or "reached",
+            contacted={"yes": True, "no": False}.get(d.get("contacted") or ""),
             resolution=d["resolution"],
             satisfaction=d["satisfaction"],
             comment=note,
@@ -197,8 +198,9 @@ def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "library_name": settings.SOLUTION_LIBRARY_NAME or _("Solution library"),
             "form": ActionForm(),
             "now": clock.now(),
-            "satisfaction_choices": Satisfaction.choices,
-            "resolution_choices": Resolution.choices,
+            "satisfaction_choices": Satisfaction.answers(),
+            "resolution_choices": Resolution.answers(),
+            "callback_outcomes": CallbackOutcome.choices,
             "handling_units": []
             if not any(f.endswith("_codes") or f == "lead_code" for _, _, fields in actions for f in fields)
             else OrgUnit.objects.filter(is_active=True)

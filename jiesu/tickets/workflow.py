@@ -56,6 +56,7 @@ class Action(models.TextChoices):
     REPORT_IN = "report_in", _("Report in")
     REPLY = "reply", _("Reply")
     CALLBACK = "callback", _("Callback")
+    CALLBACK_ATTEMPT = "callback_attempt", _("Callback attempt: caller not reached")
     CLOSE = "close", _("Close")
     REOPEN = "reopen", _("Reopen for rehandling")
     MERGE = "merge", _("Merge into master ticket")
@@ -91,6 +92,8 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str | None]] = {
     Action.REPORT_IN: (frozenset({S.ACCEPTED}), None),
     Action.REPLY: (frozenset({S.ACCEPTED}), S.REPLIED),
     Action.CALLBACK: (frozenset({S.REPLIED}), S.CALLED_BACK),
+    # A call that did not reach the caller (无人接听): recorded, the ticket waits for the next try.
+    Action.CALLBACK_ATTEMPT: (frozenset({S.REPLIED}), None),
     Action.CLOSE: (frozenset({S.CALLED_BACK}), S.CLOSED),
     Action.REOPEN: (frozenset({S.CALLED_BACK, S.CLOSED}), S.DISPATCHED),
     Action.MERGE: (frozenset({S.NEW, S.DISPATCHED, S.ACCEPTED}), S.MERGED),

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, When
 
 from jiesu.catalog.models import Category
 from jiesu.intel.selectors import similarities
@@ -224,7 +224,18 @@ def unit_workload(user: Any) -> tuple[list[Workload], int]:
 
 # --- callback agent -------------------------------------------------------------------------------------
 def callback_worklist(user: Any) -> QuerySet[Ticket]:
-    return _list(access.visible_tickets(user).filter(dispatch_state=DispatchState.REPLIED)).order_by("replied_at", "pk")
+    """Replies waiting for a callback: those due now first (never tried, or their retry time has come), oldest
+    reply first; then those waiting for their next try, soonest first."""
+    now = clock.now()
+    waiting = Q(callback_retry_at__gt=now)
+    return (
+        _list(access.visible_tickets(user).filter(dispatch_state=DispatchState.REPLIED))
+        .annotate(
+            waiting=Case(When(waiting, then=1), default=0, output_field=IntegerField()),
+            sort_at=Case(When(waiting, then=F("callback_retry_at")), default=F("replied_at")),
+        )
+        .order_by("waiting", "sort_at", "pk")
+    )
 
 
 # --- supervisor -----------------------------------------------------------------------------------------

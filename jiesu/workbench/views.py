@@ -25,7 +25,7 @@ from jiesu.orgs.selectors import place_codes, resolve_place
 from jiesu.sla.policy import due_at
 from jiesu.tickets import services
 from jiesu.tickets.forms import INTAKE_INPUTS
-from jiesu.tickets.models import Attachment, Resolution, Satisfaction
+from jiesu.tickets.models import Attachment, CallbackOutcome, Resolution, Satisfaction
 from jiesu.tickets.workflow import DispatchState
 
 from . import selectors
@@ -254,8 +254,9 @@ def callback_worklist(request: HttpRequest) -> HttpResponse:
             "page": _page(request, selectors.search(selectors.callback_worklist(request.user), q, by_phone=True)),
             "q": q,
             "query": _query(request),
-            "resolution_choices": Resolution.choices,
-            "satisfaction_choices": Satisfaction.choices,
+            "resolution_choices": Resolution.answers(),
+            "callback_outcomes": CallbackOutcome.choices,
+            "satisfaction_choices": Satisfaction.answers(),
             "now": clock.now(),
         },
     )
