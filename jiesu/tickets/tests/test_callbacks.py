@@ -15,7 +15,6 @@ from jiesu.tickets.models import Callback, TicketEvent
 from .helpers import fresh, ticket_in
 
 
-
 @pytest.fixture(autouse=True)
 def retries(settings: Any) -> None:
     settings.JIESU_CALLBACK_ATTEMPTS = 3

@@ -35,6 +35,7 @@ PERFORM: dict[str, Perform] = {
     Action.CALLBACK: lambda w, t: services.record_callback(
         w.agent, t.pk, contacted=True, resolution="solved", satisfaction="satisfied", finalize=False
     ),
+    Action.CALLBACK_ATTEMPT: lambda w, t: services.record_callback(w.agent, t.pk, outcome="no_answer"),
     Action.CLOSE: lambda w, t: services.close(w.agent, t.pk),
     Action.REOPEN: lambda w, t: services.reopen(w.agent, t.pk, "来电人反映问题仍未解决"),
     Action.MERGE: lambda w, t: services.merge(w.dispatcher, t.pk, new_ticket(w).pk),
