@@ -8,24 +8,10 @@ draws its demo series from (pure, no database).
 
 import datetime as dt
 
-import chinese_calendar
+from jiesu.sla.calendar import day_kind
 
 WEEKDAY = (1.12, 1.06, 1.0, 1.0, 0.98, 0.78, 0.72)
 HOLIDAY = 0.62
-
-
-def day_kind(day: dt.date) -> int:
-    """0–6 weekday, 7 statutory holiday, 8 make-up workday (the forecast's day types)."""
-    try:
-        on_holiday, name = chinese_calendar.get_holiday_detail(day)
-        workday = chinese_calendar.is_workday(day)
-    except NotImplementedError:  # beyond the library's years: plain weeks
-        return day.weekday()
-    if name is not None and on_holiday:
-        return 7
-    if workday and day.weekday() >= 5:
-        return 8
-    return day.weekday()
 
 
 def day_weight(day: dt.date) -> float:

@@ -15,12 +15,13 @@ from django.db import transaction
 from django.db.models import Count, F, Max
 
 from jiesu.catalog.models import Category, KnowledgeEntry
-from jiesu.demo.seasons import day_kind
-from jiesu.lib import clock
+from jiesu.governance import access as governance_access
+from jiesu.lib import clock, events
 from jiesu.lib.errors import ConcurrentEdit, Forbidden, IllegalTransition, InvalidInput, NotFound
 from jiesu.lib.masking import mask_text
-from jiesu.orgs import access
 from jiesu.orgs.models import STREET_TOWNSHIP_KINDS, OrgUnit, UnitKind
+from jiesu.sla.calendar import day_kind
+from jiesu.tickets import access as tickets_access
 from jiesu.tickets.models import AppealType, Callback, Urgency
 
 from . import forecast as fc
@@ -48,9 +49,9 @@ from .models import (
 def _event(
     actor: Any, subject: str, subject_id: int, action: str, src: str = "", dst: str = "", note: str = "", **data: Any
 ) -> GovernanceEvent:
-    return GovernanceEvent.objects.create(
-        at=clock.now(),
-        actor=actor if actor is not None and getattr(actor, "pk", None) else None,
+    return events.record(
+        GovernanceEvent,
+        actor=actor,
         subject=subject,
         subject_id=subject_id,
         action=action,
@@ -71,7 +72,7 @@ SEVERE_TYPES = (AppealType.COMPLAINT, AppealType.TIPOFF)
 
 def _docs(since: dt.datetime, until: dt.datetime) -> list[hs.Doc]:
     rows = (
-        access.all_tickets()
+        tickets_access.all_tickets()
         .filter(intake_at__gte=since, intake_at__lte=until, duplicate_of__isnull=True)
         .values_list(
             "id",
@@ -200,7 +201,7 @@ def _open_hotspot(
 
 # --- monthly topics (每月一题) ---------------------------------------------------------------------------
 def _area(user: Any) -> OrgUnit:
-    area = access.governance_area(user)
+    area = governance_access.governance_area(user)
     if area is None:
         raise Forbidden()
     return area
@@ -225,7 +226,7 @@ def _text(value: str, field: str, limit: int, *, required: bool = True) -> str:
 def _topic_for_change(user: Any, pk: int, expected_version: int | None) -> MonthlyTopic:
     area = _area(user)
     topic = MonthlyTopic.objects.select_for_update(of=("self",)).filter(pk=pk).select_related("district").first()
-    if topic is None or not access.in_area(area, topic.district):
+    if topic is None or not governance_access.in_area(area, topic.district):
         raise NotFound()
     if topic.state == TopicState.CLOSED:
         raise IllegalTransition("该题目已结题，不能再修改。")
@@ -268,7 +269,7 @@ def create_topic(
     district = _unit(district_code, "district") if district_code.strip() else None
     if district is not None and district.kind != UnitKind.DISTRICT:
         raise InvalidInput("须为区。", on="district")
-    if area.kind != UnitKind.CITY and (district is None or not access.in_area(area, district)):
+    if area.kind != UnitKind.CITY and (district is None or not governance_access.in_area(area, district)):
         raise Forbidden("区级督办只能在本区立题。")
     streets = [_unit(c, "streets") for c in (street_codes or []) if c.strip()]
     baseline_to = baseline_to or today - dt.timedelta(days=1)
@@ -301,7 +302,7 @@ def create_topic_from_hotspot(user: Any, hotspot_id: int) -> MonthlyTopic:
     scope; the lead unit is the street (else the district); the baseline is the 30 days before today."""
     area = _area(user)
     h = Hotspot.objects.select_related("district", "street", "category").filter(pk=hotspot_id).first()
-    if h is None or not access.in_area(area, h.district):
+    if h is None or not governance_access.in_area(area, h.district):
         raise NotFound()
     lead = h.street or h.district
     if lead is None:
@@ -338,7 +339,7 @@ TOPIC_MOVES = {"activate": (TopicState.DRAFT, TopicState.ACTIVE), "close": (Topi
 def move_topic(user: Any, pk: int, move: str, expected_version: int, note: str = "") -> MonthlyTopic:
     area = _area(user)
     topic = MonthlyTopic.objects.select_for_update(of=("self",)).filter(pk=pk).select_related("district").first()
-    if topic is None or not access.in_area(area, topic.district):
+    if topic is None or not governance_access.in_area(area, topic.district):
         raise NotFound()
     if topic.version != expected_version:
         raise ConcurrentEdit()
@@ -468,7 +469,7 @@ def daily_counts(until: dt.date) -> tuple[dict[tuple[int, int], np.ndarray], dt.
     """Requests per day for every level-2 category × district, up to and including `until`."""
     first = until - dt.timedelta(days=HISTORY_DAYS - 1)
     rows = (
-        access.all_tickets()
+        tickets_access.all_tickets()
         .filter(
             intake_at__gte=clock.start_of_day(first),
             intake_at__lt=clock.start_of_day(until + dt.timedelta(days=1)),
@@ -542,7 +543,7 @@ def refresh_forecasts(now: dt.datetime | None = None) -> ForecastRun:
 def responsible_unit(category_id: int, district_id: int) -> OrgUnit:
     """The unit that led most of the closed tickets of this category in this district; the district when none."""
     top = (
-        access.all_tickets()
+        tickets_access.all_tickets()
         .filter(category__parent_id=category_id, district_id=district_id, lead_unit__isnull=False)
         .values("lead_unit")
         .annotate(n=Count("pk"), last=Max("intake_at"))
@@ -585,7 +586,7 @@ def _propose(
 @transaction.atomic
 def decide_proposal(user: Any, pk: int, accept: bool, note: str = "") -> ProactiveProposal:
     p = ProactiveProposal.objects.select_for_update(of=("self",)).select_related("unit").filter(pk=pk).first()
-    if p is None or not access.may_decide_proposal(user, p.unit):
+    if p is None or not governance_access.may_decide_proposal(user, p.unit):
         raise NotFound()
     if p.state != ProposalState.PROPOSED:
         raise IllegalTransition("该建议已处理。")
@@ -608,8 +609,8 @@ def knowledge_from_ticket(user: Any, ticket_pk: int) -> KnowledgeEntry:
     """One click on a well-solved ticket (closed; its last callback: solved and satisfied) makes a knowledge entry:
     the question from the title, the answer from the reply (digit runs masked), the category, the lead unit as
     owner, valid for `JIESU_KNOWLEDGE_VALID_DAYS` (365). A ticket gives at most one entry."""
-    ticket = access.get_ticket(user, ticket_pk, related=("category", "lead_unit"))
-    if not access.may_curate_knowledge(user, ticket):
+    ticket = tickets_access.get_ticket(user, ticket_pk, related=("category", "lead_unit"))
+    if not governance_access.may_curate_knowledge(user, ticket):
         raise Forbidden()
     if ticket.dispatch_state != "closed" or not ticket.reply.strip():
         raise IllegalTransition("只有已办结并已答复的工单才能转入知识库。")
@@ -619,7 +620,7 @@ def knowledge_from_ticket(user: Any, ticket_pk: int) -> KnowledgeEntry:
     existing = KnowledgeEntry.objects.filter(source_ticket=ticket.number).first()
     if existing is not None:
         raise InvalidInput(f"该工单已转入知识库（{existing.title}）。")
-    from jiesu.intel import text as zh
+    from jiesu.lib import text as zh
 
     words = []
     for w in zh.words(ticket.title):

@@ -24,6 +24,7 @@ from jiesu.lib.errors import ConcurrentEdit, Forbidden, IllegalTransition, Inval
 from jiesu.lib.masking import mask_name, mask_phone, mask_text
 from jiesu.orgs import access
 from jiesu.portal import throttle
+from jiesu.tickets import access as tickets_access
 from jiesu.tickets import services
 from jiesu.tickets.models import AppealType, Channel, Ticket, TicketEvent, Urgency
 from jiesu.tickets.workflow import Action, DispatchState
@@ -255,7 +256,7 @@ def event_out(event: TicketEvent, unmasked: bool) -> dict[str, Any]:
 
 
 def _order(request: HttpRequest, number: str) -> Ticket:
-    return access.get_ticket_by_number(request.user, number[:20])
+    return tickets_access.get_ticket_by_number(request.user, number[:20])
 
 
 def _fresh(request: HttpRequest, ticket: Ticket) -> dict[str, Any]:
@@ -291,7 +292,7 @@ def create_order(
         digest = hashlib.sha256(idempotency_key.encode()).hexdigest()[:40]
         key = f"api:{client.pk}:{digest}"
     with transaction.atomic():
-        before = access.visible_tickets(request.user).filter(idempotency_key=key).exists() if key else False
+        before = tickets_access.visible_tickets(request.user).filter(idempotency_key=key).exists() if key else False
         ticket = services.intake(request.user, idempotency_key=key, **payload.dict())
     return (200 if before else 201), _fresh(request, ticket)
 
@@ -305,7 +306,7 @@ def list_orders(
     limit: int = Query(50, ge=1, le=200),
     offset: int = Query(0, ge=0, le=1_000_000),
 ) -> dict[str, Any]:
-    tickets = access.visible_tickets(request.user).select_related(
+    tickets = tickets_access.visible_tickets(request.user).select_related(
         "category", "district", "street", "lead_unit", "requester"
     )
     if state:
@@ -360,6 +361,6 @@ def events(
     after: int = Query(0, ge=0, le=2**62, description="The last event id you have (0: from the start)"),
     limit: int = Query(100, ge=1, le=1000),
 ) -> dict[str, Any]:
-    rows = list(access.visible_events(request.user).select_related("actor_unit").filter(id__gt=after)[:limit])
+    rows = list(tickets_access.visible_events(request.user).select_related("actor_unit").filter(id__gt=after)[:limit])
     unmasked = access.may_see_requester(request.user)
     return {"items": [event_out(e, unmasked) for e in rows], "next_cursor": rows[-1].pk if rows else after}

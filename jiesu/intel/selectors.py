@@ -21,8 +21,8 @@ from jiesu.catalog.selectors import knowledge_for, suggest_dispatch
 from jiesu.lib import clock
 from jiesu.lib.masking import mask_text
 from jiesu.lib.validation import phone_or_none
-from jiesu.orgs import access
 from jiesu.orgs.models import OrgUnit
+from jiesu.tickets import access
 from jiesu.tickets.models import Ticket
 from jiesu.tickets.workflow import OPEN_STATES
 

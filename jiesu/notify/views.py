@@ -10,10 +10,10 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from jiesu.community.notices import describe
 from jiesu.lib import clock
 
 from .models import Notification
+from .outbox import describers
 
 PAGE_SIZE = 30
 
@@ -38,8 +38,7 @@ def notification_list(request: HttpRequest) -> HttpResponse:
     )
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     for n in page:
-        if n.community_event is not None:
-            n.text, n.link = describe(n.community_event)  # type: ignore[attr-defined]
+        _describe(n)
     return render(
         request,
         "notify/list.html",
@@ -64,14 +63,23 @@ def mark_read(request: HttpRequest) -> HttpResponse:
 @login_required
 def open_notification(request: HttpRequest, pk: int) -> HttpResponse:
     """Open what a notification is about, and mark it read on the way."""
-    n = _mine(request).filter(pk=pk).select_related("community_event").first()
+    n = _mine(request).filter(pk=pk).select_related("event", "community_event").first()
     if n is None:
         return redirect("notifications")
     if n.read_at is None:
         Notification.objects.filter(pk=n.pk).update(read_at=clock.now())
-    if n.community_event is not None:
-        return redirect(describe(n.community_event)[1] or reverse("notifications"))
-    return redirect("ticket-detail", n.event.ticket_id if n.event else 0)
+    if n.event is None:
+        _describe(n)
+        return redirect(getattr(n, "link", "") or reverse("notifications"))
+    return redirect("ticket-detail", n.event.ticket_id)
+
+
+def _describe(n: Notification) -> None:
+    """The text and link of a notification made from another app's event (community tasks, …)."""
+    for field, describe in describers.items():
+        source = getattr(n, field)
+        if source is not None:
+            n.text, n.link = describe(source)  # type: ignore[attr-defined]
 
 
 def unread_count(request: HttpRequest) -> dict[str, int]:

@@ -9,6 +9,8 @@ Deadline rules (documented in the README):
 import datetime as dt
 from collections.abc import Mapping
 
+import chinese_calendar
+
 from jiesu.lib.clock import SHANGHAI
 
 ONE_DAY = dt.timedelta(days=1)
@@ -48,3 +50,17 @@ def add_limit(calendar: WorkCalendar, start: dt.datetime, amount: int, unit: str
     if unit == "workdays":
         return calendar.add_workdays(start, amount)
     raise ValueError(f"unknown limit unit {unit!r}")
+
+
+def day_kind(day: dt.date) -> int:
+    """0–6 weekday, 7 statutory holiday, 8 make-up workday (the forecast's day types), from `chinese-calendar`."""
+    try:
+        on_holiday, name = chinese_calendar.get_holiday_detail(day)
+        workday = chinese_calendar.is_workday(day)
+    except NotImplementedError:  # beyond the library's years: plain weeks
+        return day.weekday()
+    if name is not None and on_holiday:
+        return 7
+    if workday and day.weekday() >= 5:
+        return 8
+    return day.weekday()

@@ -282,7 +282,7 @@ class Resolution(models.TextChoices):
     NOT_ASKED = "not_asked", _("Not asked (caller not reached or refused)")
 
     @classmethod
-    def answers(cls) -> list[tuple[str, str]]:
+    def answers(cls) -> list[tuple[str, Any]]:
         """What an agent records for a reached caller."""
         return [(v, label) for v, label in cls.choices if v != cls.NOT_ASKED]
 
@@ -304,7 +304,7 @@ class Satisfaction(models.TextChoices):
     NOT_ASKED = "not_asked", _("Not asked (caller not reached or refused)")
 
     @classmethod
-    def answers(cls) -> list[tuple[str, str]]:
+    def answers(cls) -> list[tuple[str, Any]]:
         """What an agent records for a reached caller."""
         return [(v, label) for v, label in cls.choices if v != cls.NOT_ASKED]
 

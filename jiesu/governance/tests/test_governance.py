@@ -10,7 +10,6 @@ from django.test import Client
 
 from jiesu.catalog.models import KnowledgeEntry
 from jiesu.demo.city import PLANTED, plant_hotspots
-from jiesu.demo.seasons import day_kind
 from jiesu.governance import forecast as fc
 from jiesu.governance import services
 from jiesu.governance.models import (
@@ -22,6 +21,7 @@ from jiesu.governance.models import (
     TopicState,
 )
 from jiesu.lib import clock
+from jiesu.sla.calendar import day_kind
 from jiesu.testing.world import World
 from jiesu.tickets import services as tickets
 from jiesu.tickets.tests.helpers import new_ticket, ticket_in

@@ -18,8 +18,8 @@ from jiesu.integrations import webhooks
 from jiesu.integrations.models import ApiClient, WebhookSubscription
 from jiesu.intel import datasets
 from jiesu.tickets.models import Ticket, TicketEvent
-from jiesu.tickets.workflow import target_state
 from jiesu.tickets.tests.helpers import new_ticket
+from jiesu.tickets.workflow import target_state
 
 pytestmark = pytest.mark.django_db
 HEADER = ["Unique Key", "Created Date", "Closed Date", "Complaint Type", "Descriptor", "Incident Address", "City",

@@ -11,13 +11,13 @@ from django.db import IntegrityError, models, transaction
 from django.db.models import F
 from django.utils.translation import gettext_lazy as _
 
-from jiesu.lib import clock
+from jiesu.lib import clock, events
 from jiesu.lib.errors import ConcurrentEdit, Forbidden, IllegalTransition, InvalidInput
 from jiesu.lib.numbers import format_ticket_number
 from jiesu.lib.validation import clean_text
-from jiesu.orgs import access
 from jiesu.orgs.models import STREET_TOWNSHIP_KINDS, Membership, OrgUnit, UnitKind
 from jiesu.sla.models import TimeLimitPolicy
+from jiesu.tickets import access
 
 from ..models import Assignment, AssignmentRole, Ticket, TicketEvent, TicketNumberCounter
 from ..workflow import PUBLIC_STATUS, Action, DispatchState, target_state
@@ -107,16 +107,17 @@ def _event(
     data: dict[str, Any] | None = None,
     at: dt.datetime | None = None,
 ) -> TicketEvent:
-    return TicketEvent.objects.create(
+    return events.record(
+        TicketEvent,
+        actor=actor.user if actor else None,
+        at=at,
         ticket=ticket,
         action=action,
-        actor=actor.user if actor else None,
         actor_unit=actor.unit if actor else None,
         from_state=from_state,
         to_state=to_state,
         note=note,
         data=data or {},
-        created_at=at or clock.now(),
     )
 
 

@@ -9,9 +9,9 @@ from django.utils.translation import gettext_lazy as _
 
 from jiesu.lib import clock
 from jiesu.lib.errors import IllegalTransition, InvalidInput
-from jiesu.orgs import access
 from jiesu.orgs.models import Membership
 from jiesu.sla.policy import due_at as compute_due
+from jiesu.tickets import access
 
 from ..models import Callback, CallbackOutcome, Resolution, Satisfaction, Ticket
 from ..workflow import Action

@@ -10,10 +10,10 @@ from django.utils.translation import gettext_lazy as _
 from jiesu.catalog.selectors import suggest_dispatch
 from jiesu.lib import clock
 from jiesu.lib.errors import IllegalTransition, InvalidInput
-from jiesu.orgs import access
 from jiesu.orgs.models import Membership, OrgUnit
 from jiesu.sla.policy import due_at as compute_due
 from jiesu.sla.policy import load_calendar
+from jiesu.tickets import access
 
 from ..models import RequestState, ReturnRequest, Ticket
 from ..workflow import Action, DispatchState

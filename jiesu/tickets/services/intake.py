@@ -13,11 +13,11 @@ from jiesu.lib import clock
 from jiesu.lib.errors import InvalidInput, NotFound
 from jiesu.lib.uploads import CheckedImage, check_images
 from jiesu.lib.validation import normalize_phone
-from jiesu.orgs import access
 from jiesu.orgs.models import STREET_TOWNSHIP_KINDS, Membership, UnitKind
 from jiesu.sla.models import TimeLimitPolicy
 from jiesu.sla.policy import due_at as compute_due
 from jiesu.sla.policy import policy_for
+from jiesu.tickets import access as tickets_access
 
 from ..models import AppealType, Attachment, Channel, Requester, Ticket, TicketEvent, Urgency
 from ..workflow import PUBLIC_STATUS, Action, DispatchState
@@ -31,11 +31,11 @@ def intake(user: Any, *, answer: str = "", merge_into: str = "", **fields: Any) 
     """受理: register an appeal as a ticket. A repeated idempotency key returns the first ticket.
     In the same transaction, `answer` answers an inquiry directly (直接办结), and `merge_into` (a ticket
     number) records it as a repeat of that open ticket (并单)."""
-    actor = access.require_role(user, Action.INTAKE)
+    actor = tickets_access.require_role(user, Action.INTAKE)
     master = None
     if merge_into:
         try:
-            master = access.get_ticket_by_number(user, str(merge_into).strip())
+            master = tickets_access.get_ticket_by_number(user, str(merge_into).strip())
         except NotFound:
             raise InvalidInput(_("No ticket numbered “%(number)s”."), number=str(merge_into)[:20]) from None
     ticket = _register(actor, **fields)
@@ -67,7 +67,7 @@ def submit_external(*, source: str, event_data: dict[str, Any] | None = None, **
 def requester_note(number: str, note: str, *, source: str, data: dict[str, Any] | None = None) -> TicketEvent:
     """A requester's comment arriving through an integration (Open311 names tickets by their public number): it goes
     on the trail and never changes the state; `data` says e.g. that a reopening was asked. Returns the event."""
-    ticket = access.open311_tickets().filter(number=str(number)[:20]).first()
+    ticket = tickets_access.open311_tickets().filter(number=str(number)[:20]).first()
     if ticket is None:
         raise NotFound()
     note = _text(note, "note")
