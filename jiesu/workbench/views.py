@@ -13,6 +13,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext
 
 from jiesu.catalog.models import TimeLimitClass
 from jiesu.catalog.selectors import effective_category, knowledge_for
@@ -30,7 +31,7 @@ from jiesu.tickets.forms import INTAKE_INPUTS
 from jiesu.tickets.models import Attachment, CallbackOutcome, Resolution, Satisfaction
 from jiesu.tickets.workflow import DispatchState
 
-from . import selectors
+from . import exports, selectors
 from .forms import IntakeConsoleForm, SupervisionFilterForm
 
 PAGE_SIZE = 30
@@ -293,6 +294,39 @@ def overview(request: HttpRequest) -> HttpResponse:
         "workbench/overview.html",
         {"data": data, "chart_json": json.dumps(data, ensure_ascii=False, default=str), "now": clock.now()},
     )
+
+
+# --- exports -------------------------------------------------------------------------------------------
+@login_required
+def export_list(request: HttpRequest, name: str, fmt: str) -> HttpResponse:
+    """A list as CSV or Excel, with the page's filters and the masking rules (`exports`): the supervision list
+    (overdue by default), the dispatch queue, the unit inbox tab, the callback worklist."""
+    m = access.membership(request.user)
+    if fmt not in exports.FORMATS or m is None:
+        raise Http404
+    user, q = request.user, request.GET.get("q", "")
+    if name == "supervision" and m.role == Role.SUPERVISOR:
+        rows = selectors.supervision_list(user, SupervisionFilterForm(request.GET or None).filter())
+        title = gettext("Supervision")
+    elif name == "inbox" and m.role in UNIT_ROLES:
+        tab = request.GET.get("tab", "sign")
+        if tab not in selectors.INBOX_TABS:
+            raise Http404
+        rows = selectors.search(selectors.inbox(user, tab, mine=request.GET.get("mine") == "1"), q)
+        title = gettext("Inbox")
+    elif name == "dispatch" and m.role == Role.DISPATCHER:
+        rows = selectors.search(selectors.dispatch_queue(user), q, by_phone=True)
+        title = gettext("Dispatch desk")
+    elif name == "callbacks" and m.role == Role.CALLBACK_AGENT:
+        rows = selectors.search(selectors.callback_worklist(user), q, by_phone=True)
+        title = gettext("Callbacks")
+    else:
+        raise Http404
+    header, table = exports.ticket_table(user, rows.select_related("requester")[: exports.MAX_ROWS])
+    response = HttpResponse(exports.render(fmt, str(title), header, table), content_type=exports.FORMATS[fmt])
+    stamp = clock.now().astimezone(clock.SHANGHAI).strftime("%Y%m%d-%H%M")
+    response["Content-Disposition"] = f'attachment; filename="jiesu-{name}-{stamp}.{fmt}"'
+    return response
 
 
 # --- attachments ----------------------------------------------------------------------------------------

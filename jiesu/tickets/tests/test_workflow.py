@@ -78,6 +78,7 @@ def test_every_action_but_intake_the_worker_and_appeals_is_exercised() -> None:
         Action.FILE_APPEAL,
         Action.DECIDE_APPEAL,
         Action.REQUESTER_NOTE,
+        Action.LOAD_HISTORY,  # bulk history import (jiesu/integrations/tests/test_transfer.py)
     }
 
 
