@@ -197,3 +197,7 @@ JIESU_CALLBACK_ATTEMPTS = int(os.environ.get("JIESU_CALLBACK_ATTEMPTS", "3"))
 JIESU_CALLBACK_RETRY_MINUTES = [
     int(m) for m in os.environ.get("JIESU_CALLBACK_RETRY_MINUTES", "60,240").split(",") if m.strip()
 ]
+# Telephony (screen pop and 漏接回拨): a missed call is to be called back within this many minutes; a report whose
+# time is further than the skew from the server's clock is refused (replays and stale queues).
+JIESU_MISSED_CALL_CALLBACK_MINUTES = int(os.environ.get("JIESU_MISSED_CALL_CALLBACK_MINUTES", "30"))
+JIESU_TELEPHONY_MAX_SKEW_SECONDS = int(os.environ.get("JIESU_TELEPHONY_MAX_SKEW_SECONDS", "300"))

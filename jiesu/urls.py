@@ -4,6 +4,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from jiesu.assessment import views as assessment_views
+from jiesu.integrations import telephony
 from jiesu.integrations.api import api
 from jiesu.integrations.urls import open311_urls
 from jiesu.notify import views as notify_views
@@ -19,6 +20,7 @@ urlpatterns = [
     path("assessment/", include("jiesu.assessment.urls")),
     path("public/assessment/", assessment_views.public_page, name="assessment-public"),
     path("open311/", include(open311_urls)),
+    path("telephony/calls/", telephony.calls_endpoint, name="telephony-calls"),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),

@@ -42,6 +42,7 @@ class IntakeConsoleForm(IntakeForm):
     # district), so that the ticket keeps its district; and the telephony system's recording id (screen pop).
     district_code = forms.CharField(widget=forms.HiddenInput, required=False, max_length=32)
     recording_id = forms.CharField(widget=forms.HiddenInput, required=False, max_length=50)
+    call = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -5,6 +5,8 @@ from . import views
 urlpatterns = [
     path("intake/", views.intake_console, name="intake-console"),
     path("intake/assist/", views.intake_assist, name="intake-assist"),
+    path("intake/calls/", views.intake_calls, name="intake-calls"),
+    path("intake/missed/", views.missed_calls, name="missed-calls"),
     path("dispatch/", views.dispatch_desk, name="dispatch-desk"),
     path("inbox/", views.unit_inbox, name="unit-inbox"),
     path("callbacks/", views.callback_worklist, name="callback-worklist"),

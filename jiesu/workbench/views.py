@@ -18,6 +18,9 @@ from django.utils.translation import gettext
 from jiesu.catalog.models import TimeLimitClass
 from jiesu.catalog.selectors import effective_category, knowledge_for
 from jiesu.community import access as community_access
+from jiesu.integrations import selectors as telephony_selectors
+from jiesu.integrations import telephony
+from jiesu.integrations.models import CallBackOutcome
 from jiesu.intel import selectors as intel
 from jiesu.lib import clock
 from jiesu.lib.errors import NotFound, ServiceError
@@ -90,9 +93,16 @@ def home(request: HttpRequest) -> HttpResponse:
 # --- hotline operator -----------------------------------------------------------------------------------
 @roles(Role.HOTLINE_OPERATOR, Role.DISPATCHER)
 def intake_console(request: HttpRequest) -> HttpResponse:
-    form = IntakeConsoleForm(request.POST or None, initial={"idempotency_key": uuid.uuid4().hex, "channel": "phone"})
+    initial: dict[str, Any] = {"idempotency_key": uuid.uuid4().hex, "channel": "phone"}
+    if request.GET.get("phone"):  # from the missed-call queue
+        initial["requester_phone"] = request.GET["phone"][:20]
+    call = telephony_selectors.call_for_console(request.user, request.GET.get("call", ""))
+    if call is not None:  # screen pop: the caller's number (history follows in the panel) and the recording
+        initial |= {"requester_phone": call.caller_phone, "recording_id": call.recording_id, "call": call.pk}
+    form = IntakeConsoleForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
+        call_pk = data.pop("call", None)
         if data.get("street_code"):  # the street decides the district
             data["district_code"] = ""
         try:
@@ -100,6 +110,8 @@ def intake_console(request: HttpRequest) -> HttpResponse:
         except ServiceError as error:
             form.add_error(INTAKE_INPUTS.get(error.on or ""), str(error))
         else:
+            if call_pk:
+                telephony.attach_ticket(request.user, call_pk, ticket)
             messages.success(request, f"{ticket.number} · {ticket.get_dispatch_state_display()}")
             return redirect(f"{reverse('intake-console')}?last={ticket.pk}")
     last = None
@@ -109,7 +121,60 @@ def intake_console(request: HttpRequest) -> HttpResponse:
         except NotFound:
             last = None
     leaves = selectors.leaf_categories(clock.local_date(clock.now()))
-    return render(request, "workbench/intake.html", {"form": form, "last": last, "leaves": leaves})
+    return render(request, "workbench/intake.html", {"form": form, "last": last, "leaves": leaves, "call": call})
+
+
+@roles(Role.HOTLINE_OPERATOR, Role.DISPATCHER)
+def intake_calls(request: HttpRequest) -> HttpResponse:
+    """The console's call strip, polled: screen pops waiting for this operator and the 漏接回拨 queue's size."""
+    missed = telephony_selectors.missed_calls()
+    return render(
+        request,
+        "workbench/_calls.html",
+        {
+            "ringing": list(telephony_selectors.ringing_for(request.user)[:3]),
+            "missed": missed.count(),
+            "missed_overdue": missed.filter(callback_due_at__lt=clock.now()).count(),
+        },
+    )
+
+
+@roles(Role.HOTLINE_OPERATOR, Role.DISPATCHER, Role.SUPERVISOR)
+def missed_calls(request: HttpRequest) -> HttpResponse:
+    """漏接回拨: missed calls with their call-back deadline; operators record the call back."""
+    if request.method == "POST":
+        try:
+            telephony.call_back_missed(
+                request.user,
+                int(request.POST.get("call") or 0),
+                request.POST.get("outcome", ""),
+                request.POST.get("note", ""),
+            )
+        except NotFound:
+            raise Http404 from None
+        except ServiceError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(request, gettext("The call back is recorded."))
+        return redirect("missed-calls")
+    done = request.GET.get("show") == "done"
+    calls = telephony_selectors.missed_calls(include_done=done)
+    if done:
+        calls = calls.filter(called_back_at__isnull=False)
+    m = access.membership(request.user)
+    return render(
+        request,
+        "workbench/missed_calls.html",
+        {
+            "page": _page(request, calls),
+            "done": done,
+            "query": _query(request),
+            "now": clock.now(),
+            "outcomes": CallBackOutcome.choices,
+            "acts": m is not None and m.role != Role.SUPERVISOR,
+            "unmasked": access.may_see_requester(request.user),
+        },
+    )
 
 
 @roles(Role.HOTLINE_OPERATOR, Role.DISPATCHER)
