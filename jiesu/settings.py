@@ -201,3 +201,5 @@ JIESU_CALLBACK_RETRY_MINUTES = [
 # time is further than the skew from the server's clock is refused (replays and stale queues).
 JIESU_MISSED_CALL_CALLBACK_MINUTES = int(os.environ.get("JIESU_MISSED_CALL_CALLBACK_MINUTES", "30"))
 JIESU_TELEPHONY_MAX_SKEW_SECONDS = int(os.environ.get("JIESU_TELEPHONY_MAX_SKEW_SECONDS", "300"))
+# 督办: hours the lead unit has to answer a supervision order when the supervisor gives no deadline.
+JIESU_SUPERVISION_ANSWER_HOURS = int(os.environ.get("JIESU_SUPERVISION_ANSWER_HOURS", "24"))

@@ -539,8 +539,35 @@ def seed_assessment_rules() -> None:
     )
 
 
+# 不予受理: the published reasons (after the 2025 national rules for 12345 hotlines; this project's wording).
+DECLINE_REASONS = [
+    ("D01", "涉及国家秘密、工作秘密、商业秘密或个人隐私", "诉求内容涉及依法应予保密的信息，热线不予受理。"),
+    (
+        "D02",
+        "应通过诉讼、仲裁、纪检监察、行政复议等法定途径解决",
+        "已经或者依法应当通过法定途径解决的事项，请按相应程序办理。",
+    ),
+    ("D03", "属于110、119、120、122等紧急热线处置范围", "紧急求助请直接拨打对应紧急热线，热线已告知来电人。"),
+    ("D04", "违反法律法规或公序良俗", "诉求本身违反法律法规或者公序良俗。"),
+    ("D05", "无实质内容或恶意骚扰", "来电无具体诉求，或者恶意骚扰、辱骂。"),
+    ("D06", "党政机关内部管理事务", "人事任免、内部管理等党政机关内部事务。"),
+    ("D07", "不属于本市行政区域", "事发地不在本市，请向属地热线反映。"),
+    ("D08", "已办结且无新情况、新理由的重复诉求", "同一诉求已依法办结答复，且无新的事实和理由。"),
+]
+
+
+def seed_decline_reasons() -> None:
+    from jiesu.tickets.models import DeclineReason
+
+    for order, (code, title, description) in enumerate(DECLINE_REASONS):
+        DeclineReason.objects.update_or_create(
+            code=code, defaults={"title": title, "description": description, "ordering": order}
+        )
+
+
 def seed_reference() -> None:
     seed_units()
+    seed_decline_reasons()
     seed_categories()
     seed_policies()
     seed_calendar()

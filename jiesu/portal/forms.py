@@ -42,3 +42,20 @@ class RateForm(TrackForm):
         widget=forms.RadioSelect,
     )
     comment = forms.CharField(label=_("Comment"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class RateCallForm(TrackForm):
+    """一次一评: the call itself (how the operator served), apart from the result."""
+
+    satisfaction = forms.ChoiceField(
+        label=_("Were you satisfied with how the hotline operator served you?"),
+        choices=[c for c in Satisfaction.answers() if c[0] != Satisfaction.NOT_RATED],
+        widget=forms.RadioSelect,
+    )
+    comment = forms.CharField(label=_("Comment"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class AppealDeclineForm(TrackForm):
+    reason = forms.CharField(
+        label=_("Why should the hotline take it on?"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
+    )

@@ -5,6 +5,7 @@ import uuid
 from typing import Any
 
 from django.conf import settings
+from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -15,13 +16,13 @@ from jiesu.catalog.models import Category
 from jiesu.lib import clock
 from jiesu.lib.errors import NotFound, ServiceError
 from jiesu.orgs.selectors import place_codes, resolve_place
-from jiesu.tickets import access, services
+from jiesu.tickets import access, selectors, services
 from jiesu.tickets.forms import INTAKE_INPUTS
-from jiesu.tickets.models import Ticket, TicketEvent
-from jiesu.tickets.workflow import PUBLIC_STEPS, Action, target_state
+from jiesu.tickets.models import Channel, Ticket, TicketEvent
+from jiesu.tickets.workflow import PUBLIC_STEPS, Action, DispatchState, target_state
 
 from . import throttle
-from .forms import RateForm, SubmitForm, TrackForm
+from .forms import AppealDeclineForm, RateCallForm, RateForm, SubmitForm, TrackForm
 
 
 def _limited(request: HttpRequest) -> HttpResponse:
@@ -113,13 +114,67 @@ def _ticket_context(form: Any, ticket: Ticket | None, rate_form: RateForm | None
     rated = any(e.action == Action.RATE and e.data.get("round") == round_ for e in events)
     can_rate = target_state(Action.RATE, ticket.dispatch_state) is not None and not rated
     initial = {"number": ticket.number, "phone_tail": form.cleaned_data.get("phone_tail", "")}
+    call_rated = any(e.action == Action.RATE_CALL for e in events)
+    can_rate_call = ticket.channel == Channel.PHONE and ticket.created_by_id is not None and not call_rated
+    can_appeal = ticket.dispatch_state == DispatchState.DECLINED and not ticket.decline_appealed
     return {
         "form": form,
         "ticket": ticket,
         "steps": steps,
         "rated": rated,
+        "call_rated": call_rated,
         "rate_form": rate_form or (RateForm(initial=initial) if can_rate else None),
+        "rate_call_form": RateCallForm(initial=initial) if can_rate_call else None,
+        "appeal_form": AppealDeclineForm(initial=initial) if can_appeal else None,
     }
+
+
+def _back_to_track(number: str, phone_tail: str) -> HttpResponse:
+    return redirect(f"{reverse('portal-track')}?number={number}&phone_tail={phone_tail}")
+
+
+@require_POST
+def rate_call(request: HttpRequest) -> HttpResponse:
+    """一次一评: the caller rates the call."""
+    if not throttle.allow(request, "lookup", settings.JIESU_PORTAL_LOOKUPS_PER_HOUR):
+        return _limited(request)
+    form = RateCallForm(request.POST)
+    if not form.is_valid():
+        return render(request, "portal/track.html", {"form": TrackForm(), "rate_errors": form.errors})
+    d = form.cleaned_data
+    try:
+        services.rate_call(d["number"], d["phone_tail"], d["satisfaction"], d["comment"])
+    except NotFound:
+        return render(request, "portal/track.html", {"form": TrackForm(), "rate_errors": [_("No request matches.")]})
+    except ServiceError as error:
+        messages.error(request, str(error))
+    return _back_to_track(d["number"], d["phone_tail"])
+
+
+@require_POST
+def appeal_decline(request: HttpRequest) -> HttpResponse:
+    """A declined request's appeal (once)."""
+    if not throttle.allow(request, "lookup", settings.JIESU_PORTAL_LOOKUPS_PER_HOUR):
+        return _limited(request)
+    form = AppealDeclineForm(request.POST)
+    if not form.is_valid():
+        return render(request, "portal/track.html", {"form": TrackForm(), "rate_errors": form.errors})
+    d = form.cleaned_data
+    try:
+        services.appeal_decline(d["number"], d["phone_tail"], d["reason"])
+    except NotFound:
+        return render(request, "portal/track.html", {"form": TrackForm(), "rate_errors": [_("No request matches.")]})
+    except ServiceError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, _("Your appeal is registered; the hotline reviews the request again."))
+    return _back_to_track(d["number"], d["phone_tail"])
+
+
+def declined_digest(request: HttpRequest) -> HttpResponse:
+    """The public, anonymised digest of declined requests (不予受理): per month and reason, with the category and
+    district of each, never the text or the requester; and the published list of reasons."""
+    return render(request, "portal/declined.html", selectors.declined_digest())
 
 
 @require_POST

@@ -19,6 +19,7 @@ from .workflow import Action, DispatchState, target_state
 ACTION_ROLES: dict[str, frozenset[str]] = {
     Action.INTAKE: frozenset({Role.HOTLINE_OPERATOR, Role.DISPATCHER}),
     Action.ANSWER_DIRECTLY: frozenset({Role.HOTLINE_OPERATOR, Role.DISPATCHER}),
+    Action.DECLINE: frozenset({Role.HOTLINE_OPERATOR, Role.DISPATCHER}),
     Action.DISPATCH: frozenset({Role.DISPATCHER}),
     Action.APPROVE_RETURN: frozenset({Role.DISPATCHER}),
     Action.REJECT_RETURN: frozenset({Role.DISPATCHER}),
@@ -37,6 +38,7 @@ ACTION_ROLES: dict[str, frozenset[str]] = {
     Action.CLOSE: frozenset({Role.CALLBACK_AGENT}),
     Action.REOPEN: frozenset({Role.CALLBACK_AGENT}),
     Action.SUPERVISE: frozenset({Role.SUPERVISOR}),
+    Action.ANSWER_SUPERVISION: UNIT_ROLES,
     Action.ASSIGN_HANDLER: frozenset({Role.UNIT_LEADER}),
     Action.FILE_APPEAL: UNIT_ROLES,
     Action.DECIDE_APPEAL: frozenset({Role.SUPERVISOR}),
@@ -130,6 +132,11 @@ def visible_events(user: AnyUser) -> QuerySet[TicketEvent]:
     return events.filter(ticket__in=visible_tickets(user).values("pk"))
 
 
+def declined_events() -> QuerySet[TicketEvent]:
+    """The declines (不予受理) the public digest counts: readable by anyone, rendered without text or requester."""
+    return TicketEvent.objects.filter(action=Action.DECLINE)
+
+
 def require_role(user: AnyUser, action: str) -> Membership:
     """The actor's membership if its role may perform `action`, else Forbidden."""
     m = membership(user)
@@ -212,6 +219,11 @@ def offered_actions(user: AnyUser, ticket: Ticket, actions: list[str] | None = N
         if a == Action.ADD_PROGRESS and not on_ticket():
             continue
         if a in {Action.APPROVE_EXTENSION, Action.DENY_EXTENSION} and ticket.paused_at is None:
+            continue
+        if (
+            a == Action.ANSWER_SUPERVISION
+            and not ticket.supervision_orders.filter(unit=m.unit, answered_at__isnull=True).exists()
+        ):
             continue
         if a == Action.ANSWER_DIRECTLY and ticket.appeal_type != AppealType.INQUIRY:
             continue

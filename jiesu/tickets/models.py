@@ -58,6 +58,25 @@ class Requester(models.Model):
         return f"{mask_name(self.name)} {mask_phone(self.phone)}"
 
 
+class DeclineReason(models.Model):
+    """A published reason to decline a request (不予受理), per the 2025 national rules for 12345 hotlines. The list
+    is public (the digest names it) and kept by administrators."""
+
+    code = models.CharField(_("code"), max_length=16, unique=True)
+    title = models.CharField(_("title"), max_length=100)
+    description = models.TextField(_("description"), blank=True)
+    ordering = models.PositiveSmallIntegerField(_("order"), default=0)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("decline reason (不予受理)")
+        verbose_name_plural = _("decline reasons (不予受理)")
+        ordering = ["ordering", "code"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
 class TicketNumberCounter(models.Model):
     """The daily sequence behind readable ticket numbers."""
 
@@ -118,6 +137,15 @@ class Ticket(models.Model):
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     overdue_at = models.DateTimeField(_("marked overdue at"), null=True, blank=True)
     reply = models.TextField(_("reply"), blank=True)
+    decline_reason = models.ForeignKey(
+        DeclineReason,
+        verbose_name=_("decline reason"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    decline_appealed = models.BooleanField(_("decline appealed"), default=False)
     confidential = models.BooleanField(
         _("confidential (保密)"),
         default=False,
@@ -339,6 +367,33 @@ class Callback(models.Model):
 
     def __str__(self) -> str:
         return f"{self.ticket_id} #{self.round}: {self.resolution}/{self.satisfaction}"
+
+
+class SupervisionOrder(models.Model):
+    """督办: a supervisor's instruction on a ticket with a deadline for the lead unit's answer (督办反馈)."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="supervision_orders")
+    unit = models.ForeignKey(
+        OrgUnit, verbose_name=_("unit to answer"), on_delete=models.PROTECT, related_name="supervision_orders"
+    )
+    instruction = models.TextField(_("instruction"))
+    respond_by = models.DateTimeField(_("answer by"))
+    issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    issued_at = models.DateTimeField(_("issued at"))
+    answer = models.TextField(_("answer"), blank=True)
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("supervision order (督办)")
+        verbose_name_plural = _("supervision orders (督办)")
+        ordering = ["respond_by", "id"]
+        indexes = [models.Index(fields=["unit", "answered_at"], name="supervision_unit_open")]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id} → {self.unit_id} by {self.respond_by:%Y-%m-%d %H:%M}"
 
 
 class TicketEvent(AppendOnly):

@@ -24,12 +24,13 @@ from jiesu.tickets import access as tickets_access
 
 from . import panels, selectors, services
 from .forms import ActionForm
-from .models import CallbackOutcome, Resolution, Satisfaction
+from .models import CallbackOutcome, DeclineReason, Resolution, Satisfaction
 from .workflow import Action, DispatchState
 
 # Fields each action's form shows, in order.
 ACTION_FIELDS: dict[str, list[str]] = {
     Action.ANSWER_DIRECTLY: ["text"],
+    Action.DECLINE: ["decline_reason", "note"],
     Action.DISPATCH: ["lead_code", "assist_codes", "note"],
     Action.ACCEPT: [],
     Action.REQUEST_RETURN: ["note"],
@@ -46,7 +47,8 @@ ACTION_FIELDS: dict[str, list[str]] = {
     Action.CLOSE: ["note"],
     Action.REOPEN: ["note"],
     Action.MERGE: ["master_number", "note"],
-    Action.SUPERVISE: ["note"],
+    Action.SUPERVISE: ["note", "respond_by"],
+    Action.ANSWER_SUPERVISION: ["text"],
     Action.ASSIGN_HANDLER: ["handler_id", "note"],
 }
 
@@ -57,6 +59,9 @@ def _perform(user: Any, ticket_id: int, action: str, form: ActionForm, photos: l
     note, text = d.get("note", ""), d.get("text", "")
     calls: dict[str, Callable[[], Any]] = {
         Action.ANSWER_DIRECTLY: lambda: services.answer_directly(user, ticket_id, text, expected_version=v),
+        Action.DECLINE: lambda: services.decline(
+            user, ticket_id, d.get("decline_reason", ""), note, expected_version=v
+        ),
         Action.DISPATCH: lambda: services.dispatch(
             user,
             ticket_id,
@@ -106,7 +111,10 @@ def _perform(user: Any, ticket_id: int, action: str, form: ActionForm, photos: l
             note,
             expected_version=v,
         ),
-        Action.SUPERVISE: lambda: services.supervise(user, ticket_id, note, expected_version=v),
+        Action.SUPERVISE: lambda: services.supervise(
+            user, ticket_id, note, respond_by=d.get("respond_by"), expected_version=v
+        ),
+        Action.ANSWER_SUPERVISION: lambda: services.answer_supervision(user, ticket_id, text, expected_version=v),
         Action.ASSIGN_HANDLER: lambda: services.assign_handler(
             user, ticket_id, d["handler_id"] or 0, note, expected_version=v
         ),
@@ -171,6 +179,9 @@ def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "assignments": ticket.assignments.select_related("unit").order_by("assigned_at", "id"),
             "photos": ticket.attachments.all(),
             "callbacks": ticket.callbacks.select_related("unit", "agent").order_by("round"),
+            "supervision_orders": ticket.supervision_orders.select_related("unit").order_by("issued_at")
+            if ticket.supervised
+            else [],
             "unit_members": Membership.objects.filter(unit=ticket.lead_unit_id, role__in=UNIT_ROLES)
             .select_related("user")
             .order_by("user__username")
@@ -185,6 +196,9 @@ def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "satisfaction_choices": Satisfaction.answers(),
             "resolution_choices": Resolution.answers(),
             "callback_outcomes": CallbackOutcome.choices,
+            "decline_reasons": DeclineReason.objects.filter(is_active=True)
+            if any(a == Action.DECLINE for a, _, _ in actions)
+            else [],
             "handling_units": []
             if not any(f.endswith("_codes") or f == "lead_code" for _, _, fields in actions for f in fields)
             else OrgUnit.objects.filter(is_active=True)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, When
+from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, When
 
 from jiesu.catalog.models import Category
 from jiesu.intel.selectors import similarities
@@ -15,7 +15,15 @@ from jiesu.lib.validation import phone_or_none
 from jiesu.orgs import access
 from jiesu.orgs.models import UNIT_ROLES, OrgUnit, UnitKind
 from jiesu.tickets import access as tickets_access
-from jiesu.tickets.models import Assignment, ExtensionRequest, RequestState, ReturnRequest, Ticket
+from jiesu.tickets.models import (
+    Assignment,
+    AssignmentRole,
+    ExtensionRequest,
+    RequestState,
+    ReturnRequest,
+    SupervisionOrder,
+    Ticket,
+)
 from jiesu.tickets.selectors import district_load
 from jiesu.tickets.workflow import IN_HAND, OPEN_STATES, DispatchState
 
@@ -151,7 +159,7 @@ def merge_candidates(user: Any, days: int = 7, limit: int = 30) -> list[MergePai
 
 
 # --- handling unit --------------------------------------------------------------------------------------
-INBOX_TABS = ("sign", "in_hand", "due_soon", "overdue", "returned", "reopened")
+INBOX_TABS = ("sign", "in_hand", "due_soon", "overdue", "returned", "reopened", "supervised", "report_in")
 
 
 def inbox(user: Any, tab: str, *, mine: bool = False) -> QuerySet[Ticket]:
@@ -183,6 +191,20 @@ def inbox(user: Any, tab: str, *, mine: bool = False) -> QuerySet[Ticket]:
     elif tab == "reopened":
         tickets = tickets.filter(lead, reopen_count__gt=0, dispatch_state__in=OPEN_STATES)
         order = ("due_at", "pk")
+    elif tab == "supervised":  # 督办 orders to answer, the earliest deadline first
+        orders = SupervisionOrder.objects.filter(ticket=OuterRef("pk"), unit=unit, answered_at__isnull=True)
+        tickets = tickets.filter(Exists(orders)).annotate(
+            respond_by=Subquery(orders.order_by("respond_by").values("respond_by")[:1])
+        )
+        order = ("respond_by", "pk")
+    elif tab == "report_in":  # summoned by a street's whistle (吹哨), not reported in yet
+        summons = Assignment.objects.filter(
+            ticket=OuterRef("pk"), unit=unit, is_current=True, role=AssignmentRole.WHISTLE, reported_in_at__isnull=True
+        )
+        tickets = tickets.filter(Exists(summons), dispatch_state=DispatchState.ACCEPTED).annotate(
+            report_in_due_at=Subquery(summons.values("report_in_due_at")[:1])
+        )
+        order = ("report_in_due_at", "pk")
     else:
         return tickets.none()
     if mine:

@@ -13,7 +13,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy
 
 from jiesu.catalog.models import TimeLimitClass
 from jiesu.catalog.selectors import effective_category, knowledge_for
@@ -280,6 +280,14 @@ def dispatch_desk(request: HttpRequest) -> HttpResponse:
     )
 
 
+# The deadline each inbox tab is about, shown in its own column.
+INBOX_DEADLINES: dict[str, Any] = {
+    "sign": gettext_lazy("sign by"),
+    "supervised": gettext_lazy("answer by"),
+    "report_in": gettext_lazy("report in by"),
+}
+
+
 # --- handling unit --------------------------------------------------------------------------------------
 @roles(*UNIT_ROLES)
 def unit_inbox(request: HttpRequest) -> HttpResponse:
@@ -293,16 +301,23 @@ def unit_inbox(request: HttpRequest) -> HttpResponse:
     workload, unassigned = (None, 0)
     if m is not None and m.role == Role.UNIT_LEADER:
         workload, unassigned = selectors.unit_workload(request.user)
+    page = _page(request, tickets)
+    deadline_label = INBOX_DEADLINES.get(tab)
+    if deadline_label:
+        field = {"sign": "accept_due_at", "supervised": "respond_by", "report_in": "report_in_due_at"}[tab]
+        for t in page:
+            t.deadline = getattr(t, field, None)  # type: ignore[attr-defined]
     return render(
         request,
         "workbench/inbox.html",
         {
+            "deadline_label": deadline_label,
             "tab": tab,
             "tabs": selectors.INBOX_TABS,
             "mine": mine,
             "q": q,
             "query": _query(request),
-            "page": _page(request, tickets),
+            "page": page,
             "counts": selectors.inbox_counts(request.user),
             "workload": workload,
             "unassigned": unassigned,

@@ -14,13 +14,14 @@ this package re-exports the public ones, so callers write `services.dispatch(...
 """
 
 from ._core import HANDLING_KINDS, LIMITS, PHONE_RE
-from .callback import close, rate_by_requester, record_callback, reopen
+from .callback import close, rate_by_requester, rate_call, record_callback, reopen
 from .dispatch import approve_return, dispatch, merge, reject_return, request_return
 from .escalation import (
     DEADLINES,
     HANDLING_DEADLINE,
     SIGN_DEADLINE,
     Deadline,
+    answer_supervision,
     assessment_event,
     escalate_overdue,
     overdue_candidates,
@@ -45,7 +46,17 @@ from .history import (
     load_history,
     reserve_history_numbers,
 )
-from .intake import answer_directly, category_for, intake, requester_note, submit_external, submit_public, time_limit
+from .intake import (
+    answer_directly,
+    appeal_decline,
+    category_for,
+    decline,
+    intake,
+    requester_note,
+    submit_external,
+    submit_public,
+    time_limit,
+)
 
 __all__ = [
     "DEADLINES",
@@ -60,12 +71,15 @@ __all__ = [
     "accept",
     "add_progress",
     "answer_directly",
+    "answer_supervision",
+    "appeal_decline",
     "approve_extension",
     "approve_return",
     "assessment_event",
     "assign_handler",
     "category_for",
     "close",
+    "decline",
     "deny_extension",
     "dispatch",
     "escalate_overdue",
@@ -76,6 +90,7 @@ __all__ = [
     "merge",
     "overdue_candidates",
     "rate_by_requester",
+    "rate_call",
     "record_callback",
     "reject_return",
     "reopen",

@@ -13,7 +13,7 @@ from jiesu.orgs.models import Membership
 from jiesu.sla.policy import due_at as compute_due
 from jiesu.tickets import access
 
-from ..models import Callback, CallbackOutcome, Resolution, Satisfaction, Ticket
+from ..models import Callback, CallbackOutcome, Channel, Resolution, Satisfaction, Ticket
 from ..workflow import Action
 from ._core import _change, _check_transition, _choice, _load, _policy, _text
 
@@ -192,5 +192,30 @@ def rate_by_requester(number: str, phone_tail: str, satisfaction: str, comment: 
         None,
         note=comment,
         data={"satisfaction": satisfaction, "round": round_, "source": "portal"},
+    )
+    return ticket
+
+
+@transaction.atomic
+def rate_call(number: str, phone_tail: str, satisfaction: str, comment: str = "") -> Ticket:
+    """一次一评: the caller rates the call (the operator's service), once per ticket, on the portal (number + last
+    four digits). It is kept on the trail with the operator who took the call and never enters the units' three
+    rates (those come from callbacks only)."""
+    ticket = access.get_ticket_for_requester(number, phone_tail)
+    satisfaction = _choice(satisfaction, Satisfaction, _("satisfaction"))
+    if satisfaction in {Satisfaction.NOT_ASKED, Satisfaction.NOT_RATED}:
+        raise InvalidInput(_("Unknown %(field)s: “%(value)s”."), field=_("satisfaction"), value=satisfaction)
+    comment = _text(comment, "comment", required=False, limit_key="note")
+    _check_transition(ticket, Action.RATE_CALL)
+    if ticket.channel != Channel.PHONE or ticket.created_by_id is None:
+        raise IllegalTransition(_("Only a request made by phone has a call to rate."))
+    if ticket.events.filter(action=Action.RATE_CALL).exists():
+        raise IllegalTransition(_("You have already rated this call. Thank you."))
+    _change(
+        ticket,
+        Action.RATE_CALL,
+        None,
+        note=comment,
+        data={"satisfaction": satisfaction, "operator": ticket.created_by_id, "source": "portal"},
     )
     return ticket

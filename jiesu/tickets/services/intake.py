@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from jiesu.catalog.models import Category, TimeLimitClass
 from jiesu.catalog.selectors import effective_category
 from jiesu.lib import clock
-from jiesu.lib.errors import InvalidInput, NotFound
+from jiesu.lib.errors import IllegalTransition, InvalidInput, NotFound
 from jiesu.lib.uploads import CheckedImage, check_images
 from jiesu.lib.validation import normalize_phone
 from jiesu.orgs.models import STREET_TOWNSHIP_KINDS, Membership, UnitKind
@@ -19,7 +19,7 @@ from jiesu.sla.policy import due_at as compute_due
 from jiesu.sla.policy import policy_for
 from jiesu.tickets import access as tickets_access
 
-from ..models import AppealType, Attachment, Channel, Requester, Ticket, TicketEvent, Urgency
+from ..models import AppealType, Attachment, Channel, DeclineReason, Requester, Ticket, TicketEvent, Urgency
 from ..workflow import PUBLIC_STATUS, Action, DispatchState
 from ._core import _change, _choice, _coordinate, _event, _load, _next_number, _text, _unit
 from .dispatch import _merge
@@ -221,3 +221,49 @@ def answer_directly(user: Any, ticket_id: int, reply: str, *, expected_version: 
 
 def category_for(code: str) -> Category | None:
     return effective_category(code, clock.local_date(clock.now()))
+
+
+# --- 不予受理 ----------------------------------------------------------------------------------------------
+@transaction.atomic
+def decline(
+    user: Any, ticket_id: int, reason_code: str, note: str = "", *, expected_version: int | None = None
+) -> Ticket:
+    """不予受理: the hotline declines a registered request with a reason from the published list (and a note
+    for the requester). The requester may appeal once (`appeal_decline`)."""
+    ticket, actor = _load(user, ticket_id, Action.DECLINE, expected_version)
+    reason = DeclineReason.objects.filter(code=str(reason_code or ""), is_active=True).first()
+    if reason is None:
+        raise InvalidInput(_("Choose a reason from the published list."), on="reason")
+    note = _text(note, "note", required=False)
+    _change(
+        ticket,
+        Action.DECLINE,
+        actor,
+        note=note,
+        data={"reason": reason.code, "after_appeal": ticket.decline_appealed},
+        expected_version=expected_version,
+        decline_reason=reason,
+        closed_at=clock.now(),
+    )
+    return ticket
+
+
+@transaction.atomic
+def appeal_decline(number: str, phone_tail: str, reason: str) -> Ticket:
+    """The requester appeals a decline from the portal (number + last four digits of the phone), once: the request
+    goes back to registration for review by another look (dispatch, answer, or a final decline)."""
+    ticket = tickets_access.get_ticket_for_requester(number, phone_tail)
+    reason = _text(reason, "reason", limit_key="note")
+    if ticket.dispatch_state == DispatchState.DECLINED and ticket.decline_appealed:
+        raise IllegalTransition(_("This decline was appealed already; the review's decision is final."))
+    _change(
+        ticket,
+        Action.APPEAL_DECLINE,
+        None,
+        note=reason,
+        data={"source": "portal", "reason": ticket.decline_reason.code if ticket.decline_reason else None},
+        decline_appealed=True,
+        decline_reason=None,
+        closed_at=None,
+    )
+    return ticket
