@@ -69,7 +69,7 @@ class Open311Error(Exception):
 
 # --- the one mapping of states ----------------------------------------------------------------------------
 def open311_status(state: str) -> str:
-    """open = every state before 办结; closed = 办结, merged duplicate."""
+    """open = every state before 办结; closed = 办结, merged duplicate, declined (不予受理)."""
     return "closed" if state in CLOSED_STATES else "open"
 
 
