@@ -233,7 +233,9 @@ def label_of(titles: Sequence[str]) -> str:
     return " ".join(sorted(common, key=lambda w: first_pos[w]))
 
 
-_STOP = frozenset({"问题", "反映", "关于", "投诉", "咨询", "建议", "举报", "请求", "希望", "要求", "相关", "情况"})
+_STOP = frozenset(
+    {"问题", "反映", "关于", "投诉", "咨询", "建议", "举报", "请求", "希望", "要求", "相关", "情况"}
+)  # i18n: data
 
 
 # --- tracking over time ----------------------------------------------------------------------------------

@@ -13,12 +13,14 @@ import numpy as np
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, F, Max
+from django.utils.translation import gettext_lazy as _
 
 from jiesu.catalog.models import Category, KnowledgeEntry
 from jiesu.governance import access as governance_access
 from jiesu.lib import clock, events
 from jiesu.lib.errors import ConcurrentEdit, Forbidden, IllegalTransition, InvalidInput, NotFound
 from jiesu.lib.masking import mask_text
+from jiesu.lib.validation import clean_text
 from jiesu.orgs.models import STREET_TOWNSHIP_KINDS, OrgUnit, UnitKind
 from jiesu.sla.calendar import day_kind
 from jiesu.tickets import access as tickets_access
@@ -64,7 +66,8 @@ def _event(
 
 # --- hotspots --------------------------------------------------------------------------------------------
 def hotspot_params() -> hs.Params:
-    return hs.Params(**getattr(settings, "JIESU_HOTSPOT_PARAMS", {}))
+    overrides: dict[str, Any] = settings.JIESU_HOTSPOT_PARAMS
+    return hs.Params(**overrides)
 
 
 SEVERE_TYPES = (AppealType.COMPLAINT, AppealType.TIPOFF)
@@ -210,17 +213,15 @@ def _area(user: Any) -> OrgUnit:
 def _unit(code: str, field: str) -> OrgUnit:
     unit = OrgUnit.objects.filter(code=(code or "").strip(), is_active=True).first()
     if unit is None:
-        raise InvalidInput(f"未知单位：{code}", on=field)
+        raise InvalidInput(_("Unknown unit: “%(code)s”."), on=field, code=str(code)[:50])
     return unit
 
 
+LABELS = {"title": _("Title"), "plan": _("Plan"), "keywords": _("Keywords"), "note": _("Note")}
+
+
 def _text(value: str, field: str, limit: int, *, required: bool = True) -> str:
-    value = (value or "").strip()
-    if required and not value:
-        raise InvalidInput("此项必填。", on=field)
-    if len(value) > limit:
-        raise InvalidInput(f"最多 {limit} 个字。", on=field)
-    return value
+    return clean_text(value, on=field, label=LABELS.get(field, field), limit=limit, required=required)
 
 
 def _topic_for_change(user: Any, pk: int, expected_version: int | None) -> MonthlyTopic:
@@ -229,7 +230,7 @@ def _topic_for_change(user: Any, pk: int, expected_version: int | None) -> Month
     if topic is None or not governance_access.in_area(area, topic.district):
         raise NotFound()
     if topic.state == TopicState.CLOSED:
-        raise IllegalTransition("该题目已结题，不能再修改。")
+        raise IllegalTransition(_("This topic is closed and can no longer be changed."))
     if expected_version is not None and topic.version != expected_version:
         raise ConcurrentEdit()
     return topic
@@ -265,17 +266,17 @@ def create_topic(
     if category_code.strip():
         category = Category.objects.filter(code=category_code.strip()).first()
         if category is None:
-            raise InvalidInput(f"未知分类：{category_code}", on="category")
+            raise InvalidInput(_("Unknown category: “%(code)s”."), on="category", code=str(category_code)[:50])
     district = _unit(district_code, "district") if district_code.strip() else None
     if district is not None and district.kind != UnitKind.DISTRICT:
-        raise InvalidInput("须为区。", on="district")
+        raise InvalidInput(_("Must be a district."), on="district")
     if area.kind != UnitKind.CITY and (district is None or not governance_access.in_area(area, district)):
-        raise Forbidden("区级督办只能在本区立题。")
+        raise Forbidden(_("A district supervisor can only make topics in their own district."))
     streets = [_unit(c, "streets") for c in (street_codes or []) if c.strip()]
     baseline_to = baseline_to or today - dt.timedelta(days=1)
     baseline_from = baseline_from or baseline_to - dt.timedelta(days=29)
     if baseline_from > baseline_to:
-        raise InvalidInput("基线起始日期不能晚于结束日期。", on="baseline_from")
+        raise InvalidInput(_("The baseline cannot start after it ends."), on="baseline_from")
     hotspot = Hotspot.objects.filter(pk=hotspot_id).first() if hotspot_id else None
     topic = MonthlyTopic.objects.create(
         title=title,
@@ -306,7 +307,7 @@ def create_topic_from_hotspot(user: Any, hotspot_id: int) -> MonthlyTopic:
         raise NotFound()
     lead = h.street or h.district
     if lead is None:
-        raise InvalidInput("该热点没有明确的属地，请手工立题。")
+        raise InvalidInput(_("This hotspot has no clear place; make the topic by hand."))
     place = h.street.name if h.street else h.district.name if h.district else ""
     today = clock.local_date(clock.now())
     return create_topic(
@@ -314,7 +315,7 @@ def create_topic_from_hotspot(user: Any, hotspot_id: int) -> MonthlyTopic:
         title=f"{place}：{h.label}"[:120],
         month=today.replace(day=1),
         lead_unit_code=lead.code,
-        plan=f"源自热点“{h.label}”（{h.size} 件诉求，热度 {h.heat:.0f}）。",
+        plan=f"源自热点“{h.label}”（{h.size} 件诉求，热度 {h.heat:.0f}）。",  # i18n: data
         category_code=h.category.code if h.category else "",
         district_code=h.district.code if h.district else "",
         street_codes=[h.street.code] if h.street else [],
@@ -344,9 +345,11 @@ def move_topic(user: Any, pk: int, move: str, expected_version: int, note: str =
     if topic.version != expected_version:
         raise ConcurrentEdit()
     if move not in TOPIC_MOVES or topic.state != TOPIC_MOVES[move][0]:
-        raise IllegalTransition(f"当前状态（{topic.get_state_display()}）不能执行该操作。")
+        raise IllegalTransition(
+            _("This cannot be done in the current state (%(state)s)."), state=topic.get_state_display()
+        )
     if move == "activate" and not topic.tasks.exists():
-        raise InvalidInput("启动前请至少列出一项任务（任务清单）。")
+        raise InvalidInput(_("List at least one task (the task list) before starting."))
     before, topic.state = topic.state, TOPIC_MOVES[move][1]
     MonthlyTopic.objects.filter(pk=pk).update(state=topic.state)
     _bump(topic)
@@ -360,7 +363,7 @@ def _date(value: Any, field: str) -> dt.date:
     try:
         return dt.date.fromisoformat(str(value).strip())
     except ValueError:
-        raise InvalidInput("日期格式应为 YYYY-MM-DD。", on=field) from None
+        raise InvalidInput(_("Dates are written YYYY-MM-DD."), on=field) from None
 
 
 @transaction.atomic
@@ -386,7 +389,7 @@ def add_policy(
 ) -> TopicPolicy:
     topic = _topic_for_change(user, pk, expected_version)
     if kind not in PolicyKind.values:
-        raise InvalidInput("未知的政策类型。", on="kind")
+        raise InvalidInput(_("Unknown kind of policy."), on="kind")
     policy = TopicPolicy.objects.create(
         topic=topic,
         title=_text(title, "title", 200),
@@ -403,15 +406,15 @@ def add_policy(
 def add_target(user: Any, pk: int, *, metric: str, value: Any, by_date: Any, expected_version: int) -> TopicTarget:
     topic = _topic_for_change(user, pk, expected_version)
     if metric not in TargetMetric.values:
-        raise InvalidInput("未知的目标指标。", on="metric")
+        raise InvalidInput(_("Unknown target measure."), on="metric")
     try:
         number = float(value)
     except (TypeError, ValueError):
-        raise InvalidInput("目标值须为数字。", on="value") from None
+        raise InvalidInput(_("The target value must be a number."), on="value") from None
     if metric == TargetMetric.VOLUME_CHANGE and not -100 <= number <= 100:
-        raise InvalidInput("变化幅度须在 −100% 到 100% 之间。", on="value")
+        raise InvalidInput(_("A change must lie between −100%% and 100%%."), on="value")
     if metric != TargetMetric.VOLUME_CHANGE and not 0 <= number <= 100:
-        raise InvalidInput("比率须在 0 到 100 之间。", on="value")
+        raise InvalidInput(_("A rate must lie between 0 and 100."), on="value")
     target = TopicTarget.objects.create(
         topic=topic, metric=metric, value=round(number, 1), by_date=_date(by_date, "by_date")
     )
@@ -445,10 +448,10 @@ def mark_done(user: Any, pk: int, kind: str, item_id: int, done_on: Any, expecte
     if item is None:
         raise NotFound()
     if item.done_on is not None:
-        raise IllegalTransition("该项已完成。")
+        raise IllegalTransition(_("This item is already done."))
     day = _date(done_on, "done_on")
     if day > clock.local_date(clock.now()):
-        raise InvalidInput("完成日期不能晚于今天。", on="done_on")
+        raise InvalidInput(_("The completion date cannot be after today."), on="done_on")
     model.objects.filter(pk=item.pk).update(done_on=day)
     _bump(topic)
     _event(user, "topic", pk, f"done_{kind}", "", "done", note=item.title, item=item.pk, on=str(day))
@@ -499,8 +502,8 @@ def refresh_forecasts(now: dt.datetime | None = None) -> ForecastRun:
     now = now or clock.now()
     today = clock.local_date(now)
     series, first = daily_counts(today - dt.timedelta(days=1))
-    minimum = float(getattr(settings, "JIESU_PROACTIVE_MIN", 10))
-    ratio = float(getattr(settings, "JIESU_PROACTIVE_RATIO", 1.5))
+    minimum = settings.JIESU_PROACTIVE_MIN
+    ratio = settings.JIESU_PROACTIVE_RATIO
     run = ForecastRun()
     points = []
     surges = []
@@ -565,8 +568,8 @@ def _propose(
     district = OrgUnit.objects.get(pk=district_id)
     unit = responsible_unit(category_id, district_id)
     reason = (
-        f"预测{district.name}“{category.name}”类诉求未来7天约 {week:.0f} 件，"
-        f"为常态（{usual:.0f} 件）的 {week / max(usual, 0.1):.1f} 倍，建议提前排查处置。"
+        f"预测{district.name}“{category.name}”类诉求未来7天约 {week:.0f} 件，"  # i18n: data (stored)
+        f"为常态（{usual:.0f} 件）的 {week / max(usual, 0.1):.1f} 倍，建议提前排查处置。"  # i18n: data (stored)
     )
     p = ProactiveProposal.objects.create(
         category=category,
@@ -589,7 +592,7 @@ def decide_proposal(user: Any, pk: int, accept: bool, note: str = "") -> Proacti
     if p is None or not governance_access.may_decide_proposal(user, p.unit):
         raise NotFound()
     if p.state != ProposalState.PROPOSED:
-        raise IllegalTransition("该建议已处理。")
+        raise IllegalTransition(_("This proposal has already been decided."))
     note = _text(note, "note", 500, required=not accept)
     before = p.state
     p.state = ProposalState.ACCEPTED if accept else ProposalState.DISMISSED
@@ -613,20 +616,22 @@ def knowledge_from_ticket(user: Any, ticket_pk: int) -> KnowledgeEntry:
     if not governance_access.may_curate_knowledge(user, ticket):
         raise Forbidden()
     if ticket.dispatch_state != "closed" or not ticket.reply.strip():
-        raise IllegalTransition("只有已办结并已答复的工单才能转入知识库。")
+        raise IllegalTransition(_("Only closed tickets with a reply can become knowledge entries."))
     last = Callback.objects.filter(ticket=ticket).order_by("-round").first()
     if last is None or last.resolution not in WELL_SOLVED or last.satisfaction not in WELL_RATED:
-        raise IllegalTransition("只有回访为“已解决”且“满意”的工单才能转入知识库。")
+        raise IllegalTransition(
+            _("Only tickets whose callback was “solved” and “satisfied” can become knowledge entries.")
+        )
     existing = KnowledgeEntry.objects.filter(source_ticket=ticket.number).first()
     if existing is not None:
-        raise InvalidInput(f"该工单已转入知识库（{existing.title}）。")
+        raise InvalidInput(_("This ticket is already a knowledge entry (%(title)s)."), title=existing.title)
     from jiesu.lib import text as zh
 
     words = []
     for w in zh.words(ticket.title):
         if w not in words:
             words.append(w)
-    days = int(getattr(settings, "JIESU_KNOWLEDGE_VALID_DAYS", 365))
+    days = settings.JIESU_KNOWLEDGE_VALID_DAYS
     entry = KnowledgeEntry.objects.create(
         title=ticket.title[:200],
         answer=mask_text(ticket.reply),
@@ -634,7 +639,7 @@ def knowledge_from_ticket(user: Any, ticket_pk: int) -> KnowledgeEntry:
         category=ticket.category,
         owner_unit=ticket.lead_unit,
         valid_until=clock.local_date(clock.now()) + dt.timedelta(days=days),
-        source=f"工单 {ticket.number}",
+        source=f"工单 {ticket.number}",  # i18n: data
         source_ticket=ticket.number,
     )
     _event(user, "knowledge", entry.pk, "from_ticket", "", "active", ticket=ticket.number)
@@ -647,18 +652,27 @@ def _last_run(kind: str) -> dt.datetime | None:
     return last.at if last else None
 
 
+def hotspots_due(now: dt.datetime) -> bool:
+    """Detection runs every `JIESU_HOTSPOT_EVERY_MINUTES` (60)."""
+    last = _last_run("hotspots")
+    return last is None or now - last >= dt.timedelta(minutes=settings.JIESU_HOTSPOT_EVERY_MINUTES)
+
+
+def forecasts_due(now: dt.datetime) -> bool:
+    """Forecasts and proposals run once a day (the first check after midnight)."""
+    last = _last_run("forecasts")
+    return last is None or clock.local_date(last) < clock.local_date(now)
+
+
 def run_due(now: dt.datetime | None = None) -> list[str]:
-    """Called by every `jiesu worker` tick: hotspot detection every `JIESU_HOTSPOT_EVERY_MINUTES` (60), forecasts
-    and proposals once a day (the first tick after midnight). Returns what ran."""
+    """Hotspot detection and the forecasts, each if due (the tasks in `tasks.py` run them one by one). Returns what
+    ran."""
     now = now or clock.now()
     done = []
-    every = dt.timedelta(minutes=int(getattr(settings, "JIESU_HOTSPOT_EVERY_MINUTES", 60)))
-    last = _last_run("hotspots")
-    if last is None or now - last >= every:
+    if hotspots_due(now):
         refresh_hotspots(now)
         done.append("hotspots")
-    last = _last_run("forecasts")
-    if last is None or clock.local_date(last) < clock.local_date(now):
+    if forecasts_due(now):
         refresh_forecasts(now)
         done.append("forecasts")
     return done
