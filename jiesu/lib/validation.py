@@ -35,7 +35,7 @@ def clean_text(value: object, *, on: str, label: Any, limit: int, required: bool
 
 
 # --- phone numbers ------------------------------------------------------------------------------------------
-_EXTENSION = re.compile(r"\s*(?:转|分机|ext\.?|extension|x|#)\s*(\d{1,6})\s*$", re.IGNORECASE)
+_EXTENSION = re.compile(r"\s*(?:转|分机|ext\.?|extension|x|#)\s*(\d{1,6})\s*$", re.IGNORECASE)  # i18n: data
 _DASH_EXTENSION = re.compile(r"^(\(?0\d{2,3}\)?[\s\-]?\d{7,8})-(\d{1,6})$")
 _SEPARATORS = re.compile(r"[\s\-().·/]")
 _MOBILE = re.compile(r"^1[3-9]\d{9}$")
