@@ -79,8 +79,14 @@ def search_categories(q: str, day: dt.date, limit: int = 8) -> list[Category]:
 
 # --- dispatcher -----------------------------------------------------------------------------------------
 def dispatch_queue(user: Any) -> QuerySet[Ticket]:
-    return _list(tickets_access.visible_tickets(user).filter(dispatch_state=DispatchState.NEW)).order_by(
-        "intake_at", "pk"
+    """Registered tickets to dispatch: emergencies, then urgent ones, then the rest, each oldest first."""
+    rank = Case(
+        When(urgency="emergency", then=0), When(urgency="urgent", then=1), default=2, output_field=IntegerField()
+    )
+    return (
+        _list(tickets_access.visible_tickets(user).filter(dispatch_state=DispatchState.NEW))
+        .annotate(urgency_rank=rank)
+        .order_by("urgency_rank", "intake_at", "pk")
     )
 
 

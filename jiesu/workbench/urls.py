@@ -8,6 +8,7 @@ urlpatterns = [
     path("intake/calls/", views.intake_calls, name="intake-calls"),
     path("intake/missed/", views.missed_calls, name="missed-calls"),
     path("dispatch/", views.dispatch_desk, name="dispatch-desk"),
+    path("dispatch/batch/", views.dispatch_batch, name="dispatch-batch"),
     path("inbox/", views.unit_inbox, name="unit-inbox"),
     path("callbacks/", views.callback_worklist, name="callback-worklist"),
     path("supervision/", views.supervision, name="supervision"),

@@ -14,6 +14,7 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext, gettext_lazy
+from django.views.decorators.http import require_POST
 
 from jiesu.catalog.models import TimeLimitClass
 from jiesu.catalog.selectors import effective_category, knowledge_for
@@ -286,6 +287,32 @@ INBOX_DEADLINES: dict[str, Any] = {
     "supervised": gettext_lazy("answer by"),
     "report_in": gettext_lazy("report in by"),
 }
+
+
+@roles(Role.DISPATCHER)
+@require_POST
+def dispatch_batch(request: HttpRequest) -> HttpResponse:
+    """批量派单: each ticked ticket is dispatched as the catalogue decides, each in its own transaction with its own
+    event; a ticket someone changed meanwhile (its version) or that cannot be dispatched is reported, not forced."""
+    done, refused = [], []
+    for value in request.POST.getlist("t")[:200]:
+        pk, _sep, version = value.partition(":")
+        try:
+            ticket = services.dispatch(
+                request.user, int(pk), lead_code=None, assist_codes=[], note="", expected_version=int(version)
+            )
+        except (ValueError, NotFound):
+            continue
+        except ServiceError as error:
+            refused.append(f"{pk}: {error}")
+        else:
+            done.append(ticket.number)
+    if done:
+        messages.success(request, gettext("Dispatched: %(numbers)s") % {"numbers": ", ".join(done)})
+    for line in refused:
+        messages.error(request, line)
+    back = request.POST.get("next", "")
+    return redirect(back if back.startswith("/dispatch/") else reverse("dispatch-desk"))
 
 
 # --- handling unit --------------------------------------------------------------------------------------
