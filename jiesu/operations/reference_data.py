@@ -343,6 +343,30 @@ def _unit(code: str, name: str, kind: str, parent: OrgUnit | None, short: str = 
     return unit
 
 
+# Every district's own departments (区级委办局), dispatch targets beside the city's: (code suffix, name after the
+# district's name, short name after the district's short name). This project's realistic list.
+DISTRICT_DEPARTMENTS = [  # i18n: data
+    ("D01", "城市管理委员会", "区城管委"),
+    ("D02", "住房和城乡建设委员会", "区住建委"),
+    ("D03", "城市管理综合行政执法局", "区城管执法局"),
+    ("D04", "生态环境局", "区生态环境局"),
+    ("D05", "市场监督管理局", "区市场监管局"),
+    ("D06", "交通委员会", "区交通委"),
+    ("D07", "人力资源和社会保障局", "区人力社保局"),
+    ("D08", "教育委员会", "区教委"),
+    ("D09", "卫生健康委员会", "区卫健委"),
+    ("D10", "民政局", "区民政局"),
+    ("D11", "水务局", "区水务局"),
+    ("D12", "园林绿化局", "区园林绿化局"),
+    ("D13", "房屋管理局", "区房管局"),
+    ("D14", "应急管理局", "区应急局"),
+    ("D15", "商务局", "区商务局"),
+    ("D16", "文化和旅游局", "区文旅局"),
+    ("D17", "司法局", "区司法局"),
+    ("D18", "医疗保障局", "区医保局"),
+]
+
+
 def seed_units() -> None:
     by_code: dict[str, OrgUnit] = {}
     with (SEED_DIR / "beijing_2023.csv").open(encoding="utf-8") as f:
@@ -358,6 +382,10 @@ def seed_units() -> None:
         _unit(code, name, UnitKind.DEPARTMENT, city, short)
     for code, name, short in COMPANIES:
         _unit(code, name, UnitKind.PUBLIC_SERVICE_COMPANY, city, short)
+    for district in [u for u in by_code.values() if u.kind == UnitKind.DISTRICT]:
+        stem = district.short_name or district.name.removesuffix("区")
+        for suffix, name, short in DISTRICT_DEPARTMENTS:
+            _unit(f"{district.code}{suffix}", f"{district.name}{name}", UnitKind.DEPARTMENT, district, stem + short)
 
 
 def _owner_kind(lead: str) -> str:
