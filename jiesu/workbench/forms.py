@@ -17,7 +17,6 @@ class IntakeConsoleForm(IntakeForm):
     field_order = [
         "requester_phone",
         "requester_name",
-        "confidential",
         "channel",
         "appeal_type",
         "title",
@@ -26,6 +25,7 @@ class IntakeConsoleForm(IntakeForm):
         "street_code",
         "category_code",
         "urgency",
+        "confidential",
         "answer",
         "merge_into",
     ]
