@@ -47,6 +47,7 @@ ACTION_FIELDS: dict[str, list[str]] = {
     Action.CLOSE: ["note"],
     Action.REOPEN: ["note"],
     Action.MERGE: ["master_number", "note"],
+    Action.SPLIT: ["note"],
     Action.SUPERVISE: ["note", "respond_by"],
     Action.ANSWER_SUPERVISION: ["text"],
     Action.ASSIGN_HANDLER: ["handler_id", "note"],
@@ -111,6 +112,7 @@ def _perform(user: Any, ticket_id: int, action: str, form: ActionForm, photos: l
             note,
             expected_version=v,
         ),
+        Action.SPLIT: lambda: services.split(user, ticket_id, note, expected_version=v),
         Action.SUPERVISE: lambda: services.supervise(
             user, ticket_id, note, respond_by=d.get("respond_by"), expected_version=v
         ),

@@ -63,6 +63,7 @@ class Action(models.TextChoices):
     CLOSE = "close", _("Close")
     REOPEN = "reopen", _("Reopen for rehandling")
     MERGE = "merge", _("Merge into master ticket")
+    SPLIT = "split", _("Undo the merge (split)")
     SUPERVISE = "supervise", _("Supervise")
     ANSWER_SUPERVISION = "answer_supervision", _("Answer the supervision (督办反馈)")
     ASSIGN_HANDLER = "assign_handler", _("Reassign within the unit")
@@ -104,6 +105,8 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str | None]] = {
     Action.CLOSE: (frozenset({S.CALLED_BACK}), S.CLOSED),
     Action.REOPEN: (frozenset({S.CALLED_BACK, S.CLOSED}), S.DISPATCHED),
     Action.MERGE: (frozenset({S.NEW, S.DISPATCHED, S.ACCEPTED}), S.MERGED),
+    # A merge undone: the ticket is its own again and goes back to the dispatch queue.
+    Action.SPLIT: (frozenset({S.MERGED}), S.NEW),
     Action.SUPERVISE: (OPEN_STATES - {S.NEW}, None),
     Action.ANSWER_SUPERVISION: (OPEN_STATES - {S.NEW}, None),
     Action.ASSIGN_HANDLER: (frozenset({S.DISPATCHED, S.ACCEPTED}), None),

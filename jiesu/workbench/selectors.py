@@ -67,6 +67,19 @@ def leaf_categories(day: dt.date) -> list[tuple[str, str]]:
     return [(c.code, c.full_name()) for c in leaves]
 
 
+def category_tree(day: dt.date) -> list[tuple[Category, list[tuple[Category, list[Category]]]]]:
+    """The effective category tree (level 1 → level 2 → leaves) for the console's searchable picker."""
+    rows = list(Category.objects.effective_on(day).filter(level__lte=3).order_by("code"))
+    children: dict[int | None, list[Category]] = {}
+    for c in rows:
+        children.setdefault(c.parent_id, []).append(c)
+    return [
+        (top, [(mid, children.get(mid.pk, [])) for mid in children.get(top.pk, [])])
+        for top in rows
+        if top.level == 1
+    ]
+
+
 def search_categories(q: str, day: dt.date, limit: int = 8) -> list[Category]:
     q = q.strip()
     leaves = Category.objects.effective_on(day).filter(level=3).select_related("parent__parent")

@@ -121,8 +121,13 @@ def intake_console(request: HttpRequest) -> HttpResponse:
             last = tickets_access.get_ticket(request.user, request.GET["last"])
         except NotFound:
             last = None
-    leaves = selectors.leaf_categories(clock.local_date(clock.now()))
-    return render(request, "workbench/intake.html", {"form": form, "last": last, "leaves": leaves, "call": call})
+    day = clock.local_date(clock.now())
+    leaves = selectors.leaf_categories(day)
+    return render(
+        request,
+        "workbench/intake.html",
+        {"form": form, "last": last, "leaves": leaves, "call": call, "tree": selectors.category_tree(day)},
+    )
 
 
 @roles(Role.HOTLINE_OPERATOR, Role.DISPATCHER)

@@ -18,6 +18,22 @@
     var text = (b && b.getAttribute("data-confirm")) || e.target.getAttribute("data-confirm");
     if (text && !window.confirm(text)) e.preventDefault();
   }, true);
+  // A filter box over a tree or list: <input data-filter="#tree ul.tree">; leaves that match stay, with their parents.
+  document.addEventListener("input", function (e) {
+    var box = e.target.closest && e.target.closest("[data-filter]");
+    if (!box) return;
+    var root = document.querySelector(box.getAttribute("data-filter"));
+    if (!root) return;
+    var q = box.value.trim().toLowerCase();
+    var items = Array.prototype.slice.call(root.querySelectorAll("li"));
+    items.forEach(function (li) { li.hidden = false; });
+    if (!q) return;
+    items.reverse().forEach(function (li) {
+      var own = (li.firstChild && li.firstChild.textContent || "").toLowerCase();
+      var visibleChild = li.querySelector("li:not([hidden])");
+      li.hidden = !(own.indexOf(q) >= 0 || visibleChild);
+    });
+  });
   // A header checkbox that ticks every row: <input type="checkbox" data-check-all="ids">
   document.addEventListener("change", function (e) {
     var all = e.target.closest && e.target.closest("[data-check-all]");

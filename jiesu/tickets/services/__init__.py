@@ -15,7 +15,7 @@ this package re-exports the public ones, so callers write `services.dispatch(...
 
 from ._core import HANDLING_KINDS, LIMITS, PHONE_RE
 from .callback import close, rate_by_requester, rate_call, record_callback, reopen
-from .dispatch import approve_return, dispatch, merge, reject_return, request_return
+from .dispatch import approve_return, dispatch, merge, reject_return, request_return, split
 from .escalation import (
     DEADLINES,
     HANDLING_DEADLINE,
@@ -100,6 +100,7 @@ __all__ = [
     "request_return",
     "requester_note",
     "reserve_history_numbers",
+    "split",
     "submit_external",
     "submit_public",
     "supervise",

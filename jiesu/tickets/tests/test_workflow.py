@@ -39,6 +39,7 @@ PERFORM: dict[str, Perform] = {
     Action.CLOSE: lambda w, t: services.close(w.agent, t.pk),
     Action.REOPEN: lambda w, t: services.reopen(w.agent, t.pk, "来电人反映问题仍未解决"),
     Action.MERGE: lambda w, t: services.merge(w.dispatcher, t.pk, new_ticket(w).pk),
+    Action.SPLIT: lambda w, t: services.split(w.dispatcher, t.pk, "不是同一事项，拆单"),
     Action.SUPERVISE: lambda w, t: services.supervise(w.city_supervisor, t.pk, "请加快办理"),
     Action.ASSIGN_HANDLER: lambda w, t: services.assign_handler(w.jw_leader, t.pk, w.jw_handler.pk, "请跟进"),
     Action.ANSWER_SUPERVISION: lambda w, t: services.answer_supervision(w.jw_handler, t.pk, "已加派人手，明日办结"),
