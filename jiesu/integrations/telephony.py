@@ -16,6 +16,10 @@ caller's number, history and the recording id filled in); 400 {"error": "invalid
 (unknown event, unreadable number or time, a time further than JIESU_TELEPHONY_MAX_SKEW_SECONDS from now); 401
 without a valid telephony key; 409 {"error": "replayed"} when the client already reported that call id (nothing is
 recorded twice). Missed calls join the 漏接回拨 queue with a deadline of JIESU_MISSED_CALL_CALLBACK_MINUTES.
+
+一次一评 from the IVR after the call: {"call_id": <the answered call's id>, "event": "rating", "satisfaction":
+"satisfied" | "fairly_satisfied" | "dissatisfied"}. 200 {"ticket": <number>}; 404 when the call has no ticket yet;
+409 when the call was rated already.
 """
 
 import datetime as dt
@@ -38,6 +42,7 @@ from jiesu.lib.events import record
 from jiesu.lib.validation import clean_text, normalize_phone
 from jiesu.orgs import access
 from jiesu.orgs.models import HOTLINE_ROLES
+from jiesu.tickets import services
 
 from .models import ApiClient, CallBackOutcome, CallEvent, CallKind, IncomingCall
 
@@ -124,6 +129,23 @@ def attach_ticket(user: Any, call_id: int, ticket: Any) -> None:
     record(CallEvent, call=call, action="ticket", actor=user, data={"ticket": ticket.number})
 
 
+def _rating(client: ApiClient, payload: dict[str, Any]) -> JsonResponse:
+    """一次一评 from the IVR: the rating of an answered call, onto the ticket made from it."""
+    call = IncomingCall.objects.filter(
+        client=client, call_id=str(payload.get("call_id", ""))[:64], kind=CallKind.ANSWERED, ticket__isnull=False
+    ).first()
+    if call is None or call.ticket_id is None:
+        return _error(404, "not_found", _("No ticket was made from this call."))
+    try:
+        ticket = services.rate_call(call.ticket_id, str(payload.get("satisfaction", "")), source=f"ivr:{client.pk}")
+    except InvalidInput as error:
+        return _error(400, "invalid", str(error))
+    except IllegalTransition as error:
+        return _error(409, "replayed", str(error))
+    record(CallEvent, call=call, action="rating", data={"satisfaction": payload.get("satisfaction")})
+    return JsonResponse({"ticket": ticket.number}, status=200)
+
+
 def _error(status: int, code: str, detail: str) -> JsonResponse:
     return JsonResponse({"error": code, "detail": detail}, status=status, json_dumps_params={"ensure_ascii": False})
 
@@ -139,6 +161,8 @@ def calls_endpoint(request: HttpRequest) -> JsonResponse:
         payload = json.loads(request.body or b"null")
     except (ValueError, UnicodeDecodeError):
         return _error(400, "invalid", _("The body must be a JSON object."))
+    if isinstance(payload, dict) and payload.get("event") == "rating":
+        return _rating(client, payload)
     try:
         call = report_call(client, payload)
     except InvalidInput as error:

@@ -27,11 +27,12 @@ class SubmitForm(forms.Form):
 
 class TrackForm(forms.Form):
     number = forms.CharField(label=_("Ticket number"), max_length=20)
+    # The tracking code given at submission; requests made by phone: the last four digits of the phone.
     phone_tail = forms.CharField(
-        label=_("Last four digits of your phone"),
+        label=_("Tracking code (requests made by phone: the last four digits of your phone)"),
         min_length=4,
-        max_length=4,
-        widget=forms.TextInput({"inputmode": "numeric", "autocomplete": "off"}),
+        max_length=16,
+        widget=forms.TextInput({"autocomplete": "off", "autocapitalize": "characters"}),
     )
 
 
@@ -42,17 +43,6 @@ class RateForm(TrackForm):
         widget=forms.RadioSelect,
     )
     comment = forms.CharField(label=_("Comment"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
-
-
-class RateCallForm(TrackForm):
-    """一次一评: the call itself (how the operator served), apart from the result."""
-
-    satisfaction = forms.ChoiceField(
-        label=_("Were you satisfied with how the hotline operator served you?"),
-        choices=[c for c in Satisfaction.answers() if c[0] != Satisfaction.NOT_RATED],
-        widget=forms.RadioSelect,
-    )
-    comment = forms.CharField(label=_("Comment"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
 
 class AppealDeclineForm(TrackForm):

@@ -7,7 +7,6 @@ urlpatterns = [
     path("submitted/", views.submitted, name="portal-submitted"),
     path("track/", views.track, name="portal-track"),
     path("rate/", views.rate, name="portal-rate"),
-    path("rate-call/", views.rate_call, name="portal-rate-call"),
     path("appeal/", views.appeal_decline, name="portal-appeal-decline"),
     path("declined/", views.declined_digest, name="portal-declined"),
 ]

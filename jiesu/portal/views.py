@@ -13,16 +13,15 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from jiesu.catalog.models import Category
-from jiesu.lib import clock
+from jiesu.lib import clock, throttle
 from jiesu.lib.errors import NotFound, ServiceError
 from jiesu.orgs.selectors import place_codes, resolve_place
 from jiesu.tickets import access, selectors, services
 from jiesu.tickets.forms import INTAKE_INPUTS
-from jiesu.tickets.models import Channel, Ticket, TicketEvent
+from jiesu.tickets.models import Ticket, TicketEvent
 from jiesu.tickets.workflow import PUBLIC_STEPS, Action, DispatchState, target_state
 
-from . import throttle
-from .forms import AppealDeclineForm, RateCallForm, RateForm, SubmitForm, TrackForm
+from .forms import AppealDeclineForm, RateForm, SubmitForm, TrackForm
 
 
 def _limited(request: HttpRequest) -> HttpResponse:
@@ -70,6 +69,8 @@ def submit(request: HttpRequest) -> HttpResponse:
             return _limited(request)
         if form.is_valid():
             data: dict[str, Any] = dict(form.cleaned_data)
+            # the portal's own namespace: a key can never name a ticket made elsewhere (the API, the intake console)
+            data["idempotency_key"] = f"portal:{data['idempotency_key']}"[:64] if data.get("idempotency_key") else None
             # an unambiguous address places the ticket; an ambiguous street keeps its district; the dispatcher
             # places the rest
             district_code, street_code = place_codes(resolve_place(data.get("address", "")))
@@ -83,13 +84,18 @@ def submit(request: HttpRequest) -> HttpResponse:
                     field = INTAKE_INPUTS.get(error.on or "")
                     form.add_error(field if field in form.fields else None, str(error))
             else:
+                # the tracking code is shown once, from the session, never in a URL (logs, Referer)
+                code = getattr(ticket, "new_tracking_code", "")
+                request.session["portal_receipt"] = {"number": ticket.number, "code": code}
                 return redirect(f"{reverse('portal-submitted')}?n={ticket.number}")
     return render(request, "portal/submit.html", {"form": form, "photo_error": photo_error})
 
 
 def submitted(request: HttpRequest) -> HttpResponse:
     number = request.GET.get("n", "")[:20]
-    return render(request, "portal/submitted.html", {"number": number if number.isdigit() else ""})
+    receipt = request.session.pop("portal_receipt", None) or {}
+    code = receipt.get("code", "") if receipt.get("number") == number else ""
+    return render(request, "portal/submitted.html", {"number": number if number.isdigit() else "", "code": code})
 
 
 def track(request: HttpRequest) -> HttpResponse:
@@ -114,41 +120,23 @@ def _ticket_context(form: Any, ticket: Ticket | None, rate_form: RateForm | None
     rated = any(e.action == Action.RATE and e.data.get("round") == round_ for e in events)
     can_rate = target_state(Action.RATE, ticket.dispatch_state) is not None and not rated
     initial = {"number": ticket.number, "phone_tail": form.cleaned_data.get("phone_tail", "")}
-    call_rated = any(e.action == Action.RATE_CALL for e in events)
-    can_rate_call = ticket.channel == Channel.PHONE and ticket.created_by_id is not None and not call_rated
-    can_appeal = ticket.dispatch_state == DispatchState.DECLINED and not ticket.decline_appealed
+    can_appeal = (
+        ticket.dispatch_state == DispatchState.DECLINED
+        and not ticket.decline_appealed
+        and access.requester_holds_code(ticket, form.cleaned_data.get("phone_tail", ""))
+    )
     return {
         "form": form,
         "ticket": ticket,
         "steps": steps,
         "rated": rated,
-        "call_rated": call_rated,
         "rate_form": rate_form or (RateForm(initial=initial) if can_rate else None),
-        "rate_call_form": RateCallForm(initial=initial) if can_rate_call else None,
         "appeal_form": AppealDeclineForm(initial=initial) if can_appeal else None,
     }
 
 
 def _back_to_track(number: str, phone_tail: str) -> HttpResponse:
     return redirect(f"{reverse('portal-track')}?number={number}&phone_tail={phone_tail}")
-
-
-@require_POST
-def rate_call(request: HttpRequest) -> HttpResponse:
-    """一次一评: the caller rates the call."""
-    if not throttle.allow(request, "lookup", settings.JIESU_PORTAL_LOOKUPS_PER_HOUR):
-        return _limited(request)
-    form = RateCallForm(request.POST)
-    if not form.is_valid():
-        return render(request, "portal/track.html", {"form": TrackForm(), "rate_errors": form.errors})
-    d = form.cleaned_data
-    try:
-        services.rate_call(d["number"], d["phone_tail"], d["satisfaction"], d["comment"])
-    except NotFound:
-        return render(request, "portal/track.html", {"form": TrackForm(), "rate_errors": [_("No request matches.")]})
-    except ServiceError as error:
-        messages.error(request, str(error))
-    return _back_to_track(d["number"], d["phone_tail"])
 
 
 @require_POST

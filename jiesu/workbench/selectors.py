@@ -74,9 +74,7 @@ def category_tree(day: dt.date) -> list[tuple[Category, list[tuple[Category, lis
     for c in rows:
         children.setdefault(c.parent_id, []).append(c)
     return [
-        (top, [(mid, children.get(mid.pk, [])) for mid in children.get(top.pk, [])])
-        for top in rows
-        if top.level == 1
+        (top, [(mid, children.get(mid.pk, [])) for mid in children.get(top.pk, [])]) for top in rows if top.level == 1
     ]
 
 

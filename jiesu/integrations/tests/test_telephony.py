@@ -76,6 +76,13 @@ def test_screen_pop_opens_the_console_with_history_and_keeps_the_recording(
     assert ticket.recording_id == "REC-77"
     assert IncomingCall.objects.get(pk=answer["id"]).ticket == ticket
     assert "REC-77" in client.get(f"/tickets/{ticket.pk}/").content.decode()
+    # 一次一评 from the IVR after the call: onto the ticket, once, never into the units' rates
+    rating = {"call_id": "CTI-1", "event": "rating", "satisfaction": "fairly_satisfied"}
+    assert post(client, rating).status_code == 200
+    event = ticket.events.get(action="rate_call")
+    assert event.data["satisfaction"] == "fairly_satisfied" and event.data["operator"] == world.operator.pk
+    assert post(client, rating).status_code == 409
+    assert post(client, rating | {"call_id": "CTI-unknown"}).status_code == 404
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from jiesu.lib import clock
-from jiesu.lib.errors import IllegalTransition, InvalidInput
+from jiesu.lib.errors import Forbidden, IllegalTransition, InvalidInput, NotFound
 from jiesu.orgs.models import Membership
 from jiesu.sla.policy import due_at as compute_due
 from jiesu.tickets import access
@@ -178,6 +178,13 @@ def rate_by_requester(number: str, phone_tail: str, satisfaction: str, comment: 
     """The requester's own evaluation from the portal, once per handling round, after the reply.
     It is recorded beside the hotline's callback (回访), which stays the official judgement."""
     ticket = access.get_ticket_for_requester(number, phone_tail)
+    if not access.requester_holds_code(ticket, phone_tail):
+        raise Forbidden(
+            _(
+                "Rating needs the tracking code you were given when you submitted the request. "
+                "Requests made by phone are rated in the hotline's callback."
+            )
+        )
     satisfaction = _choice(satisfaction, Satisfaction, _("satisfaction"))
     if satisfaction == Satisfaction.NOT_ASKED:
         raise InvalidInput(_("Unknown %(field)s: “%(value)s”."), field=_("satisfaction"), value=satisfaction)
@@ -197,11 +204,13 @@ def rate_by_requester(number: str, phone_tail: str, satisfaction: str, comment: 
 
 
 @transaction.atomic
-def rate_call(number: str, phone_tail: str, satisfaction: str, comment: str = "") -> Ticket:
-    """一次一评: the caller rates the call (the operator's service), once per ticket, on the portal (number + last
-    four digits). It is kept on the trail with the operator who took the call and never enters the units' three
-    rates (those come from callbacks only)."""
-    ticket = access.get_ticket_for_requester(number, phone_tail)
+def rate_call(ticket_id: int, satisfaction: str, *, source: str, comment: str = "") -> Ticket:
+    """一次一评: the caller rates the call (the operator's service), once per ticket, through the telephony system's
+    IVR after the call (`source` names it, e.g. "ivr:3"). Kept on the trail with the operator who took the call; it
+    never enters the units' three rates (those come from callbacks only)."""
+    ticket = access.all_tickets().filter(pk=ticket_id).first()
+    if ticket is None:
+        raise NotFound()
     satisfaction = _choice(satisfaction, Satisfaction, _("satisfaction"))
     if satisfaction in {Satisfaction.NOT_ASKED, Satisfaction.NOT_RATED}:
         raise InvalidInput(_("Unknown %(field)s: “%(value)s”."), field=_("satisfaction"), value=satisfaction)
@@ -216,6 +225,6 @@ def rate_call(number: str, phone_tail: str, satisfaction: str, comment: str = ""
         Action.RATE_CALL,
         None,
         note=comment,
-        data={"satisfaction": satisfaction, "operator": ticket.created_by_id, "source": "portal"},
+        data={"satisfaction": satisfaction, "operator": ticket.created_by_id, "source": source},
     )
     return ticket

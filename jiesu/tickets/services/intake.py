@@ -4,13 +4,13 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
 from django.utils.translation import gettext_lazy as _
 
 from jiesu.catalog.models import Category, TimeLimitClass
 from jiesu.catalog.selectors import effective_category
 from jiesu.lib import clock
-from jiesu.lib.errors import IllegalTransition, InvalidInput, NotFound
+from jiesu.lib.errors import Forbidden, IllegalTransition, InvalidInput, NotFound
 from jiesu.lib.uploads import CheckedImage, check_images
 from jiesu.lib.validation import normalize_phone
 from jiesu.orgs.models import STREET_TOWNSHIP_KINDS, Membership, UnitKind
@@ -19,9 +19,20 @@ from jiesu.sla.policy import due_at as compute_due
 from jiesu.sla.policy import policy_for
 from jiesu.tickets import access as tickets_access
 
-from ..models import AppealType, Attachment, Channel, DeclineReason, Requester, Ticket, TicketEvent, Urgency
+from ..models import (
+    AppealType,
+    Attachment,
+    Channel,
+    DeclineReason,
+    Requester,
+    Ticket,
+    TicketEvent,
+    TrackingCode,
+    Urgency,
+)
+from ..numbering import next_number as _next_number  # per-day sequences, no hot row
 from ..workflow import PUBLIC_STATUS, Action, DispatchState
-from ._core import _change, _choice, _coordinate, _event, _load, _next_number, _text, _unit
+from ._core import _change, _choice, _coordinate, _event, _load, _text, _unit
 from .dispatch import _merge
 
 
@@ -39,7 +50,7 @@ def intake(user: Any, *, answer: str = "", merge_into: str = "", **fields: Any) 
         except NotFound:
             raise InvalidInput(_("No ticket numbered “%(number)s”."), number=str(merge_into)[:20]) from None
     ticket = _register(actor, **fields)
-    if ticket.dispatch_state != DispatchState.NEW:  # a repeated submission: already done
+    if ticket.repeated or ticket.dispatch_state != DispatchState.NEW:  # a repeated submission: already done
         return ticket
     if answer:  # the caller gets the ticket as it is now (closed), never the registered one
         ticket = answer_directly(user, ticket.pk, answer)
@@ -53,7 +64,10 @@ def submit_public(*, photos: Sequence[Any] = (), **fields: Any) -> Ticket:
     """A citizen's own submission from the portal: no staff actor, channel web, a phone number to track it by."""
     if not str(fields.get("requester_phone") or "").strip():
         raise InvalidInput(_("Give a phone number: you track the request by its number and your phone."))
-    return _register(None, channel=Channel.WEB, photos=photos, **fields)
+    ticket = _register(None, channel=Channel.WEB, photos=photos, **fields)
+    if not TrackingCode.objects.filter(ticket=ticket).exists():  # a repeated submission keeps the first code
+        ticket.new_tracking_code = TrackingCode.issue(ticket)  # type: ignore[attr-defined]  # shown once
+    return ticket
 
 
 @transaction.atomic
@@ -99,7 +113,7 @@ def _register(
 ) -> Ticket:
     if idempotency_key:
         idempotency_key = _text(idempotency_key, "idempotency key", limit_key="title")[:64]
-        existing = Ticket.objects.filter(idempotency_key=idempotency_key).first()
+        existing = _earlier(idempotency_key)
         if existing:
             return existing
     channel = _choice(channel, Channel, _("channel"))
@@ -139,42 +153,54 @@ def _register(
         requester = Requester.objects.filter(phone=phone, name=name).first() or Requester.objects.create(
             phone=phone, name=name
         )
-    try:
-        with transaction.atomic():
-            ticket = Ticket.objects.create(
-                number=_next_number(today),
-                idempotency_key=idempotency_key or None,
-                confidential=bool(confidential),
-                recording_id=recording_id,
-                channel=channel,
-                appeal_type=appeal_type,
-                requester=requester,
-                title=title,
-                content=content,
-                address=address,
-                latitude=latitude,
-                longitude=longitude,
-                district=district,
-                street=street,
-                category=category,
-                urgency=urgency,
-                time_limit_class=limit_class,
-                time_limit_policy=policy,
-                due_at=compute_due(policy, now),
-                intake_at=now,
-                updated_at=now,
-                created_by=actor.user if actor else None,
-                dispatch_state=DispatchState.NEW,
-                public_status=PUBLIC_STATUS[DispatchState.NEW],
-            )
-    except IntegrityError:
-        existing = Ticket.objects.filter(idempotency_key=idempotency_key).first() if idempotency_key else None
-        if existing is None:
-            raise
-        return existing
+    ticket = Ticket.objects.create(
+        number=_next_number(today),
+        idempotency_key=idempotency_key or None,
+        confidential=bool(confidential),
+        recording_id=recording_id,
+        channel=channel,
+        appeal_type=appeal_type,
+        requester=requester,
+        title=title,
+        content=content,
+        address=address,
+        latitude=latitude,
+        longitude=longitude,
+        district=district,
+        street=street,
+        category=category,
+        urgency=urgency,
+        time_limit_class=limit_class,
+        time_limit_policy=policy,
+        due_at=compute_due(policy, now),
+        intake_at=now,
+        updated_at=now,
+        created_by=actor.user if actor else None,
+        dispatch_state=DispatchState.NEW,
+        public_status=PUBLIC_STATUS[DispatchState.NEW],
+    )
     data = {"channel": channel} | ({} if actor else {"source": source or "portal"}) | (event_data or {})
     _attach(ticket, _event(ticket, Action.INTAKE, actor, "", DispatchState.NEW, data=data, at=now), images)
     return ticket
+
+
+def _earlier(key: str) -> Ticket | None:
+    """The ticket an earlier submission with this idempotency key made, marked `repeated`, or None.
+
+    Checked once, inside the intake transaction, with no savepoint: on PostgreSQL a transaction-scoped advisory
+    lock on the key makes a concurrent retry with the same key wait until this one commits, then find its ticket;
+    SQLite has one writer at a time (`BEGIN IMMEDIATE`), so nobody can come between the check and the insert."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 23))", [key])
+    found = (
+        Ticket.objects.select_related("category", "district", "street", "lead_unit", "requester")
+        .filter(idempotency_key=key)
+        .first()
+    )
+    if found is not None:
+        found.repeated = True
+    return found
 
 
 def time_limit(category: Category, urgency: str, day: dt.date) -> tuple[str, TimeLimitPolicy | None]:
@@ -253,6 +279,8 @@ def appeal_decline(number: str, phone_tail: str, reason: str) -> Ticket:
     """The requester appeals a decline from the portal (number + last four digits of the phone), once: the request
     goes back to registration for review by another look (dispatch, answer, or a final decline)."""
     ticket = tickets_access.get_ticket_for_requester(number, phone_tail)
+    if not tickets_access.requester_holds_code(ticket, phone_tail):
+        raise Forbidden(_("An appeal needs the tracking code you were given; requests made by phone appeal by phone."))
     reason = _text(reason, "reason", limit_key="note")
     if ticket.dispatch_state == DispatchState.DECLINED and ticket.decline_appealed:
         raise IllegalTransition(_("This decline was appealed already; the review's decision is final."))

@@ -43,12 +43,22 @@ PERFORM: dict[str, Perform] = {
     Action.SUPERVISE: lambda w, t: services.supervise(w.city_supervisor, t.pk, "请加快办理"),
     Action.ASSIGN_HANDLER: lambda w, t: services.assign_handler(w.jw_leader, t.pk, w.jw_handler.pk, "请跟进"),
     Action.ANSWER_SUPERVISION: lambda w, t: services.answer_supervision(w.jw_handler, t.pk, "已加派人手，明日办结"),
-    # the requester rates from the portal: ticket number plus the last four digits of 13812345678
-    Action.RATE: lambda w, t: services.rate_by_requester(t.number, "5678", "satisfied", "很及时"),
-    Action.RATE_CALL: lambda w, t: services.rate_call(t.number, "5678", "satisfied", "接线员很耐心"),
+    # the requester rates from the portal: ticket number plus the tracking code the citizen holds
+    Action.RATE: lambda w, t: services.rate_by_requester(t.number, _code(t), "satisfied", "很及时"),
+    # 一次一评 arrives from the telephony system's IVR after the call
+    Action.RATE_CALL: lambda w, t: services.rate_call(t.pk, "satisfied", source="ivr:test"),
     Action.DECLINE: lambda w, t: services.decline(w.operator, t.pk, decline_reason(), "来电无具体诉求"),
-    Action.APPEAL_DECLINE: lambda w, t: services.appeal_decline(t.number, "5678", "我的诉求是具体的：楼道灯不亮"),
+    Action.APPEAL_DECLINE: lambda w, t: services.appeal_decline(t.number, _code(t), "我的诉求是具体的：楼道灯不亮"),
 }
+
+
+def _code(ticket: Any) -> str:
+    """The tracking code a portal submission gives the citizen (issued here for a ticket made by intake)."""
+    from jiesu.tickets.models import TrackingCode
+
+    TrackingCode.objects.filter(ticket=ticket).delete()
+    return TrackingCode.issue(ticket)
+
 
 # Preconditions beyond the state, set up before an allowed action.
 PREPARE: dict[str, Perform] = {
