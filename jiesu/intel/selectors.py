@@ -20,6 +20,7 @@ from jiesu.catalog.models import Category, KnowledgeEntry
 from jiesu.catalog.selectors import knowledge_for, suggest_dispatch
 from jiesu.lib import clock
 from jiesu.lib.masking import mask_text
+from jiesu.lib.validation import phone_or_none
 from jiesu.orgs.models import OrgUnit
 from jiesu.tickets import access
 from jiesu.tickets.models import Ticket
@@ -232,6 +233,7 @@ def possible_duplicates(
     dispatcher's decision."""
     if len(text.strip()) < 4 or (street is None and district is None) or not feature_on(Feature.DUPLICATES):
         return []
+    phone = phone_or_none(phone) or ""  # the caller's number in its one canonical form, as stored
     since = clock.now() - dt.timedelta(days=days)
     place = Q(street=street) if street is not None else Q(district=district)
     pool = list(
