@@ -92,7 +92,7 @@ def synthetic(path: Path, n: int, first_id: int, seed: int = 7) -> None:
 
 def baseline(path: Path, limit: int) -> float:
     """The same rows through the ORM: model objects and bulk_create, ticket numbers from the same reservation."""
-    from jiesu.tickets.services import _history_numbers
+    from jiesu.tickets.services.history import _history_numbers
 
     source = rows(path)
     reader = RowReader(Mapping.load("nyc311"), next(source), clock.local_date(clock.now()))

@@ -146,8 +146,10 @@ JIESU_SHARED_DATA = Path(os.environ.get("JIESU_SHARED_DATA", BASE_DIR.parent / "
 # with a token instead of the request id; strict content types drop "; charset=utf-8" (some validators want that).
 OPEN311_JURISDICTION_ID = os.environ.get("JIESU_OPEN311_JURISDICTION_ID", "jiesu.example.gov.cn")
 OPEN311_BASE_URL = os.environ.get("JIESU_OPEN311_BASE_URL", "")  # empty: this server's own address
-OPEN311_CONTACT = os.environ.get("JIESU_OPEN311_CONTACT", "12345 热线平台运维组 ops@example.gov.cn")
-OPEN311_KEY_SERVICE = os.environ.get("JIESU_OPEN311_KEY_SERVICE", "向平台管理员申请 API key（后台 → API 客户端）")
+OPEN311_CONTACT = os.environ.get("JIESU_OPEN311_CONTACT", "12345 热线平台运维组 ops@example.gov.cn")  # i18n: data
+OPEN311_KEY_SERVICE = os.environ.get(
+    "JIESU_OPEN311_KEY_SERVICE", "向平台管理员申请 API key（后台 → API 客户端）"
+)  # i18n: data
 OPEN311_SERVICE_TYPE = os.environ.get("JIESU_OPEN311_SERVICE_TYPE", "realtime")
 OPEN311_STRICT_CONTENT_TYPE = os.environ.get("JIESU_OPEN311_STRICT_CONTENT_TYPE", "") == "1"
 OPEN311_ANONYMOUS_PER_HOUR = envint("JIESU_OPEN311_ANONYMOUS_PER_HOUR", 3600)

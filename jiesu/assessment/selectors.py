@@ -11,8 +11,9 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from jiesu.orgs import access
+from jiesu.assessment import access as assessment_access
 from jiesu.orgs.models import OrgUnit
+from jiesu.tickets import access as tickets_access
 
 from .models import Appeal, AppealState, Snapshot, UnitScore
 from .reference_engine import Judgement, judge
@@ -165,7 +166,7 @@ def explain(user: Any, snapshot: Snapshot, unit: OrgUnit, figure: str = "all", l
     rows = [dict(zip(names, r, strict=True)) for r in rel.fetchall()]
     known = {
         pk: (number, title)
-        for pk, number, title in access.visible_tickets(user)
+        for pk, number, title in tickets_access.visible_tickets(user)
         .filter(pk__in=[r["ticket_id"] for r in rows])
         .values_list("pk", "number", "title")
     }
@@ -202,7 +203,7 @@ def explain(user: Any, snapshot: Snapshot, unit: OrgUnit, figure: str = "all", l
 def appeals(user: Any, *, month: dt.date | None = None, state: str | None = None) -> QuerySet[Appeal]:
     """Appeals the user may see: the city level all; others those of their units."""
     qs = Appeal.objects.select_related("ticket", "unit", "filed_by", "decided_by")
-    qs = qs.filter(unit__in=access.assessment_units(user))
+    qs = qs.filter(unit__in=assessment_access.assessment_units(user))
     if month:
         qs = qs.filter(month=month)
     if state:

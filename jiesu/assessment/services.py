@@ -11,10 +11,11 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils.translation import gettext_lazy as _
 
-from jiesu.lib import clock
+from jiesu.assessment import access as assessment_access
+from jiesu.lib import clock, events
 from jiesu.lib.errors import IllegalTransition, InvalidInput, NotFound
-from jiesu.orgs import access
 from jiesu.orgs.models import OrgUnit
+from jiesu.tickets import access as tickets_access
 from jiesu.tickets import services as ticket_services
 from jiesu.tickets.models import Callback
 from jiesu.tickets.workflow import Action
@@ -139,13 +140,13 @@ def compute(month: dt.date, *, by: Any = None, reason: str = "") -> Snapshot:
         )
         for r in results
     )
-    SnapshotEvent.objects.create(
+    events.record(
+        SnapshotEvent,
+        actor=_user(by),
         snapshot=snapshot,
         action=action,
-        actor=_user(by),
         note=reason if action == SnapshotAction.CORRECT else "",
         data={"digest": snapshot.digest, "units": len(results), "rule_set": rules.rule_set_id},
-        created_at=clock.now(),
     )
     return snapshot
 
@@ -170,12 +171,13 @@ def publish(month: dt.date, *, by: Any = None) -> Snapshot:
     now = clock.now()
     Snapshot.objects.filter(pk=snapshot.pk).update(published_at=now, published_by=_user(by))
     snapshot.refresh_from_db()
-    SnapshotEvent.objects.create(
+    events.record(
+        SnapshotEvent,
+        actor=_user(by),
+        at=now,
         snapshot=snapshot,
         action=SnapshotAction.PUBLISH,
-        actor=_user(by),
         data={"digest": snapshot.digest},
-        created_at=now,
     )
     return snapshot
 
@@ -191,9 +193,9 @@ def file_appeal(user: Any, ticket_id: int, kind: str, reason: str) -> Appeal:
     if kind not in AppealKind.values:
         raise InvalidInput(_("Choose what the appeal is about."), on="kind")
     reason = _text(reason, _("Reason"))
-    ticket = access.get_ticket(user, ticket_id)
+    ticket = tickets_access.get_ticket(user, ticket_id)
     callback = Callback.objects.filter(ticket=ticket).select_related("unit").order_by("-created_at", "-id").first()
-    member = access.require_role(user, Action.FILE_APPEAL)
+    member = tickets_access.require_role(user, Action.FILE_APPEAL)
     if callback is None or callback.unit is None:
         raise IllegalTransition(_("The ticket has not been called back, so there is nothing to appeal."))
     if not callback.unit.path.startswith(member.unit.path):
@@ -229,7 +231,7 @@ def file_appeal(user: Any, ticket_id: int, kind: str, reason: str) -> Appeal:
 @transaction.atomic
 def decide_appeal(user: Any, appeal_id: int, *, upheld: bool, note: str) -> Appeal:
     """A city supervisor upholds or rejects an appeal; the next computation of the month reflects it."""
-    access.require_appeal_judge(user)
+    assessment_access.require_appeal_judge(user)
     note = _text(note, _("Decision note"))
     appeal = Appeal.objects.select_for_update().filter(pk=appeal_id).first()
     if appeal is None:

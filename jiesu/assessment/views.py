@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from jiesu.assessment import access as assessment_access
 from jiesu.lib import clock
 from jiesu.lib.errors import InvalidInput, ServiceError
 from jiesu.orgs import access
@@ -54,7 +55,7 @@ def _snapshot(request: HttpRequest, month: dt.date) -> Snapshot | None:
 @login_required
 def report_page(request: HttpRequest) -> HttpResponse:
     """通报: rankings per group, trend chart, 约谈 / recognition / 治理类街乡 lists, each figure a link to tickets."""
-    if not access.sees_assessment(request.user):
+    if not assessment_access.sees_assessment(request.user):
         raise Http404
     month = _month(request)
     member = access.membership(request.user)
@@ -81,7 +82,7 @@ def report_page(request: HttpRequest) -> HttpResponse:
 @login_required
 def download(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
     snapshot = get_object_or_404(Snapshot, pk=pk)
-    if fmt not in files.FORMATS or not access.sees_assessment(request.user):
+    if fmt not in files.FORMATS or not assessment_access.sees_assessment(request.user):
         raise Http404
     if not snapshot.is_published and not _supervising(request):
         raise Http404
@@ -97,7 +98,7 @@ def unit_page(request: HttpRequest, pk: int, code: str) -> HttpResponse:
     """One unit's figures in a snapshot, down to each ticket and why it counted; unit staff appeal from here."""
     snapshot = get_object_or_404(Snapshot, pk=pk)
     unit = get_object_or_404(OrgUnit, code=code)
-    if not access.may_view_unit_assessment(request.user, unit):
+    if not assessment_access.may_view_unit_assessment(request.user, unit):
         raise Http404
     score = snapshot.scores.filter(unit=unit).first()
     figure = request.GET.get("figure", "all")
@@ -149,7 +150,7 @@ def file_appeal(request: HttpRequest, ticket_id: int) -> HttpResponse:
 
 @login_required
 def appeals_page(request: HttpRequest) -> HttpResponse:
-    if not access.sees_assessment(request.user):
+    if not assessment_access.sees_assessment(request.user):
         raise Http404
     state = request.GET.get("state") or AppealState.PENDING
     month = parse_month(request.GET["month"]) if request.GET.get("month", "").strip() else None

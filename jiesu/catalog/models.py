@@ -52,7 +52,9 @@ class Category(Effective):
 
     code = models.CharField(_("code"), max_length=32)
     name = models.CharField(_("name"), max_length=100)
-    level = models.PositiveSmallIntegerField(_("level"), choices=[(1, "一级"), (2, "二级"), (3, "三级")])
+    level = models.PositiveSmallIntegerField(
+        _("level"), choices=[(1, _("Level 1")), (2, _("Level 2")), (3, _("Level 3"))]
+    )
     parent = models.ForeignKey(
         "self", verbose_name=_("parent"), null=True, blank=True, on_delete=models.PROTECT, related_name="children"
     )
@@ -122,7 +124,7 @@ class DispatchRule(Effective):
         ]
 
     def __str__(self) -> str:
-        return f"{self.category} @ {self.area or '全市'}"
+        return f"{self.category} @ {self.area or _('City-wide')}"
 
 
 class KnowledgeEntry(models.Model):

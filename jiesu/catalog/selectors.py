@@ -50,7 +50,7 @@ def search_knowledge(query: str, *, include_expired: bool = False, limit: int = 
     The query is cut into jieba words and character bigrams. An entry scores per word found in its question or
     keywords (3 × length), in its answer or policy basis (1 × length), plus the share of the query's bigrams it
     contains; the best first. Expired entries are left out unless asked for."""
-    from jiesu.intel import text as zh
+    from jiesu.lib import text as zh
 
     query = query.strip()[:200]
     if not query:

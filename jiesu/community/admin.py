@@ -1,5 +1,15 @@
-from django.contrib import admin
+"""Community records in the admin: limited to the communities the user runs or reads (`access`), read-only where
+the services own the changes, members' phone numbers masked."""
 
+from typing import Any
+
+from django.contrib import admin
+from django.db.models import QuerySet
+
+from jiesu.lib.admin import AccessAdmin
+from jiesu.lib.masking import mask_phone
+
+from . import access
 from .models import Compound, PartyMember, PointEntry, PointRule, ServicePost, Skill, StaffDuty
 
 
@@ -19,43 +29,43 @@ class PointRuleAdmin(admin.ModelAdmin[PointRule]):
     list_filter = ["reason"]
 
 
+def _in_area(model: Any, path: str = "community") -> Any:
+    def visible(user: Any) -> QuerySet[Any]:
+        found: QuerySet[Any] = model.objects.filter(**{f"{path}__in": access.community_report_area(user)})
+        return found
+
+    return visible
+
+
 @admin.register(Compound)
-class CompoundAdmin(admin.ModelAdmin[Compound]):
+class CompoundAdmin(AccessAdmin):
+    visible = _in_area(Compound)
+    editable = True
     list_display = ["name", "community", "is_grid", "lat", "lng"]
     raw_id_fields = ["community"]
 
 
 @admin.register(ServicePost)
-class ServicePostAdmin(admin.ModelAdmin[ServicePost]):
+class ServicePostAdmin(AccessAdmin):
+    visible = _in_area(ServicePost)
+    editable = True
     list_display = ["name", "community", "skill", "capacity", "is_active"]
     raw_id_fields = ["community", "members"]
 
 
 @admin.register(PartyMember)
-class PartyMemberAdmin(admin.ModelAdmin[PartyMember]):
+class PartyMemberAdmin(AccessAdmin):
     """Read-only: registrations change through the community pages (services), which write the trail."""
 
-    list_display = ["name", "community", "work_unit_name", "state"]
+    visible = _in_area(PartyMember)
+    masked = {"phone": mask_phone}
+    list_display = ["name", "phone", "community", "work_unit_name", "state"]
     list_filter = ["state"]
-
-    def has_add_permission(self, request: object) -> bool:
-        return False
-
-    def has_change_permission(self, request: object, obj: object = None) -> bool:
-        return False
 
 
 @admin.register(PointEntry)
-class PointEntryAdmin(admin.ModelAdmin[PointEntry]):
+class PointEntryAdmin(AccessAdmin):
     """The ledger is read-only; corrections are new entries from the member's page."""
 
+    visible = _in_area(PointEntry, "member__community")
     list_display = ["at", "member", "reason", "points", "corrects"]
-
-    def has_add_permission(self, request: object) -> bool:
-        return False
-
-    def has_change_permission(self, request: object, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: object, obj: object = None) -> bool:
-        return False

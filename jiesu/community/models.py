@@ -457,6 +457,8 @@ class ShiftSignUp(models.Model):
 class CommunityEvent(AppendOnly):
     """The trail of every change in this module: who, what, when, from → to."""
 
+    EVENT_TIME_FIELD = "at"
+
     community = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="+")
     action = models.CharField(_("action"), max_length=32)
     subject = models.CharField(_("subject"), max_length=32)

@@ -1,9 +1,13 @@
 """Who is told of a community event (the notification outbox calls this) and what the line says."""
 
+import datetime as dt
+
 from django.contrib.auth import get_user_model
+from django.db import transaction
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from jiesu.notify.models import Notification
 from jiesu.orgs.models import UNIT_ROLES
 
 from .models import CommunityEvent, PartyMember
@@ -47,3 +51,22 @@ def describe(event: CommunityEvent) -> tuple[str, str]:
     if event.subject == "member":
         return _("Your registration with the community is confirmed"), reverse("member-home")
     return event.action, "/"
+
+
+def drain(now: dt.datetime, limit: int) -> int:
+    """The community's outbox: up to `limit` unprocessed events become notifications (see jiesu.notify.outbox)."""
+    ids = list(
+        CommunityEvent.objects.filter(notified_at__isnull=True).order_by("id").values_list("id", flat=True)[:limit]
+    )
+    done = 0
+    for event_id in ids:
+        with transaction.atomic():
+            if not CommunityEvent.objects.filter(pk=event_id, notified_at__isnull=True).update(notified_at=now):
+                continue
+            event = CommunityEvent.objects.get(pk=event_id)
+            Notification.objects.bulk_create(
+                [Notification(user_id=uid, community_event=event, created_at=now) for uid in recipients(event)],
+                ignore_conflicts=True,
+            )
+            done += 1
+    return done

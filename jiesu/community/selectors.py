@@ -7,9 +7,9 @@ from typing import Any
 
 from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 
+from jiesu.community import access
 from jiesu.lib import clock
 from jiesu.lib.errors import NotFound
-from jiesu.orgs import access
 from jiesu.orgs.models import COMMUNITY_KINDS, OrgUnit
 
 from .models import (

@@ -20,12 +20,13 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Model, Q, QuerySet, Sum
 from django.utils.translation import gettext as _
 
-from jiesu.lib import clock
+from jiesu.community import access as community_access
+from jiesu.lib import clock, events
 from jiesu.lib.errors import ConcurrentEdit, Forbidden, IllegalTransition, InvalidInput, NotFound
 from jiesu.lib.uploads import check_images
 from jiesu.lib.validation import clean_text
-from jiesu.orgs import access
 from jiesu.orgs.models import COMMUNITY_KINDS, Membership, OrgUnit
+from jiesu.tickets import access as tickets_access
 from jiesu.tickets.models import Ticket
 
 from . import matching
@@ -77,16 +78,16 @@ def _event(
     dst: str = "",
     **data: Any,
 ) -> CommunityEvent:
-    return CommunityEvent.objects.create(
+    return events.record(
+        CommunityEvent,
+        actor=actor,
         community_id=community if isinstance(community, int) else community.pk,
-        actor=actor if actor is not None and getattr(actor, "pk", None) else None,
         subject=subject,
         subject_id=subject_id,
         action=action,
         from_state=src,
         to_state=dst,
         data=data,
-        at=clock.now(),
     )
 
 
@@ -121,7 +122,7 @@ def _community(value: OrgUnit | str | int) -> OrgUnit:
 
 
 def _managed(actor: Any, community: OrgUnit) -> None:
-    if not access.may_manage_community(actor, community):
+    if not community_access.may_manage_community(actor, community):
         raise Forbidden(_("You do not run this community's work."))
 
 
@@ -358,7 +359,7 @@ def join_post(actor: Any, post_id: Any, member_id: Any | None = None) -> Service
         _("There is no such post."),
     )
     if member_id is None:
-        member = access.party_member(actor)
+        member = community_access.party_member(actor)
         if member is None or member.community_id != post.community_id:
             raise Forbidden(_("Only the community's registered members can take its posts."))
     else:
@@ -451,7 +452,7 @@ def demand_from_ticket(actor: Any, ticket_id: Any, community: OrgUnit | str, ski
     ticket itself goes on under the hotline's rules; the demand names it."""
     unit = _community(community)
     _managed(actor, unit)
-    ticket: Ticket = access.get_ticket(actor, ticket_id, related=("requester",))
+    ticket: Ticket = tickets_access.get_ticket(actor, ticket_id, related=("requester",))
     if Demand.objects.filter(source_ticket=ticket, community=unit).exists():
         raise IllegalTransition(_("This request is on the demand list already."))
     requester = ticket.requester
@@ -691,7 +692,7 @@ def rematch(actor: Any, task_id: Any) -> list[TaskOffer]:
 def claim_task(actor: Any, task_id: Any) -> TaskClaim:
     """党员接单: a confirmed member of the task's community claims it. The task row is locked, so two members
     cannot both take its last place; nobody holds more than MAX_OPEN_CLAIMS unserved tasks."""
-    member = access.party_member(actor)
+    member = community_access.party_member(actor)
     task = _lock_task(task_id)
     if member is None or member.community_id != task.community_id:
         raise Forbidden(_("Only the community's registered members can claim its tasks."))
@@ -738,7 +739,7 @@ def _award(member: PartyMember, community_id: int, reason: str, points: int, act
 def record_service(actor: Any, task_id: Any, hours: Any, note: str, photo: UploadedFile | None = None) -> TaskClaim:
     """The member's service record: time spent, a note and a photo. When every claimant has recorded, the task is
     served and the points for service and hours are booked."""
-    member = access.party_member(actor)
+    member = community_access.party_member(actor)
     task = _lock_task(task_id)
     claim = task.claims.filter(member=member).first() if member else None
     if claim is None:
@@ -920,7 +921,7 @@ def create_callout(actor: Any, community: OrgUnit, title: str, reason: str, shif
 @transaction.atomic
 def sign_up(actor: Any, shift_id: Any) -> ShiftSignUp:
     """党员报到: a member signs up for a shift; never beyond the shift's need, never two overlapping shifts."""
-    member = access.party_member(actor)
+    member = community_access.party_member(actor)
     shift = _locked(CallOutShift.objects.select_related("callout"), shift_id, _("There is no such shift."))
     if member is None or member.community_id != shift.callout.community_id:
         raise Forbidden(_("Only the community's registered members can sign up."))

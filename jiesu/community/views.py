@@ -22,13 +22,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
+from jiesu.community import access as community_access
 from jiesu.lib import clock
 from jiesu.lib.errors import InvalidInput, NotFound, ServiceError
 from jiesu.lib.masking import mask_name, mask_phone
 from jiesu.lib.responses import refused
-from jiesu.orgs import access
 from jiesu.orgs.models import OrgUnit
 from jiesu.portal import throttle
+from jiesu.tickets import access as tickets_access
 
 from . import selectors, services
 from .models import (
@@ -73,7 +74,7 @@ def staff(view: View) -> View:
     @login_required
     @wraps(view)
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not access.community_report_area(request.user).exists():
+        if not community_access.community_report_area(request.user).exists():
             raise Http404
         return view(request, *args, **kwargs)
 
@@ -87,7 +88,7 @@ def _tabs(community: OrgUnit, active: str) -> dict[str, Any]:
 # --- community staff -------------------------------------------------------------------------------------
 @staff
 def home(request: HttpRequest) -> HttpResponse:
-    communities = list(access.community_report_area(request.user).order_by("path")[:400])
+    communities = list(community_access.community_report_area(request.user).order_by("path")[:400])
     if len(communities) == 1:
         return redirect("community-tasks", code=communities[0].code)
     return render(request, "community/home.html", {"communities": communities})
@@ -193,7 +194,7 @@ def demands(request: HttpRequest, code: str) -> HttpResponse:
         data = request.POST.dict() | {"slots": _slots(request)}
         try:
             if request.POST.get("ticket"):
-                ticket = access.get_ticket_by_number(request.user, request.POST["ticket"].strip())
+                ticket = tickets_access.get_ticket_by_number(request.user, request.POST["ticket"].strip())
                 demand = services.demand_from_ticket(request.user, ticket.pk, community, request.POST.get("skill", ""))
             else:
                 demand = services.submit_demand(request.user, community, data)
@@ -228,7 +229,7 @@ def demands(request: HttpRequest, code: str) -> HttpResponse:
 @require_POST
 def demand_action(request: HttpRequest, pk: int, op: str) -> HttpResponse:
     demand = selectors.demand(pk)
-    if demand is None or not access.may_manage_community(request.user, demand.community):
+    if demand is None or not community_access.may_manage_community(request.user, demand.community):
         raise Http404
     back = reverse("community-demands", args=[demand.community.code])
     p = request.POST
@@ -261,7 +262,7 @@ def task_list(request: HttpRequest, code: str) -> HttpResponse:
             "state": state,
             "states": TaskState.choices,
             "counts": selectors.task_counts(community),
-            "manages": access.may_manage_community(request.user, community),
+            "manages": community_access.may_manage_community(request.user, community),
         },
     )
 
@@ -269,9 +270,9 @@ def task_list(request: HttpRequest, code: str) -> HttpResponse:
 @staff
 def task_detail(request: HttpRequest, pk: int) -> HttpResponse:
     task = selectors.tasks_by_pk(pk)
-    if task is None or not access.community_report_area(request.user).filter(pk=task.community_id).exists():
+    if task is None or not community_access.community_report_area(request.user).filter(pk=task.community_id).exists():
         raise Http404
-    manages = access.may_manage_community(request.user, task.community)
+    manages = community_access.may_manage_community(request.user, task.community)
     events = selectors.task_events(task)
     for e in events:
         e.label = TASK_ACTIONS.get(e.action, e.action)  # type: ignore[attr-defined]
@@ -370,7 +371,10 @@ def _shift_inputs(request: HttpRequest) -> list[services.ShiftInput]:
 
 def _callout(request: HttpRequest, pk: int) -> CallOut:
     callout = selectors.callout(pk)
-    if callout is None or not access.community_report_area(request.user).filter(pk=callout.community_id).exists():
+    if (
+        callout is None
+        or not community_access.community_report_area(request.user).filter(pk=callout.community_id).exists()
+    ):
         raise Http404
     return callout
 
@@ -381,7 +385,7 @@ def callout_detail(request: HttpRequest, pk: int) -> HttpResponse:
     context = _tabs(callout.community, "callouts") | {
         "callout": callout,
         "rows": selectors.coverage(callout),
-        "manages": access.may_manage_community(request.user, callout.community),
+        "manages": community_access.may_manage_community(request.user, callout.community),
     }
     if request.htmx:  # type: ignore[attr-defined]
         return render(request, "community/_coverage.html", context)
@@ -423,7 +427,7 @@ def report(request: HttpRequest, code: str) -> HttpResponse:
             "totals": totals,
             "units": units,
             "quarters": _quarters(),
-            "manages": access.may_manage_community(request.user, community),
+            "manages": community_access.may_manage_community(request.user, community),
         },
     )
 
@@ -441,9 +445,12 @@ def _quarters() -> list[str]:
 @staff
 def member_detail(request: HttpRequest, pk: int) -> HttpResponse:
     member = selectors.member(pk)
-    if member is None or not access.community_report_area(request.user).filter(pk=member.community_id).exists():
+    if (
+        member is None
+        or not community_access.community_report_area(request.user).filter(pk=member.community_id).exists()
+    ):
         raise Http404
-    manages = access.may_manage_community(request.user, member.community)
+    manages = community_access.may_manage_community(request.user, member.community)
     if request.method == "POST" and manages:
         try:
             services.correct_points(
@@ -474,7 +481,7 @@ def member_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def work_unit_report(request: HttpRequest) -> HttpResponse:
     """双重考核: the report a member's work unit uses — its leading cadres first, with what they did in their home
     communities this quarter."""
-    unit = access.cadre_report_unit(request.user)
+    unit = community_access.cadre_report_unit(request.user)
     if unit is None:
         raise Http404
     quarter, start, end = services.parse_quarter(request.GET.get("q"))
@@ -504,7 +511,7 @@ def member_only(view: View) -> View:
     @login_required
     @wraps(view)
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        member = access.party_member(request.user)
+        member = community_access.party_member(request.user)
         if member is None:
             raise Http404
         return view(request, member, *args, **kwargs)

@@ -7,6 +7,12 @@ class GovernanceConfig(AppConfig):
     verbose_name = _("Proactive governance")
 
     def ready(self) -> None:
+        from jiesu.tickets import panels
+
+        from .panels import governance_panel
+
+        panels.register("governance", governance_panel)
+
         from . import tasks
 
         tasks.register()

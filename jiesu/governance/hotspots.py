@@ -7,7 +7,7 @@ their usual level.
    street is unknown). Requests with coordinates also meet across blocks when they lie within `radius_m`. A request
    with no place at all (the Teddy Cup set) is compared with every other such request; its place is in its words.
 2. **Similarity.** TF-IDF of character 2–3-grams of the title (twice) and the first 200 characters of the text, with
-   the anonymised placeholders and digits removed (`intel.text.clean`). Two requests are linked when the cosine is at
+   the anonymised placeholders and digits removed (`lib.text.clean`). Two requests are linked when the cosine is at
    least `min_similarity` and their intake times lie at most `link_days` apart. Clusters are the connected components
    (single link).
 3. **Heat.** For a cluster at time `now`, with V its requests in the last `window_days` and B the requests of the same
@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from scipy.sparse import csr_matrix
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from jiesu.intel import text as zh
+from jiesu.lib import text as zh
 
 
 @dataclass(frozen=True)
@@ -233,7 +233,9 @@ def label_of(titles: Sequence[str]) -> str:
     return " ".join(sorted(common, key=lambda w: first_pos[w]))
 
 
-_STOP = frozenset({"问题", "反映", "关于", "投诉", "咨询", "建议", "举报", "请求", "希望", "要求", "相关", "情况"})
+_STOP = frozenset(
+    {"问题", "反映", "关于", "投诉", "咨询", "建议", "举报", "请求", "希望", "要求", "相关", "情况"}
+)  # i18n: data
 
 
 # --- tracking over time ----------------------------------------------------------------------------------

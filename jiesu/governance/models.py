@@ -263,6 +263,8 @@ class ProactiveProposal(models.Model):
 class GovernanceEvent(AppendOnly):
     """The audit trail of this app: who did what to which hotspot, topic, proposal or knowledge entry, from → to."""
 
+    EVENT_TIME_FIELD = "at"
+
     at = models.DateTimeField(_("at"))
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"

@@ -11,12 +11,14 @@ from typing import Any
 from django.db.models import Count, Q, QuerySet, Sum
 
 from jiesu.catalog.models import Category
+from jiesu.governance import access as governance_access
 from jiesu.lib import clock
 from jiesu.orgs import access
 from jiesu.orgs.models import OrgUnit, UnitKind
+from jiesu.tickets import access as tickets_access
 from jiesu.tickets.models import Callback, Channel, Ticket
+from jiesu.tickets.selectors import district_load
 from jiesu.tickets.workflow import IN_HAND, OPEN_STATES
-from jiesu.workbench.selectors import district_load
 
 from .models import (
     OPEN_HOTSPOT_STATES,
@@ -38,7 +40,7 @@ def _in_area(qs: QuerySet[Any], area: OrgUnit, field: str = "district") -> Query
 
 
 def hotspots(user: Any, *, include_closed: bool = False) -> QuerySet[Hotspot]:
-    area = access.governance_area(user)
+    area = governance_access.governance_area(user)
     if area is None:
         return Hotspot.objects.none()
     qs = Hotspot.objects.select_related("district", "street", "category")
@@ -52,11 +54,16 @@ def hotspot(user: Any, pk: int) -> Hotspot | None:
 
 
 def hotspot_tickets(user: Any, h: Hotspot) -> QuerySet[Ticket]:
-    return access.visible_tickets(user).filter(hotspots=h).select_related("street", "category").order_by("-intake_at")
+    return (
+        tickets_access.visible_tickets(user)
+        .filter(hotspots=h)
+        .select_related("street", "category")
+        .order_by("-intake_at")
+    )
 
 
 def topics(user: Any) -> QuerySet[MonthlyTopic]:
-    area = access.governance_area(user)
+    area = governance_access.governance_area(user)
     if area is None:
         return MonthlyTopic.objects.none()
     qs = MonthlyTopic.objects.select_related("lead_unit", "district", "category", "hotspot")
@@ -79,7 +86,7 @@ def events(subject: str, pk: int) -> QuerySet[GovernanceEvent]:
 def scope_tickets(t: MonthlyTopic) -> QuerySet[Ticket]:
     """The requests a topic is measured on: its category (and below), its district and streets, one of its
     keywords in title or text; merged duplicates left out."""
-    qs = access.all_tickets().filter(duplicate_of__isnull=True)
+    qs = tickets_access.all_tickets().filter(duplicate_of__isnull=True)
     if t.category_id:
         qs = qs.filter(category__code__startswith=t.category.code)  # type: ignore[union-attr]
     if t.district_id:
@@ -211,7 +218,7 @@ def topics_for_ticket(ticket: Ticket) -> list[MonthlyTopic]:
 def proposals(user: Any) -> QuerySet[ProactiveProposal]:
     qs = ProactiveProposal.objects.select_related("category", "district", "unit")
     m = access.membership(user)
-    area = access.governance_area(user)
+    area = governance_access.governance_area(user)
     if area is not None:
         return qs if area.kind == UnitKind.CITY else qs.filter(district__path__startswith=area.path)
     if m is not None and m.role in {"unit_handler", "unit_leader"}:
@@ -226,12 +233,12 @@ def open_proposals(user: Any) -> QuerySet[ProactiveProposal]:
 # --- the city dashboard ----------------------------------------------------------------------------------
 def dashboard(user: Any) -> dict[str, Any]:
     """Everything the dashboard shows, as plain JSON-able data (the page polls it)."""
-    area = access.governance_area(user)
+    area = governance_access.governance_area(user)
     assert area is not None
     now = clock.now()
     today = clock.local_date(now)
     start = clock.start_of_day(today)
-    tickets = access.visible_tickets(user)
+    tickets = tickets_access.visible_tickets(user)
     todays = tickets.filter(intake_at__gte=start)
     by_channel = dict(todays.values_list("channel").annotate(n=Count("pk")).values_list("channel", "n"))
     channels = [[str(label), by_channel.get(value, 0)] for value, label in Channel.choices]
@@ -315,7 +322,7 @@ def forecast_vs_actual(user: Any, area: OrgUnit, today: dt.date) -> dict[str, An
     categories and districts; the interval bounds are summed too, so the band is wider than a true interval)."""
     first = today - dt.timedelta(days=28)
     actual: Counter[dt.date] = Counter()
-    rows = access.visible_tickets(user).filter(intake_at__gte=clock.start_of_day(first), district__isnull=False)
+    rows = tickets_access.visible_tickets(user).filter(intake_at__gte=clock.start_of_day(first), district__isnull=False)
     for at in rows.values_list("intake_at", flat=True):
         actual[clock.local_date(at)] += 1
     points = _in_area(ForecastPoint.objects.filter(day__gte=today), area)

@@ -13,14 +13,16 @@ import numpy as np
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, F, Max
+from django.utils.translation import gettext_lazy as _
 
 from jiesu.catalog.models import Category, KnowledgeEntry
-from jiesu.lib import clock
+from jiesu.governance import access as governance_access
+from jiesu.lib import clock, events
 from jiesu.lib.errors import ConcurrentEdit, Forbidden, IllegalTransition, InvalidInput, NotFound
 from jiesu.lib.masking import mask_text
-from jiesu.orgs import access
 from jiesu.orgs.models import STREET_TOWNSHIP_KINDS, OrgUnit, UnitKind
 from jiesu.sla.calendar import day_kind
+from jiesu.tickets import access as tickets_access
 from jiesu.tickets.models import AppealType, Callback, Urgency
 
 from . import forecast as fc
@@ -48,9 +50,9 @@ from .models import (
 def _event(
     actor: Any, subject: str, subject_id: int, action: str, src: str = "", dst: str = "", note: str = "", **data: Any
 ) -> GovernanceEvent:
-    return GovernanceEvent.objects.create(
-        at=clock.now(),
-        actor=actor if actor is not None and getattr(actor, "pk", None) else None,
+    return events.record(
+        GovernanceEvent,
+        actor=actor,
         subject=subject,
         subject_id=subject_id,
         action=action,
@@ -72,7 +74,7 @@ SEVERE_TYPES = (AppealType.COMPLAINT, AppealType.TIPOFF)
 
 def _docs(since: dt.datetime, until: dt.datetime) -> list[hs.Doc]:
     rows = (
-        access.all_tickets()
+        tickets_access.all_tickets()
         .filter(intake_at__gte=since, intake_at__lte=until, duplicate_of__isnull=True)
         .values_list(
             "id",
@@ -201,7 +203,7 @@ def _open_hotspot(
 
 # --- monthly topics (每月一题) ---------------------------------------------------------------------------
 def _area(user: Any) -> OrgUnit:
-    area = access.governance_area(user)
+    area = governance_access.governance_area(user)
     if area is None:
         raise Forbidden()
     return area
@@ -210,26 +212,26 @@ def _area(user: Any) -> OrgUnit:
 def _unit(code: str, field: str) -> OrgUnit:
     unit = OrgUnit.objects.filter(code=(code or "").strip(), is_active=True).first()
     if unit is None:
-        raise InvalidInput(f"未知单位：{code}", on=field)
+        raise InvalidInput(_("Unknown unit: “%(code)s”."), on=field, code=str(code)[:50])
     return unit
 
 
 def _text(value: str, field: str, limit: int, *, required: bool = True) -> str:
     value = (value or "").strip()
     if required and not value:
-        raise InvalidInput("此项必填。", on=field)
+        raise InvalidInput(_("This field is required."), on=field)
     if len(value) > limit:
-        raise InvalidInput(f"最多 {limit} 个字。", on=field)
+        raise InvalidInput(_("At most %(limit)d characters."), on=field, limit=limit)
     return value
 
 
 def _topic_for_change(user: Any, pk: int, expected_version: int | None) -> MonthlyTopic:
     area = _area(user)
     topic = MonthlyTopic.objects.select_for_update(of=("self",)).filter(pk=pk).select_related("district").first()
-    if topic is None or not access.in_area(area, topic.district):
+    if topic is None or not governance_access.in_area(area, topic.district):
         raise NotFound()
     if topic.state == TopicState.CLOSED:
-        raise IllegalTransition("该题目已结题，不能再修改。")
+        raise IllegalTransition(_("This topic is closed and can no longer be changed."))
     if expected_version is not None and topic.version != expected_version:
         raise ConcurrentEdit()
     return topic
@@ -265,17 +267,17 @@ def create_topic(
     if category_code.strip():
         category = Category.objects.filter(code=category_code.strip()).first()
         if category is None:
-            raise InvalidInput(f"未知分类：{category_code}", on="category")
+            raise InvalidInput(_("Unknown category: “%(code)s”."), on="category", code=str(category_code)[:50])
     district = _unit(district_code, "district") if district_code.strip() else None
     if district is not None and district.kind != UnitKind.DISTRICT:
-        raise InvalidInput("须为区。", on="district")
-    if area.kind != UnitKind.CITY and (district is None or not access.in_area(area, district)):
-        raise Forbidden("区级督办只能在本区立题。")
+        raise InvalidInput(_("Must be a district."), on="district")
+    if area.kind != UnitKind.CITY and (district is None or not governance_access.in_area(area, district)):
+        raise Forbidden(_("A district supervisor can only make topics in their own district."))
     streets = [_unit(c, "streets") for c in (street_codes or []) if c.strip()]
     baseline_to = baseline_to or today - dt.timedelta(days=1)
     baseline_from = baseline_from or baseline_to - dt.timedelta(days=29)
     if baseline_from > baseline_to:
-        raise InvalidInput("基线起始日期不能晚于结束日期。", on="baseline_from")
+        raise InvalidInput(_("The baseline cannot start after it ends."), on="baseline_from")
     hotspot = Hotspot.objects.filter(pk=hotspot_id).first() if hotspot_id else None
     topic = MonthlyTopic.objects.create(
         title=title,
@@ -302,11 +304,11 @@ def create_topic_from_hotspot(user: Any, hotspot_id: int) -> MonthlyTopic:
     scope; the lead unit is the street (else the district); the baseline is the 30 days before today."""
     area = _area(user)
     h = Hotspot.objects.select_related("district", "street", "category").filter(pk=hotspot_id).first()
-    if h is None or not access.in_area(area, h.district):
+    if h is None or not governance_access.in_area(area, h.district):
         raise NotFound()
     lead = h.street or h.district
     if lead is None:
-        raise InvalidInput("该热点没有明确的属地，请手工立题。")
+        raise InvalidInput(_("This hotspot has no clear place; make the topic by hand."))
     place = h.street.name if h.street else h.district.name if h.district else ""
     today = clock.local_date(clock.now())
     return create_topic(
@@ -314,7 +316,7 @@ def create_topic_from_hotspot(user: Any, hotspot_id: int) -> MonthlyTopic:
         title=f"{place}：{h.label}"[:120],
         month=today.replace(day=1),
         lead_unit_code=lead.code,
-        plan=f"源自热点“{h.label}”（{h.size} 件诉求，热度 {h.heat:.0f}）。",
+        plan=f"源自热点“{h.label}”（{h.size} 件诉求，热度 {h.heat:.0f}）。",  # i18n: data
         category_code=h.category.code if h.category else "",
         district_code=h.district.code if h.district else "",
         street_codes=[h.street.code] if h.street else [],
@@ -339,14 +341,16 @@ TOPIC_MOVES = {"activate": (TopicState.DRAFT, TopicState.ACTIVE), "close": (Topi
 def move_topic(user: Any, pk: int, move: str, expected_version: int, note: str = "") -> MonthlyTopic:
     area = _area(user)
     topic = MonthlyTopic.objects.select_for_update(of=("self",)).filter(pk=pk).select_related("district").first()
-    if topic is None or not access.in_area(area, topic.district):
+    if topic is None or not governance_access.in_area(area, topic.district):
         raise NotFound()
     if topic.version != expected_version:
         raise ConcurrentEdit()
     if move not in TOPIC_MOVES or topic.state != TOPIC_MOVES[move][0]:
-        raise IllegalTransition(f"当前状态（{topic.get_state_display()}）不能执行该操作。")
+        raise IllegalTransition(
+            _("This cannot be done in the current state (%(state)s)."), state=topic.get_state_display()
+        )
     if move == "activate" and not topic.tasks.exists():
-        raise InvalidInput("启动前请至少列出一项任务（任务清单）。")
+        raise InvalidInput(_("List at least one task (the task list) before starting."))
     before, topic.state = topic.state, TOPIC_MOVES[move][1]
     MonthlyTopic.objects.filter(pk=pk).update(state=topic.state)
     _bump(topic)
@@ -360,7 +364,7 @@ def _date(value: Any, field: str) -> dt.date:
     try:
         return dt.date.fromisoformat(str(value).strip())
     except ValueError:
-        raise InvalidInput("日期格式应为 YYYY-MM-DD。", on=field) from None
+        raise InvalidInput(_("Dates are written YYYY-MM-DD."), on=field) from None
 
 
 @transaction.atomic
@@ -386,7 +390,7 @@ def add_policy(
 ) -> TopicPolicy:
     topic = _topic_for_change(user, pk, expected_version)
     if kind not in PolicyKind.values:
-        raise InvalidInput("未知的政策类型。", on="kind")
+        raise InvalidInput(_("Unknown kind of policy."), on="kind")
     policy = TopicPolicy.objects.create(
         topic=topic,
         title=_text(title, "title", 200),
@@ -403,15 +407,15 @@ def add_policy(
 def add_target(user: Any, pk: int, *, metric: str, value: Any, by_date: Any, expected_version: int) -> TopicTarget:
     topic = _topic_for_change(user, pk, expected_version)
     if metric not in TargetMetric.values:
-        raise InvalidInput("未知的目标指标。", on="metric")
+        raise InvalidInput(_("Unknown target measure."), on="metric")
     try:
         number = float(value)
     except (TypeError, ValueError):
-        raise InvalidInput("目标值须为数字。", on="value") from None
+        raise InvalidInput(_("The target value must be a number."), on="value") from None
     if metric == TargetMetric.VOLUME_CHANGE and not -100 <= number <= 100:
-        raise InvalidInput("变化幅度须在 −100% 到 100% 之间。", on="value")
+        raise InvalidInput(_("A change must lie between −100%% and 100%%."), on="value")
     if metric != TargetMetric.VOLUME_CHANGE and not 0 <= number <= 100:
-        raise InvalidInput("比率须在 0 到 100 之间。", on="value")
+        raise InvalidInput(_("A rate must lie between 0 and 100."), on="value")
     target = TopicTarget.objects.create(
         topic=topic, metric=metric, value=round(number, 1), by_date=_date(by_date, "by_date")
     )
@@ -445,10 +449,10 @@ def mark_done(user: Any, pk: int, kind: str, item_id: int, done_on: Any, expecte
     if item is None:
         raise NotFound()
     if item.done_on is not None:
-        raise IllegalTransition("该项已完成。")
+        raise IllegalTransition(_("This item is already done."))
     day = _date(done_on, "done_on")
     if day > clock.local_date(clock.now()):
-        raise InvalidInput("完成日期不能晚于今天。", on="done_on")
+        raise InvalidInput(_("The completion date cannot be after today."), on="done_on")
     model.objects.filter(pk=item.pk).update(done_on=day)
     _bump(topic)
     _event(user, "topic", pk, f"done_{kind}", "", "done", note=item.title, item=item.pk, on=str(day))
@@ -469,7 +473,7 @@ def daily_counts(until: dt.date) -> tuple[dict[tuple[int, int], np.ndarray], dt.
     """Requests per day for every level-2 category × district, up to and including `until`."""
     first = until - dt.timedelta(days=HISTORY_DAYS - 1)
     rows = (
-        access.all_tickets()
+        tickets_access.all_tickets()
         .filter(
             intake_at__gte=clock.start_of_day(first),
             intake_at__lt=clock.start_of_day(until + dt.timedelta(days=1)),
@@ -543,7 +547,7 @@ def refresh_forecasts(now: dt.datetime | None = None) -> ForecastRun:
 def responsible_unit(category_id: int, district_id: int) -> OrgUnit:
     """The unit that led most of the closed tickets of this category in this district; the district when none."""
     top = (
-        access.all_tickets()
+        tickets_access.all_tickets()
         .filter(category__parent_id=category_id, district_id=district_id, lead_unit__isnull=False)
         .values("lead_unit")
         .annotate(n=Count("pk"), last=Max("intake_at"))
@@ -565,8 +569,8 @@ def _propose(
     district = OrgUnit.objects.get(pk=district_id)
     unit = responsible_unit(category_id, district_id)
     reason = (
-        f"预测{district.name}“{category.name}”类诉求未来7天约 {week:.0f} 件，"
-        f"为常态（{usual:.0f} 件）的 {week / max(usual, 0.1):.1f} 倍，建议提前排查处置。"
+        f"预测{district.name}“{category.name}”类诉求未来7天约 {week:.0f} 件，"  # i18n: data (stored)
+        f"为常态（{usual:.0f} 件）的 {week / max(usual, 0.1):.1f} 倍，建议提前排查处置。"  # i18n: data (stored)
     )
     p = ProactiveProposal.objects.create(
         category=category,
@@ -586,10 +590,10 @@ def _propose(
 @transaction.atomic
 def decide_proposal(user: Any, pk: int, accept: bool, note: str = "") -> ProactiveProposal:
     p = ProactiveProposal.objects.select_for_update(of=("self",)).select_related("unit").filter(pk=pk).first()
-    if p is None or not access.may_decide_proposal(user, p.unit):
+    if p is None or not governance_access.may_decide_proposal(user, p.unit):
         raise NotFound()
     if p.state != ProposalState.PROPOSED:
-        raise IllegalTransition("该建议已处理。")
+        raise IllegalTransition(_("This proposal has already been decided."))
     note = _text(note, "note", 500, required=not accept)
     before = p.state
     p.state = ProposalState.ACCEPTED if accept else ProposalState.DISMISSED
@@ -609,18 +613,20 @@ def knowledge_from_ticket(user: Any, ticket_pk: int) -> KnowledgeEntry:
     """One click on a well-solved ticket (closed; its last callback: solved and satisfied) makes a knowledge entry:
     the question from the title, the answer from the reply (digit runs masked), the category, the lead unit as
     owner, valid for `JIESU_KNOWLEDGE_VALID_DAYS` (365). A ticket gives at most one entry."""
-    ticket = access.get_ticket(user, ticket_pk, related=("category", "lead_unit"))
-    if not access.may_curate_knowledge(user, ticket):
+    ticket = tickets_access.get_ticket(user, ticket_pk, related=("category", "lead_unit"))
+    if not governance_access.may_curate_knowledge(user, ticket):
         raise Forbidden()
     if ticket.dispatch_state != "closed" or not ticket.reply.strip():
-        raise IllegalTransition("只有已办结并已答复的工单才能转入知识库。")
+        raise IllegalTransition(_("Only closed tickets with a reply can become knowledge entries."))
     last = Callback.objects.filter(ticket=ticket).order_by("-round").first()
     if last is None or last.resolution not in WELL_SOLVED or last.satisfaction not in WELL_RATED:
-        raise IllegalTransition("只有回访为“已解决”且“满意”的工单才能转入知识库。")
+        raise IllegalTransition(
+            _("Only tickets whose callback was “solved” and “satisfied” can become knowledge entries.")
+        )
     existing = KnowledgeEntry.objects.filter(source_ticket=ticket.number).first()
     if existing is not None:
-        raise InvalidInput(f"该工单已转入知识库（{existing.title}）。")
-    from jiesu.intel import text as zh
+        raise InvalidInput(_("This ticket is already a knowledge entry (%(title)s)."), title=existing.title)
+    from jiesu.lib import text as zh
 
     words = []
     for w in zh.words(ticket.title):
@@ -634,7 +640,7 @@ def knowledge_from_ticket(user: Any, ticket_pk: int) -> KnowledgeEntry:
         category=ticket.category,
         owner_unit=ticket.lead_unit,
         valid_until=clock.local_date(clock.now()) + dt.timedelta(days=days),
-        source=f"工单 {ticket.number}",
+        source=f"工单 {ticket.number}",  # i18n: data
         source_ticket=ticket.number,
     )
     _event(user, "knowledge", entry.pk, "from_ticket", "", "active", ticket=ticket.number)

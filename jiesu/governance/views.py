@@ -13,7 +13,9 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from jiesu.catalog import access as catalog_access
 from jiesu.catalog.selectors import search_knowledge
+from jiesu.governance import access as governance_access
 from jiesu.lib import clock
 from jiesu.lib.errors import ServiceError
 from jiesu.lib.responses import refused
@@ -32,7 +34,7 @@ def steering(view: View) -> View:
     @login_required
     @wraps(view)
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if access.governance_area(request.user) is None:
+        if governance_access.governance_area(request.user) is None:
             raise Http404
         return view(request, *args, **kwargs)
 
@@ -214,7 +216,7 @@ def topic_change(request: HttpRequest, pk: int, op: str) -> HttpResponse:
 @login_required
 def proposal_list(request: HttpRequest) -> HttpResponse:
     items = selectors.proposals(request.user)
-    if access.governance_area(request.user) is None and access.membership(request.user) is None:
+    if governance_access.governance_area(request.user) is None and access.membership(request.user) is None:
         raise Http404
     return render(request, "governance/proposals.html", {"items": items[:100]})
 
@@ -235,7 +237,7 @@ def proposal_decide(request: HttpRequest, pk: int, decision: str) -> HttpRespons
 # --- knowledge base --------------------------------------------------------------------------------------
 @login_required
 def knowledge(request: HttpRequest) -> HttpResponse:
-    if not access.reads_knowledge(request.user):
+    if not catalog_access.reads_knowledge(request.user):
         raise Http404
     q = request.GET.get("q", "")
     hits = search_knowledge(q, include_expired=request.GET.get("expired") == "1") if q.strip() else []

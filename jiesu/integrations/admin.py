@@ -6,6 +6,10 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from jiesu.lib.admin import AccessAdmin
+from jiesu.orgs.access import sees_everything
+from jiesu.tickets import access as ticket_access
+
 from .models import ApiClient, RequesterUpdate, ServiceAttribute, WebhookDelivery, WebhookSubscription
 
 
@@ -64,27 +68,24 @@ class WebhookSubscriptionAdmin(admin.ModelAdmin[WebhookSubscription]):
     inlines = [DeliveryInline]
 
 
+def _deliveries(user: Any) -> QuerySet[WebhookDelivery]:
+    """Delivery attempts carry events of every ticket: the city level only."""
+    deliveries = WebhookDelivery.objects.all()
+    return deliveries if sees_everything(user) else deliveries.none()
+
+
+def _requester_updates(user: Any) -> QuerySet[RequesterUpdate]:
+    return RequesterUpdate.objects.filter(ticket__in=ticket_access.visible_tickets(user).values("pk"))
+
+
 @admin.register(WebhookDelivery)
-class WebhookDeliveryAdmin(admin.ModelAdmin[WebhookDelivery]):
+class WebhookDeliveryAdmin(AccessAdmin):
+    visible = _deliveries
     list_display = ["attempted_at", "subscription", "event", "attempt", "ok", "status_code", "error", "duration_ms"]
     list_filter = ["ok", "subscription"]
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
 
 @admin.register(RequesterUpdate)
-class RequesterUpdateAdmin(admin.ModelAdmin[RequesterUpdate]):
+class RequesterUpdateAdmin(AccessAdmin):
+    visible = _requester_updates
     list_display = ["created_at", "client", "ticket", "update_id"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

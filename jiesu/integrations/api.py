@@ -24,6 +24,7 @@ from jiesu.lib.errors import ConcurrentEdit, Forbidden, IllegalTransition, Inval
 from jiesu.lib.masking import mask_name, mask_phone, mask_text
 from jiesu.orgs import access
 from jiesu.portal import throttle
+from jiesu.tickets import access as tickets_access
 from jiesu.tickets import services
 from jiesu.tickets.models import AppealType, Channel, Ticket, TicketEvent, Urgency
 from jiesu.tickets.workflow import Action, DispatchState
@@ -114,13 +115,17 @@ class UnitOut(Schema):
 
 
 class OrderIn(Schema):
-    title: str = Field(..., description="诉求标题", examples=["小区门口占道经营"])
-    content: str = Field(..., description="诉求内容", examples=["每天傍晚有摊贩在小区门口占道经营，影响通行。"])
-    category_code: str = Field(..., description="三级分类代码", examples=["010101"])
+    title: str = Field(..., description="诉求标题", examples=["小区门口占道经营"])  # i18n: data
+    content: str = Field(
+        ...,
+        description="诉求内容",
+        examples=["每天傍晚有摊贩在小区门口占道经营，影响通行。"],  # i18n: data
+    )
+    category_code: str = Field(..., description="三级分类代码", examples=["010101"])  # i18n: data
     appeal_type: Literal[tuple(AppealType.values)] = "complaint"  # type: ignore[valid-type]
     channel: Literal[tuple(Channel.values)] = "api"  # type: ignore[valid-type]
     urgency: Literal[tuple(Urgency.values)] = "normal"  # type: ignore[valid-type]
-    address: str = Field("", examples=["朝阳区建外街道建国门外大街1号"])
+    address: str = Field("", examples=["朝阳区建外街道建国门外大街1号"])  # i18n: data
     district_code: str | None = None
     street_code: str | None = None
     latitude: float | None = None
@@ -181,12 +186,12 @@ class EventPage(Schema):
 
 
 class NoteIn(Schema):
-    note: str = Field(..., examples=["已联系城管执法队现场处置。"])
+    note: str = Field(..., examples=["已联系城管执法队现场处置。"])  # i18n: data
     expected_version: int | None = Field(None, description="The version you saw; a stale one gets 409.")
 
 
 class ReplyIn(Schema):
-    text: str = Field(..., examples=["经核查，已清理占道摊点并加强巡查。"])
+    text: str = Field(..., examples=["经核查，已清理占道摊点并加强巡查。"])  # i18n: data
     expected_version: int | None = None
 
 
@@ -255,7 +260,7 @@ def event_out(event: TicketEvent, unmasked: bool) -> dict[str, Any]:
 
 
 def _order(request: HttpRequest, number: str) -> Ticket:
-    return access.get_ticket_by_number(request.user, number[:20])
+    return tickets_access.get_ticket_by_number(request.user, number[:20])
 
 
 def _fresh(request: HttpRequest, ticket: Ticket) -> dict[str, Any]:
@@ -277,7 +282,7 @@ def me(request: HttpRequest) -> dict[str, Any]:
     }
 
 
-@api.post("/orders", response={200: OrderOut, 201: OrderOut, **ERRORS}, summary="Register an order (受理)")
+@api.post("/orders", response={200: OrderOut, 201: OrderOut, **ERRORS}, summary="Register an order (intake)")
 def create_order(
     request: HttpRequest,
     payload: OrderIn,
@@ -291,7 +296,7 @@ def create_order(
         digest = hashlib.sha256(idempotency_key.encode()).hexdigest()[:40]
         key = f"api:{client.pk}:{digest}"
     with transaction.atomic():
-        before = access.visible_tickets(request.user).filter(idempotency_key=key).exists() if key else False
+        before = tickets_access.visible_tickets(request.user).filter(idempotency_key=key).exists() if key else False
         ticket = services.intake(request.user, idempotency_key=key, **payload.dict())
     return (200 if before else 201), _fresh(request, ticket)
 
@@ -305,7 +310,7 @@ def list_orders(
     limit: int = Query(50, ge=1, le=200),
     offset: int = Query(0, ge=0, le=1_000_000),
 ) -> dict[str, Any]:
-    tickets = access.visible_tickets(request.user).select_related(
+    tickets = tickets_access.visible_tickets(request.user).select_related(
         "category", "district", "street", "lead_unit", "requester"
     )
     if state:
@@ -332,13 +337,13 @@ def order_events(request: HttpRequest, number: str) -> list[dict[str, Any]]:
     return [event_out(e, unmasked) for e in ticket.events.select_related("ticket", "actor_unit").order_by("id")]
 
 
-@api.post("/orders/{number}/accept", response={200: OrderOut, **ERRORS}, summary="Sign for an order (签收)")
+@api.post("/orders/{number}/accept", response={200: OrderOut, **ERRORS}, summary="Sign for an order (accept)")
 def accept_order(request: HttpRequest, number: str, payload: VersionIn) -> dict[str, Any]:
     ticket = services.accept(request.user, _order(request, number).pk, expected_version=payload.expected_version)
     return _fresh(request, ticket)
 
 
-@api.post("/orders/{number}/progress", response={200: OrderOut, **ERRORS}, summary="Add a progress note (办理)")
+@api.post("/orders/{number}/progress", response={200: OrderOut, **ERRORS}, summary="Add a progress note")
 def add_progress(request: HttpRequest, number: str, payload: NoteIn) -> dict[str, Any]:
     ticket = services.add_progress(
         request.user, _order(request, number).pk, payload.note, expected_version=payload.expected_version
@@ -346,7 +351,7 @@ def add_progress(request: HttpRequest, number: str, payload: NoteIn) -> dict[str
     return _fresh(request, ticket)
 
 
-@api.post("/orders/{number}/reply", response={200: OrderOut, **ERRORS}, summary="Reply as the lead unit (答复)")
+@api.post("/orders/{number}/reply", response={200: OrderOut, **ERRORS}, summary="Reply as the lead unit")
 def reply_order(request: HttpRequest, number: str, payload: ReplyIn) -> dict[str, Any]:
     ticket = services.reply(
         request.user, _order(request, number).pk, payload.text, expected_version=payload.expected_version
@@ -360,6 +365,6 @@ def events(
     after: int = Query(0, ge=0, le=2**62, description="The last event id you have (0: from the start)"),
     limit: int = Query(100, ge=1, le=1000),
 ) -> dict[str, Any]:
-    rows = list(access.visible_events(request.user).select_related("actor_unit").filter(id__gt=after)[:limit])
+    rows = list(tickets_access.visible_events(request.user).select_related("actor_unit").filter(id__gt=after)[:limit])
     unmasked = access.may_see_requester(request.user)
     return {"items": [event_out(e, unmasked) for e in rows], "next_cursor": rows[-1].pk if rows else after}

@@ -51,6 +51,7 @@ EXTERNAL_STATUS: dict[str, str] = {
     Action.CALLBACK: "IN_PROGRESS",
     Action.ANSWER_DIRECTLY: "CLOSED",
     Action.CLOSE: "CLOSED",
+    Action.LOAD_HISTORY: "CLOSED",
     Action.REOPEN: "IN_PROGRESS",
     Action.MERGE: "DUPLICATE",
     Action.RATE: "IN_PROGRESS",

@@ -6,7 +6,7 @@ from typing import Any
 from django.db.models import Max, QuerySet
 
 from jiesu.catalog.models import Category
-from jiesu.orgs import access
+from jiesu.tickets import access
 from jiesu.tickets.models import Ticket, TicketEvent
 from jiesu.tickets.workflow import PUBLIC_STEPS
 

@@ -27,6 +27,7 @@ from jiesu.integrations.open311 import open311_status
 from jiesu.lib import clock
 from jiesu.lib.masking import mask_text
 from jiesu.orgs import access
+from jiesu.tickets import access as tickets_access
 from jiesu.tickets.models import TicketEvent
 
 from .models import WebhookDelivery, WebhookSubscription
@@ -91,7 +92,7 @@ def pending(subscription: WebhookSubscription) -> Any:
     user = subscription.client.user
     if user is None:
         return TicketEvent.objects.none()
-    events = access.visible_events(user).filter(id__gt=subscription.cursor)
+    events = tickets_access.visible_events(user).filter(id__gt=subscription.cursor)
     events = events.exclude(data__has_key="imported").select_related("actor_unit")
     actions = subscription.action_list()
     return events.filter(action__in=actions) if actions else events

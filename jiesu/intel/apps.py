@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
@@ -7,6 +9,17 @@ class IntelConfig(AppConfig):
     verbose_name = _("Intelligence")
 
     def ready(self) -> None:
+        from jiesu.tickets import panels
+        from jiesu.tickets.workflow import Action
+
+        from .selectors import solution_library
+
+        def library(user: Any, ticket: Any, actions: frozenset[str]) -> Any:
+            """The solution library, for whoever may reply now."""
+            return solution_library(user, ticket) if Action.REPLY in actions else None
+
+        panels.register("library", library)
+
         from . import tasks
 
         tasks.register()

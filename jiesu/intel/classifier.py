@@ -34,7 +34,7 @@ from sklearn.metrics import f1_score
 from sklearn.model_selection import StratifiedKFold
 from sklearn.svm import LinearSVC
 
-from . import text as textlib
+from jiesu.lib import text as textlib
 
 Doc = Sequence[str]
 # Many classes with few rows each (a taxonomy-only start) is normal here, not a regression problem.

@@ -20,8 +20,8 @@ from jiesu.catalog.models import Category, KnowledgeEntry
 from jiesu.catalog.selectors import knowledge_for, suggest_dispatch
 from jiesu.lib import clock
 from jiesu.lib.masking import mask_text
-from jiesu.orgs import access
 from jiesu.orgs.models import OrgUnit
+from jiesu.tickets import access
 from jiesu.tickets.models import Ticket
 from jiesu.tickets.workflow import OPEN_STATES
 
@@ -241,13 +241,13 @@ def reply_draft(ticket: Ticket, cases: list[SolvedCase], entries: list[Knowledge
     good = [c for c in cases if c.satisfaction] or cases
     if not good and not entries:
         return ""
-    matter = ticket.title.removesuffix("问题").removesuffix("的")
-    parts = [f"您好！关于您反映的“{matter}”问题，我单位已收悉并进行了核实处理。"]
+    matter = ticket.title.removesuffix("问题").removesuffix("的")  # i18n: data
+    parts = [f"您好！关于您反映的“{matter}”问题，我单位已收悉并进行了核实处理。"]  # i18n: data
     if good:
         parts.append(_first_sentences(good[0].reply, 3))
     if entries:
         parts.append(entries[0].answer)
-    parts.append("如仍有问题，欢迎再次致电12345反映。感谢您对我们工作的支持！")
+    parts.append("如仍有问题，欢迎再次致电12345反映。感谢您对我们工作的支持！")  # i18n: data
     return "\n".join(p for p in parts if p)
 
 

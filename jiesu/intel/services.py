@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from jiesu.catalog.models import Category
 from jiesu.lib import clock
 from jiesu.lib.errors import InvalidInput, NotFound
-from jiesu.orgs import access
+from jiesu.tickets import access
 from jiesu.tickets.workflow import OPEN_STATES, DispatchState
 
 from .classifier import Doc, TextModel

@@ -5,12 +5,11 @@ that writes its notifications, so a killed worker neither loses nor repeats one.
 """
 
 import datetime as dt
+from collections.abc import Callable
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
-from jiesu.community.models import CommunityEvent
-from jiesu.community.notices import recipients as community_recipients
 from jiesu.orgs.models import Role
 from jiesu.tickets.models import Assignment, TicketEvent
 from jiesu.tickets.workflow import Action
@@ -18,6 +17,20 @@ from jiesu.tickets.workflow import Action
 from .models import Notification
 
 UNIT_STAFF = [Role.UNIT_HANDLER, Role.UNIT_LEADER]
+
+# Other event outboxes (e.g. the community's), registered by their apps in `AppConfig.ready`: each drains up to
+# `limit` of its unprocessed events into notifications at `now` and returns how many it processed.
+Drain = Callable[[dt.datetime, int], int]
+_sources: dict[str, Drain] = {}
+# How a notification made from another app's event reads: (text, link), by the Notification field it hangs on.
+Describe = Callable[[object], tuple[str, str]]
+describers: dict[str, Describe] = {}
+
+
+def register_source(name: str, drain: Drain, *, field: str = "", describe: Describe | None = None) -> None:
+    _sources[name] = drain
+    if field and describe is not None:
+        describers[field] = describe
 
 
 def recipients(event: TicketEvent) -> list[int]:
@@ -50,28 +63,7 @@ def recipients(event: TicketEvent) -> list[int]:
 
 def process_outbox(now: dt.datetime, limit: int = 500) -> int:
     """Turn up to `limit` unprocessed events into notifications. Returns how many events were processed."""
-    return _ticket_events(now, limit) + _community_events(now, limit)
-
-
-def _community_events(now: dt.datetime, limit: int) -> int:
-    ids = list(
-        CommunityEvent.objects.filter(notified_at__isnull=True).order_by("id").values_list("id", flat=True)[:limit]
-    )
-    done = 0
-    for event_id in ids:
-        with transaction.atomic():
-            if not CommunityEvent.objects.filter(pk=event_id, notified_at__isnull=True).update(notified_at=now):
-                continue
-            event = CommunityEvent.objects.get(pk=event_id)
-            Notification.objects.bulk_create(
-                [
-                    Notification(user_id=uid, community_event=event, created_at=now)
-                    for uid in community_recipients(event)
-                ],
-                ignore_conflicts=True,
-            )
-            done += 1
-    return done
+    return _ticket_events(now, limit) + sum(drain(now, limit) for drain in _sources.values())
 
 
 def _ticket_events(now: dt.datetime, limit: int) -> int:

@@ -5,10 +5,10 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from jiesu.community.notices import describe
 from jiesu.lib import clock
 
 from .models import Notification
+from .outbox import describers
 
 
 @login_required
@@ -19,8 +19,10 @@ def notification_list(request: HttpRequest) -> HttpResponse:
     )
     page = Paginator(mine.order_by("-id"), 50).get_page(request.GET.get("page"))
     for n in page:
-        if n.community_event is not None:
-            n.text, n.link = describe(n.community_event)  # type: ignore[attr-defined]
+        for field, describe in describers.items():
+            source = getattr(n, field)
+            if source is not None:
+                n.text, n.link = describe(source)  # type: ignore[attr-defined]
     unread = [n.pk for n in page if n.read_at is None]
     response = render(request, "notify/list.html", {"page": page, "unread": set(unread)})
     Notification.objects.filter(pk__in=unread).update(read_at=clock.now())

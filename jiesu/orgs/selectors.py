@@ -14,7 +14,7 @@ from .models import STREET_TOWNSHIP_KINDS, OrgUnit, PlaceHint, UnitKind
 PLACE_KINDS = [UnitKind.DISTRICT, *STREET_TOWNSHIP_KINDS, UnitKind.COMMUNITY, UnitKind.VILLAGE]
 LOCAL_KINDS = frozenset({UnitKind.COMMUNITY, UnitKind.VILLAGE})
 FULL, HINT, STEM = 3, 2, 1
-SUFFIXES = ("街道", "地区", "社区", "村委会", "镇", "乡", "区", "村")
+SUFFIXES = ("街道", "地区", "社区", "村委会", "镇", "乡", "区", "村")  # i18n: data
 
 
 @dataclass(frozen=True)

@@ -14,9 +14,8 @@ from django.views.decorators.http import require_POST
 from jiesu.catalog.models import Category
 from jiesu.lib import clock
 from jiesu.lib.errors import NotFound, ServiceError
-from jiesu.orgs import access
 from jiesu.orgs.selectors import resolve_place
-from jiesu.tickets import services
+from jiesu.tickets import access, services
 from jiesu.tickets.forms import INTAKE_INPUTS
 from jiesu.tickets.models import Ticket, TicketEvent
 from jiesu.tickets.workflow import PUBLIC_STEPS, Action, target_state

@@ -1,25 +1,15 @@
 """Tickets in the admin are read-only: every state change goes through the service layer (the order pages).
-Ticket lists here are restricted by `access.visible_tickets` like everywhere else."""
+Every list here is restricted by `access.visible_tickets` like everywhere else, and free text is masked."""
 
 from typing import Any
 
 from django.contrib import admin
-from django.http import HttpRequest
+from django.db.models import QuerySet
 
-from jiesu.orgs import access
+from jiesu.lib.admin import AccessAdmin, ReadOnlyInline, masked_text
+from jiesu.tickets import access
 
 from .models import Assignment, Callback, ExtensionRequest, ReturnRequest, Ticket, TicketEvent
-
-
-class ReadOnlyInline(admin.TabularInline):  # type: ignore[type-arg]
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 class AssignmentInline(ReadOnlyInline):
@@ -29,11 +19,14 @@ class AssignmentInline(ReadOnlyInline):
 
 class EventInline(ReadOnlyInline):
     model = TicketEvent
-    fields = ["created_at", "action", "actor", "actor_unit", "from_state", "to_state", "note", "data"]
+    fields = ["created_at", "action", "actor", "actor_unit", "from_state", "to_state", "note"]
+    masked = {"note": masked_text, "data": masked_text}
 
 
 @admin.register(Ticket)
-class TicketAdmin(admin.ModelAdmin[Ticket]):
+class TicketAdmin(AccessAdmin):
+    visible = access.visible_tickets
+    masked = {"title": masked_text, "content": masked_text, "address": masked_text, "reply": masked_text}
     list_display = [
         "number",
         "title",
@@ -46,44 +39,52 @@ class TicketAdmin(admin.ModelAdmin[Ticket]):
         "supervised",
     ]
     list_filter = ["dispatch_state", "public_status", "time_limit_class", "channel", "appeal_type", "supervised"]
-    search_fields = ["number", "title"]
+    search_fields = ["number"]
     list_select_related = ["category", "lead_unit"]
     exclude = ["requester", "idempotency_key"]
     inlines = [AssignmentInline, EventInline]
     date_hierarchy = "intake_at"
 
-    def get_queryset(self, request: HttpRequest) -> Any:
-        return access.visible_tickets(request.user)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
 
 @admin.register(TicketEvent)
-class TicketEventAdmin(admin.ModelAdmin[TicketEvent]):
+class TicketEventAdmin(AccessAdmin):
+    visible = access.visible_events
+    masked = {"note": masked_text, "data": masked_text}
     list_display = ["created_at", "ticket", "action", "actor", "actor_unit", "from_state", "to_state"]
     list_filter = ["action"]
     list_select_related = ["ticket", "actor", "actor_unit"]
     raw_id_fields = ["ticket"]
 
-    def get_queryset(self, request: HttpRequest) -> Any:
-        return super().get_queryset(request).filter(ticket__in=access.visible_tickets(request.user))
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
+def _of_visible_tickets(model: Any) -> Any:
+    def visible(user: Any) -> QuerySet[Any]:
+        found: QuerySet[Any] = model.objects.filter(
+            ticket__in=access.visible_tickets(user).values("pk")
+        ).select_related("ticket")
+        return found
 
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+    return visible
 
 
-for model in (ReturnRequest, ExtensionRequest, Callback):
-    admin.site.register(model, list_display=["ticket", "__str__"], raw_id_fields=["ticket"])
+@admin.register(ReturnRequest)
+class ReturnRequestAdmin(AccessAdmin):
+    visible = _of_visible_tickets(ReturnRequest)
+    list_display = ["ticket", "__str__"]
+    raw_id_fields = ["ticket"]
+    masked = {"reason": masked_text, "decision_note": masked_text}
+
+
+@admin.register(ExtensionRequest)
+class ExtensionRequestAdmin(AccessAdmin):
+    visible = _of_visible_tickets(ExtensionRequest)
+    list_display = ["ticket", "__str__"]
+    raw_id_fields = ["ticket"]
+    masked = {"reason": masked_text, "decision_note": masked_text}
+
+
+@admin.register(Callback)
+class CallbackAdmin(AccessAdmin):
+    visible = _of_visible_tickets(Callback)
+    list_display = ["ticket", "__str__"]
+    raw_id_fields = ["ticket"]
+    masked = {"comment": masked_text}

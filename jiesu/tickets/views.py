@@ -16,14 +16,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from jiesu.catalog.selectors import suggest_dispatch
-from jiesu.intel.selectors import solution_library
 from jiesu.lib import clock
 from jiesu.lib.errors import NotFound, ServiceError
 from jiesu.lib.masking import mask_name, mask_phone
 from jiesu.orgs import access
 from jiesu.orgs.models import UNIT_ROLES, Membership, OrgUnit
+from jiesu.tickets import access as tickets_access
 
-from . import selectors, services
+from . import panels, selectors, services
 from .forms import ActionForm
 from .models import AppealType, Resolution, Satisfaction
 from .workflow import Action, DispatchState, target_state
@@ -100,7 +100,11 @@ def _perform(user: Any, ticket_id: int, action: str, form: ActionForm, photos: l
         Action.CLOSE: lambda: services.close(user, ticket_id, note, expected_version=v),
         Action.REOPEN: lambda: services.reopen(user, ticket_id, note, expected_version=v),
         Action.MERGE: lambda: services.merge(
-            user, ticket_id, access.get_ticket_by_number(user, d["master_number"].strip()).pk, note, expected_version=v
+            user,
+            ticket_id,
+            tickets_access.get_ticket_by_number(user, d["master_number"].strip()).pk,
+            note,
+            expected_version=v,
         ),
         Action.SUPERVISE: lambda: services.supervise(user, ticket_id, note, expected_version=v),
         Action.ASSIGN_HANDLER: lambda: services.assign_handler(
@@ -130,24 +134,9 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
             "q": request.GET.get("q", ""),
             "overdue": request.GET.get("overdue") == "1",
             "now": clock.now(),
-            "can_intake": Action.INTAKE in access.allowed_actions(request.user),
+            "can_intake": Action.INTAKE in tickets_access.allowed_actions(request.user),
         },
     )
-
-
-def governance_panel(user: Any, ticket: Any) -> dict[str, Any]:
-    """The monthly topics and hotspots this ticket belongs to, and the one-click knowledge entry."""
-    from jiesu.catalog.models import KnowledgeEntry
-    from jiesu.governance.selectors import topics_for_ticket
-
-    return {
-        "topics": topics_for_ticket(ticket),
-        "hotspots": list(ticket.hotspots.all()[:3]),
-        "sees_hotspots": access.governance_area(user) is not None,
-        "knowledge_button": ticket.dispatch_state == "closed"
-        and access.may_curate_knowledge(user, ticket)
-        and not KnowledgeEntry.objects.filter(source_ticket=ticket.number).exists(),
-    }
 
 
 @login_required
@@ -167,13 +156,10 @@ def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
     actions = [
         (a, Action(a).label, ACTION_FIELDS[a])
         for a in ACTION_FIELDS
-        if a in access.allowed_actions(request.user)
+        if a in tickets_access.allowed_actions(request.user)
         and target_state(a, ticket.dispatch_state)
         and (a != Action.ANSWER_DIRECTLY or ticket.appeal_type == AppealType.INQUIRY)
     ]
-    library = None
-    if any(a == Action.REPLY for a, _, _ in actions):
-        library = solution_library(request.user, ticket)
     suggestion = None
     if any(a in {Action.DISPATCH, Action.APPROVE_RETURN} for a, _, _ in actions):
         suggestion = suggest_dispatch(ticket.category, ticket.district, ticket.street, clock.local_date(clock.now()))
@@ -192,10 +178,9 @@ def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
             if any(a == Action.ASSIGN_HANDLER for a, _, _ in actions)
             else [],
             "actions": actions,
-            "governance": governance_panel(request.user, ticket),
             "suggestion": suggestion,
-            "library": library,
             "library_name": settings.SOLUTION_LIBRARY_NAME or _("Solution library"),
+            **panels.context(request.user, ticket, (a for a, _, _ in actions)),
             "form": ActionForm(),
             "now": clock.now(),
             "satisfaction_choices": Satisfaction.choices,

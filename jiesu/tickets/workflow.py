@@ -67,6 +67,7 @@ class Action(models.TextChoices):
     FILE_APPEAL = "file_appeal", _("Assessment appeal filed")
     DECIDE_APPEAL = "decide_appeal", _("Assessment appeal decided")
     REQUESTER_NOTE = "requester_note", _("Note from the requester")
+    LOAD_HISTORY = "load_history", _("Closed in the source system (loaded history)")
 
 
 S = DispatchState
@@ -103,6 +104,8 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str | None]] = {
     Action.DECIDE_APPEAL: ((OPEN_STATES - {S.NEW}) | {S.CLOSED}, None),
     # A requester's comment through an integration (Open311 servicerequestupdates): recorded, never a state change.
     Action.REQUESTER_NOTE: (OPEN_STATES | {S.CLOSED}, None),
+    # Loaded history (imports): an order finished in another system is closed with its reply, in one step.
+    Action.LOAD_HISTORY: (frozenset({S.NEW}), S.CLOSED),
 }
 
 
@@ -125,6 +128,7 @@ PUBLIC_STEPS: dict[str, Any] = {
     Action.ANSWER_DIRECTLY: _("Answered by the hotline."),
     Action.CALLBACK: _("The hotline called you back."),
     Action.CLOSE: _("Closed."),
+    Action.LOAD_HISTORY: _("Closed."),
     Action.REOPEN: _("Reopened for further handling."),
     Action.MERGE: _("Handled together with an earlier request about the same matter."),
     Action.RATE: _("You rated the result."),

@@ -1,4 +1,4 @@
-"""Queries behind the workbench pages. Every ticket query starts from `access.visible_tickets`; related rows
+"""Queries behind the workbench pages. Every ticket query starts from `tickets_access.visible_tickets`; related rows
 are fetched up front so that a page's query count does not grow with its rows."""
 
 import datetime as dt
@@ -13,7 +13,9 @@ from jiesu.intel.selectors import similarities
 from jiesu.lib import clock
 from jiesu.orgs import access
 from jiesu.orgs.models import UNIT_ROLES, OrgUnit, UnitKind
+from jiesu.tickets import access as tickets_access
 from jiesu.tickets.models import Assignment, ExtensionRequest, RequestState, ReturnRequest, Ticket
+from jiesu.tickets.selectors import district_load
 from jiesu.tickets.workflow import IN_HAND, OPEN_STATES, DispatchState
 
 LIST_RELATED = ("category", "district", "street", "lead_unit", "handler")
@@ -41,7 +43,9 @@ def caller_history(user: Any, phone: str, limit: int = 10) -> list[Ticket]:
     phone = phone.strip()
     if len(phone) < 7 or not access.may_see_requester(user):
         return []
-    return list(_list(access.visible_tickets(user).filter(requester__phone=phone)).order_by("-intake_at")[:limit])
+    return list(
+        _list(tickets_access.visible_tickets(user).filter(requester__phone=phone)).order_by("-intake_at")[:limit]
+    )
 
 
 def leaf_categories(day: dt.date) -> list[tuple[str, str]]:
@@ -62,12 +66,14 @@ def search_categories(q: str, day: dt.date, limit: int = 8) -> list[Category]:
 
 # --- dispatcher -----------------------------------------------------------------------------------------
 def dispatch_queue(user: Any) -> QuerySet[Ticket]:
-    return _list(access.visible_tickets(user).filter(dispatch_state=DispatchState.NEW)).order_by("intake_at", "pk")
+    return _list(tickets_access.visible_tickets(user).filter(dispatch_state=DispatchState.NEW)).order_by(
+        "intake_at", "pk"
+    )
 
 
 def pending_returns(user: Any) -> QuerySet[ReturnRequest]:
     return (
-        ReturnRequest.objects.filter(state=RequestState.PENDING, ticket__in=access.visible_tickets(user))
+        ReturnRequest.objects.filter(state=RequestState.PENDING, ticket__in=tickets_access.visible_tickets(user))
         .select_related("ticket__category", "ticket__street", "unit", "requested_by")
         .order_by("requested_at", "pk")
     )
@@ -75,7 +81,7 @@ def pending_returns(user: Any) -> QuerySet[ReturnRequest]:
 
 def pending_extensions(user: Any) -> QuerySet[ExtensionRequest]:
     return (
-        ExtensionRequest.objects.filter(state=RequestState.PENDING, ticket__in=access.visible_tickets(user))
+        ExtensionRequest.objects.filter(state=RequestState.PENDING, ticket__in=tickets_access.visible_tickets(user))
         .select_related("ticket__category", "ticket__street", "unit", "requested_by")
         .order_by("requested_at", "pk")
     )
@@ -103,7 +109,7 @@ def merge_candidates(user: Any, days: int = 7, limit: int = 30) -> list[MergePai
     streets = {t.street_id for t in new if t.street_id}
     pool = list(
         _list(
-            access.visible_tickets(user).filter(
+            tickets_access.visible_tickets(user).filter(
                 street_id__in=streets, dispatch_state__in=OPEN_STATES, intake_at__gte=since
             )
         ).order_by("intake_at", "pk")
@@ -146,7 +152,7 @@ INBOX_TABS = ("sign", "in_hand", "due_soon", "overdue", "returned", "reopened")
 def inbox(user: Any, tab: str, *, mine: bool = False) -> QuerySet[Ticket]:
     """The unit's tabs. Tickets where the unit is lead, assisting or summoned, from `visible_tickets`."""
     m = access.membership(user)
-    tickets = access.visible_tickets(user)
+    tickets = tickets_access.visible_tickets(user)
     if m is None:
         return tickets.none()
     unit = m.unit
@@ -198,7 +204,7 @@ def unit_workload(user: Any) -> tuple[list[Workload], int]:
     if m is None:
         return [], 0
     now = clock.now()
-    led = access.visible_tickets(user).filter(lead_unit=m.unit, dispatch_state__in=IN_HAND)
+    led = tickets_access.visible_tickets(user).filter(lead_unit=m.unit, dispatch_state__in=IN_HAND)
     rows = {
         r["handler"]: r
         for r in led.values("handler").annotate(
@@ -219,7 +225,9 @@ def unit_workload(user: Any) -> tuple[list[Workload], int]:
 
 # --- callback agent -------------------------------------------------------------------------------------
 def callback_worklist(user: Any) -> QuerySet[Ticket]:
-    return _list(access.visible_tickets(user).filter(dispatch_state=DispatchState.REPLIED)).order_by("replied_at", "pk")
+    return _list(tickets_access.visible_tickets(user).filter(dispatch_state=DispatchState.REPLIED)).order_by(
+        "replied_at", "pk"
+    )
 
 
 # --- supervisor -----------------------------------------------------------------------------------------
@@ -236,7 +244,7 @@ class SupervisionFilter:
 
 def supervision_list(user: Any, f: SupervisionFilter) -> QuerySet[Ticket]:
     now = clock.now()
-    tickets = access.visible_tickets(user)
+    tickets = tickets_access.visible_tickets(user)
     if f.scope == "overdue":
         tickets = tickets.filter(dispatch_state__in=IN_HAND, due_at__lt=now)
     elif f.scope == "due_soon":
@@ -266,27 +274,13 @@ def top_categories(day: dt.date) -> QuerySet[Category]:
     return Category.objects.effective_on(day).filter(level=1).order_by("code")
 
 
-def district_load(tickets: QuerySet[Ticket], now: dt.datetime) -> list[dict[str, Any]]:
-    """Open and overdue tickets per district (those with any open), for the district maps and tables."""
-    rows = (
-        tickets.filter(dispatch_state__in=OPEN_STATES, district__isnull=False)
-        .values("district__code", "district__name")
-        .annotate(open=Count("pk"), overdue=Count("pk", filter=Q(dispatch_state__in=IN_HAND, due_at__lt=now)))
-        .order_by("district__code")
-    )
-    return [
-        {"code": r["district__code"], "name": r["district__name"], "open": r["open"], "overdue": r["overdue"]}
-        for r in rows
-    ]
-
-
 def overview(user: Any) -> dict[str, Any]:
     """Today's load for the supervisor's dashboard: headline counts, intake per hour (today and yesterday),
     open tickets by state, and per district open / overdue counts."""
     now = clock.now()
     today = clock.start_of_day(clock.local_date(now))
     yesterday = today - dt.timedelta(days=1)
-    tickets = access.visible_tickets(user)
+    tickets = tickets_access.visible_tickets(user)
     open_ = tickets.filter(dispatch_state__in=OPEN_STATES)
     headline = open_.aggregate(
         open=Count("pk"),

@@ -16,6 +16,7 @@ from django.urls import reverse
 
 from jiesu.catalog.models import TimeLimitClass
 from jiesu.catalog.selectors import effective_category, knowledge_for
+from jiesu.community import access as community_access
 from jiesu.intel import selectors as intel
 from jiesu.lib import clock
 from jiesu.lib.errors import NotFound, ServiceError
@@ -23,6 +24,7 @@ from jiesu.orgs import access
 from jiesu.orgs.models import COMMUNITY_KINDS, STREET_TOWNSHIP_KINDS, UNIT_ROLES, OrgUnit, Role
 from jiesu.orgs.selectors import resolve_place
 from jiesu.sla.policy import due_at
+from jiesu.tickets import access as tickets_access
 from jiesu.tickets import services
 from jiesu.tickets.forms import INTAKE_INPUTS
 from jiesu.tickets.models import Attachment, Resolution, Satisfaction
@@ -78,7 +80,7 @@ HOME: dict[str, str] = {
 def home(request: HttpRequest) -> HttpResponse:
     m = access.membership(request.user)
     if m is None:  # a registered Party member (no staff membership) lands on their phone page
-        return redirect("member-home" if access.party_member(request.user) else "ticket-list")
+        return redirect("member-home" if community_access.party_member(request.user) else "ticket-list")
     if m.unit.kind in COMMUNITY_KINDS and m.role in UNIT_ROLES:
         return redirect("community-home")
     return redirect(HOME.get(m.role, "ticket-list"))
@@ -100,7 +102,7 @@ def intake_console(request: HttpRequest) -> HttpResponse:
     last = None
     if request.GET.get("last"):
         try:
-            last = access.get_ticket(request.user, request.GET["last"])
+            last = tickets_access.get_ticket(request.user, request.GET["last"])
         except NotFound:
             last = None
     leaves = selectors.leaf_categories(clock.local_date(clock.now()))
@@ -288,7 +290,7 @@ def overview(request: HttpRequest) -> HttpResponse:
 @login_required
 def attachment(request: HttpRequest, pk: int) -> HttpResponseBase:
     """A photo, only for those who may see its ticket (404 otherwise, like a missing one)."""
-    found = Attachment.objects.filter(pk=pk, ticket__in=access.visible_tickets(request.user)).first()
+    found = Attachment.objects.filter(pk=pk, ticket__in=tickets_access.visible_tickets(request.user)).first()
     if found is None:
         raise Http404
     response = FileResponse(found.file.open("rb"), content_type=found.content_type)

@@ -15,8 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from jiesu.integrations.models import ApiClient
-from jiesu.orgs import access
-from jiesu.tickets import services
+from jiesu.tickets import access, services
 from jiesu.tickets.models import Ticket
 from jiesu.tickets.tests.helpers import ticket_in
 

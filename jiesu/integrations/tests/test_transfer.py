@@ -19,6 +19,7 @@ from jiesu.integrations.models import ApiClient, WebhookSubscription
 from jiesu.intel import datasets
 from jiesu.tickets.models import Ticket, TicketEvent
 from jiesu.tickets.tests.helpers import new_ticket
+from jiesu.tickets.workflow import target_state
 
 pytestmark = pytest.mark.django_db
 HEADER = ["Unique Key", "Created Date", "Closed Date", "Complaint Type", "Descriptor", "Incident Address", "City",
@@ -83,7 +84,9 @@ def test_import_rejects_and_reruns(world: Any, tmp_path: Path) -> None:
     trail = list(
         TicketEvent.objects.filter(ticket=noise).order_by("id").values_list("action", "from_state", "to_state")
     )
-    assert trail == [("intake", "", "new"), ("close", "new", "closed")]
+    assert trail == [("intake", "", "new"), ("load_history", "new", "closed")]
+    for action, from_state, to_state in trail:  # loaded history obeys the transition table too
+        assert target_state(action, from_state) == to_state
     assert not TicketEvent.objects.filter(ticket__in=tickets.values(), notified_at__isnull=True).exists()
     assert not list(webhooks.pending(subscription))  # history is not replayed to subscribers
 

@@ -70,7 +70,7 @@ def test_not_overdue_paused_or_replied_tickets_are_left_alone(world: World) -> N
 def test_escalation_rolls_back_whole_when_interrupted(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
     """A crash between marking and recording leaves neither: the transaction is all or nothing."""
     tickets = overdue_world(world, 3)
-    import jiesu.tickets.services as svc
+    import jiesu.tickets.services.escalation as svc
 
     real_event = svc._event
     calls = {"n": 0}

@@ -4,9 +4,8 @@ import pytest
 from django.test import Client
 
 from jiesu.lib.errors import Forbidden, NotFound
-from jiesu.orgs import access
 from jiesu.testing.world import World
-from jiesu.tickets import services
+from jiesu.tickets import access, services
 from jiesu.tickets.tests.helpers import fresh, ticket_in
 
 

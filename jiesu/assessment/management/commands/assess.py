@@ -17,7 +17,7 @@ from jiesu.lib.errors import ServiceError
 
 
 class Command(BaseCommand):
-    help = "Compute (and publish) the monthly 三率 assessment of every unit."
+    help = "Compute (and publish) the monthly 三率 assessment of every unit."  # i18n: data
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--month", required=True, help="YYYY-MM")

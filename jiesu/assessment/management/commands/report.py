@@ -14,7 +14,7 @@ from jiesu.lib.errors import ServiceError
 
 
 class Command(BaseCommand):
-    help = "Write the monthly assessment notification (通报) as Excel, PDF or HTML."
+    help = "Write the monthly assessment notification (通报) as Excel, PDF or HTML."  # i18n: data
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--month", required=True, help="YYYY-MM")

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from jiesu.integrations.transfer import export_orders
 from jiesu.lib import clock
 from jiesu.orgs import access
+from jiesu.tickets import access as tickets_access
 
 
 def _day(value: str) -> dt.date:
@@ -46,7 +47,7 @@ class Command(BaseCommand):
                 raise CommandError(_("No active user “%(name)s”.") % {"name": o["user"]}, returncode=2)
         if o["unmasked"] and (user is None or not access.may_see_requester(user)):
             raise CommandError(_("Unmasked export needs --user with a role that may see requesters."), returncode=2)
-        tickets = access.visible_tickets(user) if user is not None else access.all_tickets()
+        tickets = tickets_access.visible_tickets(user) if user is not None else tickets_access.all_tickets()
         tickets = tickets.filter(
             intake_at__gte=clock.start_of_day(start), intake_at__lt=clock.start_of_day(end + dt.timedelta(days=1))
         )

@@ -16,8 +16,8 @@ _lock = threading.Lock()
 _known: set[str] = set()
 
 # Anonymised place holders of published data sets ("A市", "A3区"), digits and whitespace carry no topic.
-_NOISE = re.compile(r"[A-Z]\d*[市区县]|\d+|\s+")
-_TERM_SPLIT = re.compile(r"[、，,/\\|;；（）()\s]+|和|及|与")
+_NOISE = re.compile(r"[A-Z]\d*[市区县]|\d+|\s+")  # i18n: data
+_TERM_SPLIT = re.compile(r"[、，,/\\|;；（）()\s]+|和|及|与")  # i18n: data
 
 
 def clean(text: str) -> str:
@@ -35,7 +35,7 @@ def add_terms(terms: Iterable[str]) -> None:
 
 def terms_of(name: str) -> list[str]:
     """The words of a taxonomy label: "城管执法/违章建筑" → ["城管执法", "违章建筑"]."""
-    return [t for t in _TERM_SPLIT.split(name) if len(t) >= 2 and t != "其他"]
+    return [t for t in _TERM_SPLIT.split(name) if len(t) >= 2 and t != "其他"]  # i18n: data
 
 
 def words(text: str) -> list[str]:

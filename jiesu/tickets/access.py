@@ -1,0 +1,144 @@
+"""Who may see and do what with tickets, on the shared primitive of `jiesu.orgs.access` (user → unit → role).
+
+- Hotline roles (operator, dispatcher, callback agent), city supervisors and administrators see every ticket.
+- A district supervisor sees the tickets placed in the district or dispatched to a unit under it.
+- Unit handlers and leaders see the tickets ever dispatched to their unit or a unit below it.
+- Anything else sees nothing. A ticket the user may not see answers like a missing one (NotFound).
+"""
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from jiesu.lib.errors import Forbidden, NotFound
+from jiesu.orgs.access import AnyUser, membership, sees_everything
+from jiesu.orgs.models import UNIT_ROLES, Membership, Role
+
+from .models import Assignment, Ticket, TicketEvent
+from .workflow import Action, DispatchState
+
+# Which roles may perform each action (the unit-level checks are in the services).
+ACTION_ROLES: dict[str, frozenset[str]] = {
+    Action.INTAKE: frozenset({Role.HOTLINE_OPERATOR, Role.DISPATCHER}),
+    Action.ANSWER_DIRECTLY: frozenset({Role.HOTLINE_OPERATOR, Role.DISPATCHER}),
+    Action.DISPATCH: frozenset({Role.DISPATCHER}),
+    Action.APPROVE_RETURN: frozenset({Role.DISPATCHER}),
+    Action.REJECT_RETURN: frozenset({Role.DISPATCHER}),
+    Action.APPROVE_EXTENSION: frozenset({Role.DISPATCHER}),
+    Action.DENY_EXTENSION: frozenset({Role.DISPATCHER}),
+    Action.MERGE: frozenset({Role.DISPATCHER}),
+    Action.ACCEPT: UNIT_ROLES,
+    Action.REQUEST_RETURN: UNIT_ROLES,
+    Action.ADD_PROGRESS: UNIT_ROLES,
+    Action.REQUEST_EXTENSION: UNIT_ROLES,
+    Action.WHISTLE: UNIT_ROLES,
+    Action.REPORT_IN: UNIT_ROLES,
+    Action.REPLY: UNIT_ROLES,
+    Action.CALLBACK: frozenset({Role.CALLBACK_AGENT}),
+    Action.CLOSE: frozenset({Role.CALLBACK_AGENT}),
+    Action.REOPEN: frozenset({Role.CALLBACK_AGENT}),
+    Action.SUPERVISE: frozenset({Role.SUPERVISOR}),
+    Action.ASSIGN_HANDLER: frozenset({Role.UNIT_LEADER}),
+    Action.FILE_APPEAL: UNIT_ROLES,
+    Action.DECIDE_APPEAL: frozenset({Role.SUPERVISOR}),
+}
+
+
+# What a service needs with a ticket, fetched in the same query.
+TICKET_RELATED = ("category", "district", "street", "lead_unit", "time_limit_policy")
+
+
+def visible_tickets(user: AnyUser) -> QuerySet[Ticket]:
+    """Every ticket query of the application starts here."""
+    tickets = Ticket.objects.all()
+    if sees_everything(user):
+        return tickets
+    m = membership(user)
+    if m is None:
+        return tickets.none()
+    below = Assignment.objects.filter(ticket=OuterRef("pk"), unit__path__startswith=m.unit.path)
+    if m.role == Role.SUPERVISOR:
+        return tickets.filter(Q(district=m.unit) | Q(street__parent=m.unit) | Exists(below))
+    if m.role in UNIT_ROLES:
+        return tickets.filter(Exists(below))
+    return tickets.none()
+
+
+def training_tickets() -> QuerySet[Ticket]:
+    """Every real ticket, for the models the system learns from its own history (the worker and `jiesu nlp`, no
+    user). Only texts, categories, places and units are read; requesters are not. Generated history (`jiesu bench
+    generate --to db`, idempotency keys "gen:…") is left out: its texts are templates."""
+    return Ticket.objects.exclude(idempotency_key__startswith="gen:")
+
+
+def solved_cases(user: AnyUser) -> QuerySet[Ticket]:
+    """Closed tickets with a reply, across all units: the solution library (诉求解决智慧库) is shared
+    knowledge, so any staff member of the platform sees how others solved a matter. Pages show a case's text,
+    reply and outcome only, never its requester."""
+    if membership(user) is None and not getattr(user, "is_superuser", False):
+        return Ticket.objects.none()
+    return Ticket.objects.filter(dispatch_state=DispatchState.CLOSED).exclude(reply="")
+
+
+def get_ticket(user: AnyUser, pk: int | str, *, related: tuple[str, ...] = ()) -> Ticket:
+    """The ticket if the user may see it; NotFound for missing and forbidden alike."""
+    try:
+        return visible_tickets(user).select_related(*TICKET_RELATED, *related).get(pk=int(pk))
+    except (Ticket.DoesNotExist, ValueError, TypeError):
+        raise NotFound() from None
+
+
+def get_ticket_by_number(user: AnyUser, number: str) -> Ticket:
+    try:
+        return visible_tickets(user).get(number=number)
+    except Ticket.DoesNotExist:
+        raise NotFound() from None
+
+
+def get_ticket_for_requester(number: str, phone_tail: str) -> Ticket:
+    """The citizens' portal: a ticket is theirs to see by its number plus the last four digits of the phone
+    it was registered with. Anything else (wrong digits, no phone, merged away) answers NotFound."""
+    number, phone_tail = str(number or "").strip(), str(phone_tail or "").strip()
+    if not number.isdigit() or len(number) > 20 or len(phone_tail) != 4 or not phone_tail.isdigit():
+        raise NotFound()
+    ticket = (
+        Ticket.objects.select_related(*TICKET_RELATED, "requester")
+        .filter(number=number, requester__phone__endswith=phone_tail)
+        .first()
+    )
+    if ticket is None:
+        raise NotFound()
+    return ticket
+
+
+def all_tickets() -> QuerySet[Ticket]:
+    """Every ticket, for the server's own command line with no user (`jiesu export orders` without --user); what it
+    shows of requesters is decided by the caller (masked)."""
+    return Ticket.objects.all()
+
+
+def open311_tickets() -> QuerySet[Ticket]:
+    """What the public Open311 edge reads (keyless, by public number): every ticket, newest first; the edge renders
+    no personal data."""
+    return all_tickets().select_related("category", "lead_unit", "duplicate_of").order_by("-intake_at", "-id")
+
+
+def visible_events(user: AnyUser) -> QuerySet[TicketEvent]:
+    """Trail events of the tickets `user` may see (the REST API's event feed and webhooks)."""
+    events = TicketEvent.objects.select_related("ticket").order_by("id")
+    if sees_everything(user):
+        return events
+    return events.filter(ticket__in=visible_tickets(user).values("pk"))
+
+
+def require_role(user: AnyUser, action: str) -> Membership:
+    """The actor's membership if its role may perform `action`, else Forbidden."""
+    m = membership(user)
+    if m is None or m.role not in ACTION_ROLES.get(action, frozenset()):
+        raise Forbidden()
+    return m
+
+
+def allowed_actions(user: AnyUser) -> frozenset[str]:
+    m = membership(user)
+    if m is None:
+        return frozenset()
+    return frozenset(a for a, roles in ACTION_ROLES.items() if m.role in roles)

@@ -1,0 +1,93 @@
+"""The ticket service layer: the only code that changes a ticket's state.
+
+Every public function here
+- takes the acting user and a ticket id, loads the ticket through `access` (so a ticket the user may not
+  see answers NotFound), checks the user's role and unit,
+- validates all input before writing anything,
+- runs in one transaction, changes the ticket with a compare-and-set on its `version`
+  (optimistic concurrency: a stale edit gets ConcurrentEdit), and
+- writes exactly one immutable TicketEvent per state change.
+Errors are ServiceError subclasses whose message is in the user's language; on error nothing is changed.
+
+The functions live in modules by concept (intake, dispatch, handling, callback, escalation, history);
+this package re-exports the public ones, so callers write `services.dispatch(...)`.
+"""
+
+from ._core import HANDLING_KINDS, LIMITS, PHONE_RE
+from .callback import close, rate_by_requester, record_callback, reopen
+from .dispatch import approve_return, dispatch, merge, reject_return, request_return
+from .escalation import (
+    DEADLINES,
+    HANDLING_DEADLINE,
+    SIGN_DEADLINE,
+    Deadline,
+    assessment_event,
+    escalate_overdue,
+    overdue_candidates,
+    supervise,
+)
+from .handling import (
+    accept,
+    add_progress,
+    approve_extension,
+    assign_handler,
+    deny_extension,
+    reply,
+    report_in,
+    request_extension,
+    whistle,
+)
+from .history import (
+    HISTORY_SEQUENCE_FROM,
+    HistoryOrder,
+    import_history,
+    imported_keys,
+    load_history,
+    reserve_history_numbers,
+)
+from .intake import answer_directly, category_for, intake, requester_note, submit_external, submit_public, time_limit
+
+__all__ = [
+    "DEADLINES",
+    "HANDLING_DEADLINE",
+    "HANDLING_KINDS",
+    "HISTORY_SEQUENCE_FROM",
+    "LIMITS",
+    "PHONE_RE",
+    "SIGN_DEADLINE",
+    "Deadline",
+    "HistoryOrder",
+    "accept",
+    "add_progress",
+    "answer_directly",
+    "approve_extension",
+    "approve_return",
+    "assessment_event",
+    "assign_handler",
+    "category_for",
+    "close",
+    "deny_extension",
+    "dispatch",
+    "escalate_overdue",
+    "import_history",
+    "imported_keys",
+    "intake",
+    "load_history",
+    "merge",
+    "overdue_candidates",
+    "rate_by_requester",
+    "record_callback",
+    "reject_return",
+    "reopen",
+    "reply",
+    "report_in",
+    "request_extension",
+    "request_return",
+    "requester_note",
+    "reserve_history_numbers",
+    "submit_external",
+    "submit_public",
+    "supervise",
+    "time_limit",
+    "whistle",
+]

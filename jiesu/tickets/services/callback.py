@@ -1,0 +1,140 @@
+"""回访, 办结, 重办 and the requester's own rating."""
+
+import datetime as dt
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils.translation import gettext_lazy as _
+
+from jiesu.lib import clock
+from jiesu.lib.errors import IllegalTransition, InvalidInput
+from jiesu.orgs.models import Membership
+from jiesu.sla.policy import due_at as compute_due
+from jiesu.tickets import access
+
+from ..models import Callback, Resolution, Satisfaction, Ticket
+from ..workflow import Action
+from ._core import _change, _check_transition, _choice, _load, _policy, _text
+
+
+# --- callback, close, reopen, merge, supervise ----------------------------------------------------------
+def _needs_rehandling(resolution: str, satisfaction: str) -> bool:
+    return (
+        resolution in settings.JIESU_REHANDLE_ON_RESOLUTION or satisfaction in settings.JIESU_REHANDLE_ON_SATISFACTION
+    )
+
+
+def _reopen(ticket: Ticket, actor: Membership, note: str, expected_version: int | None = None) -> None:
+    now = clock.now()
+    policy = _policy(ticket)
+    _change(
+        ticket,
+        Action.REOPEN,
+        actor,
+        note=note,
+        expected_version=expected_version,
+        data={"round": ticket.reopen_count + 2},
+        reopen_count=ticket.reopen_count + 1,
+        dispatched_at=now,
+        accepted_at=None,
+        accept_overdue_at=None,
+        replied_at=None,
+        closed_at=None,
+        overdue_at=None,
+        paused_at=None,
+        accept_due_at=now + dt.timedelta(hours=policy.accept_within_hours),
+        due_at=compute_due(policy, now),
+    )
+
+
+@transaction.atomic
+def record_callback(
+    user: Any,
+    ticket_id: int,
+    *,
+    contacted: bool,
+    resolution: str,
+    satisfaction: str,
+    comment: str = "",
+    finalize: bool = True,
+    expected_version: int | None = None,
+) -> Ticket:
+    """回访: three separate answers. With `finalize` the ticket then closes, or reopens (重办) when the
+    caller is dissatisfied or the problem unsolved (configurable: JIESU_REHANDLE_ON_*). Without it, the
+    ticket waits in "called back" for a separate close or reopen (e.g. after a review)."""
+    ticket, actor = _load(user, ticket_id, Action.CALLBACK, expected_version)
+    if not isinstance(contacted, bool):
+        raise InvalidInput(_("Say whether the requester was contacted."))
+    resolution = _choice(resolution, Resolution, _("resolution"))
+    satisfaction = _choice(satisfaction, Satisfaction, _("satisfaction"))
+    comment = _text(comment, "comment", required=False, limit_key="note")
+    answers = {
+        "contacted": contacted,
+        "resolution": resolution,
+        "satisfaction": satisfaction,
+        "round": ticket.reopen_count + 1,
+        "unit": ticket.lead_unit.code if ticket.lead_unit else None,
+    }
+    _change(ticket, Action.CALLBACK, actor, note=comment, data=answers, expected_version=expected_version)
+    Callback.objects.create(
+        ticket=ticket,
+        round=ticket.reopen_count + 1,
+        unit=ticket.lead_unit,
+        agent=actor.user,
+        contacted=contacted,
+        resolution=resolution,
+        satisfaction=satisfaction,
+        comment=comment,
+        signed_in_time=bool(
+            ticket.accepted_at and (ticket.accept_due_at is None or ticket.accepted_at <= ticket.accept_due_at)
+        ),
+        created_at=clock.now(),
+    )
+    if not finalize:
+        return ticket
+    if _needs_rehandling(resolution, satisfaction):
+        _reopen(ticket, actor, note=comment)
+    else:
+        _change(ticket, Action.CLOSE, actor, closed_at=clock.now())
+    return ticket
+
+
+@transaction.atomic
+def close(user: Any, ticket_id: int, note: str = "", *, expected_version: int | None = None) -> Ticket:
+    ticket, actor = _load(user, ticket_id, Action.CLOSE, expected_version)
+    note = _text(note, "note", required=False)
+    _change(ticket, Action.CLOSE, actor, note=note, expected_version=expected_version, closed_at=clock.now())
+    return ticket
+
+
+@transaction.atomic
+def reopen(user: Any, ticket_id: int, note: str, *, expected_version: int | None = None) -> Ticket:
+    """重办: back to the same lead unit with a new deadline."""
+    ticket, actor = _load(user, ticket_id, Action.REOPEN, expected_version)
+    note = _text(note, "note")
+    if ticket.lead_unit is None:
+        raise IllegalTransition(_("This ticket was never dispatched; it cannot be reopened."))
+    _reopen(ticket, actor, note, expected_version)
+    return ticket
+
+
+@transaction.atomic
+def rate_by_requester(number: str, phone_tail: str, satisfaction: str, comment: str = "") -> Ticket:
+    """The requester's own evaluation from the portal, once per handling round, after the reply.
+    It is recorded beside the hotline's callback (回访), which stays the official judgement."""
+    ticket = access.get_ticket_for_requester(number, phone_tail)
+    satisfaction = _choice(satisfaction, Satisfaction, _("satisfaction"))
+    comment = _text(comment, "comment", required=False, limit_key="note")
+    _check_transition(ticket, Action.RATE)
+    round_ = ticket.reopen_count + 1
+    if ticket.events.filter(action=Action.RATE, data__round=round_).exists():
+        raise IllegalTransition(_("You have already rated this reply. Thank you."))
+    _change(
+        ticket,
+        Action.RATE,
+        None,
+        note=comment,
+        data={"satisfaction": satisfaction, "round": round_, "source": "portal"},
+    )
+    return ticket

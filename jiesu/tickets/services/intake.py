@@ -1,0 +1,219 @@
+"""受理: registering appeals from the console, the portal and partner systems; 直接办结 of inquiries."""
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext_lazy as _
+
+from jiesu.catalog.models import Category, TimeLimitClass
+from jiesu.catalog.selectors import effective_category
+from jiesu.lib import clock
+from jiesu.lib.errors import InvalidInput, NotFound
+from jiesu.lib.uploads import CheckedImage, check_images
+from jiesu.orgs.models import STREET_TOWNSHIP_KINDS, Membership, UnitKind
+from jiesu.sla.models import TimeLimitPolicy
+from jiesu.sla.policy import due_at as compute_due
+from jiesu.sla.policy import policy_for
+from jiesu.tickets import access as tickets_access
+
+from ..models import AppealType, Attachment, Channel, Requester, Ticket, TicketEvent, Urgency
+from ..workflow import PUBLIC_STATUS, Action, DispatchState
+from ._core import PHONE_RE, _change, _choice, _coordinate, _event, _load, _next_number, _text, _unit
+from .dispatch import _merge
+
+
+# --- intake ---------------------------------------------------------------------------------------------
+@transaction.atomic
+def intake(user: Any, *, answer: str = "", merge_into: str = "", **fields: Any) -> Ticket:
+    """受理: register an appeal as a ticket. A repeated idempotency key returns the first ticket.
+    In the same transaction, `answer` answers an inquiry directly (直接办结), and `merge_into` (a ticket
+    number) records it as a repeat of that open ticket (并单)."""
+    actor = tickets_access.require_role(user, Action.INTAKE)
+    master = None
+    if merge_into:
+        try:
+            master = tickets_access.get_ticket_by_number(user, str(merge_into).strip())
+        except NotFound:
+            raise InvalidInput(_("No ticket numbered “%(number)s”."), number=str(merge_into)[:20]) from None
+    ticket = _register(actor, **fields)
+    if ticket.dispatch_state != DispatchState.NEW:  # a repeated submission: already done
+        return ticket
+    if answer:
+        answer_directly(user, ticket.pk, answer)
+    elif master is not None:
+        _merge(ticket, actor, master, _("Registered as a repeat of %(number)s.") % {"number": master.number})
+    return ticket
+
+
+@transaction.atomic
+def submit_public(*, photos: Sequence[Any] = (), **fields: Any) -> Ticket:
+    """A citizen's own submission from the portal: no staff actor, channel web, a phone number to track it by."""
+    if not str(fields.get("requester_phone") or "").strip():
+        raise InvalidInput(_("Give a phone number: you track the request by its number and your phone."))
+    return _register(None, channel=Channel.WEB, photos=photos, **fields)
+
+
+@transaction.atomic
+def submit_external(*, source: str, event_data: dict[str, Any] | None = None, **fields: Any) -> Ticket:
+    """A request from an integrated client system (Open311) with no staff actor: channel API, the client named in
+    the intake event (`source`, e.g. "open311:3"). A repeated idempotency key returns the first ticket."""
+    return _register(None, channel=Channel.API, source=source, event_data=event_data, **fields)
+
+
+@transaction.atomic
+def requester_note(number: str, note: str, *, source: str, data: dict[str, Any] | None = None) -> TicketEvent:
+    """A requester's comment arriving through an integration (Open311 names tickets by their public number): it goes
+    on the trail and never changes the state; `data` says e.g. that a reopening was asked. Returns the event."""
+    ticket = tickets_access.open311_tickets().filter(number=str(number)[:20]).first()
+    if ticket is None:
+        raise NotFound()
+    note = _text(note, "note")
+    return _change(ticket, Action.REQUESTER_NOTE, None, note=note, data={"source": source} | (data or {}))
+
+
+def _register(
+    actor: Membership | None,
+    *,
+    channel: str,
+    source: str = "",
+    event_data: dict[str, Any] | None = None,
+    appeal_type: str,
+    title: str,
+    content: str,
+    category_code: str,
+    requester_name: str = "",
+    requester_phone: str = "",
+    address: str = "",
+    district_code: str | None = None,
+    street_code: str | None = None,
+    latitude: object = None,
+    longitude: object = None,
+    urgency: str = Urgency.NORMAL,
+    idempotency_key: str | None = None,
+    photos: Sequence[Any] = (),
+) -> Ticket:
+    if idempotency_key:
+        idempotency_key = _text(idempotency_key, "idempotency key", limit_key="title")[:64]
+        existing = Ticket.objects.filter(idempotency_key=idempotency_key).first()
+        if existing:
+            return existing
+    channel = _choice(channel, Channel, _("channel"))
+    appeal_type = _choice(appeal_type, AppealType, _("appeal type"))
+    urgency = _choice(urgency, Urgency, _("urgency"))
+    title = _text(title, "title")
+    content = _text(content, "content")
+    address = _text(address, "address", required=False)
+    name = _text(requester_name, "name", required=False)
+    phone = (requester_phone or "").strip()
+    if phone and not PHONE_RE.match(phone):
+        raise InvalidInput(_("The phone number “%(phone)s” is not valid."), on="phone", phone=phone[:20])
+    latitude = _coordinate(latitude, -90, 90, _("Latitude"))
+    longitude = _coordinate(longitude, -180, 180, _("Longitude"))
+    images = check_images(list(photos))
+
+    now = clock.now()
+    today = clock.local_date(now)
+    category = effective_category(str(category_code or ""), today)
+    if category is None or not category.is_leaf:
+        raise InvalidInput(_("Unknown category: “%(code)s”."), on="category", code=str(category_code)[:50])
+    try:
+        street = _unit(street_code, kinds=STREET_TOWNSHIP_KINDS) if street_code else None
+    except InvalidInput as error:
+        error.on = "street"
+        raise
+    district = _unit(district_code, kinds={UnitKind.DISTRICT}) if district_code else None
+    if street is not None:
+        if district is not None and street.parent_id != district.pk:
+            raise InvalidInput(_("The street/township does not belong to the district."))
+        district = street.parent
+    limit_class, policy = time_limit(category, urgency, today)
+    if policy is None:
+        raise InvalidInput(_("No time-limit policy is in force for this category."))
+
+    requester = None
+    if phone or name:
+        requester = Requester.objects.filter(phone=phone, name=name).first() or Requester.objects.create(
+            phone=phone, name=name
+        )
+    try:
+        with transaction.atomic():
+            ticket = Ticket.objects.create(
+                number=_next_number(today),
+                idempotency_key=idempotency_key or None,
+                channel=channel,
+                appeal_type=appeal_type,
+                requester=requester,
+                title=title,
+                content=content,
+                address=address,
+                latitude=latitude,
+                longitude=longitude,
+                district=district,
+                street=street,
+                category=category,
+                urgency=urgency,
+                time_limit_class=limit_class,
+                time_limit_policy=policy,
+                due_at=compute_due(policy, now),
+                intake_at=now,
+                updated_at=now,
+                created_by=actor.user if actor else None,
+                dispatch_state=DispatchState.NEW,
+                public_status=PUBLIC_STATUS[DispatchState.NEW],
+            )
+    except IntegrityError:
+        existing = Ticket.objects.filter(idempotency_key=idempotency_key).first() if idempotency_key else None
+        if existing is None:
+            raise
+        return existing
+    data = {"channel": channel} | ({} if actor else {"source": source or "portal"}) | (event_data or {})
+    _attach(ticket, _event(ticket, Action.INTAKE, actor, "", DispatchState.NEW, data=data, at=now), images)
+    return ticket
+
+
+def time_limit(category: Category, urgency: str, day: dt.date) -> tuple[str, TimeLimitPolicy | None]:
+    """The time-limit class and the policy in force for a new ticket (emergencies are always the emergency class).
+    Intake uses it, and the intake console shows it as the operator types."""
+    limit_class = TimeLimitClass.EMERGENCY if urgency == Urgency.EMERGENCY else category.time_limit_class
+    return limit_class, policy_for(category, limit_class, day)
+
+
+def _attach(ticket: Ticket, event: TicketEvent, images: Sequence[CheckedImage]) -> None:
+    for image in images:
+        attachment = Attachment(
+            ticket=ticket,
+            event=event,
+            content_type=image.content_type,
+            size=image.size,
+            original_name=image.name,
+            created_at=event.created_at,
+        )
+        attachment.file.save("photo", image.file, save=False)
+        attachment.save()
+
+
+@transaction.atomic
+def answer_directly(user: Any, ticket_id: int, reply: str, *, expected_version: int | None = None) -> Ticket:
+    """直接办结: the hotline answers a consultation itself and closes it."""
+    ticket, actor = _load(user, ticket_id, Action.ANSWER_DIRECTLY, expected_version)
+    reply = _text(reply, "reply")
+    if ticket.appeal_type != AppealType.INQUIRY:
+        raise InvalidInput(_("Only an inquiry can be answered directly; dispatch the others."))
+    now = clock.now()
+    _change(
+        ticket,
+        Action.ANSWER_DIRECTLY,
+        actor,
+        note=reply,
+        expected_version=expected_version,
+        reply=reply,
+        replied_at=now,
+        closed_at=now,
+    )
+    return ticket
+
+
+def category_for(code: str) -> Category | None:
+    return effective_category(code, clock.local_date(clock.now()))
