@@ -21,7 +21,7 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     marker = item.get_closest_marker("shared_data")
     if marker is None:
         return
-    from jiesu.intel import datasets
+    from jiesu.demo import datasets
 
     missing = datasets.missing(*marker.args)
     if missing is None:
@@ -35,7 +35,7 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     if SHARED_DATA_MISSING:
-        from jiesu.intel import datasets
+        from jiesu.demo import datasets
 
         terminalreporter.write_sep(
             "=",

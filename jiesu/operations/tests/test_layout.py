@@ -31,7 +31,8 @@ def test_one_file_per_meaning_no_bench_helpers_in_production_apps() -> None:
     assert not list(ROOT.rglob("reference.py"))
     for app in ROOT.iterdir():
         if app.name != "demo" and app.is_dir():
-            assert not (app / "generator.py").exists() and not (app / "demo.py").exists(), app
+            for helper in ("generator.py", "demo.py", "datasets.py"):
+                assert not (app / helper).exists(), app / helper
             assert not (app / "management" / "commands" / "bench.py").exists(), app
 
 
