@@ -20,6 +20,7 @@ from jiesu.governance import access as governance_access
 from jiesu.lib import clock, events
 from jiesu.lib.errors import ConcurrentEdit, Forbidden, IllegalTransition, InvalidInput, NotFound
 from jiesu.lib.masking import mask_text
+from jiesu.lib.validation import clean_text
 from jiesu.orgs.models import STREET_TOWNSHIP_KINDS, OrgUnit, UnitKind
 from jiesu.sla.calendar import day_kind
 from jiesu.tickets import access as tickets_access
@@ -216,13 +217,11 @@ def _unit(code: str, field: str) -> OrgUnit:
     return unit
 
 
+LABELS = {"title": _("Title"), "plan": _("Plan"), "keywords": _("Keywords"), "note": _("Note")}
+
+
 def _text(value: str, field: str, limit: int, *, required: bool = True) -> str:
-    value = (value or "").strip()
-    if required and not value:
-        raise InvalidInput(_("This field is required."), on=field)
-    if len(value) > limit:
-        raise InvalidInput(_("At most %(limit)d characters."), on=field, limit=limit)
-    return value
+    return clean_text(value, on=field, label=LABELS.get(field, field), limit=limit, required=required)
 
 
 def _topic_for_change(user: Any, pk: int, expected_version: int | None) -> MonthlyTopic:

@@ -18,7 +18,7 @@ from jiesu.sla.policy import due_at as compute_due
 from jiesu.sla.policy import policy_for
 from jiesu.tickets import access as tickets_access
 
-from ..models import AppealType, Attachment, Channel, Requester, Ticket, TicketEvent, Urgency
+from ..models import AppealType, Attachment, Channel, Requester, Ticket, TicketEvent, TrackingCode, Urgency
 from ..workflow import PUBLIC_STATUS, Action, DispatchState
 from ._core import PHONE_RE, _change, _choice, _coordinate, _event, _load, _next_number, _text, _unit
 from .dispatch import _merge
@@ -52,7 +52,10 @@ def submit_public(*, photos: Sequence[Any] = (), **fields: Any) -> Ticket:
     """A citizen's own submission from the portal: no staff actor, channel web, a phone number to track it by."""
     if not str(fields.get("requester_phone") or "").strip():
         raise InvalidInput(_("Give a phone number: you track the request by its number and your phone."))
-    return _register(None, channel=Channel.WEB, photos=photos, **fields)
+    ticket = _register(None, channel=Channel.WEB, photos=photos, **fields)
+    if not TrackingCode.objects.filter(ticket=ticket).exists():  # a repeated submission keeps the first code
+        ticket.new_tracking_code = TrackingCode.issue(ticket)  # type: ignore[attr-defined]  # shown once
+    return ticket
 
 
 @transaction.atomic
@@ -98,6 +101,7 @@ def _register(
         idempotency_key = _text(idempotency_key, "idempotency key", limit_key="title")[:64]
         existing = Ticket.objects.filter(idempotency_key=idempotency_key).first()
         if existing:
+            existing.idempotent_repeat = True  # type: ignore[attr-defined]  # callers tell the first from a repeat
             return existing
     channel = _choice(channel, Channel, _("channel"))
     appeal_type = _choice(appeal_type, AppealType, _("appeal type"))
@@ -167,6 +171,7 @@ def _register(
         existing = Ticket.objects.filter(idempotency_key=idempotency_key).first() if idempotency_key else None
         if existing is None:
             raise
+        existing.idempotent_repeat = True  # type: ignore[attr-defined]  # a concurrent repeat lost the race
         return existing
     data = {"channel": channel} | ({} if actor else {"source": source or "portal"}) | (event_data or {})
     _attach(ticket, _event(ticket, Action.INTAKE, actor, "", DispatchState.NEW, data=data, at=now), images)
