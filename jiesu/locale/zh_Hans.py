@@ -1442,7 +1442,6 @@ ZH_HANS = {
     "host": "主机",
     "Operations": "运维",
     # --- issue 17: jobs (the worker's schedule) ---
-    "job": "任务",
     "last enqueued at": "最近入队时间",
     "last task result": "最近一次运行记录",
     "scheduled job": "定时任务",
