@@ -10,6 +10,14 @@ from django.utils import translation
 from jiesu.lib.clock import SHANGHAI
 from jiesu.testing.world import World, build_world
 
+
+def pytest_configure(config: pytest.Config) -> None:
+    """A fast password hasher for the tests (Django's advice): the demo seed and the fixtures make hundreds of
+    logins, and the production hasher (PBKDF2, 10⁶ rounds) spent most of the seed test's time on them. No test
+    measures the hash itself; production keeps Django's default."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 SHARED_DATA_MISSING: list[str] = []
 
 
