@@ -1381,6 +1381,9 @@ ZH_HANS = {
     "not claimed in time": "超时未认领",
     "This phone number is the login of a staff account.": "该手机号是工作人员账号的登录名，不能用作党员账号。",
     # --- issue 17: governance errors through gettext ---
+    "rate-limit counter": "限流计数",
+    "rate-limit counters": "限流计数",
+    "Shared": "公共",
     "job": "任务",
     "last enqueued at": "上次排队时间",
     "last task result": "上次任务结果",
@@ -1441,11 +1444,6 @@ ZH_HANS = {
     "This Idempotency-Key was already used with a different request body; use a new key for a new order.": "该 Idempotency-Key 已用于内容不同的请求；新工单请使用新的 key。",
     "host": "主机",
     "Operations": "运维",
-    # --- issue 17: jobs (the worker's schedule) ---
-    "last enqueued at": "最近入队时间",
-    "last task result": "最近一次运行记录",
-    "scheduled job": "定时任务",
-    "scheduled jobs": "定时任务",
 }
 
 PLURALS = {"%(counter)s ticket": ["共 %(counter)s 件工单"]}
