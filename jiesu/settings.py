@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "jiesu.integrations",
     "jiesu.governance",
     "jiesu.community",
+    "jiesu.cadres",
     "jiesu.operations",
     *(["jiesu.demo"] if DEMO else []),
 ]
