@@ -47,6 +47,7 @@ ACTION_FIELDS: dict[str, list[str]] = {
     Action.CLOSE: ["note"],
     Action.REOPEN: ["note"],
     Action.MERGE: ["master_number", "note"],
+    Action.UNDO_AUTO_DISPATCH: ["note"],
     Action.SUPERVISE: ["note"],
     Action.ASSIGN_HANDLER: ["handler_id", "note"],
 }
@@ -107,6 +108,7 @@ def _perform(user: Any, ticket_id: int, action: str, form: ActionForm, photos: l
             expected_version=v,
         ),
         Action.SUPERVISE: lambda: services.supervise(user, ticket_id, note, expected_version=v),
+        Action.UNDO_AUTO_DISPATCH: lambda: services.undo_auto_dispatch(user, ticket_id, note, expected_version=v),
         Action.ASSIGN_HANDLER: lambda: services.assign_handler(
             user, ticket_id, d["handler_id"] or 0, note, expected_version=v
         ),
@@ -159,6 +161,7 @@ def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
         if a in tickets_access.allowed_actions(request.user)
         and target_state(a, ticket.dispatch_state)
         and (a != Action.ANSWER_DIRECTLY or ticket.appeal_type == AppealType.INQUIRY)
+        and (a != Action.UNDO_AUTO_DISPATCH or services.last_auto_dispatch(ticket) is not None)
     ]
     suggestion = None
     if any(a in {Action.DISPATCH, Action.APPROVE_RETURN} for a, _, _ in actions):

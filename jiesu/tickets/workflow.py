@@ -68,6 +68,8 @@ class Action(models.TextChoices):
     DECIDE_APPEAL = "decide_appeal", _("Assessment appeal decided")
     REQUESTER_NOTE = "requester_note", _("Note from the requester")
     LOAD_HISTORY = "load_history", _("Closed in the source system (loaded history)")
+    UNDO_AUTO_DISPATCH = "undo_auto_dispatch", _("Undo the automatic dispatch")
+    GROUP_WARNING = "group_warning", _("Group complaint early warning")
 
 
 S = DispatchState
@@ -106,6 +108,11 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str | None]] = {
     Action.REQUESTER_NOTE: (OPEN_STATES | {S.CLOSED}, None),
     # Loaded history (imports): an order finished in another system is closed with its reply, in one step.
     Action.LOAD_HISTORY: (frozenset({S.NEW}), S.CLOSED),
+    # The assistant dispatches with the ordinary action (its event has data["auto"] = True); a dispatcher takes it
+    # back before the unit signs, and the ticket waits for a person again.
+    Action.UNDO_AUTO_DISPATCH: (frozenset({S.DISPATCHED}), S.NEW),
+    # The assistant warns the district: many callers about one place in a short time (state untouched).
+    Action.GROUP_WARNING: (OPEN_STATES, None),
 }
 
 

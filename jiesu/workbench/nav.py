@@ -40,6 +40,7 @@ LINKS: dict[str, list[tuple[str, object]]] = {
         ("dashboard", _("City dashboard")),
         ("topic-list", _("Monthly topics")),
         ("knowledge", _("Knowledge base")),
+        ("assistant-settings", _("Assistant")),
     ],
 }
 
@@ -58,6 +59,8 @@ def nav(request: HttpRequest) -> dict[str, object]:
         links.append((reverse("community-home"), _("Community service")))
     if m.role == Role.UNIT_LEADER:
         links.append((reverse("work-unit-report"), _("Members' community service")))
+    # issue 21: training (能力提升) and care (人文关怀) are for every member of staff
+    links += [(reverse("training-home"), _("Training")), (reverse("care-home"), _("Care"))]
     links.append((reverse("ticket-list"), _("All tickets")))
     links.extend(cadre_links(request.user))
     matches = [url for url, _ in links if path.startswith(url)]

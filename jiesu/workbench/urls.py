@@ -10,5 +10,6 @@ urlpatterns = [
     path("callbacks/", views.callback_worklist, name="callback-worklist"),
     path("supervision/", views.supervision, name="supervision"),
     path("supervision/overview/", views.overview, name="overview"),
+    path("assistant/", views.assistant_settings, name="assistant-settings"),
     path("attachments/<int:pk>/", views.attachment, name="attachment"),
 ]

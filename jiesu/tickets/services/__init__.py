@@ -15,7 +15,17 @@ this package re-exports the public ones, so callers write `services.dispatch(...
 
 from ._core import HANDLING_KINDS, LIMITS, PHONE_RE
 from .callback import close, rate_by_requester, record_callback, reopen
-from .dispatch import approve_return, dispatch, merge, reject_return, request_return
+from .dispatch import (
+    approve_return,
+    auto_dispatch,
+    dispatch,
+    group_warning,
+    last_auto_dispatch,
+    merge,
+    reject_return,
+    request_return,
+    undo_auto_dispatch,
+)
 from .escalation import (
     DEADLINES,
     HANDLING_DEADLINE,
@@ -64,14 +74,17 @@ __all__ = [
     "approve_return",
     "assessment_event",
     "assign_handler",
+    "auto_dispatch",
     "category_for",
     "close",
     "deny_extension",
     "dispatch",
     "escalate_overdue",
+    "group_warning",
     "import_history",
     "imported_keys",
     "intake",
+    "last_auto_dispatch",
     "load_history",
     "merge",
     "overdue_candidates",
@@ -89,5 +102,6 @@ __all__ = [
     "submit_public",
     "supervise",
     "time_limit",
+    "undo_auto_dispatch",
     "whistle",
 ]
