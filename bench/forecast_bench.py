@@ -38,9 +38,8 @@ import django
 
 django.setup()
 
-from jiesu.demo import seasons  # noqa: E402
+from jiesu.demo import datasets, seasons  # noqa: E402
 from jiesu.governance import forecast as fc  # noqa: E402
-from jiesu.intel import datasets  # noqa: E402
 from jiesu.operations.reference_data import CATEGORIES  # noqa: E402
 
 NYC = "us311/nyc/nyc311_sample_5895_2010-2025__nickmvega_data237-wi25.csv"

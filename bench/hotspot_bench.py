@@ -26,8 +26,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jiesu.settings")
 os.environ.setdefault("JIESU_DEMO", "1")  # benchmarks use the demo city and its generators
 django.setup()
 
+from jiesu.demo import datasets  # noqa: E402
 from jiesu.governance import hotspots as hs  # noqa: E402
-from jiesu.intel import datasets  # noqa: E402
 from jiesu.intel.tabular import read_table  # noqa: E402
 
 TEDDY3 = "tipdm2020c/附件3_热点问题挖掘_4326条_点赞反对.csv"

@@ -45,7 +45,7 @@ from sklearn.metrics import accuracy_score, f1_score  # noqa: E402
 from sklearn.model_selection import StratifiedKFold  # noqa: E402
 from sklearn.svm import LinearSVC  # noqa: E402
 
-from jiesu.intel import datasets  # noqa: E402
+from jiesu.demo import datasets  # noqa: E402
 from jiesu.intel.classifier import TextModel, expected_calibration_error, threshold_for  # noqa: E402
 
 warnings.filterwarnings("ignore", message="The least populated class")

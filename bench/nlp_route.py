@@ -35,7 +35,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer  # noqa: E402
 from sklearn.model_selection import StratifiedKFold  # noqa: E402
 from sklearn.svm import LinearSVC  # noqa: E402
 
-from jiesu.intel import datasets  # noqa: E402
+from jiesu.demo import datasets  # noqa: E402
 from jiesu.intel.classifier import TextModel, threshold_for  # noqa: E402
 
 warnings.filterwarnings("ignore", message="The least populated class")

@@ -10,6 +10,14 @@ from django.utils import translation
 from jiesu.lib.clock import SHANGHAI
 from jiesu.testing.world import World, build_world
 
+
+def pytest_configure(config: pytest.Config) -> None:
+    """A fast password hasher for the tests (Django's advice): the demo seed and the fixtures make hundreds of
+    logins, and the production hasher (PBKDF2, 10⁶ rounds) spent most of the seed test's time on them. No test
+    measures the hash itself; production keeps Django's default."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 SHARED_DATA_MISSING: list[str] = []
 
 
@@ -21,7 +29,7 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     marker = item.get_closest_marker("shared_data")
     if marker is None:
         return
-    from jiesu.intel import datasets
+    from jiesu.demo import datasets
 
     missing = datasets.missing(*marker.args)
     if missing is None:
@@ -35,7 +43,7 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     if SHARED_DATA_MISSING:
-        from jiesu.intel import datasets
+        from jiesu.demo import datasets
 
         terminalreporter.write_sep(
             "=",

@@ -7,14 +7,13 @@ class CommunityConfig(AppConfig):
     verbose_name = _("Party members in the community")
 
     def ready(self) -> None:
+        from jiesu.lib.jobs import Tick, register_tick_step
         from jiesu.notify import outbox
 
         from . import notices
+        from .services import escalate_due
 
         outbox.register_source("community", notices.drain, field="community_event", describe=notices.describe)  # type: ignore[arg-type]
-        from jiesu.lib.jobs import Tick, register_tick_step
-
-        from .services import escalate_due
 
         def unclaimed_tasks(tick: Tick) -> int:
             return escalate_due(tick.now)  # 社区任务 nobody claimed in time → back to the community

@@ -12,6 +12,7 @@ class GovernanceConfig(AppConfig):
         from .panels import governance_panel
 
         panels.register("governance", governance_panel)
+
         from . import tasks
 
         tasks.register()

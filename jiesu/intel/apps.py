@@ -25,6 +25,7 @@ class IntelConfig(AppConfig):
             return return_review(user, ticket) if Action.APPROVE_RETURN in actions else None
 
         panels.register("return_review", review)
+
         from . import tasks
 
         tasks.register()

@@ -14,9 +14,9 @@ from django.core.management import CommandError, call_command
 from django.test import Client
 from openpyxl import Workbook, load_workbook
 
+from jiesu.demo import datasets
 from jiesu.integrations import webhooks
 from jiesu.integrations.models import ApiClient, WebhookSubscription
-from jiesu.intel import datasets
 from jiesu.tickets.models import Ticket, TicketEvent
 from jiesu.tickets.tests.helpers import new_ticket
 from jiesu.tickets.workflow import target_state

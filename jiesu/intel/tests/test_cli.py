@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
-from jiesu.intel import datasets
+from jiesu.demo import datasets
 
 
 def teddy(name: str) -> str:

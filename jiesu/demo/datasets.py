@@ -9,8 +9,8 @@ from pathlib import Path
 
 from django.conf import settings
 
-from .classifier import Doc
-from .tabular import read_table, read_taxonomy
+from jiesu.intel.classifier import Doc
+from jiesu.intel.tabular import read_table, read_taxonomy
 
 
 def root() -> Path:
