@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "ninja",
     "axes",
+    "jiesu.lib",
     "jiesu.orgs",
     "jiesu.catalog",
     "jiesu.sla",

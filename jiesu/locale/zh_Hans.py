@@ -1833,6 +1833,9 @@ ZH_HANS = {
     "Record spending": "登记支出",
     "No reward in your scope.": "您的范围内没有奖励。",
     # --- issue 17: governance errors through gettext ---
+    "rate-limit counter": "限流计数",
+    "rate-limit counters": "限流计数",
+    "Shared": "公共",
     "job": "任务",
     "last enqueued at": "上次排队时间",
     "last task result": "上次任务结果",

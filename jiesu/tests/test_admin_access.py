@@ -30,6 +30,7 @@ CONFIG_ADMINS = {
     "integrations.apiclient",
     "integrations.serviceattribute",
     "integrations.webhooksubscription",
+    "operations.scheduledjob",
     "orgs.orgunit",
     "orgs.placehint",
     "sla.timelimitpolicy",

@@ -19,11 +19,11 @@ from django.test.utils import CaptureQueriesContext
 
 from jiesu.catalog.models import Category
 from jiesu.integrations.models import ApiClient
+from jiesu.lib import throttle
 from jiesu.lib.clock import SHANGHAI
+from jiesu.lib.models import Throttle
 from jiesu.notify.models import Notification
 from jiesu.notify.outbox import process_outbox
-from jiesu.portal import throttle
-from jiesu.portal.models import Throttle
 from jiesu.sla.models import TimeLimitPolicy, WorkCalendarDay
 from jiesu.testing.world import World, build_world
 from jiesu.tickets import services
