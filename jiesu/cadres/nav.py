@@ -6,17 +6,20 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from jiesu.orgs import access as org_access
-from jiesu.orgs.models import Role
+from jiesu.orgs.models import UNIT_ROLES, Role
 
 from . import access
 
+# Roles whose members may have cadre pages; the others get no link and cost the header no query.
+CADRE_ROLES = UNIT_ROLES | {Role.ORG_DEPARTMENT, Role.PARTY_SECRETARY, Role.DISCIPLINE}
+
 
 def links(user: Any) -> list[tuple[str, object]]:
-    if not access.sees_cadre_pages(user):
-        return []
-    out: list[tuple[str, object]] = [(reverse("cadre-home"), _("Cadres"))]
     m = org_access.membership(user)
     role = m.role if m else None
+    if role not in CADRE_ROLES or not access.sees_cadre_pages(user):
+        return []
+    out: list[tuple[str, object]] = [(reverse("cadre-home"), _("Cadres"))]
     if role == Role.ORG_DEPARTMENT:
         out.append((reverse("cadre-interviews"), _("Interviews (约谈)")))
     if role == Role.DISCIPLINE:

@@ -1391,13 +1391,6 @@ ZH_HANS = {
     "Add residents' praise from the month's callbacks": "从本月回访中汇入群众表扬",
     "Residents' praise added: %(count)d.": "已汇入群众表扬 %(count)d 条。",
     "%(m)s is still a draft: its 约谈 list counts once the month is published (after its appeals).": "%(m)s 仍是草稿：待该月（申诉处理完毕后）公布，其约谈名单才生效。",
-    # (the operations app's strings, missing from main when issue 20 merged it; needed to compile)
-    "Operations": "运维",
-    "job": "任务",
-    "last enqueued at": "最近入队时间",
-    "last task result": "最近任务结果",
-    "scheduled job": "定时任务",
-    "scheduled jobs": "定时任务",
     "Residents' praise": "群众表扬",
     "Cadres (担当作为)": "干部（担当作为）",
     "Management": "管理序列",
