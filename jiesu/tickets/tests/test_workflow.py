@@ -86,6 +86,9 @@ def test_every_action_but_intake_the_worker_and_appeals_is_exercised() -> None:
         Action.FILE_APPEAL,
         Action.DECIDE_APPEAL,
         Action.REQUESTER_NOTE,
+        # the assistant's own actions (an automatic dispatch to undo, a group of callers): jiesu/intel/tests/test_trust.py
+        Action.UNDO_AUTO_DISPATCH,
+        Action.GROUP_WARNING,
     }
 
 

@@ -282,7 +282,7 @@ def test_console_proposes_category_unit_and_duplicates_while_typing(w: World, pe
     page.fill("#id_title", title)
     page.fill("#id_content", content)
     page.fill("#id_address", "朝阳区建外街道光华路1号")
-    page.wait_for_function("document.getElementById('id_category_code').value === '020401'")  # filled, and shown
+    page.wait_for_function("() => document.getElementById('id_category_code').value === '020401'")  # filled, shown
     page.wait_for_selector("#unit-proposals >> text=北京市热力集团有限责任公司")
     page.wait_for_selector(f"#duplicates >> text={earlier.number}")
     assert "建议分类" in page.content()
@@ -299,7 +299,7 @@ def test_console_auto_fill_follows_the_text_and_never_overwrites_the_operator(w:
     page = operator.page
     operator.go("/intake/")
     page.wait_for_load_state("networkidle")
-    code = "document.getElementById('id_category_code').value"
+    code = "() => document.getElementById('id_category_code').value"
     page.fill("#id_title", heating[0])
     page.fill("#id_content", heating[1])
     page.wait_for_function(f"{code} === '020401'")
