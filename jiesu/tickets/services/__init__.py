@@ -14,7 +14,7 @@ this package re-exports the public ones, so callers write `services.dispatch(...
 """
 
 from ._core import HANDLING_KINDS, LIMITS, PHONE_RE
-from .callback import close, rate_by_requester, record_callback, reopen
+from .callback import close, rate_by_requester, rate_call, record_callback, reopen
 from .dispatch import (
     approve_return,
     auto_dispatch,
@@ -24,6 +24,7 @@ from .dispatch import (
     merge,
     reject_return,
     request_return,
+    split,
     undo_auto_dispatch,
 )
 from .escalation import (
@@ -31,6 +32,7 @@ from .escalation import (
     HANDLING_DEADLINE,
     SIGN_DEADLINE,
     Deadline,
+    answer_supervision,
     assessment_event,
     escalate_overdue,
     overdue_candidates,
@@ -55,7 +57,17 @@ from .history import (
     load_history,
     reserve_history_numbers,
 )
-from .intake import answer_directly, category_for, intake, requester_note, submit_external, submit_public, time_limit
+from .intake import (
+    answer_directly,
+    appeal_decline,
+    category_for,
+    decline,
+    intake,
+    requester_note,
+    submit_external,
+    submit_public,
+    time_limit,
+)
 
 __all__ = [
     "DEADLINES",
@@ -70,6 +82,8 @@ __all__ = [
     "accept",
     "add_progress",
     "answer_directly",
+    "answer_supervision",
+    "appeal_decline",
     "approve_extension",
     "approve_return",
     "assessment_event",
@@ -77,6 +91,7 @@ __all__ = [
     "auto_dispatch",
     "category_for",
     "close",
+    "decline",
     "deny_extension",
     "dispatch",
     "escalate_overdue",
@@ -89,6 +104,7 @@ __all__ = [
     "merge",
     "overdue_candidates",
     "rate_by_requester",
+    "rate_call",
     "record_callback",
     "reject_return",
     "reopen",
@@ -98,6 +114,7 @@ __all__ = [
     "request_return",
     "requester_note",
     "reserve_history_numbers",
+    "split",
     "submit_external",
     "submit_public",
     "supervise",

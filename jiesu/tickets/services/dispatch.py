@@ -255,3 +255,30 @@ def _merge(ticket: Ticket, actor: Membership, master: Ticket, note: str, expecte
         closed_at=clock.now(),
         paused_at=None,
     )
+
+
+@transaction.atomic
+def split(user: Any, ticket_id: int, note: str, *, expected_version: int | None = None) -> Ticket:
+    """拆单: undo a merge. The ticket is no longer a duplicate; it goes back to the dispatch queue (its units, if it
+    had any, are released) with its own event naming the master it left."""
+    ticket, actor = _load(user, ticket_id, Action.SPLIT, expected_version)
+    note = _text(note, "note")
+    master = ticket.duplicate_of
+    now = clock.now()
+    _change(
+        ticket,
+        Action.SPLIT,
+        actor,
+        note=note,
+        expected_version=expected_version,
+        data={"master": master.number if master else None},
+        duplicate_of=None,
+        closed_at=None,
+        lead_unit=None,
+        handler=None,
+        dispatched_at=None,
+        accept_due_at=None,
+        accepted_at=None,
+    )
+    ticket.assignments.filter(is_current=True).update(is_current=False, ended_at=now)
+    return ticket
