@@ -202,14 +202,9 @@ _NOT_DIGIT = re.compile(r"\D+")
 
 
 def phone_key(phone: str) -> str:
-    """The caller's number as digits only, without China's +86 / 0086 prefix, so "138 1234 5678", "+86 138-1234-5678"
-    and "13812345678" are one caller. (Issue 18 brings `lib.validation.normalize_phone`; until it is on main this is
-    the comparison key, applied to the stored numbers as they are.)"""
-    digits = _NOT_DIGIT.sub("", phone or "")
-    for prefix in ("0086", "86"):
-        if digits.startswith(prefix) and len(digits) - len(prefix) == 11:
-            return digits[len(prefix) :]
-    return digits
+    """The caller's number in its one canonical form (`lib.validation.normalize_phone`, issue 18), so
+    "138 1234 5678", "+86 138-1234-5678" and "13812345678" are one caller; digits only where it is not a number."""
+    return phone_or_none(phone) or _NOT_DIGIT.sub("", phone or "")
 
 
 DUPLICATE_DAYS = 30
