@@ -9,10 +9,15 @@ from jiesu.orgs import access
 from jiesu.orgs.models import COMMUNITY_KINDS, STREET_TOWNSHIP_KINDS, UNIT_ROLES, Role
 
 LINKS: dict[str, list[tuple[str, object]]] = {
-    Role.HOTLINE_OPERATOR: [("intake-console", _("Intake console")), ("knowledge", _("Knowledge base"))],
+    Role.HOTLINE_OPERATOR: [
+        ("intake-console", _("Intake console")),
+        ("missed-calls", _("Missed calls")),
+        ("knowledge", _("Knowledge base")),
+    ],
     Role.DISPATCHER: [
         ("dispatch-desk", _("Dispatch desk")),
         ("intake-console", _("Intake console")),
+        ("missed-calls", _("Missed calls")),
         ("knowledge", _("Knowledge base")),
     ],
     Role.CALLBACK_AGENT: [("callback-worklist", _("Callbacks"))],
@@ -40,6 +45,7 @@ LINKS: dict[str, list[tuple[str, object]]] = {
         ("dashboard", _("City dashboard")),
         ("topic-list", _("Monthly topics")),
         ("knowledge", _("Knowledge base")),
+        ("assistant-settings", _("Assistant")),
     ],
 }
 

@@ -91,7 +91,5 @@ class Command(BaseCommand):
             self.stdout.write(f"  {du.username:<14} {du.name:<6} {du.role:<17} {unit.name}")
         for username, text in COMMUNITY_LOGINS:
             self.stdout.write(f"  {username:<14} {text}")
-        for username, text in CADRE_LOGINS:
-            self.stdout.write(f"  {username:<14} {text}")
-        for username, text in TRAINING_LOGINS:
+        for username, text in (*CADRE_LOGINS, *TRAINING_LOGINS):
             self.stdout.write(f"  {username:<14} {text}")
