@@ -84,7 +84,11 @@ def seed_training(seed: int = 2026, now: dt.datetime | None = None) -> Seeded:
     newcomer = _user("jw_newcomer", "何新人", Role.UNIT_HANDLER, jianwai)
     CadreProfile.objects.get_or_create(
         user=newcomer,
-        defaults={"unit": jianwai, "post": "接诉即办专员", "started_on": clock.local_date(now) - dt.timedelta(days=2)},
+        defaults={
+            "unit": jianwai,
+            "post": "接诉即办专员（见习）",
+            "started_on": clock.local_date(now) - dt.timedelta(days=2),
+        },
     )
     month = previous_month(clock.local_date(now).replace(day=1))
     onboarding = _course(trainer, month, 3, "上岗引导：三个真实失分案例", Stage.ONBOARDING, now - dt.timedelta(days=5))

@@ -2047,7 +2047,6 @@ ZH_HANS = {
     "This Idempotency-Key was already used with a different request body; use a new key for a new order.": "该 Idempotency-Key 已用于内容不同的请求；新工单请使用新的 key。",
     "host": "主机",
     # --- issue 21 ---
-    # (the next 15 are issue 20's cadre strings, needed here to compile; keep one copy when merging)
     # training and care
     "Training and care": "培训与关怀",
     "Lost-point case (失分案例)": "失分案例",
