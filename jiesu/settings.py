@@ -60,6 +60,8 @@ INSTALLED_APPS = [
     "jiesu.integrations",
     "jiesu.governance",
     "jiesu.community",
+    "jiesu.cadres",
+    "jiesu.training",
     "jiesu.operations",
     *(["jiesu.demo"] if DEMO else []),
 ]
@@ -172,7 +174,7 @@ JIESU_THROTTLE_RETENTION_DAYS = envint("JIESU_THROTTLE_RETENTION_DAYS", 2)
 MODEL_DIR = Path(os.environ.get("JIESU_MODEL_DIR", DATA_DIR / "models"))
 # The columnar copy of the assessment facts (Parquet, read by DuckDB) and the frozen inputs of snapshots.
 COLUMNAR_DIR = Path(os.environ.get("JIESU_COLUMNAR_DIR", DATA_DIR / "columnar"))
-INTEL_AUTO_APPLY_CONFIDENCE = float(os.environ.get("JIESU_AUTO_APPLY_CONFIDENCE", "0.8"))
+INTEL_AUTO_APPLY_CONFIDENCE = float(os.environ.get("JIESU_AUTO_APPLY_CONFIDENCE", "0.0"))
 INTEL_RETRAIN_AFTER = envint("JIESU_RETRAIN_AFTER", 200)
 SOLUTION_LIBRARY_NAME = os.environ.get("JIESU_SOLUTION_LIBRARY_NAME", "")  # empty: "Solution library", translated
 # The public data sets the benchmarks and some tests read where they lie (never copied into the repository).

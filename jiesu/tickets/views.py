@@ -48,6 +48,7 @@ ACTION_FIELDS: dict[str, list[str]] = {
     Action.REOPEN: ["note"],
     Action.MERGE: ["master_number", "note"],
     Action.SPLIT: ["note"],
+    Action.UNDO_AUTO_DISPATCH: ["note"],
     Action.SUPERVISE: ["note", "respond_by"],
     Action.ANSWER_SUPERVISION: ["text"],
     Action.ASSIGN_HANDLER: ["handler_id", "note"],
@@ -117,6 +118,7 @@ def _perform(user: Any, ticket_id: int, action: str, form: ActionForm, photos: l
             user, ticket_id, note, respond_by=d.get("respond_by"), expected_version=v
         ),
         Action.ANSWER_SUPERVISION: lambda: services.answer_supervision(user, ticket_id, text, expected_version=v),
+        Action.UNDO_AUTO_DISPATCH: lambda: services.undo_auto_dispatch(user, ticket_id, note, expected_version=v),
         Action.ASSIGN_HANDLER: lambda: services.assign_handler(
             user, ticket_id, d["handler_id"] or 0, note, expected_version=v
         ),
@@ -167,6 +169,7 @@ def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
     actions = [
         (a, Action(a).label, ACTION_FIELDS[a])
         for a in tickets_access.offered_actions(request.user, ticket, list(ACTION_FIELDS))
+        if a != Action.UNDO_AUTO_DISPATCH or services.last_auto_dispatch(ticket) is not None
     ]
     suggestion = None
     if any(a in {Action.DISPATCH, Action.APPROVE_RETURN} for a, _, _ in actions):

@@ -77,6 +77,8 @@ class Action(models.TextChoices):
     APPEAL_DECLINE = "appeal_decline", _("Requester appeals the decline")
     RATE_CALL = "rate_call", _("Call rated by the caller (一次一评)")
     LOAD_HISTORY = "load_history", _("Closed in the source system (loaded history)")
+    UNDO_AUTO_DISPATCH = "undo_auto_dispatch", _("Undo the automatic dispatch")
+    GROUP_WARNING = "group_warning", _("Group complaint early warning")
 
 
 S = DispatchState
@@ -126,6 +128,11 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str | None]] = {
     Action.RATE_CALL: (OPEN_STATES | {S.CLOSED, S.MERGED, S.DECLINED}, None),
     # Loaded history (imports): an order finished in another system is closed with its reply, in one step.
     Action.LOAD_HISTORY: (frozenset({S.NEW}), S.CLOSED),
+    # The assistant dispatches with the ordinary action (its event has data["auto"] = True); a dispatcher takes it
+    # back before the unit signs, and the ticket waits for a person again.
+    Action.UNDO_AUTO_DISPATCH: (frozenset({S.DISPATCHED}), S.NEW),
+    # The assistant warns the district: many callers about one place in a short time (state untouched).
+    Action.GROUP_WARNING: (OPEN_STATES, None),
 }
 
 

@@ -14,5 +14,6 @@ urlpatterns = [
     path("supervision/", views.supervision, name="supervision"),
     path("supervision/overview/", views.overview, name="overview"),
     path("export/<str:name>.<str:fmt>", views.export_list, name="export-list"),
+    path("assistant/", views.assistant_settings, name="assistant-settings"),
     path("attachments/<int:pk>/", views.attachment, name="attachment"),
 ]

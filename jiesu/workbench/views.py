@@ -14,6 +14,7 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext, gettext_lazy
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from jiesu.catalog.models import TimeLimitClass
@@ -23,6 +24,8 @@ from jiesu.integrations import selectors as telephony_selectors
 from jiesu.integrations import telephony
 from jiesu.integrations.models import CallBackOutcome
 from jiesu.intel import selectors as intel
+from jiesu.intel import services as intel_services
+from jiesu.intel.models import Feature
 from jiesu.lib import clock
 from jiesu.lib.errors import NotFound, ServiceError
 from jiesu.orgs import access
@@ -113,6 +116,9 @@ def intake_console(request: HttpRequest) -> HttpResponse:
         else:
             if call_pk:
                 telephony.attach_ticket(request.user, call_pk, ticket)
+            if intel_services.after_intake(request.user, ticket, title=data["title"], content=data["content"]):
+                ticket.refresh_from_db()
+                messages.info(request, _("Dispatched automatically to %(unit)s.") % {"unit": ticket.lead_unit})
             messages.success(request, f"{ticket.number} · {ticket.get_dispatch_state_display()}")
             return redirect(f"{reverse('intake-console')}?last={ticket.pk}")
     last = None
@@ -203,10 +209,10 @@ def intake_assist(request: HttpRequest) -> HttpResponse:
         else (places[0].district if len(places) == 1 else _unit(common_district or "", {UnitKind.DISTRICT}))
     )
     category = effective_category(q.get("category_code", "").strip()[:12], day)
-    proposals = intel.propose_categories(title, content, day)  # shown even once chosen: the alternatives
+    assist = intel.assess_category(title, content, day, user=request.user)  # shown even once chosen
     routed = category if category is not None and category.is_leaf else None
-    if routed is None and intel.auto_applies(proposals):
-        routed = proposals[0].category
+    if routed is None and intel.auto_applies(assist):
+        routed = assist.proposals[0].category
     deadline = None
     if category is not None and category.is_leaf:
         limit_class, policy = services.time_limit(category, q.get("urgency", ""), day)
@@ -223,8 +229,9 @@ def intake_assist(request: HttpRequest) -> HttpResponse:
         "district": district,
         "category": category,
         "categories": selectors.search_categories(q.get("category_code", "")[:20], day) if category is None else [],
-        "proposals": proposals,
-        "auto_apply": intel.auto_applies(proposals),
+        "proposals": assist.proposals,
+        "assist": assist,
+        "auto_apply": intel.auto_applies(assist),
         "units": intel.propose_units(routed, district, street, title, content, day)
         if routed is not None or street is not None
         else [],
@@ -452,3 +459,41 @@ def attachment(request: HttpRequest, pk: int) -> HttpResponseBase:
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, max-age=3600"
     return response
+
+
+# --- administrator: the assistant's switches, acceptance and coverage curves --------------------------------
+@roles(Role.ADMINISTRATOR)
+def assistant_settings(request: HttpRequest) -> HttpResponse:
+    """Each AI feature on or off, how often staff accepted its proposals, and for automatic dispatch the precision
+    it must hold with the coverage–accuracy curve measured on the city's closed history."""
+    if request.method == "POST":
+        feature = request.POST.get("feature", "")
+        try:
+            asked = request.POST.get("precision", "").strip()
+            intel_services.set_feature(
+                request.user,
+                feature,
+                enabled=request.POST.get("enabled") == "1",
+                precision=float(asked) / 100 if asked else None,
+            )
+        except ValueError:
+            messages.error(request, _("The precision must be a number."))
+        except ServiceError as error:
+            messages.error(request, str(error))
+        return redirect("assistant-settings")
+    precision = intel_services.auto_dispatch_precision()
+    rates = {r["feature"]: r for r in intel_services.acceptance()}
+    features = [(f, label, on, rates.get(f)) for f, label, on in intel.switches()]
+    undo = sorted(intel_services.undo_rates().items(), key=lambda p: -p[1][1])
+    return render(
+        request,
+        "workbench/assistant.html",
+        {
+            "features": features,
+            "precision": precision,
+            "precision_percent": round(precision * 100, 1),
+            "curves": intel.coverage_curves(precision),
+            "undo": undo,
+            "auto_dispatch": Feature.AUTO_DISPATCH.value,
+        },
+    )

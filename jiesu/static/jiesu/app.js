@@ -13,6 +13,8 @@
     var field = document.querySelector(b.getAttribute("data-fill"));
     if (!field) return;
     field.value = b.getAttribute("data-value");
+    delete field.dataset.autoValue;  // chosen by the operator: the assistant leaves it alone from now on
+    field.classList.remove("autofilled");
     field.dispatchEvent(new Event("change", { bubbles: true }));
     field.focus();
   });
@@ -64,17 +66,38 @@
     });
     rows.forEach(function (r) { body.appendChild(r); });
   });
-  // After the intake panel refreshes: an unambiguous place (or a category proposal above the confidence
-  // threshold) fills its empty field (shown, and editable),
-  // so the keyboard path never has to leave the form. Ambiguous places are only listed.
+  // After the intake panel refreshes, the fields it manages (marked data-autofield) follow it: a field that is
+  // empty, or still holds the value the assistant put there, takes the panel's sure proposal (data-autofill), or is
+  // emptied when the panel is no longer sure. A value the operator typed or chose is never replaced.
   document.addEventListener("htmx:afterSwap", function () {
+    var managed = {};
+    document.querySelectorAll("[data-autofield]").forEach(function (m) {
+      managed[m.getAttribute("data-autofield")] = "";
+    });
     document.querySelectorAll("[data-autofill]").forEach(function (b) {
-      var field = document.querySelector(b.getAttribute("data-fill"));
-      if (field && !field.value) {
-        field.value = b.getAttribute("data-value");
+      managed[b.getAttribute("data-fill")] = b.getAttribute("data-value");
+    });
+    Object.keys(managed).forEach(function (selector) {
+      var field = document.querySelector(selector);
+      if (!field) return;
+      var mine = field.dataset.autoValue !== undefined && field.value === field.dataset.autoValue;
+      if (field.value && !mine) return;
+      var next = managed[selector];
+      if (next) field.dataset.autoValue = next; else delete field.dataset.autoValue;
+      field.classList.toggle("autofilled", !!next);
+      if (field.value !== next) {
+        field.value = next;
         field.dispatchEvent(new Event("change", { bubbles: true }));
       }
     });
+  });
+  // Typing in a field makes its value the operator's own.
+  document.addEventListener("input", function (e) {
+    var t = e.target;
+    if (t && t.dataset && t.dataset.autoValue !== undefined) {
+      delete t.dataset.autoValue;
+      t.classList.remove("autofilled");
+    }
   });
   // Live countdowns: <span class="countdown" data-due="ISO">
   function tick() {

@@ -15,7 +15,18 @@ this package re-exports the public ones, so callers write `services.dispatch(...
 
 from ._core import HANDLING_KINDS, LIMITS, PHONE_RE
 from .callback import close, rate_by_requester, rate_call, record_callback, reopen
-from .dispatch import approve_return, dispatch, merge, reject_return, request_return, split
+from .dispatch import (
+    approve_return,
+    auto_dispatch,
+    dispatch,
+    group_warning,
+    last_auto_dispatch,
+    merge,
+    reject_return,
+    request_return,
+    split,
+    undo_auto_dispatch,
+)
 from .escalation import (
     DEADLINES,
     HANDLING_DEADLINE,
@@ -77,15 +88,18 @@ __all__ = [
     "approve_return",
     "assessment_event",
     "assign_handler",
+    "auto_dispatch",
     "category_for",
     "close",
     "decline",
     "deny_extension",
     "dispatch",
     "escalate_overdue",
+    "group_warning",
     "import_history",
     "imported_keys",
     "intake",
+    "last_auto_dispatch",
     "load_history",
     "merge",
     "overdue_candidates",
@@ -105,5 +119,6 @@ __all__ = [
     "submit_public",
     "supervise",
     "time_limit",
+    "undo_auto_dispatch",
     "whistle",
 ]

@@ -263,16 +263,16 @@ def test_unit_user_opening_another_units_ticket_gets_not_found(w: World, people:
 
 
 def test_console_proposes_category_unit_and_duplicates_while_typing(w: World, people: Any, settings: Any) -> None:
-    from jiesu.intel.services import train_category_model
+    from jiesu.intel.tests.synthetic import measured_category_model, sample_call
 
-    train_category_model()  # the demo does this too; here from the catalogue alone
-    settings.INTEL_AUTO_APPLY_CONFIDENCE = 0.0  # so that the proposal fills the field (the default is 0.8)
+    measured_category_model()  # the demo trains on its history; here on synthetic calls, measured on held-out ones
+    title, content = sample_call("020401")
     earlier = services.intake(
         w.operator,
         channel="phone",
         appeal_type="complaint",
-        title="光华路1号楼暖气不热",
-        content="家里暖气片冰凉，室温只有十五度",
+        title=title,
+        content=content,
         category_code="020401",
         requester_phone="13900007777",
         address="朝阳区建外街道光华路1号",
@@ -282,14 +282,47 @@ def test_console_proposes_category_unit_and_duplicates_while_typing(w: World, pe
     page = operator.page
     operator.go("/intake/")
     page.wait_for_load_state("networkidle")
-    page.fill("#id_title", "暖气不热")
-    page.fill("#id_content", "光华路1号楼家里暖气片冰凉，室温只有十五度")
+    page.fill("#id_title", title)
+    page.fill("#id_content", content)
     page.fill("#id_address", "朝阳区建外街道光华路1号")
     page.wait_for_function("document.getElementById('id_category_code').value === '020401'")  # filled, and shown
     page.wait_for_selector("#unit-proposals >> text=北京市热力集团有限责任公司")
     page.wait_for_selector(f"#duplicates >> text={earlier.number}")
     assert "建议分类" in page.content()
     operator.shot("intake-proposals")
+
+
+def test_console_auto_fill_follows_the_text_and_never_overwrites_the_operator(w: World, people: Any) -> None:
+    from jiesu.intel.tests.synthetic import measured_category_model, sample_call
+
+    heating, water = sample_call("020401"), sample_call("020101")
+
+    measured_category_model()
+    operator = people("operator")
+    page = operator.page
+    operator.go("/intake/")
+    page.wait_for_load_state("networkidle")
+    code = "document.getElementById('id_category_code').value"
+    page.fill("#id_title", heating[0])
+    page.fill("#id_content", heating[1])
+    page.wait_for_function(f"{code} === '020401'")
+    # the operator rewrites the text: the assistant's value follows it
+    page.fill("#id_title", water[0])
+    page.fill("#id_content", water[1])
+    page.wait_for_function(f"{code} === '020101'")
+    # a text that fits no category: the stale value goes, and the panel says it is unsure
+    page.fill("#id_title", "我家的猫走丢了")
+    page.fill("#id_content", "橘猫昨天晚上从窗户跑出去了，能帮忙发个寻猫启事吗")
+    page.wait_for_selector("#category-unsure")
+    page.wait_for_function(f"{code} === ''")
+    operator.shot("intake-unsure")
+    # a value the operator typed is never replaced
+    page.fill("#id_category_code", "010101")
+    page.fill("#id_title", heating[0])
+    page.fill("#id_content", heating[1])
+    page.wait_for_selector("#category-proposals >> text=020401")
+    page.wait_for_load_state("networkidle")
+    assert page.evaluate(code) == "010101"
 
 
 def test_city_dashboard_draws_the_district_map_and_refreshes_without_reload(w: World, people: Any) -> None:

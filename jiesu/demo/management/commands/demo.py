@@ -3,6 +3,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
+from jiesu.demo.cadres import CADRE_LOGINS, seed_cadres
 from jiesu.demo.city import (
     PASSWORD,
     assess_past_months,
@@ -14,6 +15,7 @@ from jiesu.demo.city import (
 )
 from jiesu.demo.community import COMMUNITY_LOGINS, seed_communities
 from jiesu.demo.integrations import ensure_clients, seed_attributes
+from jiesu.demo.training import TRAINING_LOGINS, seed_training
 from jiesu.governance.models import OPEN_HOTSPOT_STATES, Hotspot
 from jiesu.intel.models import ModelKind, TextModelVersion
 from jiesu.intel.services import train_category_model, train_router
@@ -62,6 +64,13 @@ class Command(BaseCommand):
         self.stdout.write(
             "hotspots now: " + ("; ".join(f"{h.label} ({h.size}, heat {h.heat:.0f})" for h in hot) or "none")
         )
+        started = time.monotonic()
+        trained = seed_training(seed=options["seed"])
+        self.stdout.write(
+            f"training and care: {trained.cases} cases, {trained.courses} courses, {trained.history} tickets of "
+            f"simulated history for measured transfer, {trained.alerts} care alerts "
+            f"({time.monotonic() - started:.0f} s)"
+        )
         for line in assess_past_months():
             self.stdout.write(line)
         seed_attributes()
@@ -71,6 +80,8 @@ class Command(BaseCommand):
             f"communities: {seeded.communities} ({seeded.members} members and {seeded.tasks} tasks of history made "
             f"in {time.monotonic() - started:.0f} s)"
         )
+        cadres = seed_cadres()
+        self.stdout.write(f"cadres: {cadres.profiles} new profiles; " + "; ".join(cadres.lines))
         self.stdout.write("\nDemo API clients (demo keys: never use them outside the demo)")
         for name, username, key in ensure_clients():
             self.stdout.write(f"  {name:<20} acts as {username:<12} key {key}")
@@ -79,4 +90,6 @@ class Command(BaseCommand):
             unit = OrgUnit.objects.get(code=du.unit_code)
             self.stdout.write(f"  {du.username:<14} {du.name:<6} {du.role:<17} {unit.name}")
         for username, text in COMMUNITY_LOGINS:
+            self.stdout.write(f"  {username:<14} {text}")
+        for username, text in (*CADRE_LOGINS, *TRAINING_LOGINS):
             self.stdout.write(f"  {username:<14} {text}")
