@@ -13,7 +13,7 @@ urlpatterns = [
     path("callbacks/", views.callback_worklist, name="callback-worklist"),
     path("supervision/", views.supervision, name="supervision"),
     path("supervision/overview/", views.overview, name="overview"),
-    path("export/<str:name>.<str:fmt>", views.export_list, name="export-list"),
     path("assistant/", views.assistant_settings, name="assistant-settings"),
+    path("export/<str:name>.<str:fmt>", views.export_list, name="export-list"),
     path("attachments/<int:pk>/", views.attachment, name="attachment"),
 ]

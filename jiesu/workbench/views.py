@@ -114,11 +114,11 @@ def intake_console(request: HttpRequest) -> HttpResponse:
         except ServiceError as error:
             form.add_error(INTAKE_INPUTS.get(error.on or ""), str(error))
         else:
-            if call_pk:
-                telephony.attach_ticket(request.user, call_pk, ticket)
             if intel_services.after_intake(request.user, ticket, title=data["title"], content=data["content"]):
                 ticket.refresh_from_db()
                 messages.info(request, _("Dispatched automatically to %(unit)s.") % {"unit": ticket.lead_unit})
+            if call_pk:
+                telephony.attach_ticket(request.user, call_pk, ticket)
             messages.success(request, f"{ticket.number} · {ticket.get_dispatch_state_display()}")
             return redirect(f"{reverse('intake-console')}?last={ticket.pk}")
     last = None

@@ -66,6 +66,9 @@
     });
     rows.forEach(function (r) { body.appendChild(r); });
   });
+  // After the intake panel refreshes: an unambiguous place (or a category proposal above the confidence
+  // threshold) fills its empty field (shown, and editable),
+  // so the keyboard path never has to leave the form. Ambiguous places are only listed.
   // After the intake panel refreshes, the fields it manages (marked data-autofield) follow it: a field that is
   // empty, or still holds the value the assistant put there, takes the panel's sure proposal (data-autofill), or is
   // emptied when the panel is no longer sure. A value the operator typed or chose is never replaced.
