@@ -318,7 +318,9 @@ def me(request: HttpRequest) -> dict[str, Any]:
     }
 
 
-@api.post("/orders", response={200: OrderOut, 201: OrderOut, 422: Error, **ERRORS}, summary="Register an order (intake)")
+@api.post(
+    "/orders", response={200: OrderOut, 201: OrderOut, 422: Error, **ERRORS}, summary="Register an order (intake)"
+)
 def create_order(
     request: HttpRequest,
     payload: OrderIn,

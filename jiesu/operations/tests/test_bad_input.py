@@ -24,7 +24,7 @@ def api_client(world: Any) -> tuple[Client, str]:
 @pytest.mark.parametrize("value", ["NaN", "Infinity", "-Infinity", "1e999", 91, -200])
 def test_rest_refuses_bad_coordinates_with_400(world: Any, value: Any) -> None:
     http, _ = api_client(world)
-    body = json.dumps(ORDER) [:-1] + f', "latitude": {value}, "longitude": 116.4}}'
+    body = json.dumps(ORDER)[:-1] + f', "latitude": {value}, "longitude": 116.4}}'
     response = http.post("/api/v1/orders", body, content_type="application/json")
     assert response.status_code == 400, response.content
     assert response.json()["code"] == "invalid"
@@ -115,14 +115,20 @@ def test_photos_are_decoded_and_reencoded_without_trailing_data_or_location(worl
 
 def test_an_idempotency_key_with_another_body_is_refused_with_422(world: Any) -> None:
     http, _ = api_client(world)
-    first = http.post("/api/v1/orders", json.dumps(ORDER), content_type="application/json",
-                      headers={"Idempotency-Key": "k-1"})
+    first = http.post(
+        "/api/v1/orders", json.dumps(ORDER), content_type="application/json", headers={"Idempotency-Key": "k-1"}
+    )
     assert first.status_code == 201
-    same = http.post("/api/v1/orders", json.dumps(ORDER), content_type="application/json",
-                     headers={"Idempotency-Key": "k-1"})
+    same = http.post(
+        "/api/v1/orders", json.dumps(ORDER), content_type="application/json", headers={"Idempotency-Key": "k-1"}
+    )
     assert same.status_code == 200 and same.json()["number"] == first.json()["number"]
-    other = http.post("/api/v1/orders", json.dumps(ORDER | {"title": "另一件事"}), content_type="application/json",
-                      headers={"Idempotency-Key": "k-1"})
+    other = http.post(
+        "/api/v1/orders",
+        json.dumps(ORDER | {"title": "另一件事"}),
+        content_type="application/json",
+        headers={"Idempotency-Key": "k-1"},
+    )
     assert other.status_code == 422 and other.json()["code"] == "idempotency_key_reused"
     assert Ticket.objects.count() == 1
 

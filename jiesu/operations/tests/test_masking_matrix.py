@@ -50,19 +50,43 @@ def _seen_by(world: World, user: Any, ticket: Any, tmp_path: Path) -> dict[str, 
     seen: dict[str, str] = {}
     web = Client()
     web.force_login(user)
-    for url in (f"/tickets/{ticket.pk}/", "/tickets/", "/inbox/", "/dispatch/", "/callbacks/", "/supervision/",
-                "/notifications/"):
+    for url in (
+        f"/tickets/{ticket.pk}/",
+        "/tickets/",
+        "/inbox/",
+        "/dispatch/",
+        "/callbacks/",
+        "/supervision/",
+        "/notifications/",
+    ):
         seen[f"web {url}"] = web.get(url).content.decode()
     client = ApiClient(name=f"matrix-{user.username}", user=user)
     key = client.issue_key()
     client.save()
     rest = Client(headers={"Authorization": f"Bearer {key}"})
-    for url in (f"/api/v1/orders/{ticket.number}", f"/api/v1/orders/{ticket.number}/events", "/api/v1/orders",
-                "/api/v1/events"):
+    for url in (
+        f"/api/v1/orders/{ticket.number}",
+        f"/api/v1/orders/{ticket.number}/events",
+        "/api/v1/orders",
+        "/api/v1/events",
+    ):
         seen[f"rest {url}"] = json.dumps(rest.get(url).json(), ensure_ascii=False)
     out = tmp_path / f"{user.username}.csv"
-    call_command("export", "orders", "--from", "2000-01-01", "--to", "2100-01-01", "--format", "csv",
-                 "--user", user.username, "--output", str(out), stdout=io.StringIO())
+    call_command(
+        "export",
+        "orders",
+        "--from",
+        "2000-01-01",
+        "--to",
+        "2100-01-01",
+        "--format",
+        "csv",
+        "--user",
+        user.username,
+        "--output",
+        str(out),
+        stdout=io.StringIO(),
+    )
     seen["export"] = out.read_text(encoding="utf-8-sig")
     unmasked = may_see_requester(user)
     seen["webhook"] = json.dumps([payload(e, unmasked) for e in ticket.events.all()], ensure_ascii=False)
@@ -75,8 +99,10 @@ def test_no_role_that_may_not_see_requesters_gets_personal_data(world: World, tm
     ticket = new_ticket(
         world,
         title=f"占道经营 回电{SECRETS['mobile in title']}",
-        content=(f"请回电{SECRETS['mobile in text']}，身份证{SECRETS['id card']}，"
-                 f"退款到卡{SECRETS['bank card']}，邮件{SECRETS['e-mail']}"),
+        content=(
+            f"请回电{SECRETS['mobile in text']}，身份证{SECRETS['id card']}，"
+            f"退款到卡{SECRETS['bank card']}，邮件{SECRETS['e-mail']}"
+        ),
         address=f"朝阳区建外街道光华路1号 联系{SECRETS['mobile in address']}",
         requester_phone=SECRETS["requester phone"],
     )
