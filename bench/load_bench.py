@@ -39,8 +39,12 @@ def database() -> str:
     psql = sorted(Path("/usr/lib/postgresql").glob("*/bin/psql"))[-1]
     sh(str(psql), f"{server}/postgres", "-qc", f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
     sh(str(psql), f"{server}/postgres", "-qc", f"CREATE DATABASE {BENCH_DB}")
-    sh(str(psql), f"{server}/{BENCH_DB}", "-qc", "CREATE TABLE bench_row (id bigserial PRIMARY KEY, title text, "
-       "content text, created timestamptz)")
+    sh(
+        str(psql),
+        f"{server}/{BENCH_DB}",
+        "-qc",
+        "CREATE TABLE bench_row (id bigserial PRIMARY KEY, title text, content text, created timestamptz)",
+    )
     return f"{server}/{BENCH_DB}"
 
 
@@ -77,8 +81,14 @@ def run(port: int, path: str, body_of, headers: dict[str, str], clients: int, se
             body = json.dumps(body_of(n, i)).encode()
             started = time.perf_counter()
             try:
-                conn.request("POST", path, body, headers | {"Content-Type": "application/json"} | {
-                    "Idempotency-Key": f"load-{clients}-{n}-{i}-{time.time_ns()}"})
+                conn.request(
+                    "POST",
+                    path,
+                    body,
+                    headers
+                    | {"Content-Type": "application/json"}
+                    | {"Idempotency-Key": f"load-{clients}-{n}-{i}-{time.time_ns()}"},
+                )
                 response = conn.getresponse()
                 response.read()
                 status = response.status
@@ -151,20 +161,31 @@ def main() -> None:
                 break
             except OSError:
                 time.sleep(0.2)
-        order = {"title": "小区门口占道经营", "content": "每天傍晚有摊贩占道经营，影响通行。", "category_code": "010101",
-                 "street_code": "110105001"}
+        order = {
+            "title": "小区门口占道经营",
+            "content": "每天傍晚有摊贩占道经营，影响通行。",
+            "category_code": "010101",
+            "street_code": "110105001",
+        }
         auth = {"Authorization": f"Bearer {key}"}
-        print(f"gunicorn {args.workers} workers × {args.threads} threads, pool ≤ {args.pool} per worker, "
-              f"{args.seconds:.0f} s per run, PostgreSQL")
-        print(f"{'clients':>7}  {'endpoint':<34} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'ok':>7} {'5xx':>5} {'4xx':>5}")
+        print(
+            f"gunicorn {args.workers} workers × {args.threads} threads, pool ≤ {args.pool} per worker, "
+            f"{args.seconds:.0f} s per run, PostgreSQL"
+        )
+        print(
+            f"{'clients':>7}  {'endpoint':<34} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'ok':>7} {'5xx':>5} {'4xx':>5}"
+        )
         for clients in [int(c) for c in args.clients.split(",")]:
             for name, path, body, headers in (
                 ("minimal Django create (ceiling)", "/bench/create/", lambda n, i: order, {}),
                 ("REST intake POST /api/v1/orders", "/api/v1/orders", lambda n, i: order, auth),
             ):
                 r = run(port, path, body, headers, clients, args.seconds)
-                print(f"{clients:>7}  {name:<34} {r['per_s']:>8.1f} {r['p50']:>8.1f} {r['p99']:>8.1f} "
-                      f"{r['ok']:>7} {r['5xx']:>5} {r['other']:>5}", flush=True)
+                print(
+                    f"{clients:>7}  {name:<34} {r['per_s']:>8.1f} {r['p50']:>8.1f} {r['p99']:>8.1f} "
+                    f"{r['ok']:>7} {r['5xx']:>5} {r['other']:>5}",
+                    flush=True,
+                )
     finally:
         server.terminate()
         server.wait(60)
