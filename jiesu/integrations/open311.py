@@ -8,7 +8,6 @@ Requester fields are never rendered.
 
 import datetime as dt
 import logging
-import math
 import re
 import uuid
 from collections.abc import Callable
@@ -160,14 +159,6 @@ def _sane(moment: dt.datetime) -> bool:
         )
     except (OverflowError, ValueError):
         return False
-
-
-def _finite_between(value: str, low: float, high: float) -> bool:
-    try:
-        number = float(value)
-    except ValueError:
-        return False
-    return math.isfinite(number) and low <= number <= high
 
 
 def _positive(request: HttpRequest, name: str, default: int, high: int) -> int:
@@ -410,10 +401,6 @@ def request_create(request: HttpRequest, fmt: str) -> HttpResponse:
     if category is None:
         raise Open311Error(404, _("service_code %(code)s not found") % {"code": code[:32]})
     lat, long = _param(request, "lat"), _param(request, "long")
-    for label, value, low, high in (("lat", lat, -90, 90), ("long", long, -180, 180)):
-        if value is not None and not _finite_between(value, low, high):
-            raise Open311Error(400, _("%(name)s must be a number from %(low)s to %(high)s.") % {
-                "name": label, "low": low, "high": high})
     address, address_id = _param(request, "address_string"), _param(request, "address_id")
     if (lat is None) != (long is None):
         raise Open311Error(400, _("lat and long must be given together"))

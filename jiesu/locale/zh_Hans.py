@@ -1415,7 +1415,6 @@ ZH_HANS = {
     "updated_after must be a date-time between 1900 and 2200.": "updated_after 须为 1900 年至 2200 年之间的日期时间。",
     "Too many invalid API keys from this address; try again later.": "该地址提交的无效 API key 过多，请稍后再试。",
     "No such Open311 method: %(path)s": "没有这个 Open311 方法：%(path)s",
-    "%(name)s must be a number from %(low)s to %(high)s.": "%(name)s 须为 %(low)s 到 %(high)s 之间的数字。",
     "Too many failed logins": "登录失败次数过多",
     "This user name is locked on this computer for a while after repeated wrong passwords. Try again later, or ask an administrator to unlock it.": "多次密码错误后，该用户名在本机已被暂时锁定。请稍后再试，或请管理员解锁。",
     "Tracking code (requests made by phone: the last four digits of your phone)": "查询码（电话反映的诉求：手机号后四位）",
