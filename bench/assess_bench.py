@@ -1,6 +1,6 @@
 """Benchmark of the monthly 三率 assessment at Beijing's scale, beside a plain reference in the same run.
 
-1. Generates synthetic facts with `jiesu.assessment.generator` for a city of Beijing's size (343 streets and
+1. Generates synthetic facts with `jiesu.demo.generator` for a city of Beijing's size (343 streets and
    townships, 79 departments, 58 companies): one month of 2,000,000 orders and a year of 24,000,000 (12 × 2 M),
    as Parquet files, the layout of the columnar copy. Prints the generation rate (target ≥ 50,000 orders/s).
 2. Production path, in a fresh child process so its peak memory is its own: DuckDB sums over the Parquet files
@@ -25,6 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jiesu.settings")
+os.environ.setdefault("JIESU_DEMO", "1")  # benchmarks use the demo city and its generators
 
 import django
 
@@ -32,9 +33,11 @@ django.setup()
 
 import pyarrow.parquet as pq  # noqa: E402
 
-from jiesu.assessment import engine, generator, reference  # noqa: E402
+from jiesu.assessment import engine  # noqa: E402
+from jiesu.assessment import reference_engine as reference  # noqa: E402
 from jiesu.assessment.models import RuleSet  # noqa: E402
 from jiesu.assessment.rules import Rules, month_key  # noqa: E402
+from jiesu.demo import generator  # noqa: E402
 
 LAST = dt.date(2026, 10, 1)
 

@@ -32,15 +32,16 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jiesu.settings")
+os.environ.setdefault("JIESU_DEMO", "1")  # benchmarks use the demo city and its generators
 
 import django
 
 django.setup()
 
 from jiesu.demo import seasons  # noqa: E402
-from jiesu.demo.reference import CATEGORIES  # noqa: E402
 from jiesu.governance import forecast as fc  # noqa: E402
 from jiesu.intel import datasets  # noqa: E402
+from jiesu.operations.reference_data import CATEGORIES  # noqa: E402
 
 NYC = "us311/nyc/nyc311_sample_5895_2010-2025__nickmvega_data237-wi25.csv"
 HORIZON = 14

@@ -20,6 +20,7 @@ import os
 import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jiesu.settings")
+os.environ.setdefault("JIESU_DEMO", "1")  # benchmarks use the demo city and its generators
 django.setup()
 
 from jiesu.governance import hotspots as hs  # noqa: E402

@@ -46,6 +46,7 @@ def database_url() -> str:
 
 os.environ["DATABASE_URL"] = database_url()
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jiesu.settings")
+os.environ.setdefault("JIESU_DEMO", "1")  # benchmarks use the demo city and its generators
 
 import django  # noqa: E402
 

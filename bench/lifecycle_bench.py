@@ -21,6 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jiesu.settings")
+os.environ.setdefault("JIESU_DEMO", "1")  # benchmarks use the demo city and its generators
 if not os.environ.get("DATABASE_URL"):
     os.environ["JIESU_SQLITE_PATH"] = str(Path(tempfile.mkdtemp()) / "bench.sqlite3")
 
@@ -105,7 +106,7 @@ def main() -> None:
         for _ in range(n):
             t = services.dispatch(w.dispatcher, new_ticket(w).pk)
             ids.append(t.pk)
-    from jiesu.sla.management.commands.worker import tick
+    from jiesu.operations.worker import tick
 
     tick_s = timed(lambda: tick(batch=n * 2))[0]
     escalated = TicketEvent.objects.filter(action="mark_overdue").count()

@@ -19,6 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jiesu.settings")
+os.environ.setdefault("JIESU_DEMO", "1")  # benchmarks use the demo city and its generators
 if not os.environ.get("DATABASE_URL"):
     os.environ["JIESU_SQLITE_PATH"] = str(Path(tempfile.mkdtemp()) / "bench.sqlite3")
 

@@ -1,4 +1,5 @@
 import datetime as dt
+import os
 from typing import Any
 
 import pytest
@@ -8,6 +9,39 @@ from django.utils import translation
 
 from jiesu.lib.clock import SHANGHAI
 from jiesu.testing.world import World, build_world
+
+SHARED_DATA_MISSING: list[str] = []
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """A test marked `shared_data(...)` needs those paths under ../shared/data. Where they are absent it is skipped
+    with the reason (shown in the summary), except in CI (`CI` set), where the data is meant to be there and the
+    test fails instead; `JIESU_SHARED_DATA_OPTIONAL=1` declares a CI run without the data."""
+    marker = item.get_closest_marker("shared_data")
+    if marker is None:
+        return
+    from jiesu.intel import datasets
+
+    missing = datasets.missing(*marker.args)
+    if missing is None:
+        return
+    SHARED_DATA_MISSING.append(item.nodeid)
+    reason = f"needs ../shared/data: {missing} (set JIESU_SHARED_DATA)"
+    if os.environ.get("CI") and not os.environ.get("JIESU_SHARED_DATA_OPTIONAL"):
+        pytest.fail(f"{reason}; in CI the data must be there (JIESU_SHARED_DATA_OPTIONAL=1 if not)", pytrace=False)
+    pytest.skip(reason)
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if SHARED_DATA_MISSING:
+        from jiesu.intel import datasets
+
+        terminalreporter.write_sep(
+            "=",
+            f"{len(SHARED_DATA_MISSING)} tests did not run: shared data not found under {datasets.root()}",
+            yellow=True,
+        )
 
 
 @pytest.fixture(scope="session")

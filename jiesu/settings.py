@@ -3,8 +3,10 @@
 SQLite (WAL mode) is the embedded default; DATABASE_URL=postgres://... selects PostgreSQL.
 """
 
+import json
 import os
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
@@ -25,6 +27,9 @@ def envlist(name: str, default: str = "") -> list[str]:
 
 
 DEBUG = envbool("JIESU_DEBUG")
+# The demo city (`jiesu demo`, `jiesu bench`, the generators) is installed only when this is on: off by default, on
+# in scripts/demo and under pytest (pytest sets PYTEST_VERSION). No production app imports `jiesu.demo`.
+DEMO = envbool("JIESU_DEMO", "1" if os.environ.get("PYTEST_VERSION") else "0")
 BUILTIN_SECRET_KEY = "dev-only-insecure-key-change-me-in-production"
 SECRET_KEY = os.environ.get("JIESU_SECRET_KEY", BUILTIN_SECRET_KEY)
 ALLOWED_HOSTS = envlist("JIESU_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
@@ -48,13 +53,13 @@ INSTALLED_APPS = [
     "jiesu.notify",
     "jiesu.workbench",
     "jiesu.portal",
-    "jiesu.demo",
     "jiesu.intel",
     "jiesu.assessment",
     "jiesu.integrations",
     "jiesu.governance",
     "jiesu.community",
     "jiesu.operations",
+    *(["jiesu.demo"] if DEMO else []),
 ]
 
 MIDDLEWARE = [
@@ -128,14 +133,26 @@ else:
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# --- Background work ------------------------------------------------------------------------------------
-# The deadline tick and the event outbox run in `jiesu worker`; django-tasks is there for one-off jobs.
+# --- Background work (see README "Operations": jobs) ------------------------------------------------------
+# `jiesu worker` ticks the deadlines and the event outbox and enqueues the periodic tasks (webhooks, retraining,
+# hotspots, forecasts, pruning), which `jiesu db_worker` runs from the database queue (admin → Task Results).
 TASKS = {
     "default": {
         "BACKEND": os.environ.get("JIESU_TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
     }
 }
-WORKER_INTERVAL_SECONDS = envint("JIESU_WORKER_INTERVAL", 30)
+WORKER_INTERVAL_SECONDS = envint("JIESU_WORKER_INTERVAL", 30)  # seconds between two ticks of `jiesu worker`
+# A task still "running" this long after it started belongs to a killed task worker: marked failed, due again.
+JIESU_TASK_STALE_MINUTES = envint("JIESU_TASK_STALE_MINUTES", 60)
+# How often the worker looks whether webhooks are due (0: every tick) and whether to retrain the models.
+JIESU_WEBHOOK_EVERY_SECONDS = envint("JIESU_WEBHOOK_EVERY_SECONDS", 0)
+JIESU_RETRAIN_CHECK_MINUTES = envint("JIESU_RETRAIN_CHECK_MINUTES", 10)
+# Pruning (one task, every JIESU_PRUNE_EVERY_HOURS): finished task results, webhook delivery attempts and portal /
+# API throttle counters older than their retention in days; expired sessions always.
+JIESU_PRUNE_EVERY_HOURS = envint("JIESU_PRUNE_EVERY_HOURS", 24)
+JIESU_TASK_RETENTION_DAYS = envint("JIESU_TASK_RETENTION_DAYS", 14)
+JIESU_WEBHOOK_RETENTION_DAYS = envint("JIESU_WEBHOOK_RETENTION_DAYS", 90)
+JIESU_THROTTLE_RETENTION_DAYS = envint("JIESU_THROTTLE_RETENTION_DAYS", 2)
 
 # Intelligence (jiesu.intel): where model files live, when a proposal may fill a field by itself, and how many
 # newly closed tickets make the worker retrain the models.
@@ -145,6 +162,8 @@ COLUMNAR_DIR = Path(os.environ.get("JIESU_COLUMNAR_DIR", DATA_DIR / "columnar"))
 INTEL_AUTO_APPLY_CONFIDENCE = float(os.environ.get("JIESU_AUTO_APPLY_CONFIDENCE", "0.8"))
 INTEL_RETRAIN_AFTER = envint("JIESU_RETRAIN_AFTER", 200)
 SOLUTION_LIBRARY_NAME = os.environ.get("JIESU_SOLUTION_LIBRARY_NAME", "")  # empty: "Solution library", translated
+# The public data sets the benchmarks and some tests read where they lie (never copied into the repository).
+JIESU_SHARED_DATA = Path(os.environ.get("JIESU_SHARED_DATA", BASE_DIR.parent / "shared" / "data"))
 
 # Outside contracts (jiesu.integrations): the Open311 edge names one jurisdiction; `batch` services answer a POST
 # with a token instead of the request id; strict content types drop "; charset=utf-8" (some validators want that).
@@ -160,6 +179,15 @@ OPEN311_ANONYMOUS_PER_HOUR = envint("JIESU_OPEN311_ANONYMOUS_PER_HOUR", 3600)
 WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("JIESU_WEBHOOK_TIMEOUT", "5"))
 WEBHOOK_MAX_BACKOFF_SECONDS = envint("JIESU_WEBHOOK_MAX_BACKOFF", 300)
 
+# Proactive governance (jiesu.governance): hotspot detection every N minutes and its parameters (a JSON object of
+# `hotspots.Params` fields, e.g. {"similarity": 0.5}); a forecast surge becomes a proposal at ≥ MIN requests in the
+# next 7 days and ≥ RATIO × the usual level; a knowledge entry made from a ticket is valid for N days.
+JIESU_HOTSPOT_EVERY_MINUTES = envint("JIESU_HOTSPOT_EVERY_MINUTES", 60)
+JIESU_HOTSPOT_PARAMS: dict[str, Any] = json.loads(os.environ.get("JIESU_HOTSPOT_PARAMS", "{}"))
+JIESU_PROACTIVE_MIN = float(os.environ.get("JIESU_PROACTIVE_MIN", "10"))
+JIESU_PROACTIVE_RATIO = float(os.environ.get("JIESU_PROACTIVE_RATIO", "1.5"))
+JIESU_KNOWLEDGE_VALID_DAYS = envint("JIESU_KNOWLEDGE_VALID_DAYS", 365)
+
 # --- Auth -----------------------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -172,6 +200,7 @@ AUTHENTICATION_BACKENDS = [
     "jiesu.lib.logins.AxesBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
+AXES_ENABLED = envbool("JIESU_LOGIN_LOCKOUT", "1")  # off only where a test drives many logins on purpose
 AXES_FAILURE_LIMIT = envint("JIESU_LOGIN_FAILURE_LIMIT", 5)  # failed logins before the lockout
 AXES_COOLOFF_MINUTES = envint("JIESU_LOGIN_COOLOFF_MINUTES", 15)  # how long a lockout lasts
 AXES_COOLOFF_TIME = AXES_COOLOFF_MINUTES / 60  # hours, as django-axes counts

@@ -16,7 +16,7 @@ from jiesu.orgs.models import OrgUnit
 from jiesu.tickets import access as tickets_access
 
 from .models import Appeal, AppealState, Snapshot, UnitScore
-from .reference import Judgement, judge
+from .reference_engine import Judgement, judge
 from .rules import SATISFACTION_CODES, Rules, previous_month
 
 GROUP_LABELS = {

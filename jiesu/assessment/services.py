@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from jiesu.assessment import access as assessment_access
 from jiesu.lib import clock, events
 from jiesu.lib.errors import IllegalTransition, InvalidInput, NotFound
+from jiesu.lib.validation import clean_text
 from jiesu.orgs.models import OrgUnit
 from jiesu.tickets import access as tickets_access
 from jiesu.tickets import services as ticket_services
@@ -41,12 +42,7 @@ def _user(user: Any) -> Any:
 
 
 def _text(value: object, label: Any, *, required: bool = True) -> str:
-    text = str(value or "").strip()
-    if required and not text:
-        raise InvalidInput(_("%(field)s is required."), field=label, on="reason")
-    if len(text) > REASON_LIMIT:
-        raise InvalidInput(_("%(field)s is too long."), field=label, on="reason")
-    return text
+    return clean_text(value, on="reason", label=label, limit=REASON_LIMIT, required=required)
 
 
 def is_published(month: dt.date) -> bool:

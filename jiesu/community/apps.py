@@ -12,3 +12,11 @@ class CommunityConfig(AppConfig):
         from . import notices
 
         outbox.register_source("community", notices.drain, field="community_event", describe=notices.describe)  # type: ignore[arg-type]
+        from jiesu.lib.jobs import Tick, register_tick_step
+
+        from .services import escalate_due
+
+        def unclaimed_tasks(tick: Tick) -> int:
+            return escalate_due(tick.now)  # 社区任务 nobody claimed in time → back to the community
+
+        register_tick_step("community-tasks", unclaimed_tasks, order=20)

@@ -17,11 +17,10 @@ from django.db import transaction
 from jiesu.catalog.models import Category
 from jiesu.demo import seasons
 from jiesu.lib import clock
+from jiesu.operations.reference_data import HOTLINE_CENTRE
 from jiesu.orgs.models import STREET_TOWNSHIP_KINDS, Membership, OrgUnit, Role, UnitKind
 from jiesu.tickets import services
 from jiesu.tickets.models import AppealType, Channel, Ticket, Urgency
-
-from .reference import HOTLINE_CENTRE
 
 PASSWORD = "jiesu-demo-2026"
 
@@ -471,8 +470,8 @@ def demo_ticket_count() -> int:
 def generate_history(orders: int, seed: int = 2026, months: int = 6) -> int:
     """Closed tickets with callbacks over the last `months` full months (`jiesu bench generate --to db`), so the
     monthly assessment ranks every unit on a realistic sample."""
-    from jiesu.assessment import generator
     from jiesu.assessment.rules import previous_month
+    from jiesu.demo import generator
 
     units = generator.handling_units()
     last = previous_month(clock.local_date(clock.now()).replace(day=1))

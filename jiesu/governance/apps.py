@@ -12,3 +12,6 @@ class GovernanceConfig(AppConfig):
         from .panels import governance_panel
 
         panels.register("governance", governance_panel)
+        from . import tasks
+
+        tasks.register()

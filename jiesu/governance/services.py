@@ -20,6 +20,7 @@ from jiesu.governance import access as governance_access
 from jiesu.lib import clock, events
 from jiesu.lib.errors import ConcurrentEdit, Forbidden, IllegalTransition, InvalidInput, NotFound
 from jiesu.lib.masking import mask_text
+from jiesu.lib.validation import clean_text
 from jiesu.orgs.models import STREET_TOWNSHIP_KINDS, OrgUnit, UnitKind
 from jiesu.sla.calendar import day_kind
 from jiesu.tickets import access as tickets_access
@@ -65,7 +66,8 @@ def _event(
 
 # --- hotspots --------------------------------------------------------------------------------------------
 def hotspot_params() -> hs.Params:
-    return hs.Params(**getattr(settings, "JIESU_HOTSPOT_PARAMS", {}))
+    overrides: dict[str, Any] = settings.JIESU_HOTSPOT_PARAMS
+    return hs.Params(**overrides)
 
 
 SEVERE_TYPES = (AppealType.COMPLAINT, AppealType.TIPOFF)
@@ -215,13 +217,11 @@ def _unit(code: str, field: str) -> OrgUnit:
     return unit
 
 
+LABELS = {"title": _("Title"), "plan": _("Plan"), "keywords": _("Keywords"), "note": _("Note")}
+
+
 def _text(value: str, field: str, limit: int, *, required: bool = True) -> str:
-    value = (value or "").strip()
-    if required and not value:
-        raise InvalidInput(_("This field is required."), on=field)
-    if len(value) > limit:
-        raise InvalidInput(_("At most %(limit)d characters."), on=field, limit=limit)
-    return value
+    return clean_text(value, on=field, label=LABELS.get(field, field), limit=limit, required=required)
 
 
 def _topic_for_change(user: Any, pk: int, expected_version: int | None) -> MonthlyTopic:
@@ -502,8 +502,8 @@ def refresh_forecasts(now: dt.datetime | None = None) -> ForecastRun:
     now = now or clock.now()
     today = clock.local_date(now)
     series, first = daily_counts(today - dt.timedelta(days=1))
-    minimum = float(getattr(settings, "JIESU_PROACTIVE_MIN", 10))
-    ratio = float(getattr(settings, "JIESU_PROACTIVE_RATIO", 1.5))
+    minimum = settings.JIESU_PROACTIVE_MIN
+    ratio = settings.JIESU_PROACTIVE_RATIO
     run = ForecastRun()
     points = []
     surges = []
@@ -631,7 +631,7 @@ def knowledge_from_ticket(user: Any, ticket_pk: int) -> KnowledgeEntry:
     for w in zh.words(ticket.title):
         if w not in words:
             words.append(w)
-    days = int(getattr(settings, "JIESU_KNOWLEDGE_VALID_DAYS", 365))
+    days = settings.JIESU_KNOWLEDGE_VALID_DAYS
     entry = KnowledgeEntry.objects.create(
         title=ticket.title[:200],
         answer=mask_text(ticket.reply),
@@ -652,18 +652,27 @@ def _last_run(kind: str) -> dt.datetime | None:
     return last.at if last else None
 
 
+def hotspots_due(now: dt.datetime) -> bool:
+    """Detection runs every `JIESU_HOTSPOT_EVERY_MINUTES` (60)."""
+    last = _last_run("hotspots")
+    return last is None or now - last >= dt.timedelta(minutes=settings.JIESU_HOTSPOT_EVERY_MINUTES)
+
+
+def forecasts_due(now: dt.datetime) -> bool:
+    """Forecasts and proposals run once a day (the first check after midnight)."""
+    last = _last_run("forecasts")
+    return last is None or clock.local_date(last) < clock.local_date(now)
+
+
 def run_due(now: dt.datetime | None = None) -> list[str]:
-    """Called by every `jiesu worker` tick: hotspot detection every `JIESU_HOTSPOT_EVERY_MINUTES` (60), forecasts
-    and proposals once a day (the first tick after midnight). Returns what ran."""
+    """Hotspot detection and the forecasts, each if due (the tasks in `tasks.py` run them one by one). Returns what
+    ran."""
     now = now or clock.now()
     done = []
-    every = dt.timedelta(minutes=int(getattr(settings, "JIESU_HOTSPOT_EVERY_MINUTES", 60)))
-    last = _last_run("hotspots")
-    if last is None or now - last >= every:
+    if hotspots_due(now):
         refresh_hotspots(now)
         done.append("hotspots")
-    last = _last_run("forecasts")
-    if last is None or clock.local_date(last) < clock.local_date(now):
+    if forecasts_due(now):
         refresh_forecasts(now)
         done.append("forecasts")
     return done

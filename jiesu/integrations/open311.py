@@ -154,8 +154,10 @@ def _datetime(request: HttpRequest, name: str) -> dt.datetime | None:
 def _sane(moment: dt.datetime) -> bool:
     """A moment this server can compute with: 1900 to 2200 in UTC (years 1 or 9999 with an offset overflow)."""
     try:
-        return dt.datetime(1900, 1, 1, tzinfo=dt.UTC) <= moment.astimezone(dt.UTC) <= dt.datetime(
-            2200, 1, 1, tzinfo=dt.UTC
+        return (
+            dt.datetime(1900, 1, 1, tzinfo=dt.UTC)
+            <= moment.astimezone(dt.UTC)
+            <= dt.datetime(2200, 1, 1, tzinfo=dt.UTC)
         )
     except (OverflowError, ValueError):
         return False

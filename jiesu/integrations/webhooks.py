@@ -32,7 +32,12 @@ from jiesu.tickets.models import TicketEvent
 
 from .models import WebhookDelivery, WebhookSubscription
 
-LEASE = dt.timedelta(minutes=2)  # a worker's claim on a subscription while it delivers
+LEASE = dt.timedelta(minutes=2)  # the shortest claim on a subscription while a task delivers to it
+
+
+def lease(batch: int) -> dt.timedelta:
+    """A claim long enough for the worst batch (every POST timing out), so no second run overtakes a slow one."""
+    return max(LEASE, dt.timedelta(seconds=batch * settings.WEBHOOK_TIMEOUT_SECONDS * 1.5 + 30))
 
 
 def sign(secret: str, timestamp: str, body: bytes) -> str:
@@ -128,8 +133,8 @@ def deliver(subscription: WebhookSubscription, batch: int = 100) -> int:
 
 
 def deliver_due(batch: int = 100) -> int:
-    """One round over the subscriptions whose wait is over (the worker calls it every tick). Each is claimed with a
-    compare-and-set lease, so two workers never send the same subscription's events side by side."""
+    """One round over the subscriptions whose wait is over (the `deliver_webhooks` task). Each is claimed with a
+    compare-and-set lease longer than the worst batch, so two runs never send a subscription's events side by side."""
     now = clock.now()
     due = WebhookSubscription.objects.filter(
         Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now),
@@ -141,7 +146,7 @@ def deliver_due(batch: int = 100) -> int:
     for subscription in due:
         claimed = WebhookSubscription.objects.filter(
             pk=subscription.pk, next_attempt_at=subscription.next_attempt_at
-        ).update(next_attempt_at=now + LEASE)
+        ).update(next_attempt_at=now + lease(batch))
         if claimed:
             delivered += deliver(subscription, batch)
     return delivered

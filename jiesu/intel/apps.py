@@ -19,3 +19,6 @@ class IntelConfig(AppConfig):
             return solution_library(user, ticket) if Action.REPLY in actions else None
 
         panels.register("library", library)
+        from . import tasks
+
+        tasks.register()

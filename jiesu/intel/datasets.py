@@ -4,7 +4,6 @@ Nothing of them is copied into the repository: they are read where they lie (`JI
 path) and a caller skips with a clear message when they are absent.
 """
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,7 +14,7 @@ from .tabular import read_table, read_taxonomy
 
 
 def root() -> Path:
-    return Path(os.environ.get("JIESU_SHARED_DATA", settings.BASE_DIR.parent / "shared" / "data"))
+    return Path(settings.JIESU_SHARED_DATA)
 
 
 @dataclass

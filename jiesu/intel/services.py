@@ -146,15 +146,19 @@ def train_router(*, by: Any = None, activate: bool = True) -> TextModelVersion:
     )
 
 
-def retrain_if_due(*, min_new: int | None = None) -> list[TextModelVersion]:
-    """Retrain both models when enough tickets closed since the active category model was trained
-    (`INTEL_RETRAIN_AFTER`). Called by the worker each tick; cheap when nothing is due."""
+def retrain_needed(*, min_new: int | None = None) -> bool:
+    """Enough tickets closed since the active category model was trained (`INTEL_RETRAIN_AFTER`); one count."""
     min_new = settings.INTEL_RETRAIN_AFTER if min_new is None else min_new
     active = TextModelVersion.objects.filter(kind=ModelKind.CATEGORY, is_active=True).first()
     closed = _closed()
     if active is not None:
         closed = closed.filter(closed_at__gt=active.created_at)
-    if closed.count() < min_new:
+    return bool(closed.count() >= min_new)
+
+
+def retrain_if_due(*, min_new: int | None = None) -> list[TextModelVersion]:
+    """Retrain both models when `retrain_needed` (the `retrain_models` task, enqueued by the worker)."""
+    if not retrain_needed(min_new=min_new):
         return []
     trained = []
     for train in (train_category_model, train_router):

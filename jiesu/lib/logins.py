@@ -9,7 +9,7 @@ from django.contrib.auth.signals import user_login_failed
 from django.http import HttpRequest
 
 
-class AxesBackend(AxesStandaloneBackend):
+class AxesBackend(AxesStandaloneBackend):  # type: ignore[misc]
     """django-axes' check, for logins that come with a request (the login page, the admin). `Client.login()` and
     other programmatic logins without a request go on to the next backend unchecked."""
 
@@ -29,7 +29,7 @@ def api_key_locked(request: HttpRequest) -> bool:
     """True when this client address has sent too many bad API keys within the cool-off period."""
     if not settings.AXES_ENABLED:
         return False
-    return AxesProxyHandler.get_failures(request, API_CREDENTIALS) >= settings.API_KEY_FAILURE_LIMIT
+    return bool(AxesProxyHandler.get_failures(request, API_CREDENTIALS) >= settings.API_KEY_FAILURE_LIMIT)
 
 
 def api_key_failed(request: HttpRequest) -> None:

@@ -1381,6 +1381,13 @@ ZH_HANS = {
     "not claimed in time": "超时未认领",
     "This phone number is the login of a staff account.": "该手机号是工作人员账号的登录名，不能用作党员账号。",
     # --- issue 17: governance errors through gettext ---
+    "job": "任务",
+    "last enqueued at": "上次排队时间",
+    "last task result": "上次任务结果",
+    "scheduled job": "定时任务",
+    "scheduled jobs": "定时任务",
+    "Plan": "方案",
+    "Keywords": "关键词",
     "Level 1": "一级",
     "Level 2": "二级",
     "Level 3": "三级",

@@ -7,4 +7,7 @@ class OperationsConfig(AppConfig):
     verbose_name = _("Operations")
 
     def ready(self) -> None:
+        from . import tasks
+
+        tasks.register()  # pruning (task results, sessions), beside what the other apps registered
         from . import checks  # noqa: F401  (registers the deployment checks)

@@ -134,7 +134,7 @@ def backup(target: Path) -> Path:
 def restore(folder: Path, *, force: bool = False) -> dict[str, Any]:
     """Load a backup folder into the configured database and folders, then check it against the manifest.
     Returns the manifest; raises BackupError on any difference."""
-    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest: dict[str, Any] = json.loads((folder / "manifest.json").read_text())
     for name, sha in manifest["files"].items():
         if _sha256(folder / name) != sha:
             raise BackupError(f"{name} is damaged: its sha256 differs from the manifest")

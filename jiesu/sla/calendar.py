@@ -53,7 +53,8 @@ def add_limit(calendar: WorkCalendar, start: dt.datetime, amount: int, unit: str
 
 
 def day_kind(day: dt.date) -> int:
-    """0–6 weekday, 7 statutory holiday, 8 make-up workday (the forecast's day types), from `chinese-calendar`."""
+    """0–6 weekday, 7 statutory holiday, 8 make-up workday (the forecast's day types), from `chinese-calendar`
+    (the statutory calendar, not the `WorkCalendarDay` rows the deadlines use)."""
     try:
         on_holiday, name = chinese_calendar.get_holiday_detail(day)
         workday = chinese_calendar.is_workday(day)

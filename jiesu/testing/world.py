@@ -7,7 +7,7 @@ from typing import Any
 import factory
 from django.contrib.auth import get_user_model
 
-from jiesu.demo.reference import seed_reference
+from jiesu.operations.reference_data import seed_reference
 from jiesu.orgs.models import Membership, OrgUnit, Role
 
 HOTLINE = "HC0001"

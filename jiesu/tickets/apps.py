@@ -6,3 +6,8 @@ class Config(AppConfig):
     name = "jiesu.tickets"
     label = "tickets"
     verbose_name = _("Work orders")
+
+    def ready(self) -> None:
+        from . import jobs
+
+        jobs.register()  # the deadline clocks of `jiesu worker`

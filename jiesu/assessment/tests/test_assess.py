@@ -110,7 +110,7 @@ def test_published_snapshot_is_immutable_and_a_correction_is_a_new_version(
         published.delete()
     with pytest.raises(CommandError) as err:
         assess()  # recomputing a published month needs a reason
-    assert "请填写更正原因" in str(err.value)
+    assert "更正原因不能为空" in str(err.value)
     with pytest.raises(IllegalTransition):
         services.file_appeal(world.jw_handler, october["unsolved"].pk, "callback_result", "回访结果有误")
     assess("--correct", "纠正10月回访录入错误")

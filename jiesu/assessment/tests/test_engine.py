@@ -10,7 +10,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from jiesu.assessment import engine, reference
+from jiesu.assessment import engine
+from jiesu.assessment import reference_engine as reference
 from jiesu.assessment.facts import SCHEMA
 from jiesu.assessment.models import RuleSet
 from jiesu.assessment.rules import Rules

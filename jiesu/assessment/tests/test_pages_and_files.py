@@ -13,7 +13,8 @@ from django.core.management import call_command
 from django.test import Client
 from openpyxl import load_workbook
 
-from jiesu.assessment import reference, services
+from jiesu.assessment import reference_engine as reference
+from jiesu.assessment import services
 from jiesu.assessment.models import RuleSet, Snapshot
 from jiesu.assessment.rules import Rules
 from jiesu.lib.clock import SHANGHAI

@@ -1,77 +1,75 @@
 """The reference data and the demo city."""
 
 import io
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.management import call_command
+from django.db import transaction
+from django.test import override_settings
 
-from jiesu.catalog.models import Category, DispatchRule
+from jiesu.community.models import CommunityTask, Demand, DemandState, PointEntry, ShiftSignUp, TaskState
 from jiesu.demo.city import PLANTED
-from jiesu.demo.reference import seed_reference
-from jiesu.orgs.models import STREET_TOWNSHIP_KINDS, OrgUnit, UnitKind
-from jiesu.sla.models import TimeLimitPolicy
+from jiesu.orgs.models import OrgUnit
 from jiesu.testing.world import World
 from jiesu.tickets.models import Ticket, TicketEvent
 
 
-@pytest.mark.django_db
-def test_beijing_units_with_official_codes(world: object) -> None:
-    assert OrgUnit.objects.filter(kind=UnitKind.DISTRICT).count() == 16
-    assert OrgUnit.objects.filter(kind__in=STREET_TOWNSHIP_KINDS).count() == 343
-    jianwai = OrgUnit.objects.get(code="110105001")
-    assert (jianwai.name, jianwai.parent.name, jianwai.kind) == ("建外街道", "朝阳区", "subdistrict")
-    assert jianwai.path == "/110000/110105/110105001/"
-    assert OrgUnit.objects.filter(kind=UnitKind.DEPARTMENT).count() >= 20
-    assert OrgUnit.objects.filter(kind=UnitKind.PUBLIC_SERVICE_COMPANY).count() >= 10
+@pytest.fixture(scope="module")
+def demo_city(django_db_setup: Any, django_db_blocker: Any, tmp_path_factory: Any) -> Iterator[str]:
+    """The demo city, seeded ONCE for the tests of this module (it is the slowest thing the suite does) inside a
+    transaction that is rolled back after them; each test runs in its own savepoint on top of it. Returns what
+    `jiesu demo` printed."""
+    var = tmp_path_factory.mktemp("demo-city")
+    with (
+        django_db_blocker.unblock(),
+        override_settings(MODEL_DIR=var / "models", COLUMNAR_DIR=var / "columnar"),
+        transaction.atomic(),
+    ):
+        out = io.StringIO()
+        call_command("demo", "--tickets", "120", "--history", "600", stdout=out)
+        yield out.getvalue()
+        transaction.set_rollback(True)
 
 
-@pytest.mark.django_db
-def test_reference_seed_is_idempotent(world: object) -> None:
-    counts = (
-        OrgUnit.objects.count(),
-        Category.objects.count(),
-        DispatchRule.objects.count(),
-        TimeLimitPolicy.objects.count(),
-    )
-    seed_reference()
-    assert counts == (
-        OrgUnit.objects.count(),
-        Category.objects.count(),
-        DispatchRule.objects.count(),
-        TimeLimitPolicy.objects.count(),
-    )
+PLANTED_TICKETS = sum(row[4] for row in PLANTED)  # the hotspots the demo plants
 
 
-@pytest.mark.django_db
-def test_every_leaf_has_class_owner_and_a_dispatch_rule(world: object) -> None:
-    leaves = Category.objects.filter(level=3)
-    assert leaves.count() >= 40
-    for leaf in leaves:
-        assert leaf.time_limit_class and leaf.owner_kind
-        assert leaf.dispatch_rules.exists(), leaf
-        assert leaf.parent.parent.level == 1
-
-
-@pytest.mark.django_db
-def test_demo_command_makes_a_working_city(world: object) -> None:
-    out = io.StringIO()
-    call_command("demo", "--tickets", "120", "--history", "600", stdout=out)
-    text = out.getvalue()
-    assert "jiesu-demo-2026" in text and "dispatcher" in text
+def test_demo_command_makes_a_working_city(demo_city: str, db: Any) -> None:
+    assert "jiesu-demo-2026" in demo_city and "dispatcher" in demo_city
     # the assessment history: months before last published, last month a draft
-    assert "(published)" in text and "(draft)" in text
-    planted = sum(row[4] for row in PLANTED)  # the hotspots the demo plants
-    assert Ticket.objects.count() == 720 + planted
-    assert "hotspots now: 光华" in out.getvalue()
+    assert "(published)" in demo_city and "(draft)" in demo_city
+    assert Ticket.objects.count() == 720 + PLANTED_TICKETS
+    assert "hotspots now: 光华" in demo_city
     assert Ticket.objects.filter(idempotency_key__startswith="gen:").count() == 600
     states = set(Ticket.objects.values_list("dispatch_state", flat=True))
     assert {"closed", "accepted"} <= states
     assert len(states) >= 4
     # Every ticket's history starts with its intake, and events never precede it.
-    assert TicketEvent.objects.filter(action="intake").count() == 720 + planted
-    call_command("demo", "--tickets", "120", stdout=io.StringIO())  # idempotent: no second batch
-    assert Ticket.objects.count() == 720 + planted
+    assert TicketEvent.objects.filter(action="intake").count() == 720 + PLANTED_TICKETS
+
+
+def test_demo_communities_are_consistent(demo_city: str, db: Any) -> None:
+    """The three demo communities (moved here from the community tests, which seeded them a second time)."""
+    assert "communities: 3 (120 members" in demo_city
+    assert get_user_model().objects.get(username="member").party_member.community.code == "110105001001"
+    # every point entry comes from a rule and a real record
+    for entry in PointEntry.objects.filter(reason="service").select_related("task"):
+        assert (
+            entry.task is not None and entry.task.claims.filter(member=entry.member, served_at__isnull=False).exists()
+        )
+    assert CommunityTask.objects.filter(state=TaskState.OPEN).count() == 9  # three open tasks per community today
+    assert Demand.objects.filter(state=DemandState.SUBMITTED).count() == 12  # and four new wishes
+    assert ShiftSignUp.objects.filter(attendance="present").exists()
+
+
+def test_a_second_demo_run_adds_nothing(demo_city: str, db: Any) -> None:
+    out = io.StringIO()
+    call_command("demo", "--tickets", "120", stdout=out)  # idempotent: no second batch
+    assert Ticket.objects.count() == 720 + PLANTED_TICKETS
+    assert "communities: 3 (0 members" in out.getvalue()
 
 
 def test_replay_handles_a_ticket_whose_lead_moved_while_signing(world: World, clock: Any) -> None:

@@ -152,7 +152,7 @@ def test_supervisor_turns_a_hotspot_into_a_monthly_topic_and_watches_it(
 def test_topic_input_errors_come_back_in_chinese(world: World, client: Client, clock: Any) -> None:
     login(client, world.city_supervisor)
     page = client.post("/governance/topics/", {"title": "", "lead_unit": "C004"}, follow=True).content.decode()
-    assert "此项必填" in page
+    assert "不能为空" in page
     page = client.post("/governance/topics/", {"title": "供暖", "lead_unit": "NOPE"}, follow=True).content.decode()
     assert "未知单位" in page
     client.post("/governance/topics/", {"title": "供暖不热", "lead_unit": "C004", "category": "0204"})

@@ -205,7 +205,10 @@ def run_schemathesis(keys: dict[str, str]) -> None:
     def checker(operation: Any, key: str) -> Any:
         @given(case=operation.as_strategy())
         @settings(
-            max_examples=EXAMPLES, deadline=None, database=None, derandomize=True,
+            max_examples=EXAMPLES,
+            deadline=None,
+            database=None,
+            derandomize=True,
             suppress_health_check=list(HealthCheck),
         )
         def check(case: Any) -> None:

@@ -201,9 +201,7 @@ def test_export_masks_unless_authorised(world: Any, tmp_path: Path, clock: Any) 
         export(tmp_path, "bad.csv", days=("2026-13-01", "2026-11-30"))
 
 
-@pytest.mark.skipif(
-    bool(datasets.missing("us311/nyc", "tipdm2020c", "us311/la")), reason="shared data not found: ../shared/data"
-)
+@pytest.mark.shared_data("us311/nyc", "tipdm2020c", "us311/la", "fuzhou12345_rivers")
 @pytest.mark.parametrize(
     ("relative", "mapping", "least"),
     [

@@ -15,6 +15,7 @@ from django.core.management import call_command
 
 from jiesu.integrations import webhooks
 from jiesu.integrations.models import ApiClient, WebhookDelivery, WebhookSubscription
+from jiesu.operations.worker import run_tasks
 from jiesu.tickets import services
 from jiesu.tickets.models import TicketEvent
 from jiesu.tickets.tests.helpers import new_ticket, ticket_in
@@ -87,10 +88,14 @@ def test_receiver_down_for_an_hour_gets_everything_in_order(world: Any, clock: A
     assert "13812345678" not in webhooks.payload(TicketEvent.objects.filter(ticket=ticket).latest("id"), False)["note"]
     assert webhooks.deliver_due() == 0  # waiting: no attempt before the back-off is over
     assert WebhookDelivery.objects.filter(ok=False).count() == 1
+    delivered_or_failed = WebhookDelivery.objects.count()
 
-    for _ in range(12 * 5):  # an hour, looked at every minute by the worker
+    for _ in range(12 * 5):  # an hour, looked at every minute by the worker, which enqueues the delivery task
         clock.shift(dt.timedelta(minutes=1))
         call_command("worker", "--once", stdout=open("/dev/null", "w"))  # noqa: SIM115
+        assert WebhookDelivery.objects.count() == delivered_or_failed  # never sent inside the worker's tick
+        run_tasks()  # … and the task worker (`jiesu db_worker`) delivers
+        delivered_or_failed = WebhookDelivery.objects.count()
     failed = WebhookDelivery.objects.filter(subscription=subscription, ok=False)
     attempts = list(failed.order_by("id").values_list("attempt", flat=True))
     assert attempts == list(range(1, len(attempts) + 1)) and 12 <= len(attempts) <= 20  # backed off, capped at 5 min
@@ -100,6 +105,7 @@ def test_receiver_down_for_an_hour_gets_everything_in_order(world: Any, clock: A
     receiver.start()
     clock.shift(dt.timedelta(minutes=5))
     call_command("worker", "--once", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    assert run_tasks() >= 1
     trail = list(TicketEvent.objects.filter(ticket=ticket).order_by("id").values_list("id", flat=True))
     got = receiver.received()
     assert [r["event"] for r in got] == trail  # everything, in order, once

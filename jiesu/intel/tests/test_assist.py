@@ -7,15 +7,16 @@ from typing import Any
 import pytest
 from django.core.management import call_command
 from django.test import Client
+from django_tasks_db.models import DBTaskResult as TaskResult
 
 from jiesu.intel import services
 from jiesu.intel.classifier import TextModel
 from jiesu.intel.models import ModelActivation, ModelKind, TextModelVersion
 from jiesu.lib.errors import InvalidInput
 from jiesu.lib.masking import mask_text
+from jiesu.operations.worker import run_tasks, tick
 from jiesu.orgs.models import OrgUnit, PlaceHint, UnitKind
 from jiesu.orgs.selectors import resolve_place
-from jiesu.sla.management.commands.worker import tick
 from jiesu.testing.world import World
 from jiesu.tickets import services as tickets
 from jiesu.tickets.tests.helpers import new_ticket, ticket_in
@@ -157,9 +158,14 @@ def test_worker_retrains_when_enough_tickets_closed(world: World, settings: Any)
     settings.INTEL_RETRAIN_AFTER = 2
     ticket_in(world, "closed")
     tick()
+    run_tasks()
     assert not TextModelVersion.objects.exists()  # one closed: not yet
     ticket_in(world, "closed", title="垃圾没人清运")
-    tick()
+    tick()  # the worker enqueues the retraining task; the task worker runs it
+    assert TaskResult.objects.filter(task_path="jiesu.intel.tasks.retrain_models", status="READY").count() == 1
+    assert not TextModelVersion.objects.exists()
+    run_tasks()
     assert TextModelVersion.objects.filter(kind=ModelKind.CATEGORY, is_active=True).count() == 1
     tick()
+    run_tasks()
     assert TextModelVersion.objects.filter(kind=ModelKind.CATEGORY).count() == 1  # nothing new closed since

@@ -10,14 +10,12 @@ from django.core.management import CommandError, call_command
 
 from jiesu.intel import datasets
 
-TEDDY = datasets.missing(datasets.TEDDY_LABELLED, datasets.TEDDY_UNLABELLED, datasets.TEDDY_TAXONOMY)
-
 
 def teddy(name: str) -> str:
     return str(datasets.root() / datasets.TEDDY / name)
 
 
-@pytest.mark.skipif(TEDDY is not None, reason=TEDDY or "")
+@pytest.mark.shared_data(datasets.TEDDY_LABELLED, datasets.TEDDY_UNLABELLED, datasets.TEDDY_TAXONOMY)
 def test_train_and_predict_on_the_teddy_cup_files(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     model = tmp_path / "teddy.joblib"
     call_command(

@@ -7,7 +7,7 @@ from django.test import Client
 
 from jiesu.lib.clock import SHANGHAI
 from jiesu.notify.models import Notification
-from jiesu.sla.management.commands.worker import tick
+from jiesu.operations.worker import tick
 from jiesu.testing.world import World
 from jiesu.tickets import services
 from jiesu.tickets.tests.helpers import ticket_in

@@ -148,10 +148,18 @@ def test_staff_cannot_rate_with_what_they_see(replied: Ticket, client: Client, w
     assert "已督促物业" in track(client, replied.number, replied.code.lower().replace("-", ""))  # typed loosely
 
 
-def test_phone_requests_are_tracked_by_phone_digits_but_rated_only_by_the_callback(world: World, client: Client) -> None:
+def test_phone_requests_are_tracked_by_phone_digits_but_rated_only_by_the_callback(
+    world: World, client: Client
+) -> None:
     ticket = services.intake(
-        world.operator, channel="phone", appeal_type="complaint", title="噪音", content="夜间施工噪音",
-        category_code="010201", requester_phone="13811113333", street_code="110105001",
+        world.operator,
+        channel="phone",
+        appeal_type="complaint",
+        title="噪音",
+        content="夜间施工噪音",
+        category_code="010201",
+        requester_phone="13811113333",
+        street_code="110105001",
     )
     services.dispatch(world.dispatcher, ticket.pk)
     services.accept(world.jw_handler, ticket.pk)

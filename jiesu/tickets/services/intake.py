@@ -54,7 +54,7 @@ def submit_public(*, photos: Sequence[Any] = (), **fields: Any) -> Ticket:
         raise InvalidInput(_("Give a phone number: you track the request by its number and your phone."))
     ticket = _register(None, channel=Channel.WEB, photos=photos, **fields)
     if not TrackingCode.objects.filter(ticket=ticket).exists():  # a repeated submission keeps the first code
-        ticket.new_tracking_code = TrackingCode.issue(ticket)  # type: ignore[attr-defined]  (shown once)
+        ticket.new_tracking_code = TrackingCode.issue(ticket)  # type: ignore[attr-defined]  # shown once
     return ticket
 
 
@@ -101,7 +101,7 @@ def _register(
         idempotency_key = _text(idempotency_key, "idempotency key", limit_key="title")[:64]
         existing = Ticket.objects.filter(idempotency_key=idempotency_key).first()
         if existing:
-            existing.idempotent_repeat = True  # type: ignore[attr-defined]  (callers tell the first from a repeat)
+            existing.idempotent_repeat = True  # type: ignore[attr-defined]  # callers tell the first from a repeat
             return existing
     channel = _choice(channel, Channel, _("channel"))
     appeal_type = _choice(appeal_type, AppealType, _("appeal type"))
@@ -171,7 +171,7 @@ def _register(
         existing = Ticket.objects.filter(idempotency_key=idempotency_key).first() if idempotency_key else None
         if existing is None:
             raise
-        existing.idempotent_repeat = True  # type: ignore[attr-defined]  (a concurrent repeat lost the race)
+        existing.idempotent_repeat = True  # type: ignore[attr-defined]  # a concurrent repeat lost the race
         return existing
     data = {"channel": channel} | ({} if actor else {"source": source or "portal"}) | (event_data or {})
     _attach(ticket, _event(ticket, Action.INTAKE, actor, "", DispatchState.NEW, data=data, at=now), images)

@@ -44,6 +44,7 @@ PERFORM: dict[str, Perform] = {
     Action.RATE: lambda w, t: services.rate_by_requester(t.number, _code(t), "satisfied", "很及时"),
 }
 
+
 def _code(ticket: Any) -> str:
     """The tracking code a portal submission gives the citizen (issued here for a ticket made by intake)."""
     from jiesu.tickets.models import TrackingCode

@@ -13,14 +13,14 @@ from jiesu.demo.city import (
     plant_hotspots,
 )
 from jiesu.demo.community import COMMUNITY_LOGINS, seed_communities
-from jiesu.demo.reference import seed_reference
+from jiesu.demo.integrations import ensure_clients, seed_attributes
 from jiesu.governance.models import OPEN_HOTSPOT_STATES, Hotspot
-from jiesu.integrations.demo import ensure_clients, seed_attributes
 from jiesu.intel.models import ModelKind, TextModelVersion
 from jiesu.intel.services import train_category_model, train_router
 from jiesu.lib.errors import InvalidInput
+from jiesu.operations.reference_data import seed_reference
+from jiesu.operations.worker import escalated, run_tasks, tick
 from jiesu.orgs.models import OrgUnit
-from jiesu.sla.management.commands.worker import tick
 
 
 class Command(BaseCommand):
@@ -45,9 +45,10 @@ class Command(BaseCommand):
             if options["history"]:
                 self.stdout.write(f"generating {options['history']} closed tickets of the last six months…")
                 self.stdout.write(f"made {generate_history(options['history'], seed=options['seed'])} more")
-        escalated, _ = tick(batch=100000)
-        self.stdout.write(f"{demo_ticket_count()} tickets in the demo city; {escalated} newly overdue escalated")
-        # the tick above may have trained them already (enough closed tickets); otherwise train them here
+        overdue = escalated(tick(batch=100000))
+        run_tasks()  # what the tick enqueued (retraining, hotspots, forecasts), here rather than in `jiesu db_worker`
+        self.stdout.write(f"{demo_ticket_count()} tickets in the demo city; {overdue} newly overdue escalated")
+        # the tasks above may have trained them already (enough closed tickets); otherwise train them here
         for kind, train in ((ModelKind.CATEGORY, train_category_model), (ModelKind.ROUTER, train_router)):
             row = TextModelVersion.objects.filter(kind=kind, is_active=True).first()
             if row is None:

@@ -3,7 +3,7 @@ published demo keys (so the README's curl examples work). Never use these keys o
 
 from django.contrib.auth import get_user_model
 
-from .models import ApiClient, ServiceAttribute
+from jiesu.integrations.models import ApiClient, ServiceAttribute
 
 DEMO_CLIENTS = [
     # name, acts as, key

@@ -12,8 +12,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
-from jiesu.assessment import generator
 from jiesu.assessment.rules import previous_month
+from jiesu.demo import generator
 from jiesu.lib import clock
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from django.db import transaction
 
 from jiesu.catalog.models import Category, DispatchRule, KnowledgeEntry, OwnerKind, TimeLimitClass
-from jiesu.community.reference import seed_community_reference
+from jiesu.community.defaults import seed_community_reference
 from jiesu.orgs.models import OrgUnit, PlaceHint, PlaceHintKind, UnitKind
 from jiesu.sla.models import LimitUnit, TimeLimitPolicy, WorkCalendarDay
 

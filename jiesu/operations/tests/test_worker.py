@@ -18,7 +18,7 @@ from django.db import connection
 
 from jiesu.lib.clock import SHANGHAI
 from jiesu.notify.models import Notification
-from jiesu.sla.management.commands.worker import tick
+from jiesu.operations.worker import escalated, tick
 from jiesu.testing.world import World, build_world
 from jiesu.tickets import services
 from jiesu.tickets.models import Ticket, TicketEvent
@@ -42,8 +42,8 @@ def escalations() -> list[int]:
 def test_tick_escalates_once_to_the_leader(world: World) -> None:
     tickets = overdue_world(world, 2)
     with time_machine.travel(START + dt.timedelta(days=20), tick=False):
-        assert tick()[0] == 2
-        assert tick()[0] == 0  # idempotent
+        assert escalated(tick()) == 2
+        assert escalated(tick()) == 0  # idempotent
         call_command("worker", "--once", stdout=io.StringIO())
     assert escalations() == sorted(t.pk for t in tickets)
     event = TicketEvent.objects.filter(action="mark_overdue").first()
@@ -60,7 +60,7 @@ def test_not_overdue_paused_or_replied_tickets_are_left_alone(world: World) -> N
         services.request_extension(world.jw_handler, paused.pk, fresh(paused).due_at + dt.timedelta(days=30), "等待")
         replied = ticket_in(world, "replied")
     with time_machine.travel(fresh(on_time).due_at - dt.timedelta(minutes=1), tick=False):
-        assert tick()[0] == 0
+        assert escalated(tick()) == 0
     with time_machine.travel(START + dt.timedelta(days=20), tick=False):
         tick()
     assert escalations() == [on_time.pk]
@@ -124,7 +124,7 @@ def test_worker_process_killed_mid_run_and_restarted() -> None:
     assert rerun.returncode == 0, rerun.stderr[-2000:]
     assert escalations() == sorted(t.pk for t in tickets)  # each exactly once
     again = subprocess.run([*cmd[:4], "--once"], env=env, cwd=root, capture_output=True, text=True, timeout=120)
-    assert "escalated 0 overdue tickets" in again.stdout
+    assert "deadline:mark_overdue 0" in again.stdout and "deadline:mark_sign_overdue 0" in again.stdout
     assert len(escalations()) == 8
 
 
@@ -133,10 +133,10 @@ def test_unsigned_ticket_is_escalated_once_for_the_sign_limit(world: World) -> N
         ticket = ticket_in(world, "dispatched")  # ordinary: sign within 2 hours
     assert fresh(ticket).accept_due_at == START + dt.timedelta(hours=2)
     with time_machine.travel(START + dt.timedelta(hours=1), tick=False):
-        assert tick()[0] == 0
+        assert escalated(tick()) == 0
     with time_machine.travel(START + dt.timedelta(hours=3), tick=False):
-        assert tick()[0] == 1
-        assert tick()[0] == 0
+        assert escalated(tick()) == 1
+        assert escalated(tick()) == 0
         services.accept(world.jw_handler, ticket.pk)
     events = TicketEvent.objects.filter(ticket=ticket, action="mark_sign_overdue")
     assert [e.data["escalated_to"] for e in events] == [["jw_leader"]]

@@ -16,8 +16,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from .facts import SCHEMA
-from .rules import month_key, next_month, previous_month
+from jiesu.assessment.facts import SCHEMA
+from jiesu.assessment.rules import month_key, next_month, previous_month
 
 
 @dataclasses.dataclass(frozen=True)
@@ -153,14 +153,13 @@ def load_into_database(gen: Generator, months: Sequence[dt.date], orders: int, b
     from django.db import transaction
     from django.utils import timezone
 
+    from jiesu.assessment.rules import RESOLUTION_CODES, SATISFACTION_CODES
     from jiesu.catalog.models import Category
     from jiesu.orgs.models import OrgUnit
     from jiesu.sla.models import TimeLimitPolicy
     from jiesu.tickets import services
     from jiesu.tickets.models import Assignment, AssignmentRole, Callback, Ticket, TicketEvent
     from jiesu.tickets.workflow import Action, DispatchState, PublicStatus
-
-    from .rules import RESOLUTION_CODES, SATISFACTION_CODES
 
     user, _created = get_user_model().objects.get_or_create(
         username="jiesu-history", defaults={"first_name": "历史数据", "is_active": False}
@@ -291,7 +290,7 @@ def load_into_database(gen: Generator, months: Sequence[dt.date], orders: int, b
 
 def _appeals(f: dict[str, Any], meta: list[Any], callbacks: Sequence[Any], user: Any) -> None:
     """The upheld appeals behind the generated unreasonable and voided callbacks."""
-    from .models import Appeal, AppealKind, AppealState
+    from jiesu.assessment.models import Appeal, AppealKind, AppealState
 
     kinds = (("unreasonable", AppealKind.UNREASONABLE), ("callback_voided", AppealKind.CALLBACK_RESULT))
     Appeal.objects.bulk_create(

@@ -2,7 +2,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from jiesu.demo.reference import seed_reference
+from jiesu.operations.reference_data import seed_reference
 
 
 class Command(BaseCommand):
