@@ -201,6 +201,7 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
 ]
 AXES_ENABLED = envbool("JIESU_LOGIN_LOCKOUT", "1")  # off only where a test drives many logins on purpose
+AXES_ENABLED = envbool("JIESU_LOGIN_LOCKOUT", "1")  # 0: no lockout (and no counting of bad API keys)
 AXES_FAILURE_LIMIT = envint("JIESU_LOGIN_FAILURE_LIMIT", 5)  # failed logins before the lockout
 AXES_COOLOFF_MINUTES = envint("JIESU_LOGIN_COOLOFF_MINUTES", 15)  # how long a lockout lasts
 AXES_COOLOFF_TIME = AXES_COOLOFF_MINUTES / 60  # hours, as django-axes counts
@@ -208,6 +209,9 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked.html"
 AXES_VERBOSE = False
+# Lockouts are lifted by the cool-off or by `jiesu axes_reset_username NAME` (the records hold user names and
+# addresses, so they are not in the admin).
+AXES_ENABLE_ADMIN = False
 # API keys: this many failed keys from one client address per cool-off period, then 429 (the same counting as logins).
 API_KEY_FAILURE_LIMIT = envint("JIESU_API_KEY_FAILURE_LIMIT", 20)
 LOGIN_URL = "/accounts/login/"

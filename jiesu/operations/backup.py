@@ -33,7 +33,15 @@ COUNTED = [
     "notify.Notification",
     "integrations.ApiClient",
 ]
-FOLDERS = {"media": "MEDIA_ROOT", "models": "MODEL_DIR", "columnar": "COLUMNAR_DIR"}
+
+
+def folders() -> dict[str, Path]:
+    """The folders a backup holds, by their name inside files.tar.gz."""
+    return {
+        "media": Path(settings.MEDIA_ROOT),
+        "models": Path(settings.MODEL_DIR),
+        "columnar": Path(settings.COLUMNAR_DIR),
+    }
 
 
 class BackupError(Exception):
@@ -104,7 +112,7 @@ def backup(target: Path) -> Path:
         "vendor": connection.vendor,
         "counts": counts(),
         "published_snapshots": published_snapshots(),
-        "folders": {name: str(getattr(settings, setting)) for name, setting in FOLDERS.items()},
+        "folders": {name: str(path) for name, path in folders().items()},
     }
     if connection.vendor == "postgresql":
         args, env = _pg_env()
@@ -122,8 +130,7 @@ def backup(target: Path) -> Path:
     else:
         raise BackupError(f"no backup for {connection.vendor}")
     with tarfile.open(folder / "files.tar.gz", "w:gz") as tar:
-        for name, setting in FOLDERS.items():
-            source = Path(getattr(settings, setting))
+        for name, source in folders().items():
             if source.exists():
                 tar.add(source, arcname=name)
     manifest["files"] = {p.name: _sha256(p) for p in sorted(folder.iterdir())}
@@ -168,8 +175,7 @@ def restore(folder: Path, *, force: bool = False) -> dict[str, Any]:
         with sqlite3.connect(folder / "database.sqlite3") as source, sqlite3.connect(target) as copy:
             source.backup(copy)
     with tarfile.open(folder / "files.tar.gz") as tar:
-        for name, setting in FOLDERS.items():
-            destination = Path(getattr(settings, setting))
+        for name, destination in folders().items():
             members = [m for m in tar.getmembers() if m.name == name or m.name.startswith(name + "/")]
             for member in members:
                 member.name = member.name[len(name) :].lstrip("/") or "."

@@ -31,6 +31,7 @@ CONFIG_ADMINS = {
     "integrations.serviceattribute",
     "integrations.webhooksubscription",
     "orgs.orgunit",
+    "operations.scheduledjob",
     "orgs.placehint",
     "sla.timelimitpolicy",
     "sla.workcalendarday",
