@@ -60,6 +60,18 @@ def _chinese_first() -> Any:
 
 
 @pytest.fixture(autouse=True)
+def _fresh_process_caches() -> Any:
+    """Each test starts with empty reference caches and rate-limit buckets: a rollback sends no signal."""
+    from jiesu.lib import refcache, throttle
+
+    refcache.clear()
+    throttle.reset_local()
+    yield
+    refcache.clear()
+    throttle.reset_local()
+
+
+@pytest.fixture(autouse=True)
 def _model_dir(settings: Any, tmp_path: Any) -> None:
     """Model files a test trains go to its own folder, not the working copy's var/."""
     settings.MODEL_DIR = tmp_path / "models"

@@ -8,8 +8,9 @@ import os
 from pathlib import Path
 from typing import Any
 
-import dj_database_url
 from django.utils.translation import gettext_lazy as _
+
+from jiesu.lib import dburl
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -46,6 +47,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "ninja",
     "axes",
+    "jiesu.lib",
     "jiesu.orgs",
     "jiesu.catalog",
     "jiesu.sla",
@@ -58,6 +60,7 @@ INSTALLED_APPS = [
     "jiesu.integrations",
     "jiesu.governance",
     "jiesu.community",
+    "jiesu.cadres",
     "jiesu.operations",
     *(["jiesu.demo"] if DEMO else []),
 ]
@@ -110,7 +113,7 @@ DB_POOL_MAX = envint("JIESU_DB_POOL_MAX", 8)  # at most this many per process (â
 DB_POOL_TIMEOUT = float(os.environ.get("JIESU_DB_POOL_TIMEOUT", "10"))  # seconds a request waits for one
 DB_POOL = envbool("JIESU_DB_POOL", "1")  # 0: no pool, one connection per request (e.g. behind pgbouncer)
 if os.environ.get("DATABASE_URL"):
-    DATABASES = {"default": dj_database_url.parse(os.environ["DATABASE_URL"], conn_max_age=0)}
+    DATABASES = {"default": dburl.parse(os.environ["DATABASE_URL"], conn_max_age=0)}
     if DB_POOL and DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
             "min_size": DB_POOL_MIN,
@@ -132,6 +135,17 @@ else:
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# Scale-out (issue 23): read-only analytics on a standby (jiesu/lib/routing.py), and how long each process keeps
+# the reference data (calendar, policies, catalogue, units) before rereading it (jiesu/lib/refcache.py).
+STANDBY_URL = os.environ.get("JIESU_STANDBY_URL") or (
+    dburl.standby_url(os.environ["DATABASE_URL"])
+    if envbool("JIESU_STANDBY_READS") and "," in os.environ.get("DATABASE_URL", "")
+    else ""
+)
+if STANDBY_URL:
+    DATABASES["standby"] = dburl.parse(STANDBY_URL, conn_max_age=0) | {"TEST": {"MIRROR": "default"}}
+DATABASE_ROUTERS = ["jiesu.lib.routing.StandbyRouter"]
+JIESU_REFERENCE_CACHE_SECONDS = float(os.environ.get("JIESU_REFERENCE_CACHE_SECONDS", "60"))
 
 # --- Background work (see README "Operations": jobs) ------------------------------------------------------
 # `jiesu worker` ticks the deadlines and the event outbox and enqueues the periodic tasks (webhooks, retraining,
@@ -201,7 +215,6 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
 ]
 AXES_ENABLED = envbool("JIESU_LOGIN_LOCKOUT", "1")  # off only where a test drives many logins on purpose
-AXES_ENABLED = envbool("JIESU_LOGIN_LOCKOUT", "1")  # 0: no lockout (and no counting of bad API keys)
 AXES_FAILURE_LIMIT = envint("JIESU_LOGIN_FAILURE_LIMIT", 5)  # failed logins before the lockout
 AXES_COOLOFF_MINUTES = envint("JIESU_LOGIN_COOLOFF_MINUTES", 15)  # how long a lockout lasts
 AXES_COOLOFF_TIME = AXES_COOLOFF_MINUTES / 60  # hours, as django-axes counts
@@ -209,9 +222,6 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked.html"
 AXES_VERBOSE = False
-# Lockouts are lifted by the cool-off or by `jiesu axes_reset_username NAME` (the records hold user names and
-# addresses, so they are not in the admin).
-AXES_ENABLE_ADMIN = False
 # API keys: this many failed keys from one client address per cool-off period, then 429 (the same counting as logins).
 API_KEY_FAILURE_LIMIT = envint("JIESU_API_KEY_FAILURE_LIMIT", 20)
 LOGIN_URL = "/accounts/login/"

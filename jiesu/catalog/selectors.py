@@ -5,14 +5,30 @@ import datetime as dt
 
 from django.db.models import Q, QuerySet
 
-from jiesu.lib import clock
+from jiesu.lib import clock, refcache
 from jiesu.orgs.models import OrgUnit
 
 from .models import Category, DispatchRule, KnowledgeEntry
 
+refcache.watch("catalog.categories", Category)
+
+
+def _categories() -> dict[str, list[Category]]:
+    """Every version of every category by code, newest first, each with its parents linked (no further query)."""
+    rows = list(Category.objects.order_by("-effective_from", "pk"))
+    by_id = {c.pk: c for c in rows}
+    by_code: dict[str, list[Category]] = {}
+    for category in rows:
+        if category.parent_id is not None and category.parent_id in by_id:
+            category.parent = by_id[category.parent_id]
+        by_code.setdefault(category.code, []).append(category)
+    return by_code
+
 
 def effective_category(code: str, day: dt.date) -> Category | None:
-    return Category.objects.effective_on(day).filter(code=code).select_related("parent__parent").first()
+    """The version of category `code` in force on `day` (from the reference cache), or None."""
+    versions = refcache.get("catalog.categories", _categories).get(code, [])
+    return next((c for c in versions if c.is_effective_on(day)), None)
 
 
 def knowledge_for(text: str, *, category: Category | None = None, limit: int = 3) -> list[KnowledgeEntry]:

@@ -54,19 +54,16 @@ def describe(event: CommunityEvent) -> tuple[str, str]:
 
 
 def drain(now: dt.datetime, limit: int) -> int:
-    """The community's outbox: up to `limit` unprocessed events become notifications (see jiesu.notify.outbox)."""
-    ids = list(
-        CommunityEvent.objects.filter(notified_at__isnull=True).order_by("id").values_list("id", flat=True)[:limit]
-    )
-    done = 0
-    for event_id in ids:
-        with transaction.atomic():
-            if not CommunityEvent.objects.filter(pk=event_id, notified_at__isnull=True).update(notified_at=now):
-                continue
-            event = CommunityEvent.objects.get(pk=event_id)
-            Notification.objects.bulk_create(
-                [Notification(user_id=uid, community_event=event, created_at=now) for uid in recipients(event)],
-                ignore_conflicts=True,
-            )
-            done += 1
-    return done
+    """The community's outbox: up to `limit` unprocessed events become notifications, claimed as a batch like the
+    tickets' (SKIP LOCKED on PostgreSQL, see jiesu.notify.outbox), so several workers drain it at once."""
+    from jiesu.notify import outbox
+
+    with transaction.atomic():
+        events = outbox.claim(CommunityEvent, limit)
+        notes = [
+            Notification(user_id=uid, community_event=event, created_at=now)
+            for event in outbox.mark(CommunityEvent, events, now)
+            for uid in recipients(event)
+        ]
+        Notification.objects.bulk_create(notes, ignore_conflicts=True)
+        return len(events)

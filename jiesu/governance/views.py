@@ -19,6 +19,7 @@ from jiesu.governance import access as governance_access
 from jiesu.lib import clock
 from jiesu.lib.errors import ServiceError
 from jiesu.lib.responses import refused
+from jiesu.lib.routing import standby_reads
 from jiesu.orgs import access
 from jiesu.orgs.models import OrgUnit, UnitKind
 
@@ -268,6 +269,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 @steering
 def dashboard_data(request: HttpRequest) -> JsonResponse:
-    response = JsonResponse(selectors.dashboard(request.user), json_dumps_params={"ensure_ascii": False})
+    with standby_reads():  # read only, polled every 30 s: a standby may serve it
+        data = selectors.dashboard(request.user)
+    response = JsonResponse(data, json_dumps_params={"ensure_ascii": False})
     response["Cache-Control"] = "no-store"
     return response

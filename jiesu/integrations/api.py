@@ -22,11 +22,10 @@ from ninja.params.functions import Header, Query
 from ninja.renderers import JSONRenderer
 from ninja.security import HttpBearer
 
-from jiesu.lib import logins
+from jiesu.lib import logins, throttle
 from jiesu.lib.errors import ConcurrentEdit, Forbidden, IllegalTransition, InvalidInput, NotFound, ServiceError
 from jiesu.lib.masking import mask_for, mask_name, mask_phone, mask_text
 from jiesu.orgs import access
-from jiesu.portal import throttle
 from jiesu.tickets import access as tickets_access
 from jiesu.tickets import services
 from jiesu.tickets.models import AppealType, Channel, Ticket, TicketEvent, Urgency
@@ -54,7 +53,7 @@ class TokenAuth(HttpBearer):
         if client is None or client.user is None or not client.user.is_active:
             logins.api_key_failed(request)
             return None
-        if not throttle.allow_key(f"api:{client.pk}", client.rate_limit_per_hour):
+        if not throttle.allow_client(f"api:{client.pk}", client.rate_limit_per_hour):
             raise RateLimited()
         request.user = client.user
         return client
@@ -246,6 +245,11 @@ def _unit(unit: Any) -> dict[str, str] | None:
     return {"code": unit.code, "name": unit.name} if unit is not None else None
 
 
+def _utc(moment: dt.datetime | None) -> dt.datetime | None:
+    """Times as the database gives them (UTC), also for an order built from the objects in hand."""
+    return moment.astimezone(dt.UTC) if moment is not None else None
+
+
 def order_out(ticket: Ticket, user: Any) -> dict[str, Any]:
     unmasked = access.may_see_requester(user)
     requester = ticket.requester
@@ -270,13 +274,13 @@ def order_out(ticket: Ticket, user: Any) -> dict[str, Any]:
         "lead_unit": _unit(ticket.lead_unit),
         "requester_name": name if unmasked else mask_name(name),
         "requester_phone": phone if unmasked else mask_phone(phone),
-        "intake_at": ticket.intake_at,
-        "dispatched_at": ticket.dispatched_at,
-        "accepted_at": ticket.accepted_at,
-        "due_at": ticket.due_at,
-        "replied_at": ticket.replied_at,
-        "closed_at": ticket.closed_at,
-        "updated_at": ticket.updated_at,
+        "intake_at": _utc(ticket.intake_at),
+        "dispatched_at": _utc(ticket.dispatched_at),
+        "accepted_at": _utc(ticket.accepted_at),
+        "due_at": _utc(ticket.due_at),
+        "replied_at": _utc(ticket.replied_at),
+        "closed_at": _utc(ticket.closed_at),
+        "updated_at": _utc(ticket.updated_at),
         "reply": mask_for(ticket.reply, unmasked),
     }
 
@@ -336,13 +340,14 @@ def create_order(
         digest = hashlib.sha256(idempotency_key.encode()).hexdigest()[:40]
         key = f"api:{client.pk}:{digest}"
     ticket = services.intake(request.user, idempotency_key=key, event_data={"request_sha256": fingerprint}, **fields)
-    if not getattr(ticket, "idempotent_repeat", False):
-        return 201, _fresh(request, ticket)
-    # the same key again (also from a concurrent request that lost the race): the first order, if the body is the same
+    if not ticket.repeated:  # the answer is built from the objects in hand (no second read)
+        return 201, order_out(ticket, request.user)
+    # The same key again (also from a concurrent request that waited for the first): the first order, if the body is
+    # the same; the key is this client's own, so a repeat returns the client's own order.
     first = ticket.events.filter(action=Action.INTAKE).values_list("data", flat=True).first() or {}
     if first.get("request_sha256", fingerprint) != fingerprint:
         raise IdempotencyMismatch()
-    return 200, _fresh(request, ticket)
+    return 200, order_out(ticket, request.user)
 
 
 @api.get("/orders", response={200: OrderPage, **ERRORS}, summary="Orders this token may see, newest first")

@@ -67,7 +67,7 @@ class ApiClient(models.Model):
         prefix = str(key or "").partition(".")[0]
         if not prefix or len(str(key)) > 200:
             return None
-        client = cls.objects.select_related("user").filter(key_prefix=prefix, is_active=True).first()
+        client = cls.objects.select_related("user__membership__unit").filter(key_prefix=prefix, is_active=True).first()
         if client is None or not hmac.compare_digest(client.key_hash, hash_key(str(key))):
             return None
         return client

@@ -8,6 +8,7 @@ Requester fields are never rendered.
 
 import datetime as dt
 import logging
+import math
 import re
 import uuid
 from collections.abc import Callable
@@ -23,11 +24,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
 from jiesu.catalog.models import Category
-from jiesu.lib import clock, logins
+from jiesu.lib import clock, logins, throttle
 from jiesu.lib.errors import Forbidden, NotFound, ServiceError
 from jiesu.lib.masking import mask_text
 from jiesu.orgs.selectors import resolve_place
-from jiesu.portal import throttle
 from jiesu.tickets import services
 from jiesu.tickets.models import AppealType, Ticket, TicketEvent
 from jiesu.tickets.workflow import PUBLIC_STEPS, Action, DispatchState
@@ -163,6 +163,14 @@ def _sane(moment: dt.datetime) -> bool:
         return False
 
 
+def _finite_between(value: str, low: float, high: float) -> bool:
+    try:
+        number = float(value)
+    except ValueError:
+        return False
+    return math.isfinite(number) and low <= number <= high
+
+
 def _positive(request: HttpRequest, name: str, default: int, high: int) -> int:
     value = _param(request, name)
     if value is None:
@@ -181,7 +189,7 @@ def _client(request: HttpRequest) -> ApiClient:
         if key:
             logins.api_key_failed(request)
         raise Open311Error(403, _("Invalid api_key") if key else _("api_key not provided"))
-    if not throttle.allow_key(f"api:{client.pk}", client.rate_limit_per_hour):
+    if not throttle.allow_client(f"api:{client.pk}", client.rate_limit_per_hour):
         raise Open311Error(429, _("Too many requests from this client; try again in the next hour."))
     return client
 
@@ -403,6 +411,12 @@ def request_create(request: HttpRequest, fmt: str) -> HttpResponse:
     if category is None:
         raise Open311Error(404, _("service_code %(code)s not found") % {"code": code[:32]})
     lat, long = _param(request, "lat"), _param(request, "long")
+    for label, value, low, high in ((_("Latitude"), lat, -90, 90), (_("Longitude"), long, -180, 180)):
+        if value is not None and not _finite_between(value, low, high):
+            raise Open311Error(
+                400,
+                _("%(name)s must be a number from %(low)s to %(high)s.") % {"name": label, "low": low, "high": high},
+            )
     address, address_id = _param(request, "address_string"), _param(request, "address_id")
     if (lat is None) != (long is None):
         raise Open311Error(400, _("lat and long must be given together"))

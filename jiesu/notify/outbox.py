@@ -1,16 +1,22 @@
 """The notification outbox: unprocessed TicketEvents become Notification rows for the people concerned.
 
-Idempotent: each event is claimed with a compare-and-set on `notified_at IS NULL` in the same transaction
-that writes its notifications, so a killed worker neither loses nor repeats one.
+Several workers drain it at once without doing anything twice. A worker claims a batch of unprocessed events in
+one transaction: on PostgreSQL with `SELECT … FOR UPDATE SKIP LOCKED` (another worker's claimed rows are skipped,
+not waited for), on SQLite, which has one writer at a time (`BEGIN IMMEDIATE`), by reading them inside its write
+transaction. It writes their notifications and marks them with a conditional update on `notified_at IS NULL`
+in the same transaction, so a killed worker neither loses nor repeats one: its batch is rolled back and claimed
+again.
 """
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import Q
 
-from jiesu.orgs.models import Role
+from jiesu.orgs.models import Membership, Role
 from jiesu.tickets.models import Assignment, TicketEvent
 from jiesu.tickets.workflow import Action
 
@@ -33,32 +39,83 @@ def register_source(name: str, drain: Drain, *, field: str = "", describe: Descr
         describers[field] = describe
 
 
+DISPATCHED = {Action.DISPATCH, Action.APPROVE_RETURN, Action.REOPEN, Action.REJECT_RETURN}
+TO_DISPATCHERS = {Action.REQUEST_RETURN, Action.REQUEST_EXTENSION}
+TO_LEAD_STAFF = {Action.APPROVE_EXTENSION, Action.DENY_EXTENSION}
+BY_NAME = {Action.MARK_OVERDUE, Action.MARK_SIGN_OVERDUE, Action.ASSIGN_HANDLER}
+
+
 def recipients(event: TicketEvent) -> list[int]:
     """User ids to notify of an event."""
+    return recipients_many([event])[event.pk]
+
+
+def recipients_many(events: Sequence[TicketEvent]) -> dict[int, list[int]]:
+    """User ids to notify of each event (by event id), in at most three queries for the whole batch:
+    the current units of dispatched tickets, the staff of every unit and role concerned, users by name."""
     User = get_user_model()
-    action = event.action
-    ticket = event.ticket
-    users = User.objects.none()
-    if action in {Action.DISPATCH, Action.APPROVE_RETURN, Action.REOPEN, Action.REJECT_RETURN}:
-        units = Assignment.objects.filter(ticket=ticket, is_current=True).values("unit")
-        users = User.objects.filter(membership__unit__in=units, membership__role__in=UNIT_STAFF)
-    elif action == Action.WHISTLE:
-        codes = event.data.get("units", [])
-        users = User.objects.filter(membership__unit__code__in=codes, membership__role__in=UNIT_STAFF)
-    elif action in {Action.REQUEST_RETURN, Action.REQUEST_EXTENSION}:
-        users = User.objects.filter(membership__role=Role.DISPATCHER)
-    elif action in {Action.APPROVE_EXTENSION, Action.DENY_EXTENSION}:
-        users = User.objects.filter(membership__unit=ticket.lead_unit_id, membership__role__in=UNIT_STAFF)
-    elif action in {Action.MARK_OVERDUE, Action.MARK_SIGN_OVERDUE}:
-        users = User.objects.filter(username__in=event.data.get("escalated_to", []))
-    elif action == Action.SUPERVISE:
-        users = User.objects.filter(membership__unit=ticket.lead_unit_id, membership__role=Role.UNIT_LEADER)
-    elif action == Action.ASSIGN_HANDLER:
-        users = User.objects.filter(username=event.data.get("to"))
-    elif action == Action.REPLY:
-        users = User.objects.filter(membership__role=Role.CALLBACK_AGENT)
-    users = users.exclude(pk=event.actor_id) if event.actor_id else users
-    return sorted(set(users.values_list("pk", flat=True)))
+    tickets = {e.ticket_id for e in events if e.action in DISPATCHED}
+    current: dict[int, set[int]] = {}
+    if tickets:
+        for ticket_id, unit_id in Assignment.objects.filter(ticket_id__in=tickets, is_current=True).values_list(
+            "ticket_id", "unit_id"
+        ):
+            current.setdefault(ticket_id, set()).add(unit_id)
+    units = {u for found in current.values() for u in found}
+    units |= {
+        e.ticket.lead_unit_id
+        for e in events
+        if e.action in TO_LEAD_STAFF | {Action.SUPERVISE} and e.ticket.lead_unit_id is not None
+    }
+    codes = {c for e in events if e.action == Action.WHISTLE for c in e.data.get("units", [])}
+    roles = {Role.DISPATCHER for e in events if e.action in TO_DISPATCHERS}
+    roles |= {Role.CALLBACK_AGENT for e in events if e.action == Action.REPLY}
+    staff: list[tuple[int, int, str, str]] = []
+    if units or codes or roles:
+        staff = list(
+            Membership.objects.filter(Q(unit_id__in=units) | Q(unit__code__in=codes) | Q(role__in=roles)).values_list(
+                "user_id", "unit_id", "unit__code", "role"
+            )
+        )
+    names: dict[str, int] = {}
+    wanted = {n for e in events if e.action in BY_NAME for n in _names(e)}
+    if wanted:
+        names = dict(User.objects.filter(username__in=wanted).values_list("username", "pk"))
+
+    def members(roles: set[str], unit_ids: set[int] | None = None, unit_codes: set[str] | None = None) -> set[int]:
+        return {
+            user
+            for user, unit, code, role in staff
+            if role in roles and (unit_ids is None or unit in unit_ids) and (unit_codes is None or code in unit_codes)
+        }
+
+    found: dict[int, list[int]] = {}
+    for event in events:
+        action = event.action
+        users: set[int] = set()
+        if action in DISPATCHED:
+            users = members(set(UNIT_STAFF), current.get(event.ticket_id, set()))
+        elif action == Action.WHISTLE:
+            users = members(set(UNIT_STAFF), unit_codes=set(event.data.get("units", [])))
+        elif action in TO_DISPATCHERS:
+            users = members({Role.DISPATCHER})
+        elif action in TO_LEAD_STAFF:
+            users = members(set(UNIT_STAFF), {event.ticket.lead_unit_id or 0})
+        elif action == Action.SUPERVISE:
+            users = members({Role.UNIT_LEADER}, {event.ticket.lead_unit_id or 0})
+        elif action in BY_NAME:
+            users = {names[n] for n in _names(event) if n in names}
+        elif action == Action.REPLY:
+            users = members({Role.CALLBACK_AGENT})
+        users.discard(event.actor_id or 0)
+        found[event.pk] = sorted(users)
+    return found
+
+
+def _names(event: TicketEvent) -> list[str]:
+    if event.action == Action.ASSIGN_HANDLER:
+        return [str(event.data.get("to"))] if event.data.get("to") else []
+    return [str(n) for n in event.data.get("escalated_to", [])]
 
 
 def process_outbox(now: dt.datetime, limit: int = 500) -> int:
@@ -66,17 +123,27 @@ def process_outbox(now: dt.datetime, limit: int = 500) -> int:
     return _ticket_events(now, limit) + sum(drain(now, limit) for drain in _sources.values())
 
 
+def claim(model: type[Any], limit: int, related: tuple[str, ...] = ()) -> list[Any]:
+    """Up to `limit` unprocessed events of `model` (an event table with `notified_at`), locked for the caller's
+    transaction; on PostgreSQL rows another worker holds are skipped, not waited for."""
+    rows = model.objects.filter(notified_at__isnull=True).order_by("id")
+    if connection.features.has_select_for_update_skip_locked:
+        rows = rows.select_for_update(skip_locked=True, of=("self",))
+    return list(rows.select_related(*related)[:limit])
+
+
+def mark(model: type[Any], events: list[Any], now: dt.datetime) -> list[Any]:
+    """Mark the claimed events processed (they are locked, or this is the only writer)."""
+    model.objects.filter(pk__in=[e.pk for e in events], notified_at__isnull=True).update(notified_at=now)
+    return events
+
+
 def _ticket_events(now: dt.datetime, limit: int) -> int:
-    ids = list(TicketEvent.objects.filter(notified_at__isnull=True).order_by("id").values_list("id", flat=True)[:limit])
-    done = 0
-    for event_id in ids:
-        with transaction.atomic():
-            if not TicketEvent.objects.filter(pk=event_id, notified_at__isnull=True).update(notified_at=now):
-                continue
-            event = TicketEvent.objects.select_related("ticket").get(pk=event_id)
-            Notification.objects.bulk_create(
-                [Notification(user_id=uid, event=event, created_at=now) for uid in recipients(event)],
-                ignore_conflicts=True,
-            )
-            done += 1
-    return done
+    with transaction.atomic():
+        events = claim(TicketEvent, limit, ("ticket",))
+        if not events:
+            return 0
+        told = recipients_many(mark(TicketEvent, events, now))
+        notes = [Notification(user_id=uid, event=event, created_at=now) for event in events for uid in told[event.pk]]
+        Notification.objects.bulk_create(notes, batch_size=1000, ignore_conflicts=True)
+        return len(events)

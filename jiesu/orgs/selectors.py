@@ -9,7 +9,11 @@ the operator to choose from: nothing is guessed.
 
 from dataclasses import dataclass
 
+from jiesu.lib import refcache
+
 from .models import STREET_TOWNSHIP_KINDS, OrgUnit, PlaceHint, UnitKind
+
+refcache.watch("orgs.active_units", OrgUnit)
 
 PLACE_KINDS = [UnitKind.DISTRICT, *STREET_TOWNSHIP_KINDS, UnitKind.COMMUNITY, UnitKind.VILLAGE]
 LOCAL_KINDS = frozenset({UnitKind.COMMUNITY, UnitKind.VILLAGE})
@@ -83,3 +87,17 @@ def _strongest(hits: list[_Hit], districts: list[OrgUnit]) -> list[_Hit]:
         hits = [h for h in hits if (d := h.unit.district()) is not None and d.pk in ids] or hits
     top = max((h.strength for h in hits), default=0)
     return sorted((h for h in hits if h.strength == top), key=lambda h: h.unit.path)
+
+
+def _active_units() -> dict[str, OrgUnit]:
+    units = list(OrgUnit.objects.filter(is_active=True))
+    by_id = {u.pk: u for u in units}
+    for unit in units:
+        if unit.parent_id in by_id:
+            unit.parent = by_id[unit.parent_id]
+    return {u.code: u for u in units}
+
+
+def active_unit(code: str) -> OrgUnit | None:
+    """The active unit with this code, with its parent (from the reference cache: intake reads it per order)."""
+    return refcache.get("orgs.active_units", _active_units).get(code)

@@ -146,6 +146,9 @@ class Ticket(models.Model):
     updated_at = models.DateTimeField(_("updated at"))
     version = models.PositiveIntegerField(default=1, editable=False)
 
+    # Not a column: intake sets it on the earlier ticket it returns for a repeated idempotency key.
+    repeated = False
+
     class Meta:
         verbose_name = _("ticket")
         verbose_name_plural = _("tickets")
@@ -164,7 +167,8 @@ class Ticket(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.number} {mask_text(self.title)}"  # admin breadcrumbs, logs: personal data masked
+        # Shown wherever a ticket is named (admin headings, lists of related rows): numbers in the title masked.
+        return f"{self.number} {mask_text(self.title)}"
 
     def save(self, *args: object, **kwargs: object) -> None:
         if self.pk and not kwargs.get("update_fields"):

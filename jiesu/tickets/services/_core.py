@@ -7,19 +7,19 @@ from collections.abc import Iterable, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.db import IntegrityError, models, transaction
+from django.db import models
 from django.db.models import F
 from django.utils.translation import gettext_lazy as _
 
 from jiesu.lib import clock, events
 from jiesu.lib.errors import ConcurrentEdit, Forbidden, IllegalTransition, InvalidInput
-from jiesu.lib.numbers import format_ticket_number
 from jiesu.lib.validation import clean_text
 from jiesu.orgs.models import STREET_TOWNSHIP_KINDS, Membership, OrgUnit, UnitKind
+from jiesu.orgs.selectors import active_unit
 from jiesu.sla.models import TimeLimitPolicy
 from jiesu.tickets import access
 
-from ..models import Assignment, AssignmentRole, Ticket, TicketEvent, TicketNumberCounter
+from ..models import Assignment, AssignmentRole, Ticket, TicketEvent
 from ..workflow import PUBLIC_STATUS, Action, DispatchState, target_state
 
 LIMITS = {"title": 200, "content": 5000, "address": 255, "name": 50, "note": 2000, "reply": 5000}
@@ -68,7 +68,7 @@ def _choice(value: object, choices: type[models.TextChoices], label: Any) -> str
 
 
 def _unit(code: object, *, kinds: Iterable[str] = HANDLING_KINDS) -> OrgUnit:
-    unit = OrgUnit.objects.filter(code=str(code), is_active=True).first() if code else None
+    unit = active_unit(str(code)) if code else None
     if unit is None or unit.kind not in set(kinds):
         raise InvalidInput(_("Unknown or inactive unit: “%(code)s”."), code=str(code)[:50])
     return unit
@@ -184,13 +184,3 @@ def _assign(ticket: Ticket, lead: OrgUnit, assists: Sequence[OrgUnit], at: dt.da
         [Assignment(ticket=ticket, unit=lead, role=AssignmentRole.LEAD, assigned_at=at)]
         + [Assignment(ticket=ticket, unit=u, role=AssignmentRole.ASSIST, assigned_at=at) for u in assists]
     )
-
-
-def _next_number(day: dt.date) -> str:
-    if not TicketNumberCounter.objects.filter(day=day).update(last=F("last") + 1):
-        try:
-            with transaction.atomic():
-                TicketNumberCounter.objects.create(day=day, last=1)
-        except IntegrityError:
-            TicketNumberCounter.objects.filter(day=day).update(last=F("last") + 1)
-    return format_ticket_number(day, TicketNumberCounter.objects.get(day=day).last)

@@ -4,7 +4,7 @@ import dataclasses
 import datetime as dt
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from jiesu.orgs.models import Membership, Role
 
@@ -80,15 +80,23 @@ def overdue_candidates(now: dt.datetime, limit: int, deadline: Deadline = HANDLI
 def escalate_overdue(ticket_id: int, now: dt.datetime, deadline: Deadline = HANDLING_DEADLINE) -> bool:
     """Mark one ticket past `deadline` and escalate it to its lead unit's leaders, exactly once.
 
-    A compare-and-set on the flag being empty, in the same transaction as the event, makes it idempotent:
-    a worker killed at any point either did both or neither, and a rerun does only what is left.
+    The ticket is claimed first: on PostgreSQL with `SELECT … FOR UPDATE SKIP LOCKED`, so a ticket another worker
+    is escalating right now is passed over instead of waited for; then a compare-and-set on the flag being empty,
+    in the same transaction as the event, makes it idempotent: a worker killed at any point either did both or
+    neither, and a rerun does only what is left. Several workers can run the tick at once without double work.
     The ticket's `version` is not bumped: this does not conflict with a user's edit.
     """
     with transaction.atomic():
-        claimed = Ticket.objects.filter(pk=ticket_id, **deadline.pending(now)).update(**{deadline.flag_field: now})
-        if not claimed:
-            return False
-        ticket = Ticket.objects.select_related("lead_unit").get(pk=ticket_id)
+        pending = Ticket.objects.filter(pk=ticket_id, **deadline.pending(now))
+        if connection.features.has_select_for_update_skip_locked:
+            ticket = pending.select_for_update(skip_locked=True, of=("self",)).select_related("lead_unit").first()
+            if ticket is None:  # done already, no longer due, or another worker holds it
+                return False
+            pending.update(**{deadline.flag_field: now})
+        else:  # SQLite: one writer at a time, so the conditional update alone decides
+            if not pending.update(**{deadline.flag_field: now}):
+                return False
+            ticket = Ticket.objects.select_related("lead_unit").get(pk=ticket_id)
         leaders = sorted(
             Membership.objects.filter(unit=ticket.lead_unit, role=Role.UNIT_LEADER).values_list(
                 "user__username", flat=True

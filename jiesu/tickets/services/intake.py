@@ -4,7 +4,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
 from django.utils.translation import gettext_lazy as _
 
 from jiesu.catalog.models import Category, TimeLimitClass
@@ -19,8 +19,9 @@ from jiesu.sla.policy import policy_for
 from jiesu.tickets import access as tickets_access
 
 from ..models import AppealType, Attachment, Channel, Requester, Ticket, TicketEvent, TrackingCode, Urgency
+from ..numbering import next_number as _next_number  # per-day sequences, no hot row
 from ..workflow import PUBLIC_STATUS, Action, DispatchState
-from ._core import PHONE_RE, _change, _choice, _coordinate, _event, _load, _next_number, _text, _unit
+from ._core import PHONE_RE, _change, _choice, _coordinate, _event, _load, _text, _unit
 from .dispatch import _merge
 
 
@@ -38,7 +39,7 @@ def intake(user: Any, *, answer: str = "", merge_into: str = "", **fields: Any) 
         except NotFound:
             raise InvalidInput(_("No ticket numbered “%(number)s”."), number=str(merge_into)[:20]) from None
     ticket = _register(actor, **fields)
-    if ticket.dispatch_state != DispatchState.NEW:  # a repeated submission: already done
+    if ticket.repeated or ticket.dispatch_state != DispatchState.NEW:  # a repeated submission: already done
         return ticket
     if answer:
         answer_directly(user, ticket.pk, answer)
@@ -99,9 +100,8 @@ def _register(
 ) -> Ticket:
     if idempotency_key:
         idempotency_key = _text(idempotency_key, "idempotency key", limit_key="title")[:64]
-        existing = Ticket.objects.filter(idempotency_key=idempotency_key).first()
+        existing = _earlier(idempotency_key)
         if existing:
-            existing.idempotent_repeat = True  # type: ignore[attr-defined]  # callers tell the first from a repeat
             return existing
     channel = _choice(channel, Channel, _("channel"))
     appeal_type = _choice(appeal_type, AppealType, _("appeal type"))
@@ -141,41 +141,52 @@ def _register(
         requester = Requester.objects.filter(phone=phone, name=name).first() or Requester.objects.create(
             phone=phone, name=name
         )
-    try:
-        with transaction.atomic():
-            ticket = Ticket.objects.create(
-                number=_next_number(today),
-                idempotency_key=idempotency_key or None,
-                channel=channel,
-                appeal_type=appeal_type,
-                requester=requester,
-                title=title,
-                content=content,
-                address=address,
-                latitude=latitude,
-                longitude=longitude,
-                district=district,
-                street=street,
-                category=category,
-                urgency=urgency,
-                time_limit_class=limit_class,
-                time_limit_policy=policy,
-                due_at=compute_due(policy, now),
-                intake_at=now,
-                updated_at=now,
-                created_by=actor.user if actor else None,
-                dispatch_state=DispatchState.NEW,
-                public_status=PUBLIC_STATUS[DispatchState.NEW],
-            )
-    except IntegrityError:
-        existing = Ticket.objects.filter(idempotency_key=idempotency_key).first() if idempotency_key else None
-        if existing is None:
-            raise
-        existing.idempotent_repeat = True  # type: ignore[attr-defined]  # a concurrent repeat lost the race
-        return existing
+    ticket = Ticket.objects.create(
+        number=_next_number(today),
+        idempotency_key=idempotency_key or None,
+        channel=channel,
+        appeal_type=appeal_type,
+        requester=requester,
+        title=title,
+        content=content,
+        address=address,
+        latitude=latitude,
+        longitude=longitude,
+        district=district,
+        street=street,
+        category=category,
+        urgency=urgency,
+        time_limit_class=limit_class,
+        time_limit_policy=policy,
+        due_at=compute_due(policy, now),
+        intake_at=now,
+        updated_at=now,
+        created_by=actor.user if actor else None,
+        dispatch_state=DispatchState.NEW,
+        public_status=PUBLIC_STATUS[DispatchState.NEW],
+    )
     data = {"channel": channel} | ({} if actor else {"source": source or "portal"}) | (event_data or {})
     _attach(ticket, _event(ticket, Action.INTAKE, actor, "", DispatchState.NEW, data=data, at=now), images)
     return ticket
+
+
+def _earlier(key: str) -> Ticket | None:
+    """The ticket an earlier submission with this idempotency key made, marked `repeated`, or None.
+
+    Checked once, inside the intake transaction, with no savepoint: on PostgreSQL a transaction-scoped advisory
+    lock on the key makes a concurrent retry with the same key wait until this one commits, then find its ticket;
+    SQLite has one writer at a time (`BEGIN IMMEDIATE`), so nobody can come between the check and the insert."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 23))", [key])
+    found = (
+        Ticket.objects.select_related("category", "district", "street", "lead_unit", "requester")
+        .filter(idempotency_key=key)
+        .first()
+    )
+    if found is not None:
+        found.repeated = True
+    return found
 
 
 def time_limit(category: Category, urgency: str, day: dt.date) -> tuple[str, TimeLimitPolicy | None]:
