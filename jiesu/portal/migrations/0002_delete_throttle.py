@@ -8,6 +8,9 @@ class Migration(migrations.Migration):
     dependencies = [
         ('portal', '0001_initial'),
     ]
+    # The counter moved to jiesu.lib with the same constraint name; on PostgreSQL constraint names are per schema,
+    # so the old table must go before the new one is made.
+    run_before = [('lib', '0001_initial')]
 
     operations = [
         migrations.DeleteModel(

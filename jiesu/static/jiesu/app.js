@@ -1,6 +1,12 @@
 // jiesu: small progressive enhancements; every page works without them.
 (function () {
   "use strict";
+  // <input type="checkbox" data-check-all="SELECTOR">: ticks or unticks every box the selector names.
+  document.addEventListener("click", function (e) {
+    var all = e.target.closest && e.target.closest("[data-check-all]");
+    if (!all) return;
+    document.querySelectorAll(all.getAttribute("data-check-all")).forEach(function (b) { b.checked = all.checked; });
+  });
   // <select data-autosubmit>: choosing a value submits its form (instead of an inline onchange handler).
   document.addEventListener("change", function (e) {
     if (e.target.matches && e.target.matches("[data-autosubmit]") && e.target.form) e.target.form.submit();
