@@ -23,12 +23,17 @@ def envint(name: str, default: int) -> int:
     return int(os.environ.get(name, default))
 
 
+def envlist(name: str, default: str = "") -> list[str]:
+    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
 DEBUG = envbool("JIESU_DEBUG")
 # The demo city (`jiesu demo`, `jiesu bench`, the generators) is installed only when this is on: off by default, on
 # in scripts/demo and under pytest (pytest sets PYTEST_VERSION). No production app imports `jiesu.demo`.
 DEMO = envbool("JIESU_DEMO", "1" if os.environ.get("PYTEST_VERSION") else "0")
-SECRET_KEY = os.environ.get("JIESU_SECRET_KEY", "dev-only-insecure-key-change-me-in-production")
-ALLOWED_HOSTS = os.environ.get("JIESU_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",")
+BUILTIN_SECRET_KEY = "dev-only-insecure-key-change-me-in-production"
+SECRET_KEY = os.environ.get("JIESU_SECRET_KEY", BUILTIN_SECRET_KEY)
+ALLOWED_HOSTS = envlist("JIESU_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -41,6 +46,7 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "ninja",
+    "axes",
     "jiesu.orgs",
     "jiesu.catalog",
     "jiesu.sla",
@@ -58,6 +64,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "jiesu.operations.middleware.RequestIdMiddleware",  # first: the id and the metrics cover everything below
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -68,6 +75,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: it answers a locked-out login
 ]
 
 ROOT_URLCONF = "jiesu.urls"
@@ -93,8 +102,22 @@ TEMPLATES = [
 
 # --- Database -------------------------------------------------------------------------------------------
 DATA_DIR = Path(os.environ.get("JIESU_DATA_DIR", BASE_DIR / "var"))
+# PostgreSQL: a connection pool per server process (Django's psycopg pool). CONN_MAX_AGE must stay 0 with it, so a
+# request returns its connection to the pool when it ends; a request that waits longer than JIESU_DB_POOL_TIMEOUT
+# for a free connection fails (503 from the server, never a leak). Connections in use at most:
+# web workers × JIESU_DB_POOL_MAX + the worker + the tasks worker; keep that below PostgreSQL's max_connections.
+DB_POOL_MIN = envint("JIESU_DB_POOL_MIN", 1)  # connections each process keeps open
+DB_POOL_MAX = envint("JIESU_DB_POOL_MAX", 8)  # at most this many per process (≥ JIESU_WEB_THREADS)
+DB_POOL_TIMEOUT = float(os.environ.get("JIESU_DB_POOL_TIMEOUT", "10"))  # seconds a request waits for one
+DB_POOL = envbool("JIESU_DB_POOL", "1")  # 0: no pool, one connection per request (e.g. behind pgbouncer)
 if os.environ.get("DATABASE_URL"):
-    DATABASES = {"default": dburl.parse(os.environ["DATABASE_URL"], conn_max_age=60)}
+    DATABASES = {"default": dburl.parse(os.environ["DATABASE_URL"], conn_max_age=0)}
+    if DB_POOL and DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+            "min_size": DB_POOL_MIN,
+            "max_size": DB_POOL_MAX,
+            "timeout": DB_POOL_TIMEOUT,
+        }
 else:
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {
@@ -118,7 +141,7 @@ STANDBY_URL = os.environ.get("JIESU_STANDBY_URL") or (
     else ""
 )
 if STANDBY_URL:
-    DATABASES["standby"] = dburl.parse(STANDBY_URL, conn_max_age=60) | {"TEST": {"MIRROR": "default"}}
+    DATABASES["standby"] = dburl.parse(STANDBY_URL, conn_max_age=0) | {"TEST": {"MIRROR": "default"}}
 DATABASE_ROUTERS = ["jiesu.lib.routing.StandbyRouter"]
 JIESU_REFERENCE_CACHE_SECONDS = float(os.environ.get("JIESU_REFERENCE_CACHE_SECONDS", "60"))
 
@@ -179,11 +202,45 @@ JIESU_KNOWLEDGE_VALID_DAYS = envint("JIESU_KNOWLEDGE_VALID_DAYS", 365)
 
 # --- Auth -----------------------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Logins: django-axes counts failures per user name and client address and locks that pair out for a while.
+AUTHENTICATION_BACKENDS = [
+    "jiesu.lib.logins.AxesBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_ENABLED = envbool("JIESU_LOGIN_LOCKOUT", "1")  # off only where a test drives many logins on purpose
+AXES_FAILURE_LIMIT = envint("JIESU_LOGIN_FAILURE_LIMIT", 5)  # failed logins before the lockout
+AXES_COOLOFF_MINUTES = envint("JIESU_LOGIN_COOLOFF_MINUTES", 15)  # how long a lockout lasts
+AXES_COOLOFF_TIME = AXES_COOLOFF_MINUTES / 60  # hours, as django-axes counts
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked.html"
+AXES_VERBOSE = False
+# API keys: this many failed keys from one client address per cool-off period, then 429 (the same counting as logins).
+API_KEY_FAILURE_LIMIT = envint("JIESU_API_KEY_FAILURE_LIMIT", 20)
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/accounts/login/"
+
+# --- Content Security Policy (django-csp): scripts only from this site (no inline scripts); inline styles allowed.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:", "blob:"],
+        "connect-src": ["'self'"],
+        "font-src": ["'self'", "data:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    }
+}
 
 # --- i18n: Chinese first, English available -------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
@@ -210,6 +267,9 @@ MEDIA_ROOT = Path(os.environ.get("JIESU_MEDIA_ROOT", DATA_DIR / "media"))
 MEDIA_URL = "/media/"  # not served directly: /attachments/<id>/ checks who may see the ticket
 JIESU_UPLOAD_MAX_BYTES = envint("JIESU_UPLOAD_MAX_BYTES", 5 * 1024 * 1024)
 JIESU_UPLOAD_MAX_FILES = envint("JIESU_UPLOAD_MAX_FILES", 3)
+# Photos are decoded in full and re-encoded before storage; the EXIF data (GPS location included) is dropped unless 1.
+JIESU_PHOTO_KEEP_EXIF = envbool("JIESU_PHOTO_KEEP_EXIF")
+JIESU_PHOTO_MAX_PIXELS = envint("JIESU_PHOTO_MAX_PIXELS", 40_000_000)  # larger images are refused (decompression bombs)
 
 # --- Limits (bad input is refused with a clear message, never truncated) --------------------------------
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
@@ -220,10 +280,24 @@ JIESU_MAX_REQUEST_BYTES = envint("JIESU_MAX_REQUEST_BYTES", 20 * 1024 * 1024)
 JIESU_PORTAL_SUBMITS_PER_HOUR = envint("JIESU_PORTAL_SUBMITS_PER_HOUR", 5)
 JIESU_PORTAL_LOOKUPS_PER_HOUR = envint("JIESU_PORTAL_LOOKUPS_PER_HOUR", 60)
 
+# One JSON object per line on stderr (time, level, logger, message, request_id, and the exception); `text` gives
+# plain lines for a terminal.
+LOG_FORMAT = os.environ.get("JIESU_LOG_FORMAT", "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "jiesu.operations.logs.RequestIdFilter"}},
+    "formatters": {
+        "json": {"()": "jiesu.operations.logs.JsonFormatter"},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "text" if LOG_FORMAT == "text" else "json",
+            "filters": ["request_id"],
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("JIESU_LOG_LEVEL", "INFO")},
     # WeasyPrint reports every layout step at INFO; only its warnings matter.
     "loggers": {"weasyprint": {"level": "WARNING"}, "fontTools": {"level": "WARNING"}},
@@ -233,3 +307,41 @@ LOGGING = {
 # A callback with one of these answers reopens the ticket (重办) instead of closing it.
 JIESU_REHANDLE_ON_RESOLUTION = os.environ.get("JIESU_REHANDLE_ON_RESOLUTION", "unsolved").split(",")
 JIESU_REHANDLE_ON_SATISFACTION = os.environ.get("JIESU_REHANDLE_ON_SATISFACTION", "dissatisfied").split(",")
+
+# --- Production (issue 22): serving, health, metrics, deployment -----------------------------------------
+# `scripts/serve` starts gunicorn (jiesu/operations/gunicorn_conf.py) with these.
+WEB_BIND = os.environ.get("JIESU_WEB_BIND", "127.0.0.1:8000")  # address:port gunicorn listens on
+WEB_WORKERS = envint("JIESU_WEB_WORKERS", 2)  # processes (about one per CPU core)
+WEB_THREADS = envint("JIESU_WEB_THREADS", 4)  # threads per process (each holds at most one DB connection)
+WEB_TIMEOUT = envint("JIESU_WEB_TIMEOUT", 60)  # seconds before a stuck worker process is restarted
+# /readyz: the worker's heartbeat may be this old, the oldest unprocessed event this old (seconds).
+READY_WORKER_MAX_AGE = envint("JIESU_READY_WORKER_MAX_AGE", 180)
+READY_OUTBOX_MAX_LAG = envint("JIESU_READY_OUTBOX_MAX_LAG", 300)
+# /metrics: a scraper sends "Authorization: Bearer <token>"; without a token only loopback addresses may read it.
+METRICS_TOKEN = os.environ.get("JIESU_METRICS_TOKEN", "")
+# HTTPS: one switch for HSTS, the SSL redirect and Secure cookies (behind a TLS-terminating proxy).
+HTTPS = envbool("JIESU_HTTPS")
+HSTS_SECONDS = envint("JIESU_HSTS_SECONDS", 31536000)  # one year; start lower when first trying HTTPS
+SECURE_HSTS_SECONDS = HSTS_SECONDS if HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
+SECURE_HSTS_PRELOAD = envbool("JIESU_HSTS_PRELOAD")  # a commitment for the site's owner: off unless asked for
+SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
+SECURE_SSL_REDIRECT = HTTPS
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]  # probes from inside speak plain HTTP
+SESSION_COOKIE_SECURE = HTTPS
+CSRF_COOKIE_SECURE = HTTPS
+LANGUAGE_COOKIE_SECURE = HTTPS
+# The proxy sets this header to "https" for TLS requests (nginx: X-Forwarded-Proto); empty: no proxy.
+PROXY_SSL_HEADER = os.environ.get("JIESU_PROXY_SSL_HEADER", "")
+if PROXY_SSL_HEADER:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_" + PROXY_SSL_HEADER.upper().replace("-", "_"), "https")
+# The client address: 0 = REMOTE_ADDR as it is; N = the N-th address from the right of X-Forwarded-For (the
+# number of proxies in front that append to it; nginx with `proxy_add_x_forwarded_for` is 1).
+TRUSTED_PROXIES = envint("JIESU_TRUSTED_PROXIES", 0)
+CSRF_TRUSTED_ORIGINS = envlist("JIESU_CSRF_TRUSTED_ORIGINS")  # e.g. https://12345.example.gov.cn
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
+# The built-in SECRET_KEY is refused when DEBUG is off: jiesu.wsgi (every served process) and `check --deploy`
+# stop with an error. Tests and management commands still run with it.

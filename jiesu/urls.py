@@ -10,7 +10,11 @@ from jiesu.notify import views as notify_views
 from jiesu.tickets import views as ticket_views
 from jiesu.workbench import views as workbench_views
 
+handler400 = "jiesu.operations.views.bad_request"
+handler500 = "jiesu.operations.views.server_error"
+
 urlpatterns = [
+    path("", include("jiesu.operations.urls")),
     path("", workbench_views.home, name="home"),
     path("", include("jiesu.workbench.urls")),
     path("", include("jiesu.governance.urls")),

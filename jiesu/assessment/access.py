@@ -20,7 +20,10 @@ def sees_assessment(user: AnyUser) -> bool:
 
 def may_view_unit_assessment(user: AnyUser, unit: OrgUnit) -> bool:
     """A unit's figures down to its tickets: the city level for every unit; a district supervisor for the units
-    in the district; unit staff for their own unit and those below it."""
+    in the district; unit staff for their own unit and those below it. Never the hotline roles, who see every
+    ticket but not the assessment (nor its draft months)."""
+    if not sees_assessment(user):
+        return False
     if sees_everything(user):
         return True
     m = membership(user)
@@ -31,6 +34,8 @@ def may_view_unit_assessment(user: AnyUser, unit: OrgUnit) -> bool:
 
 def assessment_units(user: AnyUser) -> QuerySet[OrgUnit]:
     """The units whose figures the user may open (see `may_view_unit_assessment`)."""
+    if not sees_assessment(user):
+        return OrgUnit.objects.none()
     if sees_everything(user):
         return OrgUnit.objects.all()
     m = membership(user)

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 from jiesu.assessment import access as assessment_access
 from jiesu.lib import clock
 from jiesu.lib.errors import InvalidInput, ServiceError
+from jiesu.lib.redirects import safe_next
 from jiesu.orgs import access
 from jiesu.orgs.models import OrgUnit, Role, UnitKind
 
@@ -144,8 +145,8 @@ def file_appeal(request: HttpRequest, ticket_id: int) -> HttpResponse:
         messages.success(request, _("The appeal is filed; a city supervisor will decide it before publication."))
     except ServiceError as error:
         messages.error(request, str(error))
-        return redirect(request.POST.get("next") or reverse("assessment-report"))
-    return redirect(request.POST.get("next") or reverse("assessment-appeals") + f"?month={appeal.month:%Y-%m}")
+        return redirect(safe_next(request, reverse("assessment-report")))
+    return redirect(safe_next(request, reverse("assessment-appeals") + f"?month={appeal.month:%Y-%m}"))
 
 
 @login_required
@@ -178,7 +179,7 @@ def decide_appeal(request: HttpRequest, pk: int) -> HttpResponse:
         messages.success(request, _("The decision is recorded; the next computation of the month reflects it."))
     except ServiceError as error:
         messages.error(request, str(error))
-    return redirect(request.POST.get("next") or reverse("assessment-appeals"))
+    return redirect(safe_next(request, reverse("assessment-appeals")))
 
 
 @login_required

@@ -9,8 +9,11 @@ transition or concurrent edit, 429 over the client's hourly limit.
 
 import datetime as dt
 import hashlib
+import json
+import logging
 from typing import Any, Literal
 
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Field, NinjaAPI, Schema
@@ -19,8 +22,9 @@ from ninja.params.functions import Header, Query
 from ninja.renderers import JSONRenderer
 from ninja.security import HttpBearer
 
+from jiesu.lib import logins
 from jiesu.lib.errors import ConcurrentEdit, Forbidden, IllegalTransition, InvalidInput, NotFound, ServiceError
-from jiesu.lib.masking import mask_name, mask_phone, mask_text
+from jiesu.lib.masking import mask_for, mask_name, mask_phone, mask_text
 from jiesu.orgs import access
 from jiesu.portal import throttle
 from jiesu.tickets import access as tickets_access
@@ -30,6 +34,7 @@ from jiesu.tickets.workflow import Action, DispatchState
 
 from .models import ApiClient
 
+logger = logging.getLogger("jiesu.api")
 STATUS = {InvalidInput: 400, Forbidden: 403, NotFound: 404, IllegalTransition: 409, ConcurrentEdit: 409}
 
 
@@ -37,10 +42,17 @@ class RateLimited(Exception):
     pass
 
 
+class IdempotencyMismatch(Exception):
+    """The Idempotency-Key was used before with a different body."""
+
+
 class TokenAuth(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str) -> ApiClient | None:
+        if logins.api_key_locked(request):
+            raise RateLimited()
         client = ApiClient.by_key(token)
         if client is None or client.user is None or not client.user.is_active:
+            logins.api_key_failed(request)
             return None
         if not throttle.allow_client(f"api:{client.pk}", client.rate_limit_per_hour):
             raise RateLimited()
@@ -63,7 +75,21 @@ api = NinjaAPI(
 
 
 def _error(request: HttpRequest, status: int, detail: str, code: str, **extra: Any) -> HttpResponse:
-    return api.create_response(request, {"detail": detail, "code": code} | extra, status=status)
+    """Every error body: the message, a code, and the request id (also in the X-Request-ID header and the logs)."""
+    rid = getattr(request, "request_id", None)
+    return api.create_response(request, {"detail": detail, "code": code, "request_id": rid} | extra, status=status)
+
+
+@api.exception_handler(RequestDataTooBig)
+def too_large(request: HttpRequest, error: RequestDataTooBig) -> HttpResponse:
+    return _error(request, 413, _("The request body is too large."), "too_large")
+
+
+@api.exception_handler(Exception)
+def unexpected_error(request: HttpRequest, error: Exception) -> HttpResponse:
+    """A fault of ours: logged with its traceback; the client gets JSON with the request id to quote."""
+    logger.error("API error on %s", request.path, exc_info=error)
+    return _error(request, 500, _("Something went wrong on our side; quote the request id when reporting."), "error")
 
 
 @api.exception_handler(ServiceError)
@@ -97,6 +123,16 @@ def auth_error(request: HttpRequest, error: AuthenticationError) -> HttpResponse
     return _error(request, 401, _("Give a valid API token: Authorization: Bearer <key>."), "unauthenticated")
 
 
+@api.exception_handler(IdempotencyMismatch)
+def idempotency_mismatch(request: HttpRequest, error: IdempotencyMismatch) -> HttpResponse:
+    return _error(
+        request,
+        422,
+        _("This Idempotency-Key was already used with a different request body; use a new key for a new order."),
+        "idempotency_key_reused",
+    )
+
+
 @api.exception_handler(RateLimited)
 def rate_limited(request: HttpRequest, error: RateLimited) -> HttpResponse:
     return _error(request, 429, _("Too many requests from this client; try again in the next hour."), "rate_limited")
@@ -106,6 +142,7 @@ def rate_limited(request: HttpRequest, error: RateLimited) -> HttpResponse:
 class Error(Schema):
     detail: str
     code: str
+    request_id: str | None = None
 
 
 class UnitOut(Schema):
@@ -127,8 +164,8 @@ class OrderIn(Schema):
     address: str = Field("", examples=["朝阳区建外街道建国门外大街1号"])  # i18n: data
     district_code: str | None = None
     street_code: str | None = None
-    latitude: float | None = None
-    longitude: float | None = None
+    latitude: float | None = Field(None, ge=-90, le=90, allow_inf_nan=False)
+    longitude: float | None = Field(None, ge=-180, le=180, allow_inf_nan=False)
     requester_name: str = ""
     requester_phone: str = Field("", examples=["13800138000"])
 
@@ -230,9 +267,9 @@ def order_out(ticket: Ticket, user: Any) -> dict[str, Any]:
         "urgency": ticket.urgency,
         "category_code": ticket.category.code,
         "category_name": ticket.category.name,
-        "title": ticket.title,
-        "content": ticket.content if unmasked else mask_text(ticket.content),
-        "address": ticket.address,
+        "title": mask_for(ticket.title, unmasked),
+        "content": mask_for(ticket.content, unmasked),
+        "address": mask_for(ticket.address, unmasked),
         "district": _unit(ticket.district),
         "street": _unit(ticket.street),
         "lead_unit": _unit(ticket.lead_unit),
@@ -245,7 +282,7 @@ def order_out(ticket: Ticket, user: Any) -> dict[str, Any]:
         "replied_at": _utc(ticket.replied_at),
         "closed_at": _utc(ticket.closed_at),
         "updated_at": _utc(ticket.updated_at),
-        "reply": ticket.reply,
+        "reply": mask_for(ticket.reply, unmasked),
     }
 
 
@@ -271,7 +308,7 @@ def _fresh(request: HttpRequest, ticket: Ticket) -> dict[str, Any]:
     return order_out(_order(request, ticket.number), request.user)
 
 
-ERRORS: dict[int, Any] = {400: Error, 401: Error, 403: Error, 404: Error, 409: Error, 429: Error}
+ERRORS: dict[int, Any] = {400: Error, 401: Error, 403: Error, 404: Error, 409: Error, 413: Error, 429: Error}
 
 
 # --- endpoints -------------------------------------------------------------------------------------------
@@ -286,7 +323,9 @@ def me(request: HttpRequest) -> dict[str, Any]:
     }
 
 
-@api.post("/orders", response={200: OrderOut, 201: OrderOut, **ERRORS}, summary="Register an order (intake)")
+@api.post(
+    "/orders", response={200: OrderOut, 201: OrderOut, 422: Error, **ERRORS}, summary="Register an order (intake)"
+)
 def create_order(
     request: HttpRequest,
     payload: OrderIn,
@@ -296,13 +335,20 @@ def create_order(
 ) -> tuple[int, dict[str, Any]]:
     client: ApiClient = request.auth  # type: ignore[attr-defined]
     key = None
+    fields = payload.dict()
+    fingerprint = hashlib.sha256(json.dumps(fields, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
     if idempotency_key:
         digest = hashlib.sha256(idempotency_key.encode()).hexdigest()[:40]
         key = f"api:{client.pk}:{digest}"
-    ticket = services.intake(request.user, idempotency_key=key, **payload.dict())
-    # The key is this client's own, so a repeat returns the client's own order; the answer is built from the
-    # objects in hand (no second read).
-    return (200 if ticket.repeated else 201), order_out(ticket, request.user)
+    ticket = services.intake(request.user, idempotency_key=key, event_data={"request_sha256": fingerprint}, **fields)
+    if not ticket.repeated:  # the answer is built from the objects in hand (no second read)
+        return 201, order_out(ticket, request.user)
+    # The same key again (also from a concurrent request that waited for the first): the first order, if the body is
+    # the same; the key is this client's own, so a repeat returns the client's own order.
+    first = ticket.events.filter(action=Action.INTAKE).values_list("data", flat=True).first() or {}
+    if first.get("request_sha256", fingerprint) != fingerprint:
+        raise IdempotencyMismatch()
+    return 200, order_out(ticket, request.user)
 
 
 @api.get("/orders", response={200: OrderPage, **ERRORS}, summary="Orders this token may see, newest first")
@@ -322,6 +368,12 @@ def list_orders(
             raise InvalidInput(_("Unknown state: “%(state)s”."), state=state[:30])
         tickets = tickets.filter(dispatch_state=state)
     if updated_after:
+        try:
+            sane = 1900 <= updated_after.astimezone(dt.UTC).year < 2200
+        except (OverflowError, ValueError):
+            sane = False
+        if not sane:
+            raise InvalidInput(_("updated_after must be a date-time between 1900 and 2200."))
         tickets = tickets.filter(updated_at__gt=updated_after)
     if category_code:
         tickets = tickets.filter(category__code=category_code)

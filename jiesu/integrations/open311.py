@@ -7,12 +7,15 @@ Requester fields are never rendered.
 """
 
 import datetime as dt
+import logging
+import math
 import re
 import uuid
 from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
@@ -21,7 +24,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
 from jiesu.catalog.models import Category
-from jiesu.lib import clock
+from jiesu.lib import clock, logins
 from jiesu.lib.errors import Forbidden, NotFound, ServiceError
 from jiesu.lib.masking import mask_text
 from jiesu.orgs.selectors import resolve_place
@@ -33,6 +36,7 @@ from jiesu.tickets.workflow import PUBLIC_STEPS, Action, DispatchState
 from . import render, selectors
 from .models import ApiClient, Datatype, RequesterUpdate, ServiceAttribute
 
+logger = logging.getLogger("jiesu.open311")
 MAX_DAYS = 90
 MAX_ROWS = 1000
 CLOSED_STATES = {DispatchState.CLOSED, DispatchState.MERGED}
@@ -108,7 +112,7 @@ def request_record(ticket: Ticket) -> dict[str, Any]:
             "requested_datetime": iso(ticket.intake_at),
             "updated_datetime": iso(ticket.closed_at if is_closed and ticket.closed_at else ticket.updated_at),
             "expected_datetime": None if is_closed else iso(ticket.due_at),
-            "address": ticket.address,
+            "address": mask_text(ticket.address)[:255],  # a public feed: house numbers stay, phone numbers do not
             "address_id": ticket.street.code if ticket.street_id else None,  # type: ignore[union-attr]
             "lat": float(ticket.latitude) if ticket.latitude is not None else None,
             "long": float(ticket.longitude) if ticket.longitude is not None else None,
@@ -141,11 +145,31 @@ def _datetime(request: HttpRequest, name: str) -> dt.datetime | None:
         moment = dt.datetime.fromisoformat(value)
     except ValueError:
         moment = None
-    if moment is None or moment.tzinfo is None:
+    if moment is None or moment.tzinfo is None or not _sane(moment):
         raise Open311Error(
             400, _("%(name)s is not a W3C datetime with an offset: %(value)s") % {"name": name, "value": value[:40]}
         )
     return moment
+
+
+def _sane(moment: dt.datetime) -> bool:
+    """A moment this server can compute with: 1900 to 2200 in UTC (years 1 or 9999 with an offset overflow)."""
+    try:
+        return (
+            dt.datetime(1900, 1, 1, tzinfo=dt.UTC)
+            <= moment.astimezone(dt.UTC)
+            <= dt.datetime(2200, 1, 1, tzinfo=dt.UTC)
+        )
+    except (OverflowError, ValueError):
+        return False
+
+
+def _finite_between(value: str, low: float, high: float) -> bool:
+    try:
+        number = float(value)
+    except ValueError:
+        return False
+    return math.isfinite(number) and low <= number <= high
 
 
 def _positive(request: HttpRequest, name: str, default: int, high: int) -> int:
@@ -159,8 +183,12 @@ def _positive(request: HttpRequest, name: str, default: int, high: int) -> int:
 
 def _client(request: HttpRequest) -> ApiClient:
     key = _param(request, "api_key")
+    if key and logins.api_key_locked(request):
+        raise Open311Error(429, _("Too many invalid API keys from this address; try again later."))
     client = ApiClient.by_key(key) if key else None
     if client is None:
+        if key:
+            logins.api_key_failed(request)
         raise Open311Error(403, _("Invalid api_key") if key else _("api_key not provided"))
     if not throttle.allow_client(f"api:{client.pk}", client.rate_limit_per_hour):
         raise Open311Error(429, _("Too many requests from this client; try again in the next hour."))
@@ -193,6 +221,12 @@ def edge(method: str, *, keyed: bool = False) -> Callable[..., Callable[..., Htt
                 return render.error(fmt, 403, str(error))
             except ServiceError as error:
                 return render.error(fmt, 400, str(error))
+            except RequestDataTooBig:
+                return render.error(fmt, 413, _("The request body is too large."))
+            except Exception:  # a fault of ours: logged with the request id; the client still gets the spec's format
+                logger.exception("Open311 error on %s", request.path)
+                rid = getattr(request, "request_id", "-")
+                return render.error(fmt, 500, _("Something went wrong on our side (request id %(id)s).") % {"id": rid})
 
         inner.__name__ = view.__name__
         return inner
@@ -378,6 +412,12 @@ def request_create(request: HttpRequest, fmt: str) -> HttpResponse:
     if category is None:
         raise Open311Error(404, _("service_code %(code)s not found") % {"code": code[:32]})
     lat, long = _param(request, "lat"), _param(request, "long")
+    for label, value, low, high in (("lat", lat, -90, 90), ("long", long, -180, 180)):
+        if value is not None and not _finite_between(value, low, high):
+            raise Open311Error(
+                400,
+                _("%(name)s must be a number from %(low)s to %(high)s.") % {"name": label, "low": low, "high": high},
+            )
     address, address_id = _param(request, "address_string"), _param(request, "address_id")
     if (lat is None) != (long is None):
         raise Open311Error(400, _("lat and long must be given together"))
@@ -497,6 +537,13 @@ def update_create(request: HttpRequest, fmt: str) -> HttpResponse:
     except IntegrityError:
         raise Open311Error(400, _("Update %(id)s already exists") % {"id": update_id}) from None
     return render.respond(fmt, "service_request_updates", [{"update_id": f"E{event.pk}"}])
+
+
+@csrf_exempt
+def not_found(request: HttpRequest, path: str = "") -> HttpResponse:
+    """Any other URL under /open311/: the spec's error list (the suffix chooses the format, XML by default)."""
+    fmt = path.rsplit(".", 1)[-1].lower() if "." in path else "xml"
+    return render.error(fmt, 404, _("No such Open311 method: %(path)s") % {"path": path[:60]})
 
 
 # --- one URL, two methods -------------------------------------------------------------------------------------

@@ -410,8 +410,9 @@ def export_rows(tickets: Any, unmasked: bool) -> Iterator[list[Any]]:
         name = t.requester.name if t.requester else ""
         phone = t.requester.phone if t.requester else ""
         yield [
-            t.number, t.channel, t.appeal_type, t.urgency, t.category.code, t.category.name, t.title,
-            t.content if unmasked else mask_text(t.content), t.address,
+            t.number, t.channel, t.appeal_type, t.urgency, t.category.code, t.category.name,
+            t.title if unmasked else mask_text(t.title),
+            t.content if unmasked else mask_text(t.content), t.address if unmasked else mask_text(t.address),
             t.district.name if t.district else "", t.street.name if t.street else "",
             t.lead_unit.name if t.lead_unit else "", t.dispatch_state,
             when(t.intake_at), when(t.dispatched_at), when(t.accepted_at), when(t.due_at), when(t.replied_at),

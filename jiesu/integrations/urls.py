@@ -12,4 +12,5 @@ open311_urls = [
     re_path(r"^v2/requests?/(?P<number>[^/]+?)" + FMT, open311.request_detail, name="open311-request"),
     re_path(r"^v2/tokens/(?P<token>[^/]+?)" + FMT, open311.token_lookup, name="open311-token"),
     re_path(r"^v2/servicerequestupdates" + FMT, open311.updates, name="open311-updates"),
+    re_path(r"^(?P<path>.*)$", open311.not_found, name="open311-not-found"),  # errors in the spec's format
 ]

@@ -10,3 +10,4 @@ class OperationsConfig(AppConfig):
         from . import tasks
 
         tasks.register()  # pruning (task results, sessions), beside what the other apps registered
+        from . import checks  # noqa: F401  (registers the deployment checks)

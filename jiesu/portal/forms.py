@@ -27,11 +27,12 @@ class SubmitForm(forms.Form):
 
 class TrackForm(forms.Form):
     number = forms.CharField(label=_("Ticket number"), max_length=20)
+    # The tracking code given at submission; requests made by phone: the last four digits of the phone.
     phone_tail = forms.CharField(
-        label=_("Last four digits of your phone"),
+        label=_("Tracking code (requests made by phone: the last four digits of your phone)"),
         min_length=4,
-        max_length=4,
-        widget=forms.TextInput({"inputmode": "numeric", "autocomplete": "off"}),
+        max_length=16,
+        widget=forms.TextInput({"autocomplete": "off", "autocapitalize": "characters"}),
     )
 
 

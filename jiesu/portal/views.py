@@ -69,6 +69,8 @@ def submit(request: HttpRequest) -> HttpResponse:
             return _limited(request)
         if form.is_valid():
             data: dict[str, Any] = dict(form.cleaned_data)
+            # the portal's own namespace: a key can never name a ticket made elsewhere (the API, the intake console)
+            data["idempotency_key"] = f"portal:{data['idempotency_key']}"[:64] if data.get("idempotency_key") else None
             places = resolve_place(data.get("address", ""))
             if len(places) == 1:  # an unambiguous address places the ticket; otherwise the dispatcher does
                 data["street_code"] = places[0].street.code if places[0].street else None
@@ -82,13 +84,18 @@ def submit(request: HttpRequest) -> HttpResponse:
                     field = INTAKE_INPUTS.get(error.on or "")
                     form.add_error(field if field in form.fields else None, str(error))
             else:
+                # the tracking code is shown once, from the session, never in a URL (logs, Referer)
+                code = getattr(ticket, "new_tracking_code", "")
+                request.session["portal_receipt"] = {"number": ticket.number, "code": code}
                 return redirect(f"{reverse('portal-submitted')}?n={ticket.number}")
     return render(request, "portal/submit.html", {"form": form, "photo_error": photo_error})
 
 
 def submitted(request: HttpRequest) -> HttpResponse:
     number = request.GET.get("n", "")[:20]
-    return render(request, "portal/submitted.html", {"number": number if number.isdigit() else ""})
+    receipt = request.session.pop("portal_receipt", None) or {}
+    code = receipt.get("code", "") if receipt.get("number") == number else ""
+    return render(request, "portal/submitted.html", {"number": number if number.isdigit() else "", "code": code})
 
 
 def track(request: HttpRequest) -> HttpResponse:

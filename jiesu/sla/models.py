@@ -66,3 +66,31 @@ class TimeLimitPolicy(Effective):
     def __str__(self) -> str:
         target = self.category.name if self.category else self.get_time_limit_class_display()
         return f"{target}: {self.amount} {self.get_unit_display()} ({self.effective_from}–)"
+
+
+class Heartbeat(models.Model):
+    """The last sign of life of a long-running process (`jiesu worker`), read by /readyz and /metrics."""
+
+    name = models.CharField(_("process"), max_length=50, unique=True)
+    beat_at = models.DateTimeField(_("last beat"))
+    host = models.CharField(_("host"), max_length=100, blank=True)
+    pid = models.PositiveIntegerField(_("process id"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("heartbeat")
+        verbose_name_plural = _("heartbeats")
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.beat_at:%Y-%m-%d %H:%M:%S}"
+
+    @classmethod
+    def beat(cls, name: str) -> None:
+        """Record that `name` is alive now (one row per process name, overwritten)."""
+        import os
+        import socket
+
+        from django.utils import timezone
+
+        cls.objects.update_or_create(
+            name=name, defaults={"beat_at": timezone.now(), "host": socket.gethostname()[:100], "pid": os.getpid()}
+        )

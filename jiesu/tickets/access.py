@@ -93,20 +93,31 @@ def get_ticket_by_number(user: AnyUser, number: str) -> Ticket:
         raise NotFound() from None
 
 
-def get_ticket_for_requester(number: str, phone_tail: str) -> Ticket:
-    """The citizens' portal: a ticket is theirs to see by its number plus the last four digits of the phone
-    it was registered with. Anything else (wrong digits, no phone, merged away) answers NotFound."""
-    number, phone_tail = str(number or "").strip(), str(phone_tail or "").strip()
-    if not number.isdigit() or len(number) > 20 or len(phone_tail) != 4 or not phone_tail.isdigit():
+def get_ticket_for_requester(number: str, secret: str) -> Ticket:
+    """The citizens' portal: a ticket is theirs to see by its number plus its secret. A request made on the portal
+    has a tracking code (shown once to the citizen, never to staff) and only that code opens it; a request made by
+    phone or by a partner system has none and opens with the last four digits of the phone it was registered with
+    (to read, not to rate: see `requester_holds_code`). Anything else (wrong secret, merged away) is NotFound."""
+    number, secret = str(number or "").strip(), str(secret or "").strip()
+    if not number.isdigit() or len(number) > 20 or not 4 <= len(secret) <= 16:
         raise NotFound()
-    ticket = (
-        Ticket.objects.select_related(*TICKET_RELATED, "requester")
-        .filter(number=number, requester__phone__endswith=phone_tail)
-        .first()
-    )
+    ticket = Ticket.objects.select_related(*TICKET_RELATED, "requester", "tracking_code").filter(number=number).first()
     if ticket is None:
         raise NotFound()
+    code = getattr(ticket, "tracking_code", None)
+    if code is not None:
+        if not code.matches(secret):
+            raise NotFound()
+    elif not (secret.isdigit() and len(secret) == 4 and ticket.requester and ticket.requester.phone.endswith(secret)):
+        raise NotFound()
     return ticket
+
+
+def requester_holds_code(ticket: Ticket, secret: str) -> bool:
+    """Only the holder of the portal's tracking code may act as the requester (rate the reply): the last digits of
+    the phone are visible to staff in the masked number, so they prove nothing."""
+    code = getattr(ticket, "tracking_code", None)
+    return code is not None and bool(code.matches(secret))
 
 
 def all_tickets() -> QuerySet[Ticket]:

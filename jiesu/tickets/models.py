@@ -381,3 +381,45 @@ class Attachment(models.Model):
     @property
     def extension(self) -> str:
         return self.content_type.rsplit("/", 1)[-1].replace("jpeg", "jpg")
+
+
+class TrackingCode(models.Model):
+    """The citizen's own secret for a request made on the portal (issue 22): shown once to the citizen at submission,
+    stored only as a keyed hash, never shown to staff. It tracks the request and is the only way to rate it there.
+    Requests made by phone or by partner systems have none (their callback is the hotline's)."""
+
+    ticket = models.OneToOneField(Ticket, on_delete=models.CASCADE, related_name="tracking_code", editable=False)
+    code_hash = models.CharField(max_length=64, editable=False)
+
+    class Meta:
+        verbose_name = _("tracking code")
+        verbose_name_plural = _("tracking codes")
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id}"
+
+    ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L
+
+    @staticmethod
+    def normalise(code: str) -> str:
+        return "".join(c for c in str(code or "").upper() if c.isalnum())[:16]
+
+    @staticmethod
+    def digest(code: str) -> str:
+        from django.utils.crypto import salted_hmac
+
+        return salted_hmac("jiesu.tickets.TrackingCode", TrackingCode.normalise(code)).hexdigest()
+
+    @classmethod
+    def issue(cls, ticket: "Ticket") -> str:
+        """A new code for `ticket` (8 characters, shown as XXXX-XXXX); only its hash is kept."""
+        from django.utils.crypto import get_random_string
+
+        code = get_random_string(8, cls.ALPHABET)
+        cls.objects.create(ticket=ticket, code_hash=cls.digest(code))
+        return f"{code[:4]}-{code[4:]}"
+
+    def matches(self, code: str) -> bool:
+        import hmac
+
+        return len(self.normalise(code)) == 8 and hmac.compare_digest(self.code_hash, self.digest(code))

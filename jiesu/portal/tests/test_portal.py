@@ -81,23 +81,31 @@ def test_a_double_submit_creates_one_ticket(world: World, client: Client) -> Non
     assert Ticket.objects.count() == 1
 
 
+def code_of(client: Client, response: Any) -> str:
+    """The tracking code, as the citizen reads it on the page after submitting (shown once)."""
+    page = client.get(response["Location"]).content.decode()
+    return re.search(r'id="tracking-code">([A-Z0-9-]+)<', page).group(1)
+
+
 def track(client: Client, number: str, tail: str) -> str:
     return client.get("/portal/track/", {"number": number, "phone_tail": tail}).content.decode()
 
 
 @pytest.fixture
 def replied(world: World, client: Client) -> Ticket:
-    submit(client)
+    code = code_of(client, submit(client))
     ticket = Ticket.objects.get()
     services.dispatch(world.dispatcher, ticket.pk)
     services.accept(world.jw_handler, ticket.pk)
     services.add_progress(world.jw_handler, ticket.pk, "内部备注：已联系物业经理")
     services.reply(world.jw_handler, ticket.pk, "已督促物业当天清运完毕。")
-    return Ticket.objects.get(pk=ticket.pk)
+    ticket = Ticket.objects.get(pk=ticket.pk)
+    ticket.code = code  # type: ignore[attr-defined]
+    return ticket
 
 
 def test_track_shows_status_steps_and_reply_but_no_internal_notes(replied: Ticket, client: Client) -> None:
-    page = track(client, replied.number, "2222")
+    page = track(client, replied.number, replied.code)
     assert "已答复" in page and "已督促物业当天清运完毕。" in page
     assert "承办单位已签收" in page and "建外街道" in page
     assert "内部备注" not in page and "13911112222" not in page
@@ -110,21 +118,55 @@ def test_wrong_phone_digits_find_nothing(replied: Ticket, client: Client) -> Non
 
 
 def test_rate_once_after_the_reply(replied: Ticket, client: Client) -> None:
-    data = {"number": replied.number, "phone_tail": "2222", "satisfaction": "satisfied", "comment": "很快"}
+    data = {"number": replied.number, "phone_tail": replied.code, "satisfaction": "satisfied", "comment": "很快"}
     assert client.post("/portal/rate/", data).status_code == 302
     event = TicketEvent.objects.get(ticket=replied, action="rate")
     assert event.data == {"satisfaction": "satisfied", "round": 1, "source": "portal"} and event.note == "很快"
-    assert "感谢您的评价" in track(client, replied.number, "2222")
+    assert "感谢您的评价" in track(client, replied.number, replied.code)
     again = client.post("/portal/rate/", data).content.decode()
     assert "您已评价过本次答复" in again
     assert TicketEvent.objects.filter(ticket=replied, action="rate").count() == 1
 
 
 def test_rating_before_the_reply_is_refused(world: World, client: Client) -> None:
-    submit(client)
+    code = code_of(client, submit(client))
     ticket = Ticket.objects.get()
-    data = {"number": ticket.number, "phone_tail": "2222", "satisfaction": "dissatisfied"}
+    data = {"number": ticket.number, "phone_tail": code, "satisfaction": "dissatisfied"}
     page = client.post("/portal/rate/", data).content.decode()
     assert "不能执行" in page
     assert not TicketEvent.objects.filter(action="rate").exists()
     assert re.search(r"已受理|Received", page)
+
+
+def test_staff_cannot_rate_with_what_they_see(replied: Ticket, client: Client, world: World) -> None:
+    """The masked phone (139****2222) shows its last four digits to staff: they open nothing of a portal request,
+    and rate nothing. Only the citizen's tracking code does."""
+    assert "已督促物业" not in track(client, replied.number, "2222")
+    forged = {"number": replied.number, "phone_tail": "2222", "satisfaction": "satisfied"}
+    client.post("/portal/rate/", forged)
+    assert not TicketEvent.objects.filter(ticket=replied, action="rate").exists()
+    assert "已督促物业" in track(client, replied.number, replied.code.lower().replace("-", ""))  # typed loosely
+
+
+def test_phone_requests_are_tracked_by_phone_digits_but_rated_only_by_the_callback(
+    world: World, client: Client
+) -> None:
+    ticket = services.intake(
+        world.operator,
+        channel="phone",
+        appeal_type="complaint",
+        title="噪音",
+        content="夜间施工噪音",
+        category_code="010201",
+        requester_phone="13811113333",
+        street_code="110105001",
+    )
+    services.dispatch(world.dispatcher, ticket.pk)
+    services.accept(world.jw_handler, ticket.pk)
+    services.reply(world.jw_handler, ticket.pk, "已责令停工。")
+    assert "已责令停工" in track(client, ticket.number, "3333")
+    page = client.post(
+        "/portal/rate/", {"number": ticket.number, "phone_tail": "3333", "satisfaction": "satisfied"}
+    ).content.decode()
+    assert not TicketEvent.objects.filter(ticket=ticket, action="rate").exists()
+    assert "回访" in page

@@ -1,6 +1,10 @@
 // jiesu: small progressive enhancements; every page works without them.
 (function () {
   "use strict";
+  // <select data-autosubmit>: choosing a value submits its form (instead of an inline onchange handler).
+  document.addEventListener("change", function (e) {
+    if (e.target.matches && e.target.matches("[data-autosubmit]") && e.target.form) e.target.form.submit();
+  });
   // Buttons that fill a form field: <button data-fill="#id_street_code" data-value="110105001">
   document.addEventListener("click", function (e) {
     var b = e.target.closest("[data-fill]");

@@ -90,6 +90,8 @@ def _coordinate(value: object, low: int, high: int, label: Any) -> Decimal | Non
         number = Decimal(str(value)).quantize(Decimal("0.000001"))
     except (InvalidOperation, ValueError):
         raise InvalidInput(_("%(field)s is not a number."), field=label) from None
+    if not number.is_finite():  # NaN and infinities compare with nothing
+        raise InvalidInput(_("%(field)s is not a number."), field=label)
     if not low <= number <= high:
         raise InvalidInput(_("%(field)s is out of range."), field=label)
     return number

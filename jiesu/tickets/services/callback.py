@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from jiesu.lib import clock
-from jiesu.lib.errors import IllegalTransition, InvalidInput
+from jiesu.lib.errors import Forbidden, IllegalTransition, InvalidInput
 from jiesu.orgs.models import Membership
 from jiesu.sla.policy import due_at as compute_due
 from jiesu.tickets import access
@@ -124,6 +124,13 @@ def rate_by_requester(number: str, phone_tail: str, satisfaction: str, comment: 
     """The requester's own evaluation from the portal, once per handling round, after the reply.
     It is recorded beside the hotline's callback (回访), which stays the official judgement."""
     ticket = access.get_ticket_for_requester(number, phone_tail)
+    if not access.requester_holds_code(ticket, phone_tail):
+        raise Forbidden(
+            _(
+                "Rating needs the tracking code you were given when you submitted the request. "
+                "Requests made by phone are rated in the hotline's callback."
+            )
+        )
     satisfaction = _choice(satisfaction, Satisfaction, _("satisfaction"))
     comment = _text(comment, "comment", required=False, limit_key="note")
     _check_transition(ticket, Action.RATE)

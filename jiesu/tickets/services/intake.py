@@ -18,7 +18,7 @@ from jiesu.sla.policy import due_at as compute_due
 from jiesu.sla.policy import policy_for
 from jiesu.tickets import access as tickets_access
 
-from ..models import AppealType, Attachment, Channel, Requester, Ticket, TicketEvent, Urgency
+from ..models import AppealType, Attachment, Channel, Requester, Ticket, TicketEvent, TrackingCode, Urgency
 from ..numbering import next_number as _next_number  # per-day sequences, no hot row
 from ..workflow import PUBLIC_STATUS, Action, DispatchState
 from ._core import PHONE_RE, _change, _choice, _coordinate, _event, _load, _text, _unit
@@ -53,7 +53,10 @@ def submit_public(*, photos: Sequence[Any] = (), **fields: Any) -> Ticket:
     """A citizen's own submission from the portal: no staff actor, channel web, a phone number to track it by."""
     if not str(fields.get("requester_phone") or "").strip():
         raise InvalidInput(_("Give a phone number: you track the request by its number and your phone."))
-    return _register(None, channel=Channel.WEB, photos=photos, **fields)
+    ticket = _register(None, channel=Channel.WEB, photos=photos, **fields)
+    if not TrackingCode.objects.filter(ticket=ticket).exists():  # a repeated submission keeps the first code
+        ticket.new_tracking_code = TrackingCode.issue(ticket)  # type: ignore[attr-defined]  # shown once
+    return ticket
 
 
 @transaction.atomic

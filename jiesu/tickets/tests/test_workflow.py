@@ -40,9 +40,18 @@ PERFORM: dict[str, Perform] = {
     Action.MERGE: lambda w, t: services.merge(w.dispatcher, t.pk, new_ticket(w).pk),
     Action.SUPERVISE: lambda w, t: services.supervise(w.city_supervisor, t.pk, "请加快办理"),
     Action.ASSIGN_HANDLER: lambda w, t: services.assign_handler(w.jw_leader, t.pk, w.jw_handler.pk, "请跟进"),
-    # the requester rates from the portal: ticket number plus the last four digits of 13812345678
-    Action.RATE: lambda w, t: services.rate_by_requester(t.number, "5678", "satisfied", "很及时"),
+    # the requester rates from the portal: ticket number plus the tracking code the citizen holds
+    Action.RATE: lambda w, t: services.rate_by_requester(t.number, _code(t), "satisfied", "很及时"),
 }
+
+
+def _code(ticket: Any) -> str:
+    """The tracking code a portal submission gives the citizen (issued here for a ticket made by intake)."""
+    from jiesu.tickets.models import TrackingCode
+
+    TrackingCode.objects.filter(ticket=ticket).delete()
+    return TrackingCode.issue(ticket)
+
 
 # Preconditions beyond the state, set up before an allowed action.
 PREPARE: dict[str, Perform] = {

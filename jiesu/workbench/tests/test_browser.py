@@ -124,6 +124,7 @@ def test_citizen_request_through_dispatch_sign_reply_callback_to_close(w: World,
     citizen.shot("portal-submit")
     page.click("button[type=submit]")
     number = page.text_content("#ticket-number").strip()
+    code = page.text_content("#tracking-code").strip()  # the citizen's own secret, shown once
     citizen.shot("portal-submitted")
     ticket = Ticket.objects.get(number=number)
     assert ticket.street.name == "建外街道" and ticket.attachments.count() == 1
@@ -163,7 +164,7 @@ def test_citizen_request_through_dispatch_sign_reply_callback_to_close(w: World,
     assert fresh(ticket).dispatch_state == "closed"
     assert number not in agent.page.content()
 
-    citizen.go(f"/portal/track/?number={number}&phone_tail=5678")
+    citizen.go(f"/portal/track/?number={number}&phone_tail={code}")
     assert "已办结" in citizen.page.text_content("#public-status")
     assert "增加了清运频次" in citizen.page.text_content("#reply")
     citizen.page.check("input[name=satisfaction][value=satisfied]")

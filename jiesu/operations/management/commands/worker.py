@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from jiesu.operations.worker import tick
+from jiesu.sla.models import Heartbeat
 
 
 class Command(BaseCommand):
@@ -33,6 +34,7 @@ class Command(BaseCommand):
         signal.signal(signal.SIGINT, stop)
         while not self.stopping:
             done = tick(options["batch"], options["throttle"])
+            Heartbeat.beat("worker")  # /readyz and /metrics read it
             if any(done.values()) or options["once"]:
                 self.stdout.write(", ".join(f"{name} {n}" for name, n in done.items()), ending="\n")
                 self.stdout.flush()

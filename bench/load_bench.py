@@ -1,0 +1,195 @@
+"""Load benchmark of the production server (gunicorn, scripts/serve's configuration) on PostgreSQL.
+
+REST intake (POST /api/v1/orders, each with its own idempotency key, as the demo's operator client) at 8 and 32
+concurrent clients, beside the ceiling measured by the same server in the same run: a minimal Django create view
+(bench/load_bench_urls.py: read JSON, insert one row, answer 201). Each client keeps one HTTP/1.1 connection and sends
+requests back to back for --seconds. Prints orders/s, p50 and p99 latency, and the count of 5xx answers.
+
+The clients run on the same machine as the server and the database (2 cores here): the numbers are for comparison
+within a run, not a capacity figure.
+
+Usage: .venv/bin/python bench/load_bench.py [--seconds 20] [--workers 2] [--threads 8] [--clients 8,32]
+       (starts the project's PostgreSQL with scripts/pg on JIESU_PG_PORT, default 54329, unless DATABASE_URL is set)
+"""
+
+import argparse
+import http.client
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BENCH_DB = "jiesu_load_bench"
+
+
+def sh(*args: str, env: dict[str, str] | None = None) -> str:
+    return subprocess.run(args, check=True, capture_output=True, text=True, env=env, cwd=ROOT).stdout.strip()
+
+
+def database() -> str:
+    base = os.environ.get("DATABASE_URL") or sh(str(ROOT / "scripts" / "pg"))
+    server, _, _ = base.rpartition("/")
+    psql = sorted(Path("/usr/lib/postgresql").glob("*/bin/psql"))[-1]
+    sh(str(psql), f"{server}/postgres", "-qc", f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
+    sh(str(psql), f"{server}/postgres", "-qc", f"CREATE DATABASE {BENCH_DB}")
+    sh(
+        str(psql),
+        f"{server}/{BENCH_DB}",
+        "-qc",
+        "CREATE TABLE bench_row (id bigserial PRIMARY KEY, title text, content text, created timestamptz)",
+    )
+    return f"{server}/{BENCH_DB}"
+
+
+SETUP = """
+from jiesu.demo.reference import seed_reference
+from jiesu.integrations.models import ApiClient
+from jiesu.testing.world import build_world
+seed_reference()
+world = build_world()
+client = ApiClient(name="load-bench", user=world.operator, rate_limit_per_hour=10**9)
+print(client.issue_key()); client.save()
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def run(port: int, path: str, body_of, headers: dict[str, str], clients: int, seconds: float) -> dict[str, float]:
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    lock = threading.Lock()
+    stop_at = time.perf_counter() + seconds
+
+    def client(n: int) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+        i = 0
+        mine: list[float] = []
+        seen: dict[int, int] = {}
+        while time.perf_counter() < stop_at:
+            i += 1
+            body = json.dumps(body_of(n, i)).encode()
+            started = time.perf_counter()
+            try:
+                conn.request(
+                    "POST",
+                    path,
+                    body,
+                    headers
+                    | {"Content-Type": "application/json"}
+                    | {"Idempotency-Key": f"load-{clients}-{n}-{i}-{time.time_ns()}"},
+                )
+                response = conn.getresponse()
+                response.read()
+                status = response.status
+            except (OSError, http.client.HTTPException):
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+                status = 599
+            mine.append(time.perf_counter() - started)
+            seen[status] = seen.get(status, 0) + 1
+        conn.close()
+        with lock:
+            latencies.extend(mine)
+            for k, v in seen.items():
+                statuses[k] = statuses.get(k, 0) + v
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
+    started = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - started
+    ok = sum(v for k, v in statuses.items() if k < 300)
+    ms = sorted(x * 1000 for x in latencies)
+    return {
+        "per_s": ok / elapsed,
+        "p50": statistics.median(ms) if ms else 0.0,
+        "p99": ms[min(len(ms) - 1, int(len(ms) * 0.99))] if ms else 0.0,
+        "ok": ok,
+        "5xx": sum(v for k, v in statuses.items() if k >= 500),
+        "other": sum(v for k, v in statuses.items() if 300 <= k < 500),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--pool", type=int, default=8, help="JIESU_DB_POOL_MAX per worker")
+    parser.add_argument("--clients", default="8,32")
+    args = parser.parse_args()
+
+    url = database()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JIESU_")}
+    env |= {
+        "PYTHONPATH": f"{ROOT}:{ROOT / 'bench'}",
+        "DJANGO_SETTINGS_MODULE": "load_bench_settings",
+        "DATABASE_URL": url,
+        "JIESU_SECRET_KEY": "load-bench-" + "Qx7v2" * 10,
+        "JIESU_LOG_LEVEL": "WARNING",
+    }
+    py = sys.executable
+    sh(py, "-m", "jiesu", "migrate", "--noinput", "-v", "0", env=env)
+    key = sh(py, "-c", "import django; django.setup()\n" + SETUP, env=env).splitlines()[-1]
+    port = free_port()
+    server_env = env | {
+        "JIESU_WEB_BIND": f"127.0.0.1:{port}",
+        "JIESU_WEB_WORKERS": str(args.workers),
+        "JIESU_WEB_THREADS": str(args.threads),
+        "JIESU_DB_POOL_MAX": str(args.pool),
+    }
+    server = subprocess.Popen(
+        [py, "-m", "gunicorn", "-c", str(ROOT / "jiesu" / "operations" / "gunicorn_conf.py")], env=server_env, cwd=ROOT
+    )
+    try:
+        for _ in range(600):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2)
+                break
+            except OSError:
+                time.sleep(0.2)
+        order = {
+            "title": "小区门口占道经营",
+            "content": "每天傍晚有摊贩占道经营，影响通行。",
+            "category_code": "010101",
+            "street_code": "110105001",
+        }
+        auth = {"Authorization": f"Bearer {key}"}
+        print(
+            f"gunicorn {args.workers} workers × {args.threads} threads, pool ≤ {args.pool} per worker, "
+            f"{args.seconds:.0f} s per run, PostgreSQL"
+        )
+        print(
+            f"{'clients':>7}  {'endpoint':<34} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'ok':>7} {'5xx':>5} {'4xx':>5}"
+        )
+        for clients in [int(c) for c in args.clients.split(",")]:
+            for name, path, body, headers in (
+                ("minimal Django create (ceiling)", "/bench/create/", lambda n, i: order, {}),
+                ("REST intake POST /api/v1/orders", "/api/v1/orders", lambda n, i: order, auth),
+            ):
+                r = run(port, path, body, headers, clients, args.seconds)
+                print(
+                    f"{clients:>7}  {name:<34} {r['per_s']:>8.1f} {r['p50']:>8.1f} {r['p99']:>8.1f} "
+                    f"{r['ok']:>7} {r['5xx']:>5} {r['other']:>5}",
+                    flush=True,
+                )
+    finally:
+        server.terminate()
+        server.wait(60)
+
+
+if __name__ == "__main__":
+    main()

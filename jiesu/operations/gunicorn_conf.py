@@ -1,0 +1,41 @@
+"""gunicorn's configuration for jiesu (`scripts/serve` passes it with -c). Everything comes from the environment,
+with the defaults declared in jiesu/settings.py: JIESU_WEB_BIND, JIESU_WEB_WORKERS, JIESU_WEB_THREADS,
+JIESU_WEB_TIMEOUT."""
+
+import os
+import shutil
+import tempfile
+from typing import Any
+
+wsgi_app = "jiesu.wsgi:application"
+bind = os.environ.get("JIESU_WEB_BIND", "127.0.0.1:8000").split(",")
+workers = int(os.environ.get("JIESU_WEB_WORKERS", "2"))
+threads = int(os.environ.get("JIESU_WEB_THREADS", "4"))
+worker_class = "gthread"
+timeout = int(os.environ.get("JIESU_WEB_TIMEOUT", "60"))
+graceful_timeout = 30
+keepalive = 5
+max_requests = 5000  # a worker process is replaced after this many requests (bounds slow leaks)
+max_requests_jitter = 500
+forwarded_allow_ips = "*"  # jiesu reads X-Forwarded-* itself, as JIESU_TRUSTED_PROXIES says
+accesslog = None  # jiesu logs each request itself (JSON, with the request id)
+errorlog = "-"
+loglevel = os.environ.get("JIESU_LOG_LEVEL", "info").lower()
+limit_request_line = 8190
+proc_name = "jiesu-web"
+control_socket_disable = True  # several servers may run on one machine (tests, bench); signals suffice
+
+# Request metrics of all worker processes, summed by /metrics.
+_metrics_dir = os.environ.get("PROMETHEUS_MULTIPROC_DIR") or tempfile.mkdtemp(prefix="jiesu-metrics-")
+os.environ["PROMETHEUS_MULTIPROC_DIR"] = _metrics_dir
+
+
+def on_starting(server: Any) -> None:
+    shutil.rmtree(_metrics_dir, ignore_errors=True)
+    os.makedirs(_metrics_dir, exist_ok=True)
+
+
+def child_exit(server: Any, worker: Any) -> None:
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)  # type: ignore[no-untyped-call]
