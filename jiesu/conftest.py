@@ -62,8 +62,7 @@ def _chinese_first() -> Any:
 @pytest.fixture(autouse=True)
 def _fresh_process_caches() -> Any:
     """Each test starts with empty reference caches and rate-limit buckets: a rollback sends no signal."""
-    from jiesu.lib import refcache
-    from jiesu.portal import throttle
+    from jiesu.lib import refcache, throttle
 
     refcache.clear()
     throttle.reset_local()

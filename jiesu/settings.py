@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "ninja",
     "axes",
+    "jiesu.lib",
     "jiesu.orgs",
     "jiesu.catalog",
     "jiesu.sla",
@@ -59,6 +60,7 @@ INSTALLED_APPS = [
     "jiesu.integrations",
     "jiesu.governance",
     "jiesu.community",
+    "jiesu.cadres",
     "jiesu.operations",
     *(["jiesu.demo"] if DEMO else []),
 ]

@@ -19,6 +19,7 @@ urlpatterns = [
     path("", include("jiesu.workbench.urls")),
     path("", include("jiesu.governance.urls")),
     path("", include("jiesu.community.urls")),
+    path("", include("jiesu.cadres.urls")),
     path("portal/", include("jiesu.portal.urls")),
     path("assessment/", include("jiesu.assessment.urls")),
     path("public/assessment/", assessment_views.public_page, name="assessment-public"),

@@ -23,12 +23,11 @@ from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
 from jiesu.community import access as community_access
-from jiesu.lib import clock
+from jiesu.lib import clock, throttle
 from jiesu.lib.errors import InvalidInput, NotFound, ServiceError
 from jiesu.lib.masking import mask_name, mask_phone
 from jiesu.lib.responses import refused
 from jiesu.orgs.models import OrgUnit
-from jiesu.portal import throttle
 from jiesu.tickets import access as tickets_access
 
 from . import selectors, services

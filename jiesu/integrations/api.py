@@ -22,11 +22,10 @@ from ninja.params.functions import Header, Query
 from ninja.renderers import JSONRenderer
 from ninja.security import HttpBearer
 
-from jiesu.lib import logins
+from jiesu.lib import logins, throttle
 from jiesu.lib.errors import ConcurrentEdit, Forbidden, IllegalTransition, InvalidInput, NotFound, ServiceError
 from jiesu.lib.masking import mask_for, mask_name, mask_phone, mask_text
 from jiesu.orgs import access
-from jiesu.portal import throttle
 from jiesu.tickets import access as tickets_access
 from jiesu.tickets import services
 from jiesu.tickets.models import AppealType, Channel, Ticket, TicketEvent, Urgency

@@ -24,11 +24,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
 from jiesu.catalog.models import Category
-from jiesu.lib import clock, logins
+from jiesu.lib import clock, logins, throttle
 from jiesu.lib.errors import Forbidden, NotFound, ServiceError
 from jiesu.lib.masking import mask_text
 from jiesu.orgs.selectors import resolve_place
-from jiesu.portal import throttle
 from jiesu.tickets import services
 from jiesu.tickets.models import AppealType, Ticket, TicketEvent
 from jiesu.tickets.workflow import PUBLIC_STEPS, Action, DispatchState
@@ -412,7 +411,7 @@ def request_create(request: HttpRequest, fmt: str) -> HttpResponse:
     if category is None:
         raise Open311Error(404, _("service_code %(code)s not found") % {"code": code[:32]})
     lat, long = _param(request, "lat"), _param(request, "long")
-    for label, value, low, high in (("lat", lat, -90, 90), ("long", long, -180, 180)):
+    for label, value, low, high in ((_("Latitude"), lat, -90, 90), (_("Longitude"), long, -180, 180)):
         if value is not None and not _finite_between(value, low, high):
             raise Open311Error(
                 400,

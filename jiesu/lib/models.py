@@ -4,6 +4,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class AppendOnly(models.Model):
@@ -21,3 +22,20 @@ class AppendOnly(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise ValidationError(f"{type(self)._meta.verbose_name} is immutable")
+
+
+class Throttle(models.Model):
+    """How often one client (an address and action, or an API client) did one thing in one hour: the rate limits of
+    the portal, the community's public pages and the API (`jiesu.lib.throttle`). Old rows are pruned."""
+
+    key = models.CharField(_("key"), max_length=100)
+    hour = models.DateTimeField(_("hour"))
+    count = models.PositiveIntegerField(_("count"), default=0)
+
+    class Meta:
+        verbose_name = _("rate-limit counter")
+        verbose_name_plural = _("rate-limit counters")
+        constraints = [models.UniqueConstraint(fields=["key", "hour"], name="throttle_key_hour")]
+
+    def __str__(self) -> str:
+        return f"{self.key} {self.hour:%Y-%m-%d %H}: {self.count}"

@@ -33,7 +33,11 @@ COUNTED = [
     "notify.Notification",
     "integrations.ApiClient",
 ]
-FOLDERS = {"media": "MEDIA_ROOT", "models": "MODEL_DIR", "columnar": "COLUMNAR_DIR"}
+
+
+def _folders() -> dict[str, Any]:
+    """The folders a backup carries beside the database, by name."""
+    return {"media": settings.MEDIA_ROOT, "models": settings.MODEL_DIR, "columnar": settings.COLUMNAR_DIR}
 
 
 class BackupError(Exception):
@@ -104,7 +108,7 @@ def backup(target: Path) -> Path:
         "vendor": connection.vendor,
         "counts": counts(),
         "published_snapshots": published_snapshots(),
-        "folders": {name: str(getattr(settings, setting)) for name, setting in FOLDERS.items()},
+        "folders": {name: str(folder) for name, folder in _folders().items()},
     }
     if connection.vendor == "postgresql":
         args, env = _pg_env()
@@ -122,8 +126,8 @@ def backup(target: Path) -> Path:
     else:
         raise BackupError(f"no backup for {connection.vendor}")
     with tarfile.open(folder / "files.tar.gz", "w:gz") as tar:
-        for name, setting in FOLDERS.items():
-            source = Path(getattr(settings, setting))
+        for name, kept in _folders().items():
+            source = Path(kept)
             if source.exists():
                 tar.add(source, arcname=name)
     manifest["files"] = {p.name: _sha256(p) for p in sorted(folder.iterdir())}
@@ -168,8 +172,8 @@ def restore(folder: Path, *, force: bool = False) -> dict[str, Any]:
         with sqlite3.connect(folder / "database.sqlite3") as source, sqlite3.connect(target) as copy:
             source.backup(copy)
     with tarfile.open(folder / "files.tar.gz") as tar:
-        for name, setting in FOLDERS.items():
-            destination = Path(getattr(settings, setting))
+        for name, kept in _folders().items():
+            destination = Path(kept)
             members = [m for m in tar.getmembers() if m.name == name or m.name.startswith(name + "/")]
             for member in members:
                 member.name = member.name[len(name) :].lstrip("/") or "."

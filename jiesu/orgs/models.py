@@ -74,6 +74,11 @@ class Role(models.TextChoices):
     UNIT_LEADER = "unit_leader", _("Unit leader")
     SUPERVISOR = "supervisor", _("Supervisor")
     ADMINISTRATOR = "administrator", _("Administrator")
+    # issue 20 / 21: cadre work (the Party's organisation line beside the hotline's own roles)
+    ORG_DEPARTMENT = "org_department", _("Organisation department")
+    PARTY_SECRETARY = "party_secretary", _("Party secretary")
+    DISCIPLINE = "discipline", _("Discipline inspection")
+    TRAINER = "trainer", _("Training office")
 
 
 HOTLINE_ROLES = frozenset({Role.HOTLINE_OPERATOR, Role.DISPATCHER, Role.CALLBACK_AGENT})

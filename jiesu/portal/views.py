@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from jiesu.catalog.models import Category
-from jiesu.lib import clock
+from jiesu.lib import clock, throttle
 from jiesu.lib.errors import NotFound, ServiceError
 from jiesu.orgs.selectors import resolve_place
 from jiesu.tickets import access, services
@@ -20,7 +20,6 @@ from jiesu.tickets.forms import INTAKE_INPUTS
 from jiesu.tickets.models import Ticket, TicketEvent
 from jiesu.tickets.workflow import PUBLIC_STEPS, Action, target_state
 
-from . import throttle
 from .forms import RateForm, SubmitForm, TrackForm
 
 

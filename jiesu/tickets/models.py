@@ -11,7 +11,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from jiesu.catalog.models import Category, DispatchRule, TimeLimitClass
-from jiesu.lib.masking import mask_name, mask_phone
+from jiesu.lib.masking import mask_name, mask_phone, mask_text
 from jiesu.lib.models import AppendOnly
 from jiesu.orgs.models import OrgUnit
 from jiesu.sla.models import TimeLimitPolicy
@@ -167,7 +167,8 @@ class Ticket(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.number} {self.title}"
+        # Shown wherever a ticket is named (admin headings, lists of related rows): numbers in the title masked.
+        return f"{self.number} {mask_text(self.title)}"
 
     def save(self, *args: object, **kwargs: object) -> None:
         if self.pk and not kwargs.get("update_fields"):

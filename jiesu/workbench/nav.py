@@ -4,6 +4,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from jiesu.cadres.nav import links as cadre_links
 from jiesu.orgs import access
 from jiesu.orgs.models import COMMUNITY_KINDS, STREET_TOWNSHIP_KINDS, UNIT_ROLES, Role
 
@@ -58,6 +59,7 @@ def nav(request: HttpRequest) -> dict[str, object]:
     if m.role == Role.UNIT_LEADER:
         links.append((reverse("work-unit-report"), _("Members' community service")))
     links.append((reverse("ticket-list"), _("All tickets")))
+    links.extend(cadre_links(request.user))
     matches = [url for url, _ in links if path.startswith(url)]
     active = max(matches, key=len) if matches else None  # the most specific link is the current one
     return {"nav_links": [(url, label, url == active) for url, label in links]}

@@ -15,11 +15,11 @@ from django_tasks_db.models import DBTaskResult
 from jiesu.integrations.models import WebhookDelivery
 from jiesu.lib import jobs
 from jiesu.lib.clock import now
+from jiesu.lib.models import Throttle
 from jiesu.notify.models import Notification
 from jiesu.operations import tasks as ops_tasks
 from jiesu.operations.models import ScheduledJob
 from jiesu.operations.worker import enqueue_due, escalated, run_tasks, tick
-from jiesu.portal.models import Throttle
 from jiesu.testing.world import World
 from jiesu.tickets.models import TicketEvent
 from jiesu.tickets.tests.helpers import ticket_in
@@ -57,7 +57,7 @@ def test_the_lower_apps_register_their_jobs_and_the_worker_knows_none() -> None:
         "retrain": "jiesu.intel.tasks.retrain_models",
         "webhooks": "jiesu.integrations.tasks.deliver_webhooks",
     }
-    assert {p.name for p in jobs.pruners()} == {"portal-throttle", "sessions", "task-results", "webhook-deliveries"}
+    assert {p.name for p in jobs.pruners()} == {"throttle", "sessions", "task-results", "webhook-deliveries"}
     import jiesu.operations.worker as worker_module
 
     source = Path(worker_module.__file__).read_text(encoding="utf-8")
@@ -185,7 +185,7 @@ def test_pruning_deletes_only_what_is_older_than_its_retention(world: World, clo
     flaky_job.enqueue()  # pending: never pruned
 
     deleted = ops_tasks.prune_now()
-    assert deleted["portal-throttle"] == 1 and deleted["webhook-deliveries"] == 1 and deleted["task-results"] == 1
+    assert deleted["throttle"] == 1 and deleted["webhook-deliveries"] == 1 and deleted["task-results"] == 1
     assert deleted["sessions"] >= 1
     assert list(Throttle.objects.values_list("key", flat=True)) == ["new"]
     assert WebhookDelivery.objects.get().attempted_at == at - dt.timedelta(days=10)

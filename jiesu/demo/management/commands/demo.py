@@ -3,6 +3,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
+from jiesu.demo.cadres import CADRE_LOGINS, seed_cadres
 from jiesu.demo.city import (
     PASSWORD,
     assess_past_months,
@@ -71,6 +72,8 @@ class Command(BaseCommand):
             f"communities: {seeded.communities} ({seeded.members} members and {seeded.tasks} tasks of history made "
             f"in {time.monotonic() - started:.0f} s)"
         )
+        cadres = seed_cadres()
+        self.stdout.write(f"cadres: {cadres.profiles} new profiles; " + "; ".join(cadres.lines))
         self.stdout.write("\nDemo API clients (demo keys: never use them outside the demo)")
         for name, username, key in ensure_clients():
             self.stdout.write(f"  {name:<20} acts as {username:<12} key {key}")
@@ -79,4 +82,6 @@ class Command(BaseCommand):
             unit = OrgUnit.objects.get(code=du.unit_code)
             self.stdout.write(f"  {du.username:<14} {du.name:<6} {du.role:<17} {unit.name}")
         for username, text in COMMUNITY_LOGINS:
+            self.stdout.write(f"  {username:<14} {text}")
+        for username, text in CADRE_LOGINS:
             self.stdout.write(f"  {username:<14} {text}")

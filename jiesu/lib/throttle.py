@@ -20,8 +20,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.http import HttpRequest
 
-from jiesu.lib import clock
-
+from . import clock
 from .models import Throttle
 
 SYNC_SECONDS = 1.0

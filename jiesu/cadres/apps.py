@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class CadresConfig(AppConfig):
+    name = "jiesu.cadres"
+    verbose_name = _("Cadres (担当作为)")
