@@ -8,6 +8,11 @@ class Migration(migrations.Migration):
     dependencies = [
         ('portal', '0001_initial'),
     ]
+    # The rate-limit counter moved to jiesu.lib with the same constraint name, which PostgreSQL keeps per schema:
+    # drop the old table first, or a fresh database cannot be migrated.
+    run_before = [
+        ('lib', '0001_initial'),
+    ]
 
     operations = [
         migrations.DeleteModel(
