@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "jiesu.governance",
     "jiesu.community",
     "jiesu.cadres",
+    "jiesu.training",
     "jiesu.operations",
     *(["jiesu.demo"] if DEMO else []),
 ]
@@ -173,7 +174,7 @@ JIESU_THROTTLE_RETENTION_DAYS = envint("JIESU_THROTTLE_RETENTION_DAYS", 2)
 MODEL_DIR = Path(os.environ.get("JIESU_MODEL_DIR", DATA_DIR / "models"))
 # The columnar copy of the assessment facts (Parquet, read by DuckDB) and the frozen inputs of snapshots.
 COLUMNAR_DIR = Path(os.environ.get("JIESU_COLUMNAR_DIR", DATA_DIR / "columnar"))
-INTEL_AUTO_APPLY_CONFIDENCE = float(os.environ.get("JIESU_AUTO_APPLY_CONFIDENCE", "0.8"))
+INTEL_AUTO_APPLY_CONFIDENCE = float(os.environ.get("JIESU_AUTO_APPLY_CONFIDENCE", "0.0"))
 INTEL_RETRAIN_AFTER = envint("JIESU_RETRAIN_AFTER", 200)
 SOLUTION_LIBRARY_NAME = os.environ.get("JIESU_SOLUTION_LIBRARY_NAME", "")  # empty: "Solution library", translated
 # The public data sets the benchmarks and some tests read where they lie (never copied into the repository).
@@ -309,6 +310,19 @@ LOGGING = {
 # A callback with one of these answers reopens the ticket (重办) instead of closing it.
 JIESU_REHANDLE_ON_RESOLUTION = os.environ.get("JIESU_REHANDLE_ON_RESOLUTION", "unsolved").split(",")
 JIESU_REHANDLE_ON_SATISFACTION = os.environ.get("JIESU_REHANDLE_ON_SATISFACTION", "dissatisfied").split(",")
+# 回访 retries: how many times an agent tries to reach a caller who does not answer, and the minutes to wait after
+# each failed try (the last interval repeats). The final failure is recorded as "not reached"; how that counts in
+# the 三率 is the assessment rule set's data (answer code "not_asked").
+JIESU_CALLBACK_ATTEMPTS = int(os.environ.get("JIESU_CALLBACK_ATTEMPTS", "3"))
+JIESU_CALLBACK_RETRY_MINUTES = [
+    int(m) for m in os.environ.get("JIESU_CALLBACK_RETRY_MINUTES", "60,240").split(",") if m.strip()
+]
+# Telephony (screen pop and 漏接回拨): a missed call is to be called back within this many minutes; a report whose
+# time is further than the skew from the server's clock is refused (replays and stale queues).
+JIESU_MISSED_CALL_CALLBACK_MINUTES = int(os.environ.get("JIESU_MISSED_CALL_CALLBACK_MINUTES", "30"))
+JIESU_TELEPHONY_MAX_SKEW_SECONDS = int(os.environ.get("JIESU_TELEPHONY_MAX_SKEW_SECONDS", "300"))
+# 督办: hours the lead unit has to answer a supervision order when the supervisor gives no deadline.
+JIESU_SUPERVISION_ANSWER_HOURS = int(os.environ.get("JIESU_SUPERVISION_ANSWER_HOURS", "24"))
 
 # --- Production (issue 22): serving, health, metrics, deployment -----------------------------------------
 # `scripts/serve` starts gunicorn (jiesu/operations/gunicorn_conf.py) with these.

@@ -75,9 +75,10 @@ def aggregate_sql(source: str, rules: Rules, months: Iterable[int]) -> str:
         "signed": "signed_in_time",
         "contacted": "(contacted OR callback_voided)",
     }[rules.response_basis]
-    resolution = _case("resolution", RESOLUTION_CODES, rules.resolution_weights, 0)
+    resolution = _case("resolution", RESOLUTION_CODES, rules.resolution_weights, -1)
     satisfaction = _case("satisfaction", SATISFACTION_CODES, rules.satisfaction_weights, -1)
-    judged = "NOT ex AND NOT callback_voided"
+    judged = f"NOT ex AND NOT callback_voided AND {resolution} >= 0"
+    answered = "NOT ex AND NOT callback_voided"
     month_list = ", ".join(str(int(m)) for m in months)
     return f"""
         SELECT month, unit_id,
@@ -86,8 +87,8 @@ def aggregate_sql(source: str, rules: Rules, months: Iterable[int]) -> str:
             count(*) FILTER (WHERE NOT ex AND {responded}) AS responded,
             count(*) FILTER (WHERE {judged}) AS judged,
             coalesce(sum({resolution}) FILTER (WHERE {judged}), 0) AS resolved_milli,
-            count(*) FILTER (WHERE {judged} AND {satisfaction} >= 0) AS rated,
-            coalesce(sum({satisfaction}) FILTER (WHERE {judged} AND {satisfaction} >= 0), 0) AS satisfied_milli
+            count(*) FILTER (WHERE {answered} AND {satisfaction} >= 0) AS rated,
+            coalesce(sum({satisfaction}) FILTER (WHERE {answered} AND {satisfaction} >= 0), 0) AS satisfied_milli
         FROM (SELECT *, {"unreasonable" if rules.exclude_unreasonable else "FALSE"} AS ex FROM {source}
               WHERE month IN ({month_list}))
         GROUP BY month, unit_id

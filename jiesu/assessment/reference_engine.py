@@ -44,7 +44,7 @@ def judge(row: Mapping[str, Any], rules: Rules) -> Judgement:
     return Judgement(
         True,
         bool(responded),
-        rules.resolution_weights.get(RESOLUTION_CODES[row["resolution"]], 0),
+        rules.resolution_weights.get(RESOLUTION_CODES[row["resolution"]]),
         rules.satisfaction_weights.get(SATISFACTION_CODES[row["satisfaction"]]),
     )
 

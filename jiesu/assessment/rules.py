@@ -13,8 +13,11 @@ from jiesu.orgs.models import UnitKind
 
 from .models import ResponseBasis, RuleSet
 
-RESOLUTION_CODES = ("solved", "partly", "unsolved")
-SATISFACTION_CODES = ("satisfied", "fairly_satisfied", "dissatisfied", "not_rated")
+# Answer codes in the order the columnar facts index them (append only). "not_asked" is a callback without answers
+# (caller not reached after the retries, refused, wrong number): a rule set gives it a credit to count it, or leaves
+# it out of its map to leave such callbacks out of that rate.
+RESOLUTION_CODES = ("solved", "partly", "unsolved", "not_asked")
+SATISFACTION_CODES = ("satisfied", "fairly_satisfied", "dissatisfied", "not_rated", "not_asked")
 MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
 
 
@@ -112,7 +115,7 @@ def validate(rs: RuleSet) -> None:
 
     errors: dict[str, Any] = {}
     for field, codes, required in (
-        ("resolution_weights", RESOLUTION_CODES, RESOLUTION_CODES),
+        ("resolution_weights", RESOLUTION_CODES, RESOLUTION_CODES[:3]),
         ("satisfaction_weights", SATISFACTION_CODES, SATISFACTION_CODES[:3]),
     ):
         weights = getattr(rs, field)

@@ -131,6 +131,9 @@ def unit_page(request: HttpRequest, pk: int, code: str) -> HttpResponse:
             "lines": lines,
             "may_appeal": may_appeal,
             "kinds": AppealKind.choices,
+            # the rank of a draft is the supervisors' working figure; units see ranks once the month is published,
+            # like the main page
+            "show_rank": snapshot.is_published or _supervising(request),
         },
     )
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet, Sum
+from django.utils.translation import gettext_lazy as _
 
 from jiesu.catalog.models import Category
 from jiesu.governance import access as governance_access
@@ -25,6 +26,7 @@ from .models import (
     ForecastPoint,
     GovernanceEvent,
     Hotspot,
+    HotspotState,
     MonthlyTopic,
     ProactiveProposal,
     ProposalState,
@@ -78,8 +80,44 @@ def topic(user: Any, pk: int) -> MonthlyTopic | None:
     )
 
 
-def events(subject: str, pk: int) -> QuerySet[GovernanceEvent]:
-    return GovernanceEvent.objects.filter(subject=subject, subject_id=pk).select_related("actor").order_by("at", "id")
+EVENT_LABELS: dict[str, Any] = {
+    "open": _("detected"),
+    "track": _("re-measured"),
+    "create": _("created"),
+    "plan": _("plan written"),
+    "activate": _("started"),
+    "close": _("closed"),
+    "add_task": _("task listed"),
+    "add_policy": _("policy listed"),
+    "add_target": _("target set"),
+    "add_milestone": _("milestone set"),
+    "done_task": _("task done"),
+    "done_policy": _("policy issued"),
+    "done_milestone": _("milestone reached"),
+    "propose": _("proposed"),
+    "accept": _("accepted"),
+    "dismiss": _("dismissed"),
+    "from_ticket": _("made from a ticket"),
+}
+STATE_LABELS: dict[str, Any] = {
+    **dict(HotspotState.choices),
+    **dict(TopicState.choices),
+    **dict(ProposalState.choices),
+    "done": _("done"),
+    "active": _("in progress"),
+}
+
+
+def events(subject: str, pk: int) -> list[GovernanceEvent]:
+    """The trail of one hotspot, topic or proposal, each event with its action and states in words."""
+    rows = list(
+        GovernanceEvent.objects.filter(subject=subject, subject_id=pk).select_related("actor").order_by("at", "id")
+    )
+    for e in rows:
+        e.label = EVENT_LABELS.get(e.action, e.action)  # type: ignore[attr-defined]
+        e.from_label = STATE_LABELS.get(e.from_state, e.from_state)  # type: ignore[attr-defined]
+        e.to_label = STATE_LABELS.get(e.to_state, e.to_state)  # type: ignore[attr-defined]
+    return rows
 
 
 # --- a topic's scope and progress ------------------------------------------------------------------------

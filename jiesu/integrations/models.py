@@ -1,5 +1,6 @@
 """The outside contracts' own records: client systems and their keys, Open311 service attributes, requester
-updates received through Open311, and webhook subscriptions with their delivery attempts."""
+updates received through Open311, webhook subscriptions with their delivery attempts, and the calls the
+telephony system reports (screen pop, missed calls to call back) with their trail."""
 
 import hashlib
 import hmac
@@ -39,6 +40,11 @@ class ApiClient(models.Model):
         help_text=_("REST API calls and webhooks see what this user sees. Leave empty for an Open311-only client."),
     )
     rate_limit_per_hour = models.PositiveIntegerField(_("requests per hour"), default=3600)
+    telephony = models.BooleanField(
+        _("telephony system"),
+        default=False,
+        help_text=_("May post incoming and missed calls (screen pop, 漏接回拨) to /telephony/calls/."),
+    )
     is_active = models.BooleanField(_("active"), default=True)
     note = models.CharField(_("note"), max_length=255, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
@@ -202,3 +208,76 @@ class WebhookDelivery(AppendOnly):
 
     def __str__(self) -> str:
         return f"{self.subscription_id} #{self.event_id} try {self.attempt}: {'ok' if self.ok else self.error}"
+
+
+class CallKind(models.TextChoices):
+    ANSWERED = "answered", _("Answered (screen pop)")
+    MISSED = "missed", _("Missed (漏接)")
+
+
+class CallBackOutcome(models.TextChoices):
+    REACHED = "reached", _("Reached")
+    NO_ANSWER = "no_answer", _("No answer")
+    WRONG_NUMBER = "wrong_number", _("Wrong or dead number")
+
+
+class IncomingCall(models.Model):
+    """A call the telephony system reported: answered by an operator (the screen pop opens the intake console with
+    the caller's number and history; the recording id goes onto the ticket), or missed (漏接), to be called back
+    within JIESU_MISSED_CALL_CALLBACK_MINUTES. One row per (client, call id): a replayed report is refused."""
+
+    client = models.ForeignKey(ApiClient, on_delete=models.PROTECT, related_name="+")
+    call_id = models.CharField(_("call id"), max_length=64)
+    kind = models.CharField(_("kind"), max_length=16, choices=CallKind.choices)
+    caller_phone = models.CharField(_("caller's number"), max_length=20, blank=True)
+    recording_id = models.CharField(_("call recording"), max_length=50, blank=True)
+    operator = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("operator"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    rang_at = models.DateTimeField(_("rang at"))
+    callback_due_at = models.DateTimeField(_("call back by"), null=True, blank=True)
+    called_back_at = models.DateTimeField(_("called back at"), null=True, blank=True)
+    callback_outcome = models.CharField(_("outcome"), max_length=16, choices=CallBackOutcome.choices, blank=True)
+    ticket = models.ForeignKey(
+        Ticket, verbose_name=_("ticket"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("incoming call")
+        verbose_name_plural = _("incoming calls")
+        ordering = ["-rang_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["client", "call_id"], name="one_call_per_client_id")]
+        indexes = [
+            models.Index(
+                fields=["callback_due_at"], name="missed_open", condition=Q(kind="missed", called_back_at=None)
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.call_id} {self.get_kind_display()}"
+
+
+class CallEvent(AppendOnly):
+    """The trail of a reported call: reported, called back (attempts included)."""
+
+    call = models.ForeignKey(IncomingCall, on_delete=models.PROTECT, related_name="events")
+    action = models.CharField(_("action"), max_length=16)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    note = models.TextField(_("note"), blank=True)
+    data = models.JSONField(_("data"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("at"))
+
+    class Meta:
+        verbose_name = _("call event")
+        verbose_name_plural = _("call events")
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.call_id} {self.action}"

@@ -27,7 +27,7 @@ from jiesu.catalog.models import Category
 from jiesu.lib import clock, logins, throttle
 from jiesu.lib.errors import Forbidden, NotFound, ServiceError
 from jiesu.lib.masking import mask_text
-from jiesu.orgs.selectors import resolve_place
+from jiesu.orgs.selectors import place_codes, resolve_place
 from jiesu.tickets import services
 from jiesu.tickets.models import AppealType, Ticket, TicketEvent
 from jiesu.tickets.workflow import PUBLIC_STEPS, Action, DispatchState
@@ -38,7 +38,7 @@ from .models import ApiClient, Datatype, RequesterUpdate, ServiceAttribute
 logger = logging.getLogger("jiesu.open311")
 MAX_DAYS = 90
 MAX_ROWS = 1000
-CLOSED_STATES = {DispatchState.CLOSED, DispatchState.MERGED}
+CLOSED_STATES = {DispatchState.CLOSED, DispatchState.MERGED, DispatchState.DECLINED}
 UPDATE_STATUSES = {
     "OPEN", "CLOSED", "FIXED", "IN_PROGRESS", "ACTION_SCHEDULED", "INVESTIGATING", "DUPLICATE",
     "NOT_COUNCILS_RESPONSIBILITY", "NO_FURTHER_ACTION", "INTERNAL_REFERRAL", "FOR_TRIAGE", "CANCELLED", "REOPEN",
@@ -72,7 +72,7 @@ class Open311Error(Exception):
 
 # --- the one mapping of states ----------------------------------------------------------------------------
 def open311_status(state: str) -> str:
-    """open = every state before 办结; closed = 办结, merged duplicate."""
+    """open = every state before 办结; closed = 办结, merged duplicate, declined (不予受理)."""
     return "closed" if state in CLOSED_STATES else "open"
 
 
@@ -431,10 +431,7 @@ def request_create(request: HttpRequest, fmt: str) -> HttpResponse:
     if address_id is not None:
         street_code = address_id
     elif address:
-        places = resolve_place(address)
-        if len(places) == 1:
-            district_code = places[0].district.code if places[0].district else None
-            street_code = places[0].street.code if places[0].street else None
+        district_code, street_code = place_codes(resolve_place(address))
     name = " ".join(n for n in (_param(request, "last_name"), _param(request, "first_name")) if n)
     token = uuid.uuid4().hex
     content = "\n".join([description or category.name, *lines])

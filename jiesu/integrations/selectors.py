@@ -6,11 +6,12 @@ from typing import Any
 from django.db.models import Max, QuerySet
 
 from jiesu.catalog.models import Category
+from jiesu.lib import clock
 from jiesu.tickets import access
 from jiesu.tickets.models import Ticket, TicketEvent
 from jiesu.tickets.workflow import PUBLIC_STEPS
 
-from .models import ServiceAttribute
+from .models import CallKind, IncomingCall, ServiceAttribute
 
 
 def services(day: dt.date) -> list[Category]:
@@ -76,3 +77,31 @@ def public_updates(start: dt.datetime, end: dt.datetime, limit: int) -> list[Tic
         .order_by("created_at", "id")
     )
     return list(rows[:limit])
+
+
+# --- telephony ------------------------------------------------------------------------------------------
+def call_for_console(user: Any, pk: object) -> IncomingCall | None:
+    """An answered call the console opens (screen pop): the operator's own, or any for a dispatcher."""
+    try:
+        found = IncomingCall.objects.filter(pk=int(str(pk)), kind=CallKind.ANSWERED).first()
+    except ValueError:
+        return None
+    if found is None or (found.operator_id is not None and found.operator_id != getattr(user, "pk", None)):
+        return None
+    return found
+
+
+def ringing_for(user: Any, minutes: int = 10) -> QuerySet[IncomingCall]:
+    """Screen pops for this operator in the last minutes that have no ticket yet, newest first."""
+    since = clock.now() - dt.timedelta(minutes=minutes)
+    return IncomingCall.objects.filter(
+        kind=CallKind.ANSWERED, operator=getattr(user, "pk", None), ticket__isnull=True, rang_at__gte=since
+    ).order_by("-rang_at")
+
+
+def missed_calls(*, include_done: bool = False) -> QuerySet[IncomingCall]:
+    """漏接回拨: missed calls not called back yet, the earliest deadline first (done ones after, newest first)."""
+    calls = IncomingCall.objects.filter(kind=CallKind.MISSED)
+    if not include_done:
+        return calls.filter(called_back_at__isnull=True).order_by("callback_due_at", "pk")
+    return calls.order_by("called_back_at", "callback_due_at", "pk")

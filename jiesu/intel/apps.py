@@ -12,13 +12,19 @@ class IntelConfig(AppConfig):
         from jiesu.tickets import panels
         from jiesu.tickets.workflow import Action
 
-        from .selectors import solution_library
+        from .selectors import return_review, solution_library
 
         def library(user: Any, ticket: Any, actions: frozenset[str]) -> Any:
             """The solution library, for whoever may reply now."""
             return solution_library(user, ticket) if Action.REPLY in actions else None
 
         panels.register("library", library)
+
+        def review(user: Any, ticket: Any, actions: frozenset[str]) -> Any:
+            """The return review assist, for whoever may decide a pending return now."""
+            return return_review(user, ticket) if Action.APPROVE_RETURN in actions else None
+
+        panels.register("return_review", review)
         from . import tasks
 
         tasks.register()

@@ -22,6 +22,7 @@ import itertools
 import math
 import warnings
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,7 @@ from scipy.sparse import csr_matrix, hstack, vstack
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.metrics import f1_score
 from sklearn.model_selection import StratifiedKFold
+from sklearn.preprocessing import normalize
 from sklearn.svm import LinearSVC
 
 from jiesu.lib import text as textlib
@@ -39,38 +41,81 @@ from jiesu.lib import text as textlib
 Doc = Sequence[str]
 # Many classes with few rows each (a taxonomy-only start) is normal here, not a regression problem.
 warnings.filterwarnings("ignore", message="The number of unique classes is greater than 50%")
-FORMAT = 1
+FORMAT = 2
 
 
 def _split(s: str) -> list[str]:
     return s.split(" ")
 
 
+# Choices the model makes for itself, inside its own training data (3-fold cross-validation): the weight of the
+# title's words, the weight of the title's characters and the SVM's C. The benchmark wraps this in an outer
+# cross-validation, so nothing is chosen on the rows it is scored on.
+GRID: dict[str, tuple[float, ...]] = {
+    "title_weight": (0.35, 0.5, 0.75),
+    "title_char_weight": (0.0, 0.5),
+    "c": (0.3, 1.0),
+}
+GRID_MAX_ROWS = 6000  # above this the defaults are used (the grid would cost minutes); calibration still runs
+FAMILIAR_NEIGHBOURS = 5
+FAMILIAR_QUANTILE = 30.0  # percent of the right held-out proposals allowed below the familiarity floor (see bench)
+FAMILIAR_MAX_ROWS = 20_000
+FLOOR_QUANTILES = (0, 10, 20, 30, 40, 50)
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """The model's answer for one document: ranked (label, probability, explaining terms), and whether it is sure
+    enough to act on its own. `reason` is "sure", "unmeasured" (no held-out measurement: never acts alone),
+    "low_confidence" (below the measured threshold) or "unfamiliar" (nothing like it in the training data)."""
+
+    ranked: list[tuple[str, float, list[str]]]
+    sure: bool
+    reason: str
+    familiarity: float
+
+
 class TextModel:
     def __init__(
-        self, *, title_weight: float = 0.5, taxonomy_weight: float = 0.3, c: float = 1.0, balanced: bool = True
+        self,
+        *,
+        title_weight: float = 0.5,
+        title_char_weight: float = 0.5,
+        taxonomy_weight: float = 0.3,
+        c: float = 0.5,
+        balanced: bool = True,
+        select: bool = True,
+        target: float = 0.92,
     ) -> None:
         """`balanced` weighs classes equally (best for macro-F1 of categories); the router turns it off, as
-        there the share of requests routed right is what counts."""
+        there the share of requests routed right is what counts. `select` chooses the weights and C by inner
+        cross-validation; `target` is the accuracy the auto-apply threshold must hold on held-out rows."""
         self.balanced = balanced
         self.title_weight = title_weight
+        self.title_char_weight = title_char_weight
         self.taxonomy_weight = taxonomy_weight
         self.c = c
+        self.select = select
+        self.target = target
         self.meta: dict[str, Any] = {}
         self.terms: list[str] = []
         self.temperature = 1.0
+        self.threshold: float | None = None  # auto-apply at or above this probability; None: not measured
+        self.familiar_floor = 0.0
+        self.curve: list[tuple[float, float, float]] = []  # (threshold, coverage, accuracy) on held-out rows
 
     # --- features -----------------------------------------------------------------------------------------
     @staticmethod
-    def _prepare(docs: Sequence[Doc]) -> tuple[list[str], list[str]]:
-        """Cleaned full text for the character model, jieba words of the first field (the title)."""
+    def _prepare(docs: Sequence[Doc]) -> tuple[list[str], list[str], list[str]]:
+        """Cleaned full text and cleaned title for the character model, jieba words of the title."""
         return (
             [textlib.clean("。".join(f for f in d if f)) for d in docs],
             [" ".join(textlib.words(d[0])) if d else "" for d in docs],
+            [textlib.clean(d[0]) if d else "" for d in docs],
         )
 
     def _fit_features(self, docs: Sequence[Doc]) -> None:
-        chars, title = self._prepare(docs)
+        chars, title, title_chars = self._prepare(docs)
         min_df = 2 if len(docs) >= 50 else 1
 
         def vec(**kw: Any) -> TfidfVectorizer:
@@ -78,12 +123,22 @@ class TextModel:
 
         self.char_vec = vec(analyzer="char", ngram_range=(1, 2)).fit(chars)
         self.title_vec = vec(tokenizer=_split, token_pattern=None, lowercase=False).fit(title)
+        self.title_char_vec = vec(analyzer="char", ngram_range=(1, 2)).fit(title_chars)
+
+    def _blocks(self, docs: Sequence[Doc]) -> list[csr_matrix]:
+        chars, title, title_chars = self._prepare(docs)
+        return [
+            self.char_vec.transform(chars),
+            self.title_vec.transform(title),
+            self.title_char_vec.transform(title_chars),
+        ]
+
+    @staticmethod
+    def _join(blocks: list[csr_matrix], title_weight: float, title_char_weight: float) -> csr_matrix:
+        return hstack([blocks[0], title_weight * blocks[1], title_char_weight * blocks[2]], format="csr")
 
     def features(self, docs: Sequence[Doc]) -> csr_matrix:
-        chars, title = self._prepare(docs)
-        return hstack(
-            [self.char_vec.transform(chars), self.title_weight * self.title_vec.transform(title)], format="csr"
-        )
+        return self._join(self._blocks(docs), self.title_weight, self.title_char_weight)
 
     # --- training ---------------------------------------------------------------------------------------
     def fit(
@@ -100,19 +155,29 @@ class TextModel:
         textlib.add_terms(self.terms)
         tax_docs = [(n, n) for label, names in taxonomy.items() for n in names if n.strip()]
         tax_labels = [label for label, names in taxonomy.items() for n in names if n.strip()]
-        self._fit_features([*docs, *unlabelled, *tax_docs])
-        parts = [self.features(docs)] if docs else []
-        if tax_docs:
-            parts.append(self.taxonomy_weight * self.features(tax_docs))
-        if not parts:
+        if not docs and not tax_docs:
             raise ValueError("nothing to learn from")
-        x = vstack(parts, format="csr")
-        y = np.concatenate([np.asarray(labels, dtype=object), np.asarray(tax_labels, dtype=object)])
+        self._fit_features([*docs, *unlabelled, *tax_docs])
+        real = self._blocks(docs) if docs else None
+        tax = [self.taxonomy_weight * b for b in self._blocks(tax_docs)] if tax_docs else None
+        y_real = np.asarray(labels, dtype=object)
+        y = np.concatenate([y_real, np.asarray(tax_labels, dtype=object)])
         if len(set(y)) < 2:
             raise ValueError("at least two classes are needed")
-        self.svm = self._svm().fit(x, y)
+        self.classes = sorted(str(c) for c in set(y))
+        folds = self._folds(y_real)
+        decisions = None
+        if folds and self.select and len(docs) <= GRID_MAX_ROWS:
+            decisions = self._choose(real, tax, y_real, y, folds)
+        elif folds:
+            decisions = self._oof(real, tax, y_real, y, folds, self.title_weight, self.title_char_weight, self.c)
+        x = self._stack(real, tax, self.title_weight, self.title_char_weight)
+        self.svm = self._svm(self.c).fit(x, y)
         self.classes = [str(c) for c in self.svm.classes_]
-        self.temperature = self._calibrate(x, y, len(docs))
+        self.labels_ = y_real
+        self._remember(real)
+        if decisions is not None:
+            self._calibrate(decisions, y_real)
         self.meta.update(
             format=FORMAT,
             created_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
@@ -121,43 +186,139 @@ class TextModel:
             taxonomy_names=len(tax_docs),
             classes=self.classes,
             temperature=round(self.temperature, 4),
+            chosen={"title_weight": self.title_weight, "title_char_weight": self.title_char_weight, "c": self.c},
+            threshold=None if self.threshold is None else round(self.threshold, 4),
+            familiar_floor=round(self.familiar_floor, 4),
         )
         return self
 
-    def _svm(self) -> LinearSVC:
-        return LinearSVC(C=self.c, class_weight="balanced" if getattr(self, "balanced", True) else None)
+    def _svm(self, c: float) -> LinearSVC:
+        return LinearSVC(C=c, class_weight="balanced" if getattr(self, "balanced", True) else None)
 
-    def _calibrate(self, x: csr_matrix, y: np.ndarray, n_real: int) -> float:
-        """Temperature T for softmax(decision / T), fitted to minimise the log loss of 3-fold out-of-fold
-        decisions on the real rows (the first `n_real`; taxonomy rows always stay in training). Where a class
-        has fewer than 3 real rows there is nothing to hold out and T stays 1."""
-        real_y = y[:n_real]
-        labels, counts = np.unique(real_y, return_counts=True) if n_real else (np.array([]), np.array([0]))
-        if n_real < 6 or len(labels) < 2 or counts.min() < 3:
-            return 1.0
-        extra = np.arange(n_real, len(y))
-        decisions = np.zeros((n_real, len(self.classes)), dtype=np.float64)
-        for train, test in StratifiedKFold(3, shuffle=True, random_state=0).split(np.zeros(n_real), real_y):
-            rows = np.concatenate([train, extra])
-            svm = self._svm().fit(x[rows], y[rows])
-            cols = [self.classes.index(str(c)) for c in svm.classes_]
-            decisions[np.ix_(test, cols)] = svm.decision_function(x[test]).reshape(len(test), -1)
-        y = real_y
-        truth = np.array([self.classes.index(str(c)) for c in y])
+    def _stack(self, real: list[csr_matrix] | None, tax: list[csr_matrix] | None, tw: float, tcw: float) -> csr_matrix:
+        parts = [self._join(b, tw, tcw) for b in (real, tax) if b is not None]
+        return vstack(parts, format="csr")
+
+    @staticmethod
+    def _folds(y_real: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+        """3 stratified folds of the real rows, or none when a class has fewer than 3 rows to hold out."""
+        if len(y_real) < 6:
+            return []
+        labels, counts = np.unique(y_real, return_counts=True)
+        if len(labels) < 2 or counts.min() < 3:
+            return []
+        return list(StratifiedKFold(3, shuffle=True, random_state=0).split(np.zeros(len(y_real)), y_real))
+
+    def _oof(
+        self,
+        real: list[csr_matrix] | None,
+        tax: list[csr_matrix] | None,
+        y_real: np.ndarray,
+        y: np.ndarray,
+        folds: list[tuple[np.ndarray, np.ndarray]],
+        tw: float,
+        tcw: float,
+        c: float,
+    ) -> np.ndarray:
+        """Out-of-fold decision values of the real rows (taxonomy rows always stay in training)."""
+        assert real is not None
+        xr = self._join(real, tw, tcw)
+        xt = self._join(tax, tw, tcw) if tax is not None else None
+        y_tax = y[len(y_real) :]
+        out = np.full((len(y_real), len(self.classes)), -10.0)
+        for train, test in folds:
+            x = vstack([xr[train], xt], format="csr") if xt is not None else xr[train]
+            svm = self._svm(c).fit(x, np.concatenate([y_real[train], y_tax]))
+            cols = np.array([self.classes.index(str(k)) for k in svm.classes_])
+            d = svm.decision_function(xr[test])
+            d = d.reshape(len(test), -1) if len(svm.classes_) > 2 else np.column_stack([-d, d])
+            out[np.ix_(test, cols)] = d
+        return out
+
+    def _choose(
+        self,
+        real: list[csr_matrix] | None,
+        tax: list[csr_matrix] | None,
+        y_real: np.ndarray,
+        y: np.ndarray,
+        folds: list[tuple[np.ndarray, np.ndarray]],
+    ) -> np.ndarray:
+        """Pick title weights and C by out-of-fold macro-F1 (accuracy when unbalanced); keep its decisions."""
+        truth = np.array([self.classes.index(str(v)) for v in y_real])
+        best: tuple[float, np.ndarray] | None = None
+        for tw, tcw, c in itertools.product(GRID["title_weight"], GRID["title_char_weight"], GRID["c"]):
+            d = self._oof(real, tax, y_real, y, folds, tw, tcw, c)
+            guess = d.argmax(axis=1)
+            score = (
+                f1_score(truth, guess, average="macro") if getattr(self, "balanced", True) else np.mean(guess == truth)
+            )
+            if best is None or score > best[0] + 1e-9:
+                best = (float(score), d)
+                self.title_weight, self.title_char_weight, self.c = tw, tcw, c
+        assert best is not None
+        return best[1]
+
+    def _remember(self, real: list[csr_matrix] | None) -> None:
+        """Keep the training rows (normalised) for the familiarity check: how close a new text is to what the
+        model has seen of its proposed class."""
+        if real is None:
+            self.memory = None
+            return
+        x = self._join(real, self.title_weight, self.title_char_weight)[:FAMILIAR_MAX_ROWS]
+        self.memory = normalize(x).astype(np.float32)
+
+    def familiarity(self, x: csr_matrix, labels: Sequence[str], *, exclude_self: bool = False) -> np.ndarray:
+        """Mean cosine similarity of each row of `x` to its `FAMILIAR_NEIGHBOURS` nearest training texts of
+        `labels[i]` (0 where the class has no training texts)."""
+        memory = getattr(self, "memory", None)
+        out = np.zeros(x.shape[0])
+        if memory is None or memory.shape[0] == 0:
+            return out
+        known = np.asarray(self.labels_[: memory.shape[0]], dtype=object)
+        sims = (normalize(x) @ memory.T).toarray()
+        if exclude_self:
+            np.fill_diagonal(sims, -1.0)
+        for i, label in enumerate(labels):
+            row = sims[i][known == label]
+            if len(row):
+                out[i] = float(np.sort(row)[-FAMILIAR_NEIGHBOURS:].mean())
+        return out
+
+    def _calibrate(self, decisions: np.ndarray, y_real: np.ndarray) -> None:
+        """From out-of-fold decisions: the temperature T of softmax(decision / T) (least log loss), the
+        auto-apply threshold (the lowest probability at which the proposals at or above it are right at least
+        `target` of the time) and the familiarity floor (the `FAMILIAR_QUANTILE` percentile of the right
+        proposals' familiarity)."""
+        truth = np.array([self.classes.index(str(c)) for c in y_real])
 
         def nll(log_t: float) -> float:
             p = _softmax(decisions / math.exp(log_t))
             return float(-np.mean(np.log(p[np.arange(len(truth)), truth] + 1e-12)))
 
-        best = minimize_scalar(nll, bounds=(-4.0, 3.0), method="bounded")
-        guess = decisions.argmax(axis=1)
+        self.temperature = float(math.exp(minimize_scalar(nll, bounds=(-4.0, 3.0), method="bounded").x))
+        proba = _softmax(decisions / self.temperature)
+        guess = proba.argmax(axis=1)
+        right = guess == truth
+        conf = proba.max(axis=1)
+        self.threshold, self.curve = threshold_for(conf, right, self.target)
+        # kept so that a caller can ask for the threshold at another precision (automatic dispatch)
+        self.oof_conf, self.oof_right = conf.astype(np.float32), right
+        self.oof_guess = np.asarray([self.classes[g] for g in guess], dtype=object)
+        if len(y_real) <= FAMILIAR_MAX_ROWS:
+            x = self.memory
+            fam = self.familiarity(x, [self.classes[g] for g in guess], exclude_self=True) if x is not None else None
+            if fam is not None and right.any():
+                self.familiar_floor = float(np.percentile(fam[right], FAMILIAR_QUANTILE))
+                # the floors of other quantiles, for measuring the trade-off (bench) and for a stricter setting
+                self.familiar_floors = {q: float(np.percentile(fam[right], q)) for q in FLOOR_QUANTILES}
         self.meta["cv3"] = {
-            "accuracy": round(float(np.mean(guess == truth)), 4),
+            "accuracy": round(float(np.mean(right)), 4),
             "macro_f1": round(float(f1_score(truth, guess, average="macro")), 4),
-            "ece": round(expected_calibration_error(_softmax(decisions / math.exp(best.x)), truth), 4),
+            "ece": round(expected_calibration_error(proba, truth), 4),
+            "coverage_at_target": round(float(np.mean(conf >= self.threshold)) if self.threshold else 0.0, 4),
+            "target": self.target,
             "note": "3-fold out-of-fold on the labelled rows (taxonomy rows always in training)",
         }
-        return float(math.exp(best.x))
 
     # --- use --------------------------------------------------------------------------------------------
     def _decide(self, x: csr_matrix) -> np.ndarray:
@@ -174,6 +335,30 @@ class TextModel:
         proba = self.predict_proba(docs)
         order = np.argsort(-proba, axis=1)[:, :k]
         return [[(self.classes[j], float(row[j])) for j in idx] for row, idx in zip(proba, order, strict=True)]
+
+    def sure(self, docs: Sequence[Doc]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """For a batch: (probabilities, sure-enough-to-act flags, familiarity of the top label)."""
+        x = self.features(docs)
+        proba = _softmax(self._decide(x) / self.temperature)
+        top = [self.classes[j] for j in proba.argmax(axis=1)]
+        fam = self.familiarity(x, top)
+        threshold = getattr(self, "threshold", None)
+        if threshold is None:
+            return proba, np.zeros(len(docs), dtype=bool), fam
+        return proba, (proba.max(axis=1) >= threshold) & (fam >= getattr(self, "familiar_floor", 0.0)), fam
+
+    def threshold_at(self, precision: float, label: str | None = None) -> float | None:
+        """The lowest probability whose held-out proposals are right at least `precision` of the time (among the
+        proposals of `label` when it was proposed at least 10 times, else among all); None when none is."""
+        conf = getattr(self, "oof_conf", None)
+        if conf is None:
+            return None
+        right = self.oof_right
+        if label is not None:
+            mine = np.asarray(self.oof_guess, dtype=object) == label
+            if mine.sum() >= 10:
+                return threshold_for(conf[mine], right[mine], precision)[0]
+        return threshold_for(conf, right, precision)[0]
 
     def explain(self, doc: Doc, label: str, k: int = 5, *, x: csr_matrix | None = None) -> list[str]:
         """The words (title words and two-character terms) that pushed `doc` towards `label` most. Pass the
@@ -193,17 +378,38 @@ class TextModel:
 
     def _feature_names(self) -> list[str | None]:
         if not hasattr(self, "_names"):
-            chars = [c if len(c) == 2 and c.isalnum() else None for c in self.char_vec.get_feature_names_out()]
-            self._names: list[str | None] = [*chars, *self.title_vec.get_feature_names_out()]
+
+            def two(vec: TfidfVectorizer) -> list[str | None]:
+                return [c if len(c) == 2 and c.isalnum() else None for c in vec.get_feature_names_out()]
+
+            self._names: list[str | None] = [
+                *two(self.char_vec),
+                *self.title_vec.get_feature_names_out(),
+                *two(self.title_char_vec),
+            ]
         return self._names
+
+    def assess(self, doc: Doc, k: int = 3) -> Assessment:
+        """Top `k` labels of one document with probability and explaining terms, and whether to act alone."""
+        x = self.features([doc])
+        proba = _softmax(self._decide(x) / self.temperature)[0]
+        order = np.argsort(-proba)[:k]
+        ranked = [(self.classes[j], float(proba[j]), self.explain(doc, self.classes[j], x=x)) for j in order]
+        fam = float(self.familiarity(x, [self.classes[order[0]]])[0])
+        threshold = getattr(self, "threshold", None)
+        if threshold is None:
+            reason = "unmeasured"
+        elif proba[order[0]] < threshold:
+            reason = "low_confidence"
+        elif fam < getattr(self, "familiar_floor", 0.0):
+            reason = "unfamiliar"
+        else:
+            reason = "sure"
+        return Assessment(ranked, reason == "sure", reason, round(fam, 4))
 
     def propose(self, doc: Doc, k: int = 3) -> list[tuple[str, float, list[str]]]:
         """Top `k` labels of one document with their probability and explaining terms (features computed once)."""
-        x = self.features([doc])
-        proba = _softmax(self._decide(x) / self.temperature)[0]
-        return [
-            (self.classes[j], float(proba[j]), self.explain(doc, self.classes[j], x=x)) for j in np.argsort(-proba)[:k]
-        ]
+        return self.assess(doc, k).ranked
 
     # --- storage ----------------------------------------------------------------------------------------
     def save(self, path: Path) -> None:
@@ -223,6 +429,26 @@ class TextModel:
         model.__dict__.update(data["state"])
         textlib.add_terms(model.terms)
         return model
+
+
+def threshold_for(
+    conf: np.ndarray, right: np.ndarray, target: float
+) -> tuple[float | None, list[tuple[float, float, float]]]:
+    """The lowest confidence t such that the rows with confidence ≥ t are right at least `target` of the time
+    (None when no t does), and the coverage–accuracy curve as (t, coverage, accuracy) at 20 points."""
+    if not len(conf):
+        return None, []
+    order = np.argsort(-conf, kind="stable")
+    acc = np.cumsum(right[order]) / np.arange(1, len(order) + 1)
+    ok = np.flatnonzero(acc >= target)
+    # a threshold must hold for at least 10 rows to count as measured
+    ok = ok[ok >= min(9, len(order) - 1)]
+    threshold = float(conf[order][ok.max()]) if len(ok) else None
+    curve = []
+    for q in np.linspace(0, 1, 21)[1:]:
+        n = max(1, round(q * len(order)))
+        curve.append((round(float(conf[order][n - 1]), 4), round(n / len(order), 4), round(float(acc[n - 1]), 4)))
+    return threshold, curve
 
 
 def _softmax(z: np.ndarray) -> np.ndarray:

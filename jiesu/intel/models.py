@@ -78,3 +78,78 @@ class ModelActivation(AppendOnly):
 
     def __str__(self) -> str:
         return f"{self.kind}: {self.from_version} → {self.to_version}"
+
+
+class Feature(models.TextChoices):
+    """The assistant's features an administrator can switch off one by one."""
+
+    CATEGORY = "category", _("Category proposal and auto-fill")
+    UNIT = "unit", _("Unit proposal (learned router)")
+    DUPLICATES = "duplicates", _("Duplicate and repeat-caller detection")
+    TAGS = "tags", _("Affected-group tags")
+    AUTO_DISPATCH = "auto_dispatch", _("Automatic dispatch")
+    GROUP_WARNING = "group_warning", _("Group complaint early warning")
+    RETURN_REVIEW = "return_review", _("Return review assist")
+
+
+# Off until an administrator turns it on: everything that acts without a person.
+OFF_BY_DEFAULT = frozenset({Feature.AUTO_DISPATCH})
+
+
+class FeatureSwitch(models.Model):
+    """One row per feature an administrator has set (a missing row means the default). `precision` is the
+    accuracy automatic dispatch must hold on the city's closed history."""
+
+    feature = models.CharField(_("feature"), max_length=24, choices=Feature.choices, unique=True)
+    enabled = models.BooleanField(_("enabled"))
+    precision = models.FloatField(_("required precision"), default=0.92)
+    updated_at = models.DateTimeField(_("updated"))
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("assistant feature switch")
+        verbose_name_plural = _("assistant feature switches")
+        ordering = ["feature"]
+
+    def __str__(self) -> str:
+        return f"{self.get_feature_display()}: {'on' if self.enabled else 'off'}"
+
+
+class Outcome(models.TextChoices):
+    PENDING = "pending", _("Not decided yet")
+    ACCEPTED = "accepted", _("Accepted")
+    OVERRIDDEN = "overridden", _("Overridden")
+    UNDONE = "undone", _("Undone")
+
+
+class ProposalRecord(models.Model):
+    """What the assistant proposed for a ticket and what staff did with it. Written by `intel.services` when the
+    ticket is registered (category), dispatched (unit) or dispatched automatically; the outcome is set once."""
+
+    feature = models.CharField(_("feature"), max_length=24, choices=Feature.choices)
+    ticket = models.ForeignKey(
+        "tickets.Ticket", verbose_name=_("ticket"), on_delete=models.CASCADE, related_name="proposal_records"
+    )
+    proposed = models.CharField(_("proposed value"), max_length=64, blank=True)
+    final = models.CharField(_("final value"), max_length=64, blank=True)
+    probability = models.FloatField(_("probability"), null=True, blank=True)
+    acted_alone = models.BooleanField(_("filled or acted without a person"), default=False)
+    outcome = models.CharField(_("staff decision"), max_length=16, choices=Outcome.choices, default=Outcome.PENDING)
+    created_at = models.DateTimeField(_("created"))
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("assistant proposal")
+        verbose_name_plural = _("assistant proposals")
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["feature", "created_at"], name="proposal_feature_time")]
+
+    def __str__(self) -> str:
+        return f"{self.feature} {self.proposed} → {self.final} ({self.outcome})"

@@ -20,14 +20,15 @@ from jiesu.catalog.models import Category, KnowledgeEntry
 from jiesu.catalog.selectors import knowledge_for, suggest_dispatch
 from jiesu.lib import clock
 from jiesu.lib.masking import mask_text
+from jiesu.lib.validation import phone_or_none
 from jiesu.orgs.models import OrgUnit
 from jiesu.tickets import access
 from jiesu.tickets.models import Ticket
-from jiesu.tickets.workflow import OPEN_STATES
+from jiesu.tickets.workflow import OPEN_STATES, DispatchState
 
 from . import services
 from .classifier import TextModel
-from .models import ModelKind, TextModelVersion
+from .models import OFF_BY_DEFAULT, Feature, FeatureSwitch, ModelKind, TextModelVersion
 
 _cache: dict[str, tuple[tuple[int, str], TextModel]] = {}
 _cache_lock = threading.Lock()
@@ -63,21 +64,84 @@ class CategoryProposal:
         return round(self.probability * 100)
 
 
-def propose_categories(title: str, content: str, day: dt.date, k: int = 3) -> list[CategoryProposal]:
+def feature_on(feature: str) -> bool:
+    """Whether an administrator has left the feature on (a feature without a row has its default)."""
+    row = FeatureSwitch.objects.filter(feature=feature).only("enabled").first()
+    return row.enabled if row is not None else feature not in OFF_BY_DEFAULT
+
+
+@dataclass(frozen=True)
+class CategoryAssist:
+    """The category proposals for one text and whether the assistant may fill the field by itself.
+    `reason`: "sure", "low_confidence", "unfamiliar" (nothing like it in the history), "unmeasured" (the model
+    was never measured on held-out history), "" when there is nothing to propose."""
+
+    proposals: list[CategoryProposal]
+    sure: bool = False
+    reason: str = ""
+    similar: list["SimilarCase"] = field(default_factory=list)
+
+    @property
+    def uncertain(self) -> bool:
+        return bool(self.proposals) and not self.sure
+
+
+@dataclass(frozen=True)
+class SimilarCase:
+    ticket: Ticket
+    score: float
+
+    @property
+    def title(self) -> str:
+        return mask_text(self.ticket.title)
+
+
+def assess_category(title: str, content: str, day: dt.date, k: int = 3, *, user: Any = None) -> CategoryAssist:
+    """Top `k` leaf categories with probability and evidence words, whether to fill the field (the model's
+    measured threshold and familiarity, and `INTEL_AUTO_APPLY_CONFIDENCE` as an extra floor), and, when `user` is
+    given, the closed tickets of the top category most like the text."""
+    if not feature_on(Feature.CATEGORY):
+        return CategoryAssist([])
     model = active_model(ModelKind.CATEGORY)
     if model is None or len(f"{title}{content}".strip()) < 4:
-        return []
-    ranked = model.propose((title, content), k)
-    codes = [code for code, _, _ in ranked]
+        return CategoryAssist([])
+    answer = model.assess((title, content), k)
+    codes = [code for code, _, _ in answer.ranked]
     found = {
         c.code: c
         for c in Category.objects.effective_on(day).filter(code__in=codes, level=3).select_related("parent__parent")
     }
-    return [CategoryProposal(found[code], p, terms) for code, p, terms in ranked if code in found]
+    proposals = [CategoryProposal(found[code], p, terms) for code, p, terms in answer.ranked if code in found]
+    sure = (
+        answer.sure
+        and bool(proposals)
+        and proposals[0].category.code == codes[0]
+        and proposals[0].probability >= settings.INTEL_AUTO_APPLY_CONFIDENCE
+    )
+    reason = "sure" if sure else ("low_confidence" if answer.reason == "sure" else answer.reason)
+    similar = similar_closed(user, f"{title}{content}", proposals[0].category) if user is not None and proposals else []
+    return CategoryAssist(proposals, sure, reason if proposals else "", similar)
 
 
-def auto_applies(proposals: list[CategoryProposal]) -> bool:
-    return bool(proposals) and proposals[0].probability >= settings.INTEL_AUTO_APPLY_CONFIDENCE
+def propose_categories(title: str, content: str, day: dt.date, k: int = 3) -> list[CategoryProposal]:
+    return assess_category(title, content, day, k).proposals
+
+
+def auto_applies(assist: CategoryAssist) -> bool:
+    return assist.sure
+
+
+def similar_closed(user: Any, text: str, category: Category, limit: int = 3) -> list[SimilarCase]:
+    """Closed tickets of `category` whose text is most like `text` (the panel's "similar past orders")."""
+    pool = list(
+        access.visible_tickets(user)
+        .filter(category__code=category.code, dispatch_state=DispatchState.CLOSED)
+        .only("pk", "number", "title", "content", "closed_at")
+        .order_by("-closed_at")[:200]
+    )
+    scores = similarities(text, [f"{t.title}{t.content}" for t in pool])
+    ranked = sorted(zip(pool, scores, strict=True), key=lambda p: -p[1])[:limit]
+    return [SimilarCase(t, round(float(s), 2)) for t, s in ranked if s >= 0.2]
 
 
 # --- units ------------------------------------------------------------------------------------------------
@@ -97,7 +161,7 @@ def propose_units(
     if suggestion is not None and not suggestion.fallback:
         return [UnitProposal(suggestion.lead, None, suggestion.assists)]
     proposals: list[UnitProposal] = []
-    model = active_model(ModelKind.ROUTER)
+    model = active_model(ModelKind.ROUTER) if feature_on(Feature.UNIT) else None
     if model is not None and (category is not None or len(f"{title}{content}".strip()) >= 4):
         ranked = model.top([services.router_doc(category, district, street, title, content)], 3)[0]
         units = {u.code: u for u in OrgUnit.objects.filter(code__in=[c for c, _ in ranked], is_active=True)}
@@ -134,6 +198,20 @@ class Duplicate:
     evidence: list[str] = field(default_factory=list)
 
 
+_NOT_DIGIT = re.compile(r"\D+")
+
+
+def phone_key(phone: str) -> str:
+    """The caller's number as digits only, without China's +86 / 0086 prefix, so "138 1234 5678", "+86 138-1234-5678"
+    and "13812345678" are one caller. (Issue 18 brings `lib.validation.normalize_phone`; until it is on main this is
+    the comparison key, applied to the stored numbers as they are.)"""
+    digits = _NOT_DIGIT.sub("", phone or "")
+    for prefix in ("0086", "86"):
+        if digits.startswith(prefix) and len(digits) - len(prefix) == 11:
+            return digits[len(prefix) :]
+    return digits
+
+
 DUPLICATE_DAYS = 30
 DUPLICATE_MIN = 0.45
 
@@ -153,8 +231,9 @@ def possible_duplicates(
     """Open tickets of the same street (else district) within `days` whose text is a near duplicate of `text`,
     with the evidence: text similarity, same street, close address, same caller. Merging (并单) stays the
     dispatcher's decision."""
-    if len(text.strip()) < 4 or (street is None and district is None):
+    if len(text.strip()) < 4 or (street is None and district is None) or not feature_on(Feature.DUPLICATES):
         return []
+    phone = phone_or_none(phone) or ""  # the caller's number in its one canonical form, as stored
     since = clock.now() - dt.timedelta(days=days)
     place = Q(street=street) if street is not None else Q(district=district)
     pool = list(
@@ -166,11 +245,12 @@ def possible_duplicates(
     )
     if not pool:
         return []
+    caller = phone_key(phone)
     text_scores = similarities(text, [f"{t.title}{t.content}" for t in pool])
     addr_scores = similarities(address, [t.address for t in pool]) if address.strip() else np.zeros(len(pool))
     found: list[Duplicate] = []
     for t, s, a in zip(pool, text_scores, addr_scores, strict=True):
-        same_caller = bool(phone) and t.requester is not None and t.requester.phone == phone
+        same_caller = bool(caller) and t.requester is not None and phone_key(t.requester.phone) == caller
         score = float(s) + (0.1 if a >= 0.6 else 0.0) + (0.1 if same_caller else 0.0)
         if score < DUPLICATE_MIN:
             continue
@@ -254,3 +334,96 @@ def reply_draft(ticket: Ticket, cases: list[SolvedCase], entries: list[Knowledge
 def _first_sentences(text: str, n: int) -> str:
     sentences = re.split(r"(?<=[。！？!?])", text.strip())
     return "".join(sentences[:n]).strip()
+
+
+# --- the administrator's view of the assistant --------------------------------------------------------------
+@dataclass(frozen=True)
+class Curve:
+    kind: str
+    version: str
+    rows: int
+    points: list[tuple[float, float, float]]  # (threshold, coverage, accuracy) on held-out closed history
+    threshold: float | None  # at the configured precision
+    coverage: float | None  # the share of the held-out history it would take at that threshold
+
+    @property
+    def svg_points(self) -> str:
+        """The curve in a 200 × 110 box: coverage along x (20…195), accuracy up y (50 % at the bottom)."""
+        return " ".join(
+            f"{20 + 175 * cov:.1f},{95 - 90 * max(0.0, acc - 0.5) / 0.5:.1f}" for _, cov, acc in self.points
+        )
+
+
+def coverage_curves(precision: float) -> list[Curve]:
+    """For the active category model and router: the coverage–accuracy curve measured on the city's closed
+    history (out-of-fold), the threshold that holds `precision` and the share it would take."""
+    out = []
+    for kind in (ModelKind.CATEGORY, ModelKind.ROUTER):
+        model = active_model(kind)
+        row = TextModelVersion.objects.filter(kind=kind, is_active=True).first()
+        if model is None or row is None:
+            continue
+        threshold = model.threshold_at(precision)
+        conf = getattr(model, "oof_conf", None)
+        coverage = float(np.mean(conf >= threshold)) if conf is not None and threshold is not None else None
+        out.append(Curve(kind, row.version, row.labelled, list(getattr(model, "curve", [])), threshold, coverage))
+    return out
+
+
+def switches() -> list[tuple[str, str, bool]]:
+    """(feature, label, on) for every feature."""
+    return [(f.value, str(f.label), feature_on(f)) for f in Feature]
+
+
+# --- return review assist ---------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ReturnReview:
+    """For the dispatcher deciding a return (退单): what the dispatch catalogue says, how similar returns were
+    decided, and the returning unit's record."""
+
+    request: Any
+    catalogue: Any  # the catalogue's suggestion (lead, assists, fallback) or None
+    catalogue_names_unit: bool  # the catalogue itself sends this category here to the unit that returns it
+    similar: list[tuple[Any, float]]  # (decided ReturnRequest, text similarity)
+    approved: int  # the unit's decided returns in the last 180 days
+    rejected: int
+    dispatched: int  # tickets dispatched to the unit as lead in the same 180 days
+
+
+def return_review(user: Any, ticket: Ticket) -> ReturnReview | None:
+    from jiesu.tickets.models import ReturnRequest, TicketEvent
+    from jiesu.tickets.workflow import Action
+
+    if not feature_on(Feature.RETURN_REVIEW):
+        return None
+    request = ticket.return_requests.filter(state="pending").select_related("unit").first()
+    if request is None:
+        return None
+    day = clock.local_date(clock.now())
+    catalogue = suggest_dispatch(ticket.category, ticket.district, ticket.street, day) if ticket.category else None
+    decided = list(
+        ReturnRequest.objects.filter(ticket__in=access.visible_tickets(user), state__in=["approved", "rejected"])
+        .filter(Q(ticket__category_id=ticket.category_id) | Q(unit_id=request.unit_id))
+        .exclude(ticket_id=ticket.pk)
+        .select_related("ticket", "unit")
+        .order_by("-decided_at")[:200]
+    )
+    scores = similarities(
+        f"{ticket.title}{ticket.content}{request.reason}",
+        [f"{r.ticket.title}{r.ticket.content}{r.reason}" for r in decided],
+    )
+    similar = [(r, round(float(s), 2)) for r, s in sorted(zip(decided, scores, strict=True), key=lambda p: -p[1])[:5]]
+    since = clock.now() - dt.timedelta(days=180)
+    mine = ReturnRequest.objects.filter(unit_id=request.unit_id, decided_at__gte=since)
+    dispatched = TicketEvent.objects.filter(
+        action__in=[Action.DISPATCH, Action.APPROVE_RETURN], created_at__gte=since, data__lead=request.unit.code
+    ).count()
+    return ReturnReview(
+        request,
+        catalogue,
+        catalogue is not None and catalogue.lead.pk == request.unit_id,
+        [p for p in similar if p[1] >= 0.1],
+        mine.filter(state="approved").count(),
+        mine.filter(state="rejected").count(),
+        dispatched,
+    )

@@ -20,12 +20,16 @@ from django.utils.translation import gettext as _
 
 from jiesu.catalog.models import Category
 from jiesu.lib import clock
-from jiesu.lib.errors import InvalidInput, NotFound
+from jiesu.lib.errors import Forbidden, InvalidInput, NotFound
+from jiesu.orgs.access import membership
+from jiesu.orgs.models import Role
 from jiesu.tickets import access
-from jiesu.tickets.workflow import OPEN_STATES, DispatchState
+from jiesu.tickets import services as tickets
+from jiesu.tickets.models import TicketEvent
+from jiesu.tickets.workflow import OPEN_STATES, Action, DispatchState
 
 from .classifier import Doc, TextModel
-from .models import ModelActivation, ModelKind, TextModelVersion
+from .models import Feature, FeatureSwitch, ModelActivation, ModelKind, Outcome, ProposalRecord, TextModelVersion
 
 log = logging.getLogger(__name__)
 MAX_TRAINING_ROWS = 200_000
@@ -167,3 +171,217 @@ def retrain_if_due(*, min_new: int | None = None) -> list[TextModelVersion]:
         except (InvalidInput, OSError) as e:  # nothing to learn yet, or the model folder is not writable
             log.warning("retraining skipped: %s", e)
     return trained
+
+
+# --- switches, the proposal record and automatic dispatch ----------------------------------------------------
+def set_feature(user: Any, feature: str, *, enabled: bool, precision: float | None = None) -> FeatureSwitch:
+    """An administrator switches an assistant feature on or off (and sets automatic dispatch's precision)."""
+    m = membership(user)
+    if not getattr(user, "is_superuser", False) and (m is None or m.role != Role.ADMINISTRATOR):
+        raise Forbidden()
+    if feature not in Feature.values:
+        raise InvalidInput(_("Unknown assistant feature “%(feature)s”."), feature=str(feature)[:30])
+    if precision is not None and not 0.5 <= precision <= 0.999:
+        raise InvalidInput(_("The precision must lie between 50 %% and 99.9 %%."), on="precision")
+    with transaction.atomic():
+        row, _created = FeatureSwitch.objects.select_for_update().get_or_create(
+            feature=feature, defaults={"enabled": enabled, "updated_at": clock.now()}
+        )
+        row.enabled = enabled
+        if precision is not None:
+            row.precision = precision
+        row.updated_at = clock.now()
+        row.updated_by = user if getattr(user, "pk", None) else None
+        row.save()
+    return row
+
+
+def auto_dispatch_precision() -> float:
+    row = FeatureSwitch.objects.filter(feature=Feature.AUTO_DISPATCH).first()
+    return row.precision if row is not None else DEFAULT_PRECISION
+
+
+DEFAULT_PRECISION = 0.92
+
+
+def undo_rates(days: int = 90) -> dict[str, tuple[int, int]]:
+    """Category code → (automatic dispatches, of them undone) over the last `days`, from the ticket events."""
+    since = clock.now() - dt.timedelta(days=days)
+    events = TicketEvent.objects.filter(created_at__gte=since)
+    out: dict[str, tuple[int, int]] = {}
+    autos = events.filter(action=Action.DISPATCH, data__auto=True).values_list("ticket__category__code", flat=True)
+    for code in autos:
+        n, undone = out.get(code, (0, 0))
+        out[code] = (n + 1, undone)
+    for code in events.filter(action=Action.UNDO_AUTO_DISPATCH).values_list("data__category", flat=True):
+        n, undone = out.get(code, (0, 0))
+        out[code] = (max(n, undone + 1), undone + 1)
+    return out
+
+
+def category_threshold(
+    model: TextModel, code: str, precision: float, rates: dict[str, tuple[int, int]]
+) -> float | None:
+    """The probability a category proposal must reach for automatic dispatch: the threshold that held `precision`
+    on the closed history's held-out rows, made stricter by the category's undo rate (each undone automatic
+    dispatch is evidence that the history overstated the precision: the precision asked for rises by the undo
+    rate, at most to 99.9 %)."""
+    n, undone = rates.get(code, (0, 0))
+    asked = min(0.999, precision + (undone / n if n else 0.0))
+    return model.threshold_at(asked, code)
+
+
+def after_intake(user: Any, ticket: Any, *, title: str, content: str) -> Any:
+    """What the assistant does once the console registers a ticket: record its category proposal beside the
+    category the operator kept, and dispatch the ticket by itself when automatic dispatch is on and both the
+    category and the unit clear their measured thresholds. Returns the automatic dispatch's ticket or None."""
+    from . import selectors  # selectors import this module
+
+    day = clock.local_date(clock.now())
+    assist = selectors.assess_category(title, content, day)
+    if assist.proposals:
+        top = assist.proposals[0]
+        final = ticket.category.code if ticket.category else ""
+        ProposalRecord.objects.create(
+            feature=Feature.CATEGORY,
+            ticket=ticket,
+            proposed=top.category.code,
+            final=final,
+            probability=top.probability,
+            acted_alone=assist.sure,
+            outcome=Outcome.ACCEPTED if final == top.category.code else Outcome.OVERRIDDEN,
+            created_at=clock.now(),
+            decided_at=clock.now(),
+        )
+    if selectors.feature_on(Feature.GROUP_WARNING):
+        warn_group(ticket)
+    if not selectors.feature_on(Feature.AUTO_DISPATCH) or ticket.dispatch_state != DispatchState.NEW:
+        return None
+    decision = auto_dispatch_decision(ticket, assist, title, content)
+    if decision is None:
+        return None
+    lead, evidence = decision
+    done = tickets.auto_dispatch(ticket.pk, lead_code=lead, evidence=evidence)
+    ProposalRecord.objects.create(
+        feature=Feature.AUTO_DISPATCH,
+        ticket=ticket,
+        proposed=ticket.category.code,
+        final=lead,
+        probability=evidence["category_p"],
+        acted_alone=True,
+        created_at=clock.now(),
+    )
+    return done
+
+
+def auto_dispatch_decision(ticket: Any, assist: Any, title: str, content: str) -> tuple[str, dict[str, Any]] | None:
+    """(lead unit code, evidence) when the ticket may be dispatched without a person, else None: the operator's
+    category is the assistant's sure proposal and clears the category threshold at the configured precision, and
+    the unit is the dispatch catalogue's rule (not the district fallback) or the router's proposal above its own
+    threshold at that precision."""
+    from . import selectors
+
+    if ticket.category is None or not assist.sure or assist.proposals[0].category.code != ticket.category.code:
+        return None
+    model = selectors.active_model(ModelKind.CATEGORY)
+    if model is None:
+        return None
+    precision = auto_dispatch_precision()
+    p = assist.proposals[0].probability
+    need = category_threshold(model, ticket.category.code, precision, undo_rates())
+    if need is None or p < need:
+        return None
+    day = clock.local_date(clock.now())
+    units = selectors.propose_units(ticket.category, ticket.district, ticket.street, title, content, day)
+    if not units or units[0].source == "fallback":
+        return None
+    evidence: dict[str, Any] = {
+        "category_p": round(p, 4),
+        "category_threshold": round(need, 4),
+        "precision": precision,
+        "unit_source": units[0].source,
+    }
+    if units[0].source == "learned":
+        router = selectors.active_model(ModelKind.ROUTER)
+        unit_need = router.threshold_at(precision) if router is not None else None
+        if unit_need is None or units[0].probability is None or units[0].probability < unit_need:
+            return None
+        evidence |= {"unit_p": round(units[0].probability, 4), "unit_threshold": round(unit_need, 4)}
+    return units[0].unit.code, evidence
+
+
+def acceptance() -> list[dict[str, Any]]:
+    """Per feature: proposals recorded, accepted and overridden, and the acceptance rate. For automatic dispatch,
+    an undo (a dispatcher's one click, an event on the ticket) is the override."""
+    undone = set(TicketEvent.objects.filter(action=Action.UNDO_AUTO_DISPATCH).values_list("ticket_id", flat=True))
+    out = []
+    for feature in Feature:
+        rows = ProposalRecord.objects.filter(feature=feature)
+        if feature == Feature.AUTO_DISPATCH:
+            tickets_ = list(rows.values_list("ticket_id", flat=True))
+            total, overridden = len(tickets_), sum(1 for t in tickets_ if t in undone)
+        else:
+            total = rows.count()
+            overridden = rows.filter(outcome=Outcome.OVERRIDDEN).count()
+        out.append(
+            {
+                "feature": feature,
+                "label": Feature(feature).label,
+                "on": None,
+                "total": total,
+                "accepted": total - overridden,
+                "overridden": overridden,
+                "rate": (total - overridden) / total if total else None,
+            }
+        )
+    return out
+
+
+# --- group complaints -----------------------------------------------------------------------------------------
+GROUP_HOURS = 6
+GROUP_MIN_CALLERS = 5
+GROUP_SIMILARITY = 0.3
+
+
+def warn_group(ticket: Any) -> Any:
+    """群体诉求预警: when `ticket` makes at least `GROUP_MIN_CALLERS` distinct callers (by phone) about one place (its
+    street) and one matter (same category, or texts at least `GROUP_SIMILARITY` alike) within `GROUP_HOURS`, warn
+    the district's supervisors once per place and window (a `group_warning` event; the outbox notifies them).
+    Returns the warned ticket or None."""
+    from . import selectors
+
+    if ticket.street_id is None or ticket.district_id is None:
+        return None
+    since = ticket.intake_at - dt.timedelta(hours=GROUP_HOURS)
+    pool = list(
+        access.all_tickets()
+        .filter(street_id=ticket.street_id, intake_at__gte=since, intake_at__lte=ticket.intake_at)
+        .exclude(pk=ticket.pk)
+        .select_related("requester")
+        .order_by("-intake_at")[:300]
+    )
+    if len(pool) + 1 < GROUP_MIN_CALLERS:
+        return None
+    text = f"{ticket.title}{ticket.content}"
+    scores = selectors.similarities(text, [f"{t.title}{t.content}" for t in pool])
+    same = [
+        t
+        for t, s in zip(pool, scores, strict=True)
+        if s >= GROUP_SIMILARITY or (ticket.category_id is not None and t.category_id == ticket.category_id)
+    ]
+    group = [ticket, *same]
+    callers = {selectors.phone_key(t.requester.phone) if t.requester else f"#{t.pk}" for t in group}
+    if len(callers) < GROUP_MIN_CALLERS:
+        return None
+    already = TicketEvent.objects.filter(
+        action=Action.GROUP_WARNING, ticket__street_id=ticket.street_id, created_at__gte=since
+    ).exists()
+    if already:
+        return None
+    evidence = {
+        "callers": len(callers),
+        "tickets": [t.number for t in group][:50],
+        "hours": GROUP_HOURS,
+        "street": ticket.street.code if ticket.street else None,
+    }
+    return tickets.group_warning(ticket.pk, evidence)

@@ -67,6 +67,7 @@ def recipients_many(events: Sequence[TicketEvent]) -> dict[int, list[int]]:
         for e in events
         if e.action in TO_LEAD_STAFF | {Action.SUPERVISE} and e.ticket.lead_unit_id is not None
     }
+    units |= {e.ticket.district_id for e in events if e.action == Action.GROUP_WARNING and e.ticket.district_id}
     codes = {c for e in events if e.action == Action.WHISTLE for c in e.data.get("units", [])}
     roles = {Role.DISPATCHER for e in events if e.action in TO_DISPATCHERS}
     roles |= {Role.CALLBACK_AGENT for e in events if e.action == Action.REPLY}
@@ -107,6 +108,8 @@ def recipients_many(events: Sequence[TicketEvent]) -> dict[int, list[int]]:
             users = {names[n] for n in _names(event) if n in names}
         elif action == Action.REPLY:
             users = members({Role.CALLBACK_AGENT})
+        elif action == Action.GROUP_WARNING:  # 群体诉求预警: the supervisors of the ticket's district
+            users = members({Role.SUPERVISOR}, {event.ticket.district_id or 0})
         users.discard(event.actor_id or 0)
         found[event.pk] = sorted(users)
     return found

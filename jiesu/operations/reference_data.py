@@ -343,6 +343,30 @@ def _unit(code: str, name: str, kind: str, parent: OrgUnit | None, short: str = 
     return unit
 
 
+# Every district's own departments (区级委办局), dispatch targets beside the city's: (code suffix, name after the
+# district's name, short name after the district's short name). This project's realistic list.
+DISTRICT_DEPARTMENTS = [  # i18n: data
+    ("D01", "城市管理委员会", "区城管委"),
+    ("D02", "住房和城乡建设委员会", "区住建委"),
+    ("D03", "城市管理综合行政执法局", "区城管执法局"),
+    ("D04", "生态环境局", "区生态环境局"),
+    ("D05", "市场监督管理局", "区市场监管局"),
+    ("D06", "交通委员会", "区交通委"),
+    ("D07", "人力资源和社会保障局", "区人力社保局"),
+    ("D08", "教育委员会", "区教委"),
+    ("D09", "卫生健康委员会", "区卫健委"),
+    ("D10", "民政局", "区民政局"),
+    ("D11", "水务局", "区水务局"),
+    ("D12", "园林绿化局", "区园林绿化局"),
+    ("D13", "房屋管理局", "区房管局"),
+    ("D14", "应急管理局", "区应急局"),
+    ("D15", "商务局", "区商务局"),
+    ("D16", "文化和旅游局", "区文旅局"),
+    ("D17", "司法局", "区司法局"),
+    ("D18", "医疗保障局", "区医保局"),
+]
+
+
 def seed_units() -> None:
     by_code: dict[str, OrgUnit] = {}
     with (SEED_DIR / "beijing_2023.csv").open(encoding="utf-8") as f:
@@ -358,6 +382,10 @@ def seed_units() -> None:
         _unit(code, name, UnitKind.DEPARTMENT, city, short)
     for code, name, short in COMPANIES:
         _unit(code, name, UnitKind.PUBLIC_SERVICE_COMPANY, city, short)
+    for district in [u for u in by_code.values() if u.kind == UnitKind.DISTRICT]:
+        stem = district.short_name or district.name.removesuffix("区")
+        for suffix, name, short in DISTRICT_DEPARTMENTS:
+            _unit(f"{district.code}{suffix}", f"{district.name}{name}", UnitKind.DEPARTMENT, district, stem + short)
 
 
 def _owner_kind(lead: str) -> str:
@@ -539,8 +567,35 @@ def seed_assessment_rules() -> None:
     )
 
 
+# 不予受理: the published reasons (after the 2025 national rules for 12345 hotlines; this project's wording).
+DECLINE_REASONS = [
+    ("D01", "涉及国家秘密、工作秘密、商业秘密或个人隐私", "诉求内容涉及依法应予保密的信息，热线不予受理。"),
+    (
+        "D02",
+        "应通过诉讼、仲裁、纪检监察、行政复议等法定途径解决",
+        "已经或者依法应当通过法定途径解决的事项，请按相应程序办理。",
+    ),
+    ("D03", "属于110、119、120、122等紧急热线处置范围", "紧急求助请直接拨打对应紧急热线，热线已告知来电人。"),
+    ("D04", "违反法律法规或公序良俗", "诉求本身违反法律法规或者公序良俗。"),
+    ("D05", "无实质内容或恶意骚扰", "来电无具体诉求，或者恶意骚扰、辱骂。"),
+    ("D06", "党政机关内部管理事务", "人事任免、内部管理等党政机关内部事务。"),
+    ("D07", "不属于本市行政区域", "事发地不在本市，请向属地热线反映。"),
+    ("D08", "已办结且无新情况、新理由的重复诉求", "同一诉求已依法办结答复，且无新的事实和理由。"),
+]
+
+
+def seed_decline_reasons() -> None:
+    from jiesu.tickets.models import DeclineReason
+
+    for order, (code, title, description) in enumerate(DECLINE_REASONS):
+        DeclineReason.objects.update_or_create(
+            code=code, defaults={"title": title, "description": description, "ordering": order}
+        )
+
+
 def seed_reference() -> None:
     seed_units()
+    seed_decline_reasons()
     seed_categories()
     seed_policies()
     seed_calendar()

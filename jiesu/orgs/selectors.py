@@ -63,6 +63,19 @@ def resolve_place(address: str) -> list[PlaceMatch]:
     return [PlaceMatch(d, None, d.name) for d in districts[:8]]
 
 
+def place_codes(places: list[PlaceMatch]) -> tuple[str | None, str | None]:
+    """(district code, street code) to file a ticket under from `resolve_place`'s answer: one match gives its
+    street (or its district alone); several streets that all lie in one district still give that district, so
+    an ambiguous street never loses the district (the order stays in the district's tables)."""
+    if len(places) == 1:
+        p = places[0]
+        return (p.district.code if p.district else None), (p.street.code if p.street else None)
+    districts = {p.district.code for p in places if p.district is not None}
+    if places and len(districts) == 1 and all(p.district is not None for p in places):
+        return districts.pop(), None
+    return None, None
+
+
 def _name_hit(unit: OrgUnit, text: str) -> _Hit | None:
     if unit.name in text:
         return _Hit(unit, unit.name, FULL)

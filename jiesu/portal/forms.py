@@ -39,7 +39,13 @@ class TrackForm(forms.Form):
 class RateForm(TrackForm):
     satisfaction = forms.ChoiceField(
         label=_("Are you satisfied with the result?"),
-        choices=[c for c in Satisfaction.choices if c[0] != Satisfaction.NOT_RATED],
+        choices=[c for c in Satisfaction.answers() if c[0] != Satisfaction.NOT_RATED],
         widget=forms.RadioSelect,
     )
     comment = forms.CharField(label=_("Comment"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class AppealDeclineForm(TrackForm):
+    reason = forms.CharField(
+        label=_("Why should the hotline take it on?"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
+    )

@@ -7,4 +7,6 @@ urlpatterns = [
     path("submitted/", views.submitted, name="portal-submitted"),
     path("track/", views.track, name="portal-track"),
     path("rate/", views.rate, name="portal-rate"),
+    path("appeal/", views.appeal_decline, name="portal-appeal-decline"),
+    path("declined/", views.declined_digest, name="portal-declined"),
 ]

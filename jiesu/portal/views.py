@@ -5,6 +5,7 @@ import uuid
 from typing import Any
 
 from django.conf import settings
+from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -14,13 +15,13 @@ from django.views.decorators.http import require_POST
 from jiesu.catalog.models import Category
 from jiesu.lib import clock, throttle
 from jiesu.lib.errors import NotFound, ServiceError
-from jiesu.orgs.selectors import resolve_place
-from jiesu.tickets import access, services
+from jiesu.orgs.selectors import place_codes, resolve_place
+from jiesu.tickets import access, selectors, services
 from jiesu.tickets.forms import INTAKE_INPUTS
 from jiesu.tickets.models import Ticket, TicketEvent
-from jiesu.tickets.workflow import PUBLIC_STEPS, Action, target_state
+from jiesu.tickets.workflow import PUBLIC_STEPS, Action, DispatchState, target_state
 
-from .forms import RateForm, SubmitForm, TrackForm
+from .forms import AppealDeclineForm, RateForm, SubmitForm, TrackForm
 
 
 def _limited(request: HttpRequest) -> HttpResponse:
@@ -70,10 +71,10 @@ def submit(request: HttpRequest) -> HttpResponse:
             data: dict[str, Any] = dict(form.cleaned_data)
             # the portal's own namespace: a key can never name a ticket made elsewhere (the API, the intake console)
             data["idempotency_key"] = f"portal:{data['idempotency_key']}"[:64] if data.get("idempotency_key") else None
-            places = resolve_place(data.get("address", ""))
-            if len(places) == 1:  # an unambiguous address places the ticket; otherwise the dispatcher does
-                data["street_code"] = places[0].street.code if places[0].street else None
-                data["district_code"] = places[0].district.code if places[0].district and not places[0].street else None
+            # an unambiguous address places the ticket; an ambiguous street keeps its district; the dispatcher
+            # places the rest
+            district_code, street_code = place_codes(resolve_place(data.get("address", "")))
+            data["street_code"], data["district_code"] = street_code, None if street_code else district_code
             try:
                 ticket = services.submit_public(photos=request.FILES.getlist("photos"), **data)
             except ServiceError as error:
@@ -119,13 +120,49 @@ def _ticket_context(form: Any, ticket: Ticket | None, rate_form: RateForm | None
     rated = any(e.action == Action.RATE and e.data.get("round") == round_ for e in events)
     can_rate = target_state(Action.RATE, ticket.dispatch_state) is not None and not rated
     initial = {"number": ticket.number, "phone_tail": form.cleaned_data.get("phone_tail", "")}
+    can_appeal = (
+        ticket.dispatch_state == DispatchState.DECLINED
+        and not ticket.decline_appealed
+        and access.requester_holds_code(ticket, form.cleaned_data.get("phone_tail", ""))
+    )
     return {
         "form": form,
         "ticket": ticket,
         "steps": steps,
         "rated": rated,
         "rate_form": rate_form or (RateForm(initial=initial) if can_rate else None),
+        "appeal_form": AppealDeclineForm(initial=initial) if can_appeal else None,
     }
+
+
+def _back_to_track(number: str, phone_tail: str) -> HttpResponse:
+    return redirect(f"{reverse('portal-track')}?number={number}&phone_tail={phone_tail}")
+
+
+@require_POST
+def appeal_decline(request: HttpRequest) -> HttpResponse:
+    """A declined request's appeal (once)."""
+    if not throttle.allow(request, "lookup", settings.JIESU_PORTAL_LOOKUPS_PER_HOUR):
+        return _limited(request)
+    form = AppealDeclineForm(request.POST)
+    if not form.is_valid():
+        return render(request, "portal/track.html", {"form": TrackForm(), "rate_errors": form.errors})
+    d = form.cleaned_data
+    try:
+        services.appeal_decline(d["number"], d["phone_tail"], d["reason"])
+    except NotFound:
+        return render(request, "portal/track.html", {"form": TrackForm(), "rate_errors": [_("No request matches.")]})
+    except ServiceError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, _("Your appeal is registered; the hotline reviews the request again."))
+    return _back_to_track(d["number"], d["phone_tail"])
+
+
+def declined_digest(request: HttpRequest) -> HttpResponse:
+    """The public, anonymised digest of declined requests (不予受理): per month and reason, with the category and
+    district of each, never the text or the requester; and the published list of reasons."""
+    return render(request, "portal/declined.html", selectors.declined_digest())
 
 
 @require_POST

@@ -39,6 +39,9 @@ CONFIG_ADMINS = {
     "orgs.orgunit",
     "orgs.placehint",
     "sla.timelimitpolicy",
+    "training.caresettings",
+    "training.replyrubric",
+    "training.trainingplan",
     "sla.workcalendarday",
 }
 PHONE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")

@@ -9,22 +9,25 @@
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from jiesu.lib.errors import Forbidden, NotFound
-from jiesu.orgs.access import AnyUser, membership, sees_everything
-from jiesu.orgs.models import UNIT_ROLES, Membership, Role
+from jiesu.orgs.access import AnyUser, may_see_requester, membership, sees_everything
+from jiesu.orgs.models import STREET_TOWNSHIP_KINDS, UNIT_ROLES, Membership, Role
 
-from .models import Assignment, Ticket, TicketEvent
-from .workflow import Action, DispatchState
+from .models import AppealType, Assignment, AssignmentRole, Ticket, TicketEvent
+from .workflow import Action, DispatchState, target_state
 
 # Which roles may perform each action (the unit-level checks are in the services).
 ACTION_ROLES: dict[str, frozenset[str]] = {
     Action.INTAKE: frozenset({Role.HOTLINE_OPERATOR, Role.DISPATCHER}),
     Action.ANSWER_DIRECTLY: frozenset({Role.HOTLINE_OPERATOR, Role.DISPATCHER}),
+    Action.DECLINE: frozenset({Role.HOTLINE_OPERATOR, Role.DISPATCHER}),
     Action.DISPATCH: frozenset({Role.DISPATCHER}),
     Action.APPROVE_RETURN: frozenset({Role.DISPATCHER}),
     Action.REJECT_RETURN: frozenset({Role.DISPATCHER}),
     Action.APPROVE_EXTENSION: frozenset({Role.DISPATCHER}),
     Action.DENY_EXTENSION: frozenset({Role.DISPATCHER}),
     Action.MERGE: frozenset({Role.DISPATCHER}),
+    Action.UNDO_AUTO_DISPATCH: frozenset({Role.DISPATCHER}),
+    Action.SPLIT: frozenset({Role.DISPATCHER}),
     Action.ACCEPT: UNIT_ROLES,
     Action.REQUEST_RETURN: UNIT_ROLES,
     Action.ADD_PROGRESS: UNIT_ROLES,
@@ -33,9 +36,11 @@ ACTION_ROLES: dict[str, frozenset[str]] = {
     Action.REPORT_IN: UNIT_ROLES,
     Action.REPLY: UNIT_ROLES,
     Action.CALLBACK: frozenset({Role.CALLBACK_AGENT}),
+    Action.CALLBACK_ATTEMPT: frozenset({Role.CALLBACK_AGENT}),
     Action.CLOSE: frozenset({Role.CALLBACK_AGENT}),
     Action.REOPEN: frozenset({Role.CALLBACK_AGENT}),
     Action.SUPERVISE: frozenset({Role.SUPERVISOR}),
+    Action.ANSWER_SUPERVISION: UNIT_ROLES,
     Action.ASSIGN_HANDLER: frozenset({Role.UNIT_LEADER}),
     Action.FILE_APPEAL: UNIT_ROLES,
     Action.DECIDE_APPEAL: frozenset({Role.SUPERVISOR}),
@@ -140,6 +145,11 @@ def visible_events(user: AnyUser) -> QuerySet[TicketEvent]:
     return events.filter(ticket__in=visible_tickets(user).values("pk"))
 
 
+def declined_events() -> QuerySet[TicketEvent]:
+    """The declines (不予受理) the public digest counts: readable by anyone, rendered without text or requester."""
+    return TicketEvent.objects.filter(action=Action.DECLINE)
+
+
 def require_role(user: AnyUser, action: str) -> Membership:
     """The actor's membership if its role may perform `action`, else Forbidden."""
     m = membership(user)
@@ -153,3 +163,82 @@ def allowed_actions(user: AnyUser) -> frozenset[str]:
     if m is None:
         return frozenset()
     return frozenset(a for a, roles in ACTION_ROLES.items() if m.role in roles)
+
+
+def sees_caller(user: AnyUser, ticket: Ticket) -> bool:
+    """The requester's name and number on one ticket: the hotline roles and administrators always; the units
+    handling the ticket now (lead, assisting or summoned, and the units above them), so that they can contact the
+    caller, unless the caller asked for confidentiality (保密) at intake."""
+    if may_see_requester(user):
+        return True
+    m = membership(user)
+    if m is None or m.role not in UNIT_ROLES or ticket.confidential:
+        return False
+    return ticket.assignments.filter(is_current=True, unit__path__startswith=m.unit.path).exists()
+
+
+def searches_by_phone(user: AnyUser) -> bool:
+    """Who may find tickets by the caller's number: those who see numbers across tickets (hotline roles,
+    administrators) and supervisors (complaints about how a caller was treated). Only within `visible_tickets`."""
+    m = membership(user)
+    return may_see_requester(user) or (m is not None and m.role == Role.SUPERVISOR)
+
+
+LEAD_ONLY = frozenset(
+    {
+        Action.ACCEPT,
+        Action.REQUEST_RETURN,
+        Action.REQUEST_EXTENSION,
+        Action.REPLY,
+        Action.WHISTLE,
+        Action.ASSIGN_HANDLER,
+    }
+)
+PAUSED_BLOCKS = frozenset({Action.REQUEST_RETURN, Action.REQUEST_EXTENSION, Action.REPLY})
+
+
+def offered_actions(user: AnyUser, ticket: Ticket, actions: list[str] | None = None) -> list[str]:
+    """The actions a page offers `user` on `ticket`: the role may do them, the transition table allows them from
+    the ticket's state, and the unit-level rules the services enforce hold (lead unit only; 吹哨 only by a
+    street/township that leads; 报到 only by a summoned unit that has not reported in; progress only by a unit on
+    the ticket; nothing a pending extension blocks; direct answers only for inquiries). A form is never offered
+    only to be refused."""
+    m = membership(user)
+    if m is None:
+        return []
+    mine = [a for a in (actions if actions is not None else list(ACTION_ROLES)) if m.role in ACTION_ROLES.get(a, ())]
+    current: list[Assignment] | None = None
+
+    def on_ticket() -> list[Assignment]:
+        nonlocal current
+        if current is None:
+            current = list(ticket.assignments.filter(is_current=True, unit=m.unit))
+        return current
+
+    offered = []
+    for a in mine:
+        if target_state(a, ticket.dispatch_state) is None:
+            continue
+        if a in LEAD_ONLY and ticket.lead_unit_id != m.unit_id:
+            continue
+        if a in PAUSED_BLOCKS and ticket.paused_at is not None:
+            continue
+        if a == Action.WHISTLE and m.unit.kind not in STREET_TOWNSHIP_KINDS:
+            continue
+        if a == Action.REPORT_IN and not any(
+            x.role == AssignmentRole.WHISTLE and x.reported_in_at is None for x in on_ticket()
+        ):
+            continue
+        if a == Action.ADD_PROGRESS and not on_ticket():
+            continue
+        if a in {Action.APPROVE_EXTENSION, Action.DENY_EXTENSION} and ticket.paused_at is None:
+            continue
+        if (
+            a == Action.ANSWER_SUPERVISION
+            and not ticket.supervision_orders.filter(unit=m.unit, answered_at__isnull=True).exists()
+        ):
+            continue
+        if a == Action.ANSWER_DIRECTLY and ticket.appeal_type != AppealType.INQUIRY:
+            continue
+        offered.append(a)
+    return offered

@@ -9,7 +9,7 @@ from django.db.models import QuerySet
 from jiesu.lib.admin import AccessAdmin, ReadOnlyInline, masked_text
 from jiesu.tickets import access
 
-from .models import Assignment, Callback, ExtensionRequest, ReturnRequest, Ticket, TicketEvent
+from .models import Assignment, Callback, DeclineReason, ExtensionRequest, ReturnRequest, Ticket, TicketEvent
 
 
 class AssignmentInline(ReadOnlyInline):
@@ -88,3 +88,11 @@ class CallbackAdmin(AccessAdmin):
     list_display = ["ticket", "__str__"]
     raw_id_fields = ["ticket"]
     masked = {"comment": masked_text}
+
+
+@admin.register(DeclineReason)
+class DeclineReasonAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """The published list of 不予受理 reasons (reference data, edited by administrators)."""
+
+    list_display = ("code", "title", "ordering", "is_active")
+    list_editable = ("ordering", "is_active")

@@ -3,7 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .models import AppealType, Channel, Resolution, Satisfaction, Urgency
+from .models import AppealType, CallbackOutcome, Channel, Resolution, Satisfaction, Urgency
 
 # The intake service's field names (ServiceError.on) → the input names of every intake form (console, portal),
 # so that a refusal is shown next to its field.
@@ -43,8 +43,11 @@ class ActionForm(forms.Form):
     assist_codes = forms.CharField(required=False)
     department_codes = forms.CharField(required=False)
     master_number = forms.CharField(required=False)
+    decline_reason = forms.CharField(required=False, max_length=16)
     handler_id = forms.IntegerField(required=False)
     requested_due_at = forms.DateTimeField(required=False, input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"])
+    respond_by = forms.DateTimeField(required=False, input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"])
+    outcome = forms.ChoiceField(choices=CallbackOutcome.choices, required=False)
     contacted = forms.ChoiceField(choices=[("yes", _("Yes")), ("no", _("No"))], required=False)
     resolution = forms.ChoiceField(choices=Resolution.choices, required=False)
     satisfaction = forms.ChoiceField(choices=Satisfaction.choices, required=False)

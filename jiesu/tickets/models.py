@@ -58,6 +58,25 @@ class Requester(models.Model):
         return f"{mask_name(self.name)} {mask_phone(self.phone)}"
 
 
+class DeclineReason(models.Model):
+    """A published reason to decline a request (不予受理), per the 2025 national rules for 12345 hotlines. The list
+    is public (the digest names it) and kept by administrators."""
+
+    code = models.CharField(_("code"), max_length=16, unique=True)
+    title = models.CharField(_("title"), max_length=100)
+    description = models.TextField(_("description"), blank=True)
+    ordering = models.PositiveSmallIntegerField(_("order"), default=0)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("decline reason (不予受理)")
+        verbose_name_plural = _("decline reasons (不予受理)")
+        ordering = ["ordering", "code"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
 class TicketNumberCounter(models.Model):
     """The daily sequence behind readable ticket numbers."""
 
@@ -118,8 +137,27 @@ class Ticket(models.Model):
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     overdue_at = models.DateTimeField(_("marked overdue at"), null=True, blank=True)
     reply = models.TextField(_("reply"), blank=True)
+    decline_reason = models.ForeignKey(
+        DeclineReason,
+        verbose_name=_("decline reason"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    decline_appealed = models.BooleanField(_("decline appealed"), default=False)
+    confidential = models.BooleanField(
+        _("confidential (保密)"),
+        default=False,
+        help_text=_("The caller asked for confidentiality: name and number stay masked outside the hotline."),
+    )
+    recording_id = models.CharField(
+        _("call recording"), max_length=50, blank=True, help_text=_("The telephony system's id of the call.")
+    )
     supervised = models.BooleanField(_("under supervision (督办)"), default=False)
     reopen_count = models.PositiveSmallIntegerField(_("times reopened"), default=0)
+    callback_attempts = models.PositiveSmallIntegerField(_("callback calls not answered (this round)"), default=0)
+    callback_retry_at = models.DateTimeField(_("call the caller back again at"), null=True, blank=True)
     excluded_from_scoring = models.BooleanField(
         _("unreasonable appeal, excluded from scoring (不合理诉求)"), default=False
     )
@@ -273,6 +311,21 @@ class Resolution(models.TextChoices):
     SOLVED = "solved", _("Solved")
     PARTLY = "partly", _("Partly solved")
     UNSOLVED = "unsolved", _("Unsolved")
+    NOT_ASKED = "not_asked", _("Not asked (caller not reached or refused)")
+
+    @classmethod
+    def answers(cls) -> list[tuple[str, Any]]:
+        """What an agent records for a reached caller."""
+        return [(v, label) for v, label in cls.choices if v != cls.NOT_ASKED]
+
+
+class CallbackOutcome(models.TextChoices):
+    """What came of a callback call, as agents record it."""
+
+    REACHED = "reached", _("Reached")
+    NO_ANSWER = "no_answer", _("No answer (无人接听)")
+    REFUSED = "refused", _("Refused to answer (拒访)")
+    WRONG_NUMBER = "wrong_number", _("Wrong or dead number")
 
 
 class Satisfaction(models.TextChoices):
@@ -280,6 +333,12 @@ class Satisfaction(models.TextChoices):
     FAIRLY_SATISFIED = "fairly_satisfied", _("Fairly satisfied")
     DISSATISFIED = "dissatisfied", _("Dissatisfied")
     NOT_RATED = "not_rated", _("Not rated")
+    NOT_ASKED = "not_asked", _("Not asked (caller not reached or refused)")
+
+    @classmethod
+    def answers(cls) -> list[tuple[str, Any]]:
+        """What an agent records for a reached caller."""
+        return [(v, label) for v, label in cls.choices if v != cls.NOT_ASKED]
 
 
 class Callback(models.Model):
@@ -295,6 +354,10 @@ class Callback(models.Model):
     resolution = models.CharField(_("is it solved"), max_length=16, choices=Resolution.choices)
     satisfaction = models.CharField(_("is the requester satisfied"), max_length=20, choices=Satisfaction.choices)
     comment = models.TextField(_("comment"), blank=True)
+    outcome = models.CharField(
+        _("outcome of the call"), max_length=16, choices=CallbackOutcome.choices, default=CallbackOutcome.REACHED
+    )
+    attempts = models.PositiveSmallIntegerField(_("calls made"), default=1)
     signed_in_time = models.BooleanField(
         _("signed in time"), null=True, help_text=_("Whether the unit judged signed for this round within its limit.")
     )
@@ -308,6 +371,33 @@ class Callback(models.Model):
 
     def __str__(self) -> str:
         return f"{self.ticket_id} #{self.round}: {self.resolution}/{self.satisfaction}"
+
+
+class SupervisionOrder(models.Model):
+    """督办: a supervisor's instruction on a ticket with a deadline for the lead unit's answer (督办反馈)."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="supervision_orders")
+    unit = models.ForeignKey(
+        OrgUnit, verbose_name=_("unit to answer"), on_delete=models.PROTECT, related_name="supervision_orders"
+    )
+    instruction = models.TextField(_("instruction"))
+    respond_by = models.DateTimeField(_("answer by"))
+    issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    issued_at = models.DateTimeField(_("issued at"))
+    answer = models.TextField(_("answer"), blank=True)
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("supervision order (督办)")
+        verbose_name_plural = _("supervision orders (督办)")
+        ordering = ["respond_by", "id"]
+        indexes = [models.Index(fields=["unit", "answered_at"], name="supervision_unit_open")]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id} → {self.unit_id} by {self.respond_by:%Y-%m-%d %H:%M}"
 
 
 class TicketEvent(AppendOnly):

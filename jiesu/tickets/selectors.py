@@ -6,6 +6,7 @@ from typing import Any
 from django.db.models import Count, Q, QuerySet
 
 from jiesu.lib import clock
+from jiesu.lib.validation import phone_or_none
 from jiesu.tickets import access
 
 from .models import Ticket, TicketEvent
@@ -16,7 +17,10 @@ def ticket_list(user: Any, *, state: str = "", q: str = "", overdue: bool = Fals
     tickets = access.visible_tickets(user).select_related("category", "district", "street", "lead_unit")
     if state:
         tickets = tickets.filter(dispatch_state=state)
-    if q:
+    phone = phone_or_none(q) if q and access.searches_by_phone(user) and not q.strip().startswith("20") else None
+    if phone is not None and len(phone) >= 7:
+        tickets = tickets.filter(requester__phone=phone)
+    elif q:
         tickets = tickets.filter(Q(number__startswith=q.strip()) | Q(title__icontains=q.strip()))
     if overdue:
         tickets = tickets.filter(dispatch_state__in=IN_HAND, due_at__lt=clock.now())
@@ -44,3 +48,48 @@ def district_load(tickets: QuerySet[Ticket], now: dt.datetime) -> list[dict[str,
         {"code": r["district__code"], "name": r["district__name"], "open": r["open"], "overdue": r["overdue"]}
         for r in rows
     ]
+
+
+def declined_digest(months: int = 6) -> dict[str, Any]:
+    """不予受理, anonymised for the public: per month, reason and category the number of declined requests (and
+    how many were appealed), the last 50 with day, category, district and reason only; and the published reasons."""
+    from collections import Counter
+
+    from django.utils import timezone
+
+    from .models import DeclineReason
+
+    since = clock.now() - dt.timedelta(days=31 * months)
+    events = (
+        access.declined_events()
+        .filter(created_at__gte=since)
+        .select_related("ticket__category", "ticket__district")
+        .order_by("-created_at")
+    )
+    reasons = {r.code: r for r in DeclineReason.objects.all()}
+    table: Counter[tuple[str, str]] = Counter()
+    recent: list[dict[str, Any]] = []
+    for e in events:
+        month = f"{timezone.localtime(e.created_at):%Y-%m}"
+        code = str(e.data.get("reason", ""))
+        table[(month, code)] += 1
+        if len(recent) < 50:
+            recent.append(
+                {
+                    "day": timezone.localtime(e.created_at).date(),
+                    "category": e.ticket.category.name,
+                    "district": e.ticket.district.name if e.ticket.district else "",
+                    "reason": reasons[code].title if code in reasons else code,
+                    "appealed": e.ticket.decline_appealed,
+                }
+            )
+    rows = sorted(
+        ((month, reasons[code].title if code in reasons else code, n) for (month, code), n in table.items()),
+        reverse=True,
+    )
+    return {
+        "rows": rows,
+        "recent": recent,
+        "reasons": [r for r in reasons.values() if r.is_active],
+        "appealed": sum(1 for e in events if e.ticket.decline_appealed),
+    }

@@ -19,18 +19,18 @@ from jiesu.catalog.selectors import suggest_dispatch
 from jiesu.lib import clock
 from jiesu.lib.errors import NotFound, ServiceError
 from jiesu.lib.masking import mask_name, mask_phone
-from jiesu.orgs import access
 from jiesu.orgs.models import UNIT_ROLES, Membership, OrgUnit
 from jiesu.tickets import access as tickets_access
 
 from . import panels, selectors, services
 from .forms import ActionForm
-from .models import AppealType, Resolution, Satisfaction
-from .workflow import Action, DispatchState, target_state
+from .models import CallbackOutcome, DeclineReason, Resolution, Satisfaction
+from .workflow import Action, DispatchState
 
 # Fields each action's form shows, in order.
 ACTION_FIELDS: dict[str, list[str]] = {
     Action.ANSWER_DIRECTLY: ["text"],
+    Action.DECLINE: ["decline_reason", "note"],
     Action.DISPATCH: ["lead_code", "assist_codes", "note"],
     Action.ACCEPT: [],
     Action.REQUEST_RETURN: ["note"],
@@ -43,11 +43,14 @@ ACTION_FIELDS: dict[str, list[str]] = {
     Action.WHISTLE: ["department_codes", "note"],
     Action.REPORT_IN: ["note"],
     Action.REPLY: ["text"],
-    Action.CALLBACK: ["contacted", "resolution", "satisfaction", "note"],
+    Action.CALLBACK: ["outcome", "contacted", "resolution", "satisfaction", "note"],
     Action.CLOSE: ["note"],
     Action.REOPEN: ["note"],
     Action.MERGE: ["master_number", "note"],
-    Action.SUPERVISE: ["note"],
+    Action.UNDO_AUTO_DISPATCH: ["note"],
+    Action.SPLIT: ["note"],
+    Action.SUPERVISE: ["note", "respond_by"],
+    Action.ANSWER_SUPERVISION: ["text"],
     Action.ASSIGN_HANDLER: ["handler_id", "note"],
 }
 
@@ -58,6 +61,9 @@ def _perform(user: Any, ticket_id: int, action: str, form: ActionForm, photos: l
     note, text = d.get("note", ""), d.get("text", "")
     calls: dict[str, Callable[[], Any]] = {
         Action.ANSWER_DIRECTLY: lambda: services.answer_directly(user, ticket_id, text, expected_version=v),
+        Action.DECLINE: lambda: services.decline(
+            user, ticket_id, d.get("decline_reason", ""), note, expected_version=v
+        ),
         Action.DISPATCH: lambda: services.dispatch(
             user,
             ticket_id,
@@ -91,7 +97,8 @@ def _perform(user: Any, ticket_id: int, action: str, form: ActionForm, photos: l
         Action.CALLBACK: lambda: services.record_callback(
             user,
             ticket_id,
-            contacted=d["contacted"] == "yes",
+            outcome=d.get("outcome") or "reached",
+            contacted={"yes": True, "no": False}.get(d.get("contacted") or ""),
             resolution=d["resolution"],
             satisfaction=d["satisfaction"],
             comment=note,
@@ -106,7 +113,12 @@ def _perform(user: Any, ticket_id: int, action: str, form: ActionForm, photos: l
             note,
             expected_version=v,
         ),
-        Action.SUPERVISE: lambda: services.supervise(user, ticket_id, note, expected_version=v),
+        Action.SPLIT: lambda: services.split(user, ticket_id, note, expected_version=v),
+        Action.SUPERVISE: lambda: services.supervise(
+            user, ticket_id, note, respond_by=d.get("respond_by"), expected_version=v
+        ),
+        Action.ANSWER_SUPERVISION: lambda: services.answer_supervision(user, ticket_id, text, expected_version=v),
+        Action.UNDO_AUTO_DISPATCH: lambda: services.undo_auto_dispatch(user, ticket_id, note, expected_version=v),
         Action.ASSIGN_HANDLER: lambda: services.assign_handler(
             user, ticket_id, d["handler_id"] or 0, note, expected_version=v
         ),
@@ -146,19 +158,18 @@ def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
     except NotFound:
         raise Http404 from None
     requester = ticket.requester
-    unmasked = access.may_see_requester(request.user)
+    unmasked = tickets_access.sees_caller(request.user, ticket)
     caller = None
     if requester:
         caller = {
             "name": requester.name if unmasked else mask_name(requester.name),
             "phone": requester.phone if unmasked else mask_phone(requester.phone),
+            "dial": requester.phone.split("-")[0] if unmasked else "",
         }
     actions = [
         (a, Action(a).label, ACTION_FIELDS[a])
-        for a in ACTION_FIELDS
-        if a in tickets_access.allowed_actions(request.user)
-        and target_state(a, ticket.dispatch_state)
-        and (a != Action.ANSWER_DIRECTLY or ticket.appeal_type == AppealType.INQUIRY)
+        for a in tickets_access.offered_actions(request.user, ticket, list(ACTION_FIELDS))
+        if a != Action.UNDO_AUTO_DISPATCH or services.last_auto_dispatch(ticket) is not None
     ]
     suggestion = None
     if any(a in {Action.DISPATCH, Action.APPROVE_RETURN} for a, _, _ in actions):
@@ -172,6 +183,10 @@ def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "events": selectors.timeline(ticket),
             "assignments": ticket.assignments.select_related("unit").order_by("assigned_at", "id"),
             "photos": ticket.attachments.all(),
+            "callbacks": ticket.callbacks.select_related("unit", "agent").order_by("round"),
+            "supervision_orders": ticket.supervision_orders.select_related("unit").order_by("issued_at")
+            if ticket.supervised
+            else [],
             "unit_members": Membership.objects.filter(unit=ticket.lead_unit_id, role__in=UNIT_ROLES)
             .select_related("user")
             .order_by("user__username")
@@ -183,8 +198,12 @@ def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
             **panels.context(request.user, ticket, (a for a, _, _ in actions)),
             "form": ActionForm(),
             "now": clock.now(),
-            "satisfaction_choices": Satisfaction.choices,
-            "resolution_choices": Resolution.choices,
+            "satisfaction_choices": Satisfaction.answers(),
+            "resolution_choices": Resolution.answers(),
+            "callback_outcomes": CallbackOutcome.choices,
+            "decline_reasons": DeclineReason.objects.filter(is_active=True)
+            if any(a == Action.DECLINE for a, _, _ in actions)
+            else [],
             "handling_units": []
             if not any(f.endswith("_codes") or f == "lead_code" for _, _, fields in actions for f in fields)
             else OrgUnit.objects.filter(is_active=True)

@@ -19,6 +19,7 @@ class DispatchState(models.TextChoices):
     CALLED_BACK = "called_back", _("Called back")
     CLOSED = "closed", _("Closed")
     MERGED = "merged", _("Merged into another ticket")
+    DECLINED = "declined", _("Declined (不予受理)")
 
 
 class PublicStatus(models.TextChoices):
@@ -26,6 +27,7 @@ class PublicStatus(models.TextChoices):
     IN_PROGRESS = "in_progress", _("In progress")
     REPLIED = "replied", _("Replied")
     CLOSED = "closed", _("Closed")
+    DECLINED = "declined", _("Not accepted")
 
 
 PUBLIC_STATUS = {
@@ -37,6 +39,7 @@ PUBLIC_STATUS = {
     DispatchState.CALLED_BACK: PublicStatus.REPLIED,
     DispatchState.CLOSED: PublicStatus.CLOSED,
     DispatchState.MERGED: PublicStatus.CLOSED,
+    DispatchState.DECLINED: PublicStatus.DECLINED,
 }
 
 
@@ -56,10 +59,13 @@ class Action(models.TextChoices):
     REPORT_IN = "report_in", _("Report in")
     REPLY = "reply", _("Reply")
     CALLBACK = "callback", _("Callback")
+    CALLBACK_ATTEMPT = "callback_attempt", _("Callback attempt: caller not reached")
     CLOSE = "close", _("Close")
     REOPEN = "reopen", _("Reopen for rehandling")
     MERGE = "merge", _("Merge into master ticket")
+    SPLIT = "split", _("Undo the merge (split)")
     SUPERVISE = "supervise", _("Supervise")
+    ANSWER_SUPERVISION = "answer_supervision", _("Answer the supervision (督办反馈)")
     ASSIGN_HANDLER = "assign_handler", _("Reassign within the unit")
     RATE = "rate", _("Rated by the requester")
     MARK_SIGN_OVERDUE = "mark_sign_overdue", _("Not signed in time: escalate")
@@ -67,7 +73,12 @@ class Action(models.TextChoices):
     FILE_APPEAL = "file_appeal", _("Assessment appeal filed")
     DECIDE_APPEAL = "decide_appeal", _("Assessment appeal decided")
     REQUESTER_NOTE = "requester_note", _("Note from the requester")
+    DECLINE = "decline", _("Decline (不予受理)")
+    APPEAL_DECLINE = "appeal_decline", _("Requester appeals the decline")
+    RATE_CALL = "rate_call", _("Call rated by the caller (一次一评)")
     LOAD_HISTORY = "load_history", _("Closed in the source system (loaded history)")
+    UNDO_AUTO_DISPATCH = "undo_auto_dispatch", _("Undo the automatic dispatch")
+    GROUP_WARNING = "group_warning", _("Group complaint early warning")
 
 
 S = DispatchState
@@ -91,10 +102,15 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str | None]] = {
     Action.REPORT_IN: (frozenset({S.ACCEPTED}), None),
     Action.REPLY: (frozenset({S.ACCEPTED}), S.REPLIED),
     Action.CALLBACK: (frozenset({S.REPLIED}), S.CALLED_BACK),
+    # A call that did not reach the caller (无人接听): recorded, the ticket waits for the next try.
+    Action.CALLBACK_ATTEMPT: (frozenset({S.REPLIED}), None),
     Action.CLOSE: (frozenset({S.CALLED_BACK}), S.CLOSED),
     Action.REOPEN: (frozenset({S.CALLED_BACK, S.CLOSED}), S.DISPATCHED),
     Action.MERGE: (frozenset({S.NEW, S.DISPATCHED, S.ACCEPTED}), S.MERGED),
+    # A merge undone: the ticket is its own again and goes back to the dispatch queue.
+    Action.SPLIT: (frozenset({S.MERGED}), S.NEW),
     Action.SUPERVISE: (OPEN_STATES - {S.NEW}, None),
+    Action.ANSWER_SUPERVISION: (OPEN_STATES - {S.NEW}, None),
     Action.ASSIGN_HANDLER: (frozenset({S.DISPATCHED, S.ACCEPTED}), None),
     Action.RATE: (frozenset({S.REPLIED, S.CALLED_BACK, S.CLOSED}), None),
     Action.MARK_SIGN_OVERDUE: (frozenset({S.DISPATCHED}), None),
@@ -104,8 +120,19 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str | None]] = {
     Action.DECIDE_APPEAL: ((OPEN_STATES - {S.NEW}) | {S.CLOSED}, None),
     # A requester's comment through an integration (Open311 servicerequestupdates): recorded, never a state change.
     Action.REQUESTER_NOTE: (OPEN_STATES | {S.CLOSED}, None),
+    # 不予受理 (2025 national rules): a request outside the hotline's remit is declined with a published reason; the
+    # requester may appeal once, which puts it back for registration review.
+    Action.DECLINE: (frozenset({S.NEW}), S.DECLINED),
+    Action.APPEAL_DECLINE: (frozenset({S.DECLINED}), S.NEW),
+    # 一次一评: the caller rates the call itself (the operator's service), once per ticket, apart from the case.
+    Action.RATE_CALL: (OPEN_STATES | {S.CLOSED, S.MERGED, S.DECLINED}, None),
     # Loaded history (imports): an order finished in another system is closed with its reply, in one step.
     Action.LOAD_HISTORY: (frozenset({S.NEW}), S.CLOSED),
+    # The assistant dispatches with the ordinary action (its event has data["auto"] = True); a dispatcher takes it
+    # back before the unit signs, and the ticket waits for a person again.
+    Action.UNDO_AUTO_DISPATCH: (frozenset({S.DISPATCHED}), S.NEW),
+    # The assistant warns the district: many callers about one place in a short time (state untouched).
+    Action.GROUP_WARNING: (OPEN_STATES, None),
 }
 
 
@@ -132,4 +159,7 @@ PUBLIC_STEPS: dict[str, Any] = {
     Action.REOPEN: _("Reopened for further handling."),
     Action.MERGE: _("Handled together with an earlier request about the same matter."),
     Action.RATE: _("You rated the result."),
+    Action.DECLINE: _("Not accepted (不予受理); see the reason. You may appeal once."),
+    Action.APPEAL_DECLINE: _("Your appeal is registered; the hotline reviews the request again."),
+    Action.RATE_CALL: _("You rated the call."),
 }

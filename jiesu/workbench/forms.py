@@ -25,6 +25,7 @@ class IntakeConsoleForm(IntakeForm):
         "street_code",
         "category_code",
         "urgency",
+        "confidential",
         "answer",
         "merge_into",
     ]
@@ -32,6 +33,16 @@ class IntakeConsoleForm(IntakeForm):
         label=_("Direct answer (inquiries only)"), widget=forms.Textarea(attrs={"rows": 3}), required=False
     )
     merge_into = forms.CharField(label=_("Repeat of ticket number"), required=False, max_length=20)
+    confidential = forms.BooleanField(
+        label=_("Caller asks for confidentiality (保密)"),
+        required=False,
+        help_text=_("Name and number stay masked for the handling units."),
+    )
+    # Filled by the side panel: the district of an address whose street is ambiguous (all candidates in one
+    # district), so that the ticket keeps its district; and the telephony system's recording id (screen pop).
+    district_code = forms.CharField(widget=forms.HiddenInput, required=False, max_length=32)
+    recording_id = forms.CharField(widget=forms.HiddenInput, required=False, max_length=50)
+    call = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -9,10 +9,15 @@ from jiesu.orgs import access
 from jiesu.orgs.models import COMMUNITY_KINDS, STREET_TOWNSHIP_KINDS, UNIT_ROLES, Role
 
 LINKS: dict[str, list[tuple[str, object]]] = {
-    Role.HOTLINE_OPERATOR: [("intake-console", _("Intake console")), ("knowledge", _("Knowledge base"))],
+    Role.HOTLINE_OPERATOR: [
+        ("intake-console", _("Intake console")),
+        ("missed-calls", _("Missed calls")),
+        ("knowledge", _("Knowledge base")),
+    ],
     Role.DISPATCHER: [
         ("dispatch-desk", _("Dispatch desk")),
         ("intake-console", _("Intake console")),
+        ("missed-calls", _("Missed calls")),
         ("knowledge", _("Knowledge base")),
     ],
     Role.CALLBACK_AGENT: [("callback-worklist", _("Callbacks"))],
@@ -40,6 +45,7 @@ LINKS: dict[str, list[tuple[str, object]]] = {
         ("dashboard", _("City dashboard")),
         ("topic-list", _("Monthly topics")),
         ("knowledge", _("Knowledge base")),
+        ("assistant-settings", _("Assistant")),
     ],
 }
 
@@ -58,6 +64,8 @@ def nav(request: HttpRequest) -> dict[str, object]:
         links.append((reverse("community-home"), _("Community service")))
     if m.role == Role.UNIT_LEADER:
         links.append((reverse("work-unit-report"), _("Members' community service")))
+    # issue 21: training (能力提升) and care (人文关怀) are for every member of staff
+    links += [(reverse("training-home"), _("Training")), (reverse("care-home"), _("Care"))]
     links.append((reverse("ticket-list"), _("All tickets")))
     links.extend(cadre_links(request.user))
     matches = [url for url, _ in links if path.startswith(url)]

@@ -6,15 +6,24 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, When
 
 from jiesu.catalog.models import Category
 from jiesu.intel.selectors import similarities
 from jiesu.lib import clock
+from jiesu.lib.validation import phone_or_none
 from jiesu.orgs import access
 from jiesu.orgs.models import UNIT_ROLES, OrgUnit, UnitKind
 from jiesu.tickets import access as tickets_access
-from jiesu.tickets.models import Assignment, ExtensionRequest, RequestState, ReturnRequest, Ticket
+from jiesu.tickets.models import (
+    Assignment,
+    AssignmentRole,
+    ExtensionRequest,
+    RequestState,
+    ReturnRequest,
+    SupervisionOrder,
+    Ticket,
+)
 from jiesu.tickets.selectors import district_load
 from jiesu.tickets.workflow import IN_HAND, OPEN_STATES, DispatchState
 
@@ -26,12 +35,16 @@ def _list(tickets: QuerySet[Ticket]) -> QuerySet[Ticket]:
     return tickets.select_related(*LIST_RELATED)
 
 
-def search(rows: QuerySet[Any], q: str, prefix: str = "") -> QuerySet[Any]:
+def search(rows: QuerySet[Any], q: str, prefix: str = "", *, by_phone: bool = False) -> QuerySet[Any]:
     """The lists' search box: a ticket number (or its start), else words of the title or address. `prefix` reaches
-    the ticket from another row ("ticket__" for return and extension requests)."""
+    the ticket from another row ("ticket__" for return and extension requests). With `by_phone` (the user may
+    search by phone, `access.searches_by_phone`), a phone number in any written form finds the caller's tickets."""
     q = q.strip()[:50]
     if not q:
         return rows
+    phone = phone_or_none(q) if by_phone and not q.startswith("20") else None
+    if phone is not None and len(phone) >= 7:
+        return rows.filter(**{f"{prefix}requester__phone": phone})
     if q.isdigit():
         return rows.filter(**{f"{prefix}number__startswith": q})
     return rows.filter(Q(**{f"{prefix}title__icontains": q}) | Q(**{f"{prefix}address__icontains": q}))
@@ -40,7 +53,7 @@ def search(rows: QuerySet[Any], q: str, prefix: str = "") -> QuerySet[Any]:
 # --- hotline operator: the intake console ---------------------------------------------------------------
 def caller_history(user: Any, phone: str, limit: int = 10) -> list[Ticket]:
     """The caller's earlier tickets, newest first (hotline roles see them; others get none)."""
-    phone = phone.strip()
+    phone = phone_or_none(phone) or ""
     if len(phone) < 7 or not access.may_see_requester(user):
         return []
     return list(
@@ -52,6 +65,17 @@ def leaf_categories(day: dt.date) -> list[tuple[str, str]]:
     """(code, full path) of every effective leaf: the console's category completion list."""
     leaves = Category.objects.effective_on(day).filter(level=3).select_related("parent__parent").order_by("code")
     return [(c.code, c.full_name()) for c in leaves]
+
+
+def category_tree(day: dt.date) -> list[tuple[Category, list[tuple[Category, list[Category]]]]]:
+    """The effective category tree (level 1 → level 2 → leaves) for the console's searchable picker."""
+    rows = list(Category.objects.effective_on(day).filter(level__lte=3).order_by("code"))
+    children: dict[int | None, list[Category]] = {}
+    for c in rows:
+        children.setdefault(c.parent_id, []).append(c)
+    return [
+        (top, [(mid, children.get(mid.pk, [])) for mid in children.get(top.pk, [])]) for top in rows if top.level == 1
+    ]
 
 
 def search_categories(q: str, day: dt.date, limit: int = 8) -> list[Category]:
@@ -66,8 +90,14 @@ def search_categories(q: str, day: dt.date, limit: int = 8) -> list[Category]:
 
 # --- dispatcher -----------------------------------------------------------------------------------------
 def dispatch_queue(user: Any) -> QuerySet[Ticket]:
-    return _list(tickets_access.visible_tickets(user).filter(dispatch_state=DispatchState.NEW)).order_by(
-        "intake_at", "pk"
+    """Registered tickets to dispatch: emergencies, then urgent ones, then the rest, each oldest first."""
+    rank = Case(
+        When(urgency="emergency", then=0), When(urgency="urgent", then=1), default=2, output_field=IntegerField()
+    )
+    return (
+        _list(tickets_access.visible_tickets(user).filter(dispatch_state=DispatchState.NEW))
+        .annotate(urgency_rank=rank)
+        .order_by("urgency_rank", "intake_at", "pk")
     )
 
 
@@ -146,7 +176,7 @@ def merge_candidates(user: Any, days: int = 7, limit: int = 30) -> list[MergePai
 
 
 # --- handling unit --------------------------------------------------------------------------------------
-INBOX_TABS = ("sign", "in_hand", "due_soon", "overdue", "returned", "reopened")
+INBOX_TABS = ("sign", "in_hand", "due_soon", "overdue", "returned", "reopened", "supervised", "report_in")
 
 
 def inbox(user: Any, tab: str, *, mine: bool = False) -> QuerySet[Ticket]:
@@ -178,6 +208,20 @@ def inbox(user: Any, tab: str, *, mine: bool = False) -> QuerySet[Ticket]:
     elif tab == "reopened":
         tickets = tickets.filter(lead, reopen_count__gt=0, dispatch_state__in=OPEN_STATES)
         order = ("due_at", "pk")
+    elif tab == "supervised":  # 督办 orders to answer, the earliest deadline first
+        orders = SupervisionOrder.objects.filter(ticket=OuterRef("pk"), unit=unit, answered_at__isnull=True)
+        tickets = tickets.filter(Exists(orders)).annotate(
+            respond_by=Subquery(orders.order_by("respond_by").values("respond_by")[:1])
+        )
+        order = ("respond_by", "pk")
+    elif tab == "report_in":  # summoned by a street's whistle (吹哨), not reported in yet
+        summons = Assignment.objects.filter(
+            ticket=OuterRef("pk"), unit=unit, is_current=True, role=AssignmentRole.WHISTLE, reported_in_at__isnull=True
+        )
+        tickets = tickets.filter(Exists(summons), dispatch_state=DispatchState.ACCEPTED).annotate(
+            report_in_due_at=Subquery(summons.values("report_in_due_at")[:1])
+        )
+        order = ("report_in_due_at", "pk")
     else:
         return tickets.none()
     if mine:
@@ -225,8 +269,17 @@ def unit_workload(user: Any) -> tuple[list[Workload], int]:
 
 # --- callback agent -------------------------------------------------------------------------------------
 def callback_worklist(user: Any) -> QuerySet[Ticket]:
-    return _list(tickets_access.visible_tickets(user).filter(dispatch_state=DispatchState.REPLIED)).order_by(
-        "replied_at", "pk"
+    """Replies waiting for a callback: those due now first (never tried, or their retry time has come), oldest
+    reply first; then those waiting for their next try, soonest first."""
+    now = clock.now()
+    waiting = Q(callback_retry_at__gt=now)
+    return (
+        _list(tickets_access.visible_tickets(user).filter(dispatch_state=DispatchState.REPLIED))
+        .annotate(
+            waiting=Case(When(waiting, then=1), default=0, output_field=IntegerField()),
+            sort_at=Case(When(waiting, then=F("callback_retry_at")), default=F("replied_at")),
+        )
+        .order_by("waiting", "sort_at", "pk")
     )
 
 

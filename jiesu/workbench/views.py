@@ -13,24 +13,32 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext, gettext_lazy
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from jiesu.catalog.models import TimeLimitClass
 from jiesu.catalog.selectors import effective_category, knowledge_for
 from jiesu.community import access as community_access
+from jiesu.integrations import selectors as telephony_selectors
+from jiesu.integrations import telephony
+from jiesu.integrations.models import CallBackOutcome
 from jiesu.intel import selectors as intel
+from jiesu.intel import services as intel_services
+from jiesu.intel.models import Feature
 from jiesu.lib import clock
 from jiesu.lib.errors import NotFound, ServiceError
 from jiesu.orgs import access
-from jiesu.orgs.models import COMMUNITY_KINDS, STREET_TOWNSHIP_KINDS, UNIT_ROLES, OrgUnit, Role
-from jiesu.orgs.selectors import resolve_place
+from jiesu.orgs.models import COMMUNITY_KINDS, STREET_TOWNSHIP_KINDS, UNIT_ROLES, OrgUnit, Role, UnitKind
+from jiesu.orgs.selectors import place_codes, resolve_place
 from jiesu.sla.policy import due_at
 from jiesu.tickets import access as tickets_access
 from jiesu.tickets import services
 from jiesu.tickets.forms import INTAKE_INPUTS
-from jiesu.tickets.models import Attachment, Resolution, Satisfaction
+from jiesu.tickets.models import Attachment, CallbackOutcome, Resolution, Satisfaction
 from jiesu.tickets.workflow import DispatchState
 
-from . import selectors
+from . import exports, selectors
 from .forms import IntakeConsoleForm, SupervisionFilterForm
 
 PAGE_SIZE = 30
@@ -89,14 +97,28 @@ def home(request: HttpRequest) -> HttpResponse:
 # --- hotline operator -----------------------------------------------------------------------------------
 @roles(Role.HOTLINE_OPERATOR, Role.DISPATCHER)
 def intake_console(request: HttpRequest) -> HttpResponse:
-    form = IntakeConsoleForm(request.POST or None, initial={"idempotency_key": uuid.uuid4().hex, "channel": "phone"})
+    initial: dict[str, Any] = {"idempotency_key": uuid.uuid4().hex, "channel": "phone"}
+    if request.GET.get("phone"):  # from the missed-call queue
+        initial["requester_phone"] = request.GET["phone"][:20]
+    call = telephony_selectors.call_for_console(request.user, request.GET.get("call", ""))
+    if call is not None:  # screen pop: the caller's number (history follows in the panel) and the recording
+        initial |= {"requester_phone": call.caller_phone, "recording_id": call.recording_id, "call": call.pk}
+    form = IntakeConsoleForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
+        call_pk = data.pop("call", None)
+        if data.get("street_code"):  # the street decides the district
+            data["district_code"] = ""
         try:
             ticket = services.intake(request.user, **data)
         except ServiceError as error:
             form.add_error(INTAKE_INPUTS.get(error.on or ""), str(error))
         else:
+            if intel_services.after_intake(request.user, ticket, title=data["title"], content=data["content"]):
+                ticket.refresh_from_db()
+                messages.info(request, _("Dispatched automatically to %(unit)s.") % {"unit": ticket.lead_unit})
+            if call_pk:
+                telephony.attach_ticket(request.user, call_pk, ticket)
             messages.success(request, f"{ticket.number} · {ticket.get_dispatch_state_display()}")
             return redirect(f"{reverse('intake-console')}?last={ticket.pk}")
     last = None
@@ -105,8 +127,66 @@ def intake_console(request: HttpRequest) -> HttpResponse:
             last = tickets_access.get_ticket(request.user, request.GET["last"])
         except NotFound:
             last = None
-    leaves = selectors.leaf_categories(clock.local_date(clock.now()))
-    return render(request, "workbench/intake.html", {"form": form, "last": last, "leaves": leaves})
+    day = clock.local_date(clock.now())
+    leaves = selectors.leaf_categories(day)
+    return render(
+        request,
+        "workbench/intake.html",
+        {"form": form, "last": last, "leaves": leaves, "call": call, "tree": selectors.category_tree(day)},
+    )
+
+
+@roles(Role.HOTLINE_OPERATOR, Role.DISPATCHER)
+def intake_calls(request: HttpRequest) -> HttpResponse:
+    """The console's call strip, polled: screen pops waiting for this operator and the 漏接回拨 queue's size."""
+    missed = telephony_selectors.missed_calls()
+    return render(
+        request,
+        "workbench/_calls.html",
+        {
+            "ringing": list(telephony_selectors.ringing_for(request.user)[:3]),
+            "missed": missed.count(),
+            "missed_overdue": missed.filter(callback_due_at__lt=clock.now()).count(),
+        },
+    )
+
+
+@roles(Role.HOTLINE_OPERATOR, Role.DISPATCHER, Role.SUPERVISOR)
+def missed_calls(request: HttpRequest) -> HttpResponse:
+    """漏接回拨: missed calls with their call-back deadline; operators record the call back."""
+    if request.method == "POST":
+        try:
+            telephony.call_back_missed(
+                request.user,
+                int(request.POST.get("call") or 0),
+                request.POST.get("outcome", ""),
+                request.POST.get("note", ""),
+            )
+        except NotFound:
+            raise Http404 from None
+        except ServiceError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(request, gettext("The call back is recorded."))
+        return redirect("missed-calls")
+    done = request.GET.get("show") == "done"
+    calls = telephony_selectors.missed_calls(include_done=done)
+    if done:
+        calls = calls.filter(called_back_at__isnull=False)
+    m = access.membership(request.user)
+    return render(
+        request,
+        "workbench/missed_calls.html",
+        {
+            "page": _page(request, calls),
+            "done": done,
+            "query": _query(request),
+            "now": clock.now(),
+            "outcomes": CallBackOutcome.choices,
+            "acts": m is not None and m.role != Role.SUPERVISOR,
+            "unmasked": access.may_see_requester(request.user),
+        },
+    )
 
 
 @roles(Role.HOTLINE_OPERATOR, Role.DISPATCHER)
@@ -122,12 +202,17 @@ def intake_assist(request: HttpRequest) -> HttpResponse:
     street = _unit(q.get("street_code", ""), set(STREET_TOWNSHIP_KINDS))
     if street is None and len(places) == 1:
         street = places[0].street
-    district = street.parent if street is not None else (places[0].district if len(places) == 1 else None)
+    common_district, _street = place_codes(places)
+    district = (
+        street.parent
+        if street is not None
+        else (places[0].district if len(places) == 1 else _unit(common_district or "", {UnitKind.DISTRICT}))
+    )
     category = effective_category(q.get("category_code", "").strip()[:12], day)
-    proposals = intel.propose_categories(title, content, day)  # shown even once chosen: the alternatives
+    assist = intel.assess_category(title, content, day, user=request.user)  # shown even once chosen
     routed = category if category is not None and category.is_leaf else None
-    if routed is None and intel.auto_applies(proposals):
-        routed = proposals[0].category
+    if routed is None and intel.auto_applies(assist):
+        routed = assist.proposals[0].category
     deadline = None
     if category is not None and category.is_leaf:
         limit_class, policy = services.time_limit(category, q.get("urgency", ""), day)
@@ -141,10 +226,12 @@ def intake_assist(request: HttpRequest) -> HttpResponse:
         "history": selectors.caller_history(request.user, q.get("requester_phone", "")[:20]),
         "places": places,
         "street": street,
+        "district": district,
         "category": category,
         "categories": selectors.search_categories(q.get("category_code", "")[:20], day) if category is None else [],
-        "proposals": proposals,
-        "auto_apply": intel.auto_applies(proposals),
+        "proposals": assist.proposals,
+        "assist": assist,
+        "auto_apply": intel.auto_applies(assist),
         "units": intel.propose_units(routed, district, street, title, content, day)
         if routed is not None or street is not None
         else [],
@@ -184,7 +271,7 @@ def dispatch_desk(request: HttpRequest) -> HttpResponse:
     q = request.GET.get("q", "")
     items: Any
     if tab == "queue":
-        items = selectors.search(selectors.dispatch_queue(user), q)
+        items = selectors.search(selectors.dispatch_queue(user), q, by_phone=tickets_access.searches_by_phone(user))
     elif tab == "returns":
         items = selectors.search(selectors.pending_returns(user), q, "ticket__")
     elif tab == "extensions":
@@ -206,6 +293,40 @@ def dispatch_desk(request: HttpRequest) -> HttpResponse:
     )
 
 
+# The deadline each inbox tab is about, shown in its own column.
+INBOX_DEADLINES: dict[str, Any] = {
+    "sign": gettext_lazy("sign by"),
+    "supervised": gettext_lazy("answer by"),
+    "report_in": gettext_lazy("report in by"),
+}
+
+
+@roles(Role.DISPATCHER)
+@require_POST
+def dispatch_batch(request: HttpRequest) -> HttpResponse:
+    """批量派单: each ticked ticket is dispatched as the catalogue decides, each in its own transaction with its own
+    event; a ticket someone changed meanwhile (its version) or that cannot be dispatched is reported, not forced."""
+    done, refused = [], []
+    for value in request.POST.getlist("t")[:200]:
+        pk, _sep, version = value.partition(":")
+        try:
+            ticket = services.dispatch(
+                request.user, int(pk), lead_code=None, assist_codes=[], note="", expected_version=int(version)
+            )
+        except (ValueError, NotFound):
+            continue
+        except ServiceError as error:
+            refused.append(f"{pk}: {error}")
+        else:
+            done.append(ticket.number)
+    if done:
+        messages.success(request, gettext("Dispatched: %(numbers)s") % {"numbers": ", ".join(done)})
+    for line in refused:
+        messages.error(request, line)
+    back = request.POST.get("next", "")
+    return redirect(back if back.startswith("/dispatch/") else reverse("dispatch-desk"))
+
+
 # --- handling unit --------------------------------------------------------------------------------------
 @roles(*UNIT_ROLES)
 def unit_inbox(request: HttpRequest) -> HttpResponse:
@@ -219,16 +340,23 @@ def unit_inbox(request: HttpRequest) -> HttpResponse:
     workload, unassigned = (None, 0)
     if m is not None and m.role == Role.UNIT_LEADER:
         workload, unassigned = selectors.unit_workload(request.user)
+    page = _page(request, tickets)
+    deadline_label = INBOX_DEADLINES.get(tab)
+    if deadline_label:
+        field = {"sign": "accept_due_at", "supervised": "respond_by", "report_in": "report_in_due_at"}[tab]
+        for t in page:
+            t.deadline = getattr(t, field, None)  # type: ignore[attr-defined]
     return render(
         request,
         "workbench/inbox.html",
         {
+            "deadline_label": deadline_label,
             "tab": tab,
             "tabs": selectors.INBOX_TABS,
             "mine": mine,
             "q": q,
             "query": _query(request),
-            "page": _page(request, tickets),
+            "page": page,
             "counts": selectors.inbox_counts(request.user),
             "workload": workload,
             "unassigned": unassigned,
@@ -245,11 +373,12 @@ def callback_worklist(request: HttpRequest) -> HttpResponse:
         request,
         "workbench/callbacks.html",
         {
-            "page": _page(request, selectors.search(selectors.callback_worklist(request.user), q)),
+            "page": _page(request, selectors.search(selectors.callback_worklist(request.user), q, by_phone=True)),
             "q": q,
             "query": _query(request),
-            "resolution_choices": Resolution.choices,
-            "satisfaction_choices": Satisfaction.choices,
+            "resolution_choices": Resolution.answers(),
+            "callback_outcomes": CallbackOutcome.choices,
+            "satisfaction_choices": Satisfaction.answers(),
             "now": clock.now(),
         },
     )
@@ -286,6 +415,39 @@ def overview(request: HttpRequest) -> HttpResponse:
     )
 
 
+# --- exports -------------------------------------------------------------------------------------------
+@login_required
+def export_list(request: HttpRequest, name: str, fmt: str) -> HttpResponse:
+    """A list as CSV or Excel, with the page's filters and the masking rules (`exports`): the supervision list
+    (overdue by default), the dispatch queue, the unit inbox tab, the callback worklist."""
+    m = access.membership(request.user)
+    if fmt not in exports.FORMATS or m is None:
+        raise Http404
+    user, q = request.user, request.GET.get("q", "")
+    if name == "supervision" and m.role == Role.SUPERVISOR:
+        rows = selectors.supervision_list(user, SupervisionFilterForm(request.GET or None).filter())
+        title = gettext("Supervision")
+    elif name == "inbox" and m.role in UNIT_ROLES:
+        tab = request.GET.get("tab", "sign")
+        if tab not in selectors.INBOX_TABS:
+            raise Http404
+        rows = selectors.search(selectors.inbox(user, tab, mine=request.GET.get("mine") == "1"), q)
+        title = gettext("Inbox")
+    elif name == "dispatch" and m.role == Role.DISPATCHER:
+        rows = selectors.search(selectors.dispatch_queue(user), q, by_phone=True)
+        title = gettext("Dispatch desk")
+    elif name == "callbacks" and m.role == Role.CALLBACK_AGENT:
+        rows = selectors.search(selectors.callback_worklist(user), q, by_phone=True)
+        title = gettext("Callbacks")
+    else:
+        raise Http404
+    header, table = exports.ticket_table(user, rows.select_related("requester")[: exports.MAX_ROWS])
+    response = HttpResponse(exports.render(fmt, str(title), header, table), content_type=exports.FORMATS[fmt])
+    stamp = clock.now().astimezone(clock.SHANGHAI).strftime("%Y%m%d-%H%M")
+    response["Content-Disposition"] = f'attachment; filename="jiesu-{name}-{stamp}.{fmt}"'
+    return response
+
+
 # --- attachments ----------------------------------------------------------------------------------------
 @login_required
 def attachment(request: HttpRequest, pk: int) -> HttpResponseBase:
@@ -297,3 +459,41 @@ def attachment(request: HttpRequest, pk: int) -> HttpResponseBase:
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, max-age=3600"
     return response
+
+
+# --- administrator: the assistant's switches, acceptance and coverage curves --------------------------------
+@roles(Role.ADMINISTRATOR)
+def assistant_settings(request: HttpRequest) -> HttpResponse:
+    """Each AI feature on or off, how often staff accepted its proposals, and for automatic dispatch the precision
+    it must hold with the coverage–accuracy curve measured on the city's closed history."""
+    if request.method == "POST":
+        feature = request.POST.get("feature", "")
+        try:
+            asked = request.POST.get("precision", "").strip()
+            intel_services.set_feature(
+                request.user,
+                feature,
+                enabled=request.POST.get("enabled") == "1",
+                precision=float(asked) / 100 if asked else None,
+            )
+        except ValueError:
+            messages.error(request, _("The precision must be a number."))
+        except ServiceError as error:
+            messages.error(request, str(error))
+        return redirect("assistant-settings")
+    precision = intel_services.auto_dispatch_precision()
+    rates = {r["feature"]: r for r in intel_services.acceptance()}
+    features = [(f, label, on, rates.get(f)) for f, label, on in intel.switches()]
+    undo = sorted(intel_services.undo_rates().items(), key=lambda p: -p[1][1])
+    return render(
+        request,
+        "workbench/assistant.html",
+        {
+            "features": features,
+            "precision": precision,
+            "precision_percent": round(precision * 100, 1),
+            "curves": intel.coverage_curves(precision),
+            "undo": undo,
+            "auto_dispatch": Feature.AUTO_DISPATCH.value,
+        },
+    )

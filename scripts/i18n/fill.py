@@ -1,4 +1,5 @@
-"""Fill a makemessages .po file with the translations of jiesu/locale/zh_Hans.py. Fails on a missing one."""
+"""Fill a makemessages .po file with the translations of jiesu/locale/zh_Hans.py. Fails on a missing one.
+A pgettext entry (msgctxt) is looked up as "context\x04msgid"."""
 
 import ast
 import re
@@ -52,6 +53,13 @@ for block in blocks:
             continue
         entry = keep + [f"msgid {quote(msgid)}", f"msgid_plural {quote(unquote(fields['msgid_plural']))}"]
         entry += [f"msgstr[{i}] {quote(t)}" for i, t in enumerate(plurals[msgid])]
+    elif "msgctxt" in fields:  # pgettext: the table's key is "context\x04msgid"
+        context = unquote(fields["msgctxt"])
+        key = f"{context}\x04{msgid}"
+        if key not in table:
+            missing.append(f"{context}|{msgid}")
+            continue
+        entry = keep + [f"msgctxt {quote(context)}", f"msgid {quote(msgid)}", f"msgstr {quote(table[key])}"]
     else:
         if msgid not in table:
             missing.append(msgid)

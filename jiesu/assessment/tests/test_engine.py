@@ -167,3 +167,21 @@ def test_reference_agrees(tmp_path: Path, basis: str) -> None:
             fig["score"],
             fig["rank"],
         )
+
+
+def test_an_unreachable_caller_counts_as_the_rule_set_says(tmp_path: Path) -> None:
+    """A callback without answers (not reached after the retries: resolution and satisfaction "not_asked", index 3
+    and 4) is left out of both rates by default, and counted where the rule set gives "not_asked" a credit."""
+    rows = [row(1), row(1), row(1), row(1, contacted=False, res=3, sat=4)]
+    path = write(tmp_path, rows)
+    default = run(path, rules())[1]
+    assert (default.response_rate, default.counts.judged, default.counts.rated) == (Decimal("75.00"), 3, 3)
+    assert (default.resolution_rate, default.satisfaction_rate) == (Decimal("100.00"), Decimal("100.00"))
+    harsh = rules(
+        resolution_weights={"solved": 1000, "partly": 500, "unsolved": 0, "not_asked": 0},
+        satisfaction_weights={"satisfied": 1000, "fairly_satisfied": 800, "dissatisfied": 0, "not_asked": 0},
+    )
+    counted = run(path, harsh)[1]
+    assert (counted.resolution_rate, counted.satisfaction_rate) == (Decimal("75.00"), Decimal("75.00"))
+    ref = reference.assess(rows, {u.id: (u.code, u.kind) for u in UNITS.values()}, harsh)[1]
+    assert (ref["judged"], ref["rated"]) == (4, 4)

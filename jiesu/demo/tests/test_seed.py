@@ -37,18 +37,36 @@ def demo_city(django_db_setup: Any, django_db_blocker: Any, tmp_path_factory: An
 PLANTED_TICKETS = sum(row[4] for row in PLANTED)  # the hotspots the demo plants
 
 
+def training_tickets() -> tuple[int, int]:
+    """Issue 21's tickets: the refresher course's simulated history ("gen:training:…") and the overloaded handler's
+    live tickets."""
+    history = Ticket.objects.filter(idempotency_key__startswith="gen:training:").count()
+    return history, Ticket.objects.filter(handler__username="jw_busy").count()
+
+
 def test_demo_command_makes_a_working_city(demo_city: str, db: Any) -> None:
     assert "jiesu-demo-2026" in demo_city and "dispatcher" in demo_city
     # the assessment history: months before last published, last month a draft
     assert "(published)" in demo_city and "(draft)" in demo_city
-    assert Ticket.objects.count() == 720 + PLANTED_TICKETS
+    history, busy = training_tickets()
+    assert Ticket.objects.count() == 720 + PLANTED_TICKETS + history + busy
     assert "hotspots now: 光华" in demo_city
-    assert Ticket.objects.filter(idempotency_key__startswith="gen:").count() == 600
+    assert Ticket.objects.filter(idempotency_key__startswith="gen:").count() == 600 + history
     states = set(Ticket.objects.values_list("dispatch_state", flat=True))
     assert {"closed", "accepted"} <= states
     assert len(states) >= 4
     # Every ticket's history starts with its intake, and events never precede it.
-    assert TicketEvent.objects.filter(action="intake").count() == 720 + PLANTED_TICKETS
+    assert TicketEvent.objects.filter(action="intake").count() == 720 + PLANTED_TICKETS + history + busy
+
+
+def test_demo_training_and_care(demo_city: str, db: Any) -> None:
+    """Issue 21: the logins, the onboarding plan for the new handler, and the care alert for the overloaded one."""
+    from jiesu.training.models import CareAlert, TrainingPlan
+
+    assert "training and care:" in demo_city and "jw_newcomer" in demo_city and "trainer" in demo_city
+    assert TrainingPlan.objects.filter(stage="onboarding", role="unit_handler").exists()
+    alert = CareAlert.objects.get(person__username="jw_busy")
+    assert {s["code"] for s in alert.signals} >= {"load", "days_without_rest"}
 
 
 def test_demo_communities_are_consistent(demo_city: str, db: Any) -> None:
@@ -68,7 +86,7 @@ def test_demo_communities_are_consistent(demo_city: str, db: Any) -> None:
 def test_a_second_demo_run_adds_nothing(demo_city: str, db: Any) -> None:
     out = io.StringIO()
     call_command("demo", "--tickets", "120", stdout=out)  # idempotent: no second batch
-    assert Ticket.objects.count() == 720 + PLANTED_TICKETS
+    assert Ticket.objects.count() == 720 + PLANTED_TICKETS + sum(training_tickets())
     assert "communities: 3 (0 members" in out.getvalue()
 
 

@@ -391,6 +391,6 @@ def test_states_map_to_open_and_closed_in_one_place(world: Any) -> None:
     from jiesu.tickets.workflow import DispatchState
 
     closed = {s for s in DispatchState if open311.open311_status(s) == "closed"}
-    assert closed == {DispatchState.CLOSED, DispatchState.MERGED}
+    assert closed == {DispatchState.CLOSED, DispatchState.MERGED, DispatchState.DECLINED}
     ticket = services.answer_directly(world.operator, new_ticket(world, appeal_type="inquiry").pk, "已答复")
     assert open311.request_record(Ticket.objects.get(pk=ticket.pk))["status"] == "closed"

@@ -12,6 +12,7 @@ from django_tasks_db.models import DBTaskResult as TaskResult
 from jiesu.intel import services
 from jiesu.intel.classifier import TextModel
 from jiesu.intel.models import ModelActivation, ModelKind, TextModelVersion
+from jiesu.intel.tests.synthetic import measured_category_model, sample_call
 from jiesu.lib.errors import InvalidInput
 from jiesu.lib.masking import mask_text
 from jiesu.operations.worker import run_tasks, tick
@@ -45,13 +46,13 @@ def test_a_class_is_known_by_its_name_before_anyone_labels_it(tmp_path: Path) ->
 
 # --- intake console -----------------------------------------------------------------------------------------
 def test_console_proposes_a_category_and_fills_it_only_when_sure(world: World, client: Client, settings: Any) -> None:
-    services.train_category_model()  # no closed tickets yet: the catalogue's names and keywords alone
+    measured_category_model()  # a model measured on held-out rows (an unmeasured one never fills the field)
     client.force_login(world.operator)
     settings.INTEL_AUTO_APPLY_CONFIDENCE = 0.0
-    page = assist(client, title="暖气不热", content="家里暖气片冰凉，室温不达标")
+    page = assist(client, **dict(zip(("title", "content"), sample_call("020401"), strict=True)))
     assert "建议分类" in page and 'data-value="020401"' in page and "data-autofill" in page and "依据" in page
     settings.INTEL_AUTO_APPLY_CONFIDENCE = 1.01
-    page = assist(client, title="暖气不热", content="家里暖气片冰凉，室温不达标")
+    page = assist(client, **dict(zip(("title", "content"), sample_call("020401"), strict=True)))
     assert "020401" in page and "data-autofill" not in page.split("建议分类")[1].split("</section>")[0]
     assert "置信度不足" in page
 

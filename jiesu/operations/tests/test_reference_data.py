@@ -21,6 +21,18 @@ def test_beijing_units_with_official_codes(world: object) -> None:
 
 
 @pytest.mark.django_db
+def test_every_district_has_its_departments_as_dispatch_targets(world: object) -> None:
+    for district in OrgUnit.objects.filter(kind=UnitKind.DISTRICT):
+        names = set(
+            OrgUnit.objects.filter(parent=district, kind=UnitKind.DEPARTMENT).values_list("short_name", flat=True)
+        )
+        stem = district.short_name or district.name.removesuffix("区")
+        assert {stem + "区城管委", stem + "区住建委"} <= names, district.name
+    cgw = OrgUnit.objects.get(code="110105D01")
+    assert (cgw.name, cgw.path) == ("朝阳区城市管理委员会", "/110000/110105/110105D01/")
+
+
+@pytest.mark.django_db
 def test_reference_seed_is_idempotent(world: object) -> None:
     counts = (
         OrgUnit.objects.count(),

@@ -13,20 +13,94 @@
     var field = document.querySelector(b.getAttribute("data-fill"));
     if (!field) return;
     field.value = b.getAttribute("data-value");
+    delete field.dataset.autoValue;  // chosen by the operator: the assistant leaves it alone from now on
+    field.classList.remove("autofilled");
     field.dispatchEvent(new Event("change", { bubbles: true }));
     field.focus();
+  });
+  // Irreversible actions ask first: <button data-confirm="…"> or <form data-confirm="…">.
+  document.addEventListener("submit", function (e) {
+    var b = e.submitter && e.submitter.closest("[data-confirm]");
+    var text = (b && b.getAttribute("data-confirm")) || e.target.getAttribute("data-confirm");
+    if (text && !window.confirm(text)) e.preventDefault();
+  }, true);
+  // A filter box over a tree or list: <input data-filter="#tree ul.tree">; leaves that match stay, with their parents.
+  document.addEventListener("input", function (e) {
+    var box = e.target.closest && e.target.closest("[data-filter]");
+    if (!box) return;
+    var root = document.querySelector(box.getAttribute("data-filter"));
+    if (!root) return;
+    var q = box.value.trim().toLowerCase();
+    var items = Array.prototype.slice.call(root.querySelectorAll("li"));
+    items.forEach(function (li) { li.hidden = false; });
+    if (!q) return;
+    items.reverse().forEach(function (li) {
+      var own = (li.firstChild && li.firstChild.textContent || "").toLowerCase();
+      var visibleChild = li.querySelector("li:not([hidden])");
+      li.hidden = !(own.indexOf(q) >= 0 || visibleChild);
+    });
+  });
+  // A header checkbox that ticks every row: <input type="checkbox" data-check-all="ids">
+  document.addEventListener("change", function (e) {
+    var all = e.target.closest && e.target.closest("[data-check-all]");
+    if (!all) return;
+    var form = all.closest("form") || document;
+    form.querySelectorAll("input[type=checkbox][name='" + all.getAttribute("data-check-all") + "']").forEach(function (c) {
+      c.checked = all.checked;
+    });
+  });
+  // Sortable tables: <table class="sortable">; a click on a header sorts by that column (again: reversed).
+  document.addEventListener("click", function (e) {
+    var th = e.target.closest("table.sortable th");
+    if (!th || e.target.closest("a,input,button")) return;
+    var table = th.closest("table"), body = table.tBodies[0], index = Array.prototype.indexOf.call(th.parentNode.children, th);
+    var desc = th.getAttribute("aria-sort") === "ascending";
+    table.querySelectorAll("th[aria-sort]").forEach(function (h) { h.removeAttribute("aria-sort"); });
+    th.setAttribute("aria-sort", desc ? "descending" : "ascending");
+    var rows = Array.prototype.slice.call(body.rows).filter(function (r) { return r.cells.length > index; });
+    function key(r) { var c = r.cells[index]; return (c.getAttribute("data-sort") || c.textContent).trim(); }
+    rows.sort(function (a, b) {
+      var x = key(a), y = key(b), nx = parseFloat(x), ny = parseFloat(y);
+      var cmp = !isNaN(nx) && !isNaN(ny) && /^[-\d.]/.test(x) && /^[-\d.]/.test(y) ? nx - ny : x.localeCompare(y, "zh");
+      return desc ? -cmp : cmp;
+    });
+    rows.forEach(function (r) { body.appendChild(r); });
   });
   // After the intake panel refreshes: an unambiguous place (or a category proposal above the confidence
   // threshold) fills its empty field (shown, and editable),
   // so the keyboard path never has to leave the form. Ambiguous places are only listed.
+  // After the intake panel refreshes, the fields it manages (marked data-autofield) follow it: a field that is
+  // empty, or still holds the value the assistant put there, takes the panel's sure proposal (data-autofill), or is
+  // emptied when the panel is no longer sure. A value the operator typed or chose is never replaced.
   document.addEventListener("htmx:afterSwap", function () {
+    var managed = {};
+    document.querySelectorAll("[data-autofield]").forEach(function (m) {
+      managed[m.getAttribute("data-autofield")] = "";
+    });
     document.querySelectorAll("[data-autofill]").forEach(function (b) {
-      var field = document.querySelector(b.getAttribute("data-fill"));
-      if (field && !field.value) {
-        field.value = b.getAttribute("data-value");
+      managed[b.getAttribute("data-fill")] = b.getAttribute("data-value");
+    });
+    Object.keys(managed).forEach(function (selector) {
+      var field = document.querySelector(selector);
+      if (!field) return;
+      var mine = field.dataset.autoValue !== undefined && field.value === field.dataset.autoValue;
+      if (field.value && !mine) return;
+      var next = managed[selector];
+      if (next) field.dataset.autoValue = next; else delete field.dataset.autoValue;
+      field.classList.toggle("autofilled", !!next);
+      if (field.value !== next) {
+        field.value = next;
         field.dispatchEvent(new Event("change", { bubbles: true }));
       }
     });
+  });
+  // Typing in a field makes its value the operator's own.
+  document.addEventListener("input", function (e) {
+    var t = e.target;
+    if (t && t.dataset && t.dataset.autoValue !== undefined) {
+      delete t.dataset.autoValue;
+      t.classList.remove("autofilled");
+    }
   });
   // Live countdowns: <span class="countdown" data-due="ISO">
   function tick() {
@@ -51,7 +125,7 @@
   var geo = null;
   window.jiesuDistrictMap = function (el, rows, key, opts) {
     function draw() {
-      var chart = echarts.getInstanceByDom(el) || echarts.init(el, null, opts);
+      var chart = echarts.getInstanceByDom(el) || echarts.init(el, document.body.classList.contains("screen") ? "dark" : null, opts);
       var values = rows.map(function (d) { return {name: d.name, value: d[key] == null ? null : d[key]}; });
       var max = Math.max.apply(null, values.map(function (v) { return v.value || 0; }).concat([1]));
       var good = key === "satisfaction";

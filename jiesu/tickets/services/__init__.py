@@ -14,13 +14,25 @@ this package re-exports the public ones, so callers write `services.dispatch(...
 """
 
 from ._core import HANDLING_KINDS, LIMITS, PHONE_RE
-from .callback import close, rate_by_requester, record_callback, reopen
-from .dispatch import approve_return, dispatch, merge, reject_return, request_return
+from .callback import close, rate_by_requester, rate_call, record_callback, reopen
+from .dispatch import (
+    approve_return,
+    auto_dispatch,
+    dispatch,
+    group_warning,
+    last_auto_dispatch,
+    merge,
+    reject_return,
+    request_return,
+    split,
+    undo_auto_dispatch,
+)
 from .escalation import (
     DEADLINES,
     HANDLING_DEADLINE,
     SIGN_DEADLINE,
     Deadline,
+    answer_supervision,
     assessment_event,
     escalate_overdue,
     overdue_candidates,
@@ -45,7 +57,17 @@ from .history import (
     load_history,
     reserve_history_numbers,
 )
-from .intake import answer_directly, category_for, intake, requester_note, submit_external, submit_public, time_limit
+from .intake import (
+    answer_directly,
+    appeal_decline,
+    category_for,
+    decline,
+    intake,
+    requester_note,
+    submit_external,
+    submit_public,
+    time_limit,
+)
 
 __all__ = [
     "DEADLINES",
@@ -60,22 +82,29 @@ __all__ = [
     "accept",
     "add_progress",
     "answer_directly",
+    "answer_supervision",
+    "appeal_decline",
     "approve_extension",
     "approve_return",
     "assessment_event",
     "assign_handler",
+    "auto_dispatch",
     "category_for",
     "close",
+    "decline",
     "deny_extension",
     "dispatch",
     "escalate_overdue",
+    "group_warning",
     "import_history",
     "imported_keys",
     "intake",
+    "last_auto_dispatch",
     "load_history",
     "merge",
     "overdue_candidates",
     "rate_by_requester",
+    "rate_call",
     "record_callback",
     "reject_return",
     "reopen",
@@ -85,9 +114,11 @@ __all__ = [
     "request_return",
     "requester_note",
     "reserve_history_numbers",
+    "split",
     "submit_external",
     "submit_public",
     "supervise",
     "time_limit",
+    "undo_auto_dispatch",
     "whistle",
 ]

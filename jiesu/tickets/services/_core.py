@@ -46,6 +46,7 @@ FIELD_LABELS = {
     "reason": _("Reason"),
     "reply": _("Reply text"),
     "comment": _("Comment"),
+    "recording": _("Recording id"),
 }
 
 

@@ -15,7 +15,7 @@ from jiesu.sla.policy import due_at as compute_due
 from jiesu.sla.policy import load_calendar
 from jiesu.tickets import access
 
-from ..models import RequestState, ReturnRequest, Ticket
+from ..models import RequestState, ReturnRequest, Ticket, TicketEvent
 from ..workflow import Action, DispatchState
 from ._core import _assign, _change, _load, _policy, _require_lead, _text, _unit, _units
 
@@ -39,7 +39,7 @@ def _dispatch_fields(ticket: Ticket, lead: OrgUnit, now: dt.datetime) -> dict[st
 def _send(
     ticket: Ticket,
     action: str,
-    actor: Membership,
+    actor: Membership | None,
     lead: OrgUnit,
     assists: Sequence[OrgUnit],
     info: dict[str, Any],
@@ -96,6 +96,67 @@ def dispatch(
     note = _text(note, "note", required=False)
     lead, assists, info = _resolve_units(ticket, lead_code, assist_codes)
     _send(ticket, Action.DISPATCH, actor, lead, assists, info, note, expected_version)
+    return ticket
+
+
+@transaction.atomic
+def auto_dispatch(
+    ticket_id: int, *, lead_code: str, assist_codes: Iterable[str] = (), evidence: dict[str, Any]
+) -> Ticket:
+    """派单 by the assistant, without a person (the caller, `intel`, has checked its measured thresholds). The event is
+    an ordinary dispatch with no actor and `data["auto"] = True` plus the evidence (probabilities, thresholds), so
+    the trail, the unit's inbox and the statistics treat it as a dispatch and anyone can see it was automatic."""
+    ticket = Ticket.objects.select_for_update().select_related(*access.TICKET_RELATED).filter(pk=ticket_id).first()
+    if ticket is None:
+        raise InvalidInput(_("No such ticket."))
+    lead, assists, info = _resolve_units(ticket, lead_code, assist_codes)
+    _send(ticket, Action.DISPATCH, None, lead, assists, info | {"auto": True, "evidence": evidence}, "", None)
+    return ticket
+
+
+@transaction.atomic
+def group_warning(ticket_id: int, evidence: dict[str, Any]) -> Ticket:
+    """群体诉求预警, raised by the assistant (no actor) on the ticket that completed the group: the outbox notifies
+    the supervisors of the ticket's district. The evidence names the tickets, callers and window."""
+    ticket = Ticket.objects.select_for_update().select_related(*access.TICKET_RELATED).filter(pk=ticket_id).first()
+    if ticket is None:
+        raise InvalidInput(_("No such ticket."))
+    _change(ticket, Action.GROUP_WARNING, None, data=evidence)
+    return ticket
+
+
+def last_auto_dispatch(ticket: Ticket) -> TicketEvent | None:
+    """The automatic dispatch that put the ticket where it is now, if its last dispatch was one."""
+    last = ticket.events.filter(action__in=[Action.DISPATCH, Action.UNDO_AUTO_DISPATCH]).order_by("-pk").first()
+    return last if last is not None and last.action == Action.DISPATCH and last.data.get("auto") else None
+
+
+@transaction.atomic
+def undo_auto_dispatch(user: Any, ticket_id: int, note: str = "", *, expected_version: int | None = None) -> Ticket:
+    """A dispatcher takes back an automatic dispatch before the unit signs (one click): the unit loses the ticket,
+    the ticket waits in the dispatch queue again, and the event records which unit and category were undone
+    (the assistant counts undos per category when it sets its next threshold)."""
+    ticket, actor = _load(user, ticket_id, Action.UNDO_AUTO_DISPATCH, expected_version)
+    note = _text(note, "note", required=False)
+    auto = last_auto_dispatch(ticket)
+    if auto is None:
+        raise IllegalTransition(_("Only an automatic dispatch can be undone."))
+    now = clock.now()
+    _change(
+        ticket,
+        Action.UNDO_AUTO_DISPATCH,
+        actor,
+        note=note,
+        data={"lead": auto.data.get("lead"), "category": ticket.category.code if ticket.category else None},
+        expected_version=expected_version,
+        lead_unit=None,
+        handler=None,
+        dispatched_at=None,
+        accept_due_at=None,
+        accept_overdue_at=None,
+        dispatch_rule_id=None,
+    )
+    ticket.assignments.filter(is_current=True).update(is_current=False, ended_at=now)
     return ticket
 
 
@@ -194,3 +255,30 @@ def _merge(ticket: Ticket, actor: Membership, master: Ticket, note: str, expecte
         closed_at=clock.now(),
         paused_at=None,
     )
+
+
+@transaction.atomic
+def split(user: Any, ticket_id: int, note: str, *, expected_version: int | None = None) -> Ticket:
+    """拆单: undo a merge. The ticket is no longer a duplicate; it goes back to the dispatch queue (its units, if it
+    had any, are released) with its own event naming the master it left."""
+    ticket, actor = _load(user, ticket_id, Action.SPLIT, expected_version)
+    note = _text(note, "note")
+    master = ticket.duplicate_of
+    now = clock.now()
+    _change(
+        ticket,
+        Action.SPLIT,
+        actor,
+        note=note,
+        expected_version=expected_version,
+        data={"master": master.number if master else None},
+        duplicate_of=None,
+        closed_at=None,
+        lead_unit=None,
+        handler=None,
+        dispatched_at=None,
+        accept_due_at=None,
+        accepted_at=None,
+    )
+    ticket.assignments.filter(is_current=True).update(is_current=False, ended_at=now)
+    return ticket

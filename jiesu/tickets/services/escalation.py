@@ -4,21 +4,82 @@ import dataclasses
 import datetime as dt
 from typing import Any
 
+from django.conf import settings
 from django.db import connection, transaction
+from django.utils.translation import gettext_lazy as _
 
+from jiesu.lib import clock
+from jiesu.lib.errors import IllegalTransition, InvalidInput
 from jiesu.orgs.models import Membership, Role
 
-from ..models import Ticket
+from ..models import SupervisionOrder, Ticket
 from ..workflow import IN_HAND, Action, DispatchState
 from ._core import _change, _event, _load, _text
 
 
 @transaction.atomic
-def supervise(user: Any, ticket_id: int, note: str, *, expected_version: int | None = None) -> Ticket:
-    """督办: a supervisor puts the ticket under supervision (again, to urge)."""
+def supervise(
+    user: Any,
+    ticket_id: int,
+    note: str,
+    *,
+    respond_by: dt.datetime | None = None,
+    expected_version: int | None = None,
+) -> Ticket:
+    """督办: a supervisor puts the ticket under supervision (again, to urge) with an instruction (`note`) and a
+    deadline for the lead unit's answer (`respond_by`; default JIESU_SUPERVISION_ANSWER_HOURS from now). The lead
+    unit finds it under 督办 and answers it (`answer_supervision`)."""
     ticket, actor = _load(user, ticket_id, Action.SUPERVISE, expected_version)
     note = _text(note, "note")
-    _change(ticket, Action.SUPERVISE, actor, note=note, expected_version=expected_version, supervised=True)
+    now = clock.now()
+    if respond_by is None:
+        respond_by = now + dt.timedelta(hours=settings.JIESU_SUPERVISION_ANSWER_HOURS)
+    if not isinstance(respond_by, dt.datetime) or respond_by.tzinfo is None or respond_by <= now:
+        raise InvalidInput(_("The answer deadline must be a later date and time."), on="respond_by")
+    if ticket.lead_unit is None:
+        raise IllegalTransition(_("The ticket has no lead unit to answer the supervision."))
+    _change(
+        ticket,
+        Action.SUPERVISE,
+        actor,
+        note=note,
+        data={"respond_by": respond_by.isoformat(), "unit": ticket.lead_unit.code},
+        expected_version=expected_version,
+        supervised=True,
+    )
+    SupervisionOrder.objects.create(
+        ticket=ticket,
+        unit=ticket.lead_unit,
+        instruction=note,
+        respond_by=respond_by,
+        issued_by=actor.user,
+        issued_at=now,
+    )
+    return ticket
+
+
+@transaction.atomic
+def answer_supervision(user: Any, ticket_id: int, answer: str, *, expected_version: int | None = None) -> Ticket:
+    """督办反馈: the unit answers the open supervision orders addressed to it on this ticket (late answers are
+    recorded as late)."""
+    ticket, actor = _load(user, ticket_id, Action.ANSWER_SUPERVISION, expected_version)
+    answer = _text(answer, "reply")
+    orders = list(ticket.supervision_orders.filter(unit=actor.unit, answered_at__isnull=True))
+    if not orders:
+        raise IllegalTransition(_("No open supervision order for your unit on this ticket."))
+    now = clock.now()
+    late = any(o.respond_by < now for o in orders)
+    _change(
+        ticket,
+        Action.ANSWER_SUPERVISION,
+        actor,
+        note=answer,
+        data={"orders": [o.pk for o in orders], "late": late},
+        expected_version=expected_version,
+    )
+    SupervisionOrder.objects.filter(pk__in=[o.pk for o in orders]).update(
+        answer=answer, answered_by=actor.user, answered_at=now
+    )
     return ticket
 
 

@@ -10,18 +10,29 @@ from django.utils.translation import gettext_lazy as _
 from jiesu.catalog.models import Category, TimeLimitClass
 from jiesu.catalog.selectors import effective_category
 from jiesu.lib import clock
-from jiesu.lib.errors import InvalidInput, NotFound
+from jiesu.lib.errors import Forbidden, IllegalTransition, InvalidInput, NotFound
 from jiesu.lib.uploads import CheckedImage, check_images
+from jiesu.lib.validation import normalize_phone
 from jiesu.orgs.models import STREET_TOWNSHIP_KINDS, Membership, UnitKind
 from jiesu.sla.models import TimeLimitPolicy
 from jiesu.sla.policy import due_at as compute_due
 from jiesu.sla.policy import policy_for
 from jiesu.tickets import access as tickets_access
 
-from ..models import AppealType, Attachment, Channel, Requester, Ticket, TicketEvent, TrackingCode, Urgency
+from ..models import (
+    AppealType,
+    Attachment,
+    Channel,
+    DeclineReason,
+    Requester,
+    Ticket,
+    TicketEvent,
+    TrackingCode,
+    Urgency,
+)
 from ..numbering import next_number as _next_number  # per-day sequences, no hot row
 from ..workflow import PUBLIC_STATUS, Action, DispatchState
-from ._core import PHONE_RE, _change, _choice, _coordinate, _event, _load, _text, _unit
+from ._core import _change, _choice, _coordinate, _event, _load, _text, _unit
 from .dispatch import _merge
 
 
@@ -41,8 +52,8 @@ def intake(user: Any, *, answer: str = "", merge_into: str = "", **fields: Any) 
     ticket = _register(actor, **fields)
     if ticket.repeated or ticket.dispatch_state != DispatchState.NEW:  # a repeated submission: already done
         return ticket
-    if answer:
-        answer_directly(user, ticket.pk, answer)
+    if answer:  # the caller gets the ticket as it is now (closed), never the registered one
+        ticket = answer_directly(user, ticket.pk, answer)
     elif master is not None:
         _merge(ticket, actor, master, _("Registered as a repeat of %(number)s.") % {"number": master.number})
     return ticket
@@ -97,6 +108,8 @@ def _register(
     urgency: str = Urgency.NORMAL,
     idempotency_key: str | None = None,
     photos: Sequence[Any] = (),
+    confidential: bool = False,
+    recording_id: str = "",
 ) -> Ticket:
     if idempotency_key:
         idempotency_key = _text(idempotency_key, "idempotency key", limit_key="title")[:64]
@@ -110,9 +123,8 @@ def _register(
     content = _text(content, "content")
     address = _text(address, "address", required=False)
     name = _text(requester_name, "name", required=False)
-    phone = (requester_phone or "").strip()
-    if phone and not PHONE_RE.match(phone):
-        raise InvalidInput(_("The phone number “%(phone)s” is not valid."), on="phone", phone=phone[:20])
+    phone = normalize_phone(requester_phone or "")
+    recording_id = _text(recording_id, "recording", required=False, limit_key="name")
     latitude = _coordinate(latitude, -90, 90, _("Latitude"))
     longitude = _coordinate(longitude, -180, 180, _("Longitude"))
     images = check_images(list(photos))
@@ -144,6 +156,8 @@ def _register(
     ticket = Ticket.objects.create(
         number=_next_number(today),
         idempotency_key=idempotency_key or None,
+        confidential=bool(confidential),
+        recording_id=recording_id,
         channel=channel,
         appeal_type=appeal_type,
         requester=requester,
@@ -233,3 +247,51 @@ def answer_directly(user: Any, ticket_id: int, reply: str, *, expected_version: 
 
 def category_for(code: str) -> Category | None:
     return effective_category(code, clock.local_date(clock.now()))
+
+
+# --- 不予受理 ----------------------------------------------------------------------------------------------
+@transaction.atomic
+def decline(
+    user: Any, ticket_id: int, reason_code: str, note: str = "", *, expected_version: int | None = None
+) -> Ticket:
+    """不予受理: the hotline declines a registered request with a reason from the published list (and a note
+    for the requester). The requester may appeal once (`appeal_decline`)."""
+    ticket, actor = _load(user, ticket_id, Action.DECLINE, expected_version)
+    reason = DeclineReason.objects.filter(code=str(reason_code or ""), is_active=True).first()
+    if reason is None:
+        raise InvalidInput(_("Choose a reason from the published list."), on="reason")
+    note = _text(note, "note", required=False)
+    _change(
+        ticket,
+        Action.DECLINE,
+        actor,
+        note=note,
+        data={"reason": reason.code, "after_appeal": ticket.decline_appealed},
+        expected_version=expected_version,
+        decline_reason=reason,
+        closed_at=clock.now(),
+    )
+    return ticket
+
+
+@transaction.atomic
+def appeal_decline(number: str, phone_tail: str, reason: str) -> Ticket:
+    """The requester appeals a decline from the portal (number + last four digits of the phone), once: the request
+    goes back to registration for review by another look (dispatch, answer, or a final decline)."""
+    ticket = tickets_access.get_ticket_for_requester(number, phone_tail)
+    if not tickets_access.requester_holds_code(ticket, phone_tail):
+        raise Forbidden(_("An appeal needs the tracking code you were given; requests made by phone appeal by phone."))
+    reason = _text(reason, "reason", limit_key="note")
+    if ticket.dispatch_state == DispatchState.DECLINED and ticket.decline_appealed:
+        raise IllegalTransition(_("This decline was appealed already; the review's decision is final."))
+    _change(
+        ticket,
+        Action.APPEAL_DECLINE,
+        None,
+        note=reason,
+        data={"source": "portal", "reason": ticket.decline_reason.code if ticket.decline_reason else None},
+        decline_appealed=True,
+        decline_reason=None,
+        closed_at=None,
+    )
+    return ticket

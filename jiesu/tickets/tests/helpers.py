@@ -4,7 +4,7 @@ from typing import Any
 
 from jiesu.testing.world import JIANWAI, World
 from jiesu.tickets import services
-from jiesu.tickets.models import Ticket
+from jiesu.tickets.models import DeclineReason, Ticket
 
 TEXT = "小区垃圾桶已经三天没有清运，满溢出来，气味很大。"
 
@@ -36,6 +36,8 @@ def ticket_in(w: World, state: str, **overrides: Any) -> Ticket:
     t = new_ticket(w, **overrides)
     if state == "new":
         return t
+    if state == "declined":
+        return services.decline(w.operator, t.pk, decline_reason(), "来电无具体诉求")
     t = services.dispatch(w.dispatcher, t.pk)
     if state == "dispatched":
         return t
@@ -56,3 +58,9 @@ def ticket_in(w: World, state: str, **overrides: Any) -> Ticket:
 
 def fresh(ticket: Ticket) -> Ticket:
     return Ticket.objects.get(pk=ticket.pk)
+
+
+def decline_reason() -> str:
+    """A published 不予受理 reason (the test world has none by itself)."""
+    DeclineReason.objects.get_or_create(code="D05", defaults={"title": "无实质内容或恶意骚扰"})
+    return "D05"

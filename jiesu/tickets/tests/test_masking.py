@@ -1,4 +1,5 @@
-"""The caller's phone and name are masked everywhere except for hotline roles."""
+"""The caller's phone and name: unmasked for hotline roles and the units handling the ticket (unless the caller
+asked for confidentiality), masked for everybody else."""
 
 from typing import Any
 
@@ -25,14 +26,31 @@ def test_mask_functions() -> None:
     assert mask_name("李") == "李*"
 
 
-def test_unit_and_supervisor_see_masked_hotline_sees_full(world: World, client: Client) -> None:
+def test_handling_unit_sees_the_number_others_see_it_masked(world: World, client: Client) -> None:
     ticket = ticket_in(world, "dispatched")
-    for user in (world.jw_handler, world.jw_leader, world.city_supervisor, world.cy_supervisor):
+    for user in (world.jw_handler, world.jw_leader):  # the lead unit must be able to call the caller
+        page = detail_page(client, user, ticket)
+        assert f'href="tel:{FULL}"' in page and "张三" in page, user
+    for user in (world.city_supervisor, world.cy_supervisor):
         page = detail_page(client, user, ticket)
         assert MASKED in page and FULL not in page, user
         assert "张*" in page
     for user in (world.operator, world.dispatcher, world.agent):
         assert FULL in detail_page(client, user, ticket), user
+
+
+def test_confidential_caller_stays_masked_outside_the_hotline(world: World, client: Client) -> None:
+    ticket = ticket_in(world, "dispatched", confidential=True)
+    page = detail_page(client, world.jw_handler, ticket)
+    assert MASKED in page and FULL not in page and "tel:" not in page
+    assert "保密" in page
+    assert FULL in detail_page(client, world.operator, ticket)
+
+
+def test_anonymous_call_is_registered(world: World, client: Client) -> None:
+    ticket = ticket_in(world, "dispatched", requester_name="", requester_phone="")
+    assert ticket.requester is None
+    assert "匿名" in detail_page(client, world.jw_handler, ticket)
 
 
 def test_admin_ticket_pages_never_show_the_requester(world: World, client: Client) -> None:

@@ -12,7 +12,7 @@ from jiesu.tickets import services
 from jiesu.tickets.models import Ticket, TicketEvent
 from jiesu.tickets.workflow import TRANSITIONS, Action, DispatchState
 
-from .helpers import fresh, new_ticket, ticket_in
+from .helpers import decline_reason, fresh, new_ticket, ticket_in
 
 Perform = Callable[[World, Ticket], Any]
 
@@ -35,13 +35,20 @@ PERFORM: dict[str, Perform] = {
     Action.CALLBACK: lambda w, t: services.record_callback(
         w.agent, t.pk, contacted=True, resolution="solved", satisfaction="satisfied", finalize=False
     ),
+    Action.CALLBACK_ATTEMPT: lambda w, t: services.record_callback(w.agent, t.pk, outcome="no_answer"),
     Action.CLOSE: lambda w, t: services.close(w.agent, t.pk),
     Action.REOPEN: lambda w, t: services.reopen(w.agent, t.pk, "来电人反映问题仍未解决"),
     Action.MERGE: lambda w, t: services.merge(w.dispatcher, t.pk, new_ticket(w).pk),
+    Action.SPLIT: lambda w, t: services.split(w.dispatcher, t.pk, "不是同一事项，拆单"),
     Action.SUPERVISE: lambda w, t: services.supervise(w.city_supervisor, t.pk, "请加快办理"),
     Action.ASSIGN_HANDLER: lambda w, t: services.assign_handler(w.jw_leader, t.pk, w.jw_handler.pk, "请跟进"),
+    Action.ANSWER_SUPERVISION: lambda w, t: services.answer_supervision(w.jw_handler, t.pk, "已加派人手，明日办结"),
     # the requester rates from the portal: ticket number plus the tracking code the citizen holds
     Action.RATE: lambda w, t: services.rate_by_requester(t.number, _code(t), "satisfied", "很及时"),
+    # 一次一评 arrives from the telephony system's IVR after the call
+    Action.RATE_CALL: lambda w, t: services.rate_call(t.pk, "satisfied", source="ivr:test"),
+    Action.DECLINE: lambda w, t: services.decline(w.operator, t.pk, decline_reason(), "来电无具体诉求"),
+    Action.APPEAL_DECLINE: lambda w, t: services.appeal_decline(t.number, _code(t), "我的诉求是具体的：楼道灯不亮"),
 }
 
 
@@ -58,6 +65,7 @@ PREPARE: dict[str, Perform] = {
     Action.APPROVE_EXTENSION: PERFORM[Action.REQUEST_EXTENSION],
     Action.DENY_EXTENSION: PERFORM[Action.REQUEST_EXTENSION],
     Action.REPORT_IN: PERFORM[Action.WHISTLE],
+    Action.ANSWER_SUPERVISION: PERFORM[Action.SUPERVISE],
 }
 REFUSED_PERFORM: dict[str, Perform] = {
     Action.REPORT_IN: lambda w, t: services.report_in(w.jw_handler, t.pk, "已到现场"),
@@ -71,6 +79,7 @@ UNIT_ACTIONS = {
     Action.REPORT_IN,
     Action.REPLY,
     Action.ASSIGN_HANDLER,
+    Action.ANSWER_SUPERVISION,
 }
 STATES = [s.value for s in DispatchState]
 CASES = [(a, s) for a in PERFORM for s in STATES]
@@ -86,6 +95,7 @@ def test_every_action_but_intake_the_worker_and_appeals_is_exercised() -> None:
         Action.FILE_APPEAL,
         Action.DECIDE_APPEAL,
         Action.REQUESTER_NOTE,
+        Action.LOAD_HISTORY,  # bulk history import (jiesu/integrations/tests/test_transfer.py)
     }
 
 
@@ -117,7 +127,8 @@ def test_forbidden_transition_is_refused_and_changes_nothing(world: World, actio
     perform = REFUSED_PERFORM.get(action, PERFORM[action])
 
     # A unit cannot even see a ticket that was never dispatched to it: that answers as not found.
-    expected_error = NotFound if state == DispatchState.NEW and action in UNIT_ACTIONS else IllegalTransition
+    never_dispatched = state in {DispatchState.NEW, DispatchState.DECLINED}
+    expected_error = NotFound if never_dispatched and action in UNIT_ACTIONS else IllegalTransition
     with pytest.raises(expected_error) as error:
         perform(world, ticket)
 

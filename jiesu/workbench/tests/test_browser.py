@@ -5,6 +5,7 @@ saved under var/screenshots/ (JIESU_SCREENSHOT_DIR) as test artifacts.
 """
 
 import datetime as dt
+import io
 import os
 import re
 from collections.abc import Iterator
@@ -156,6 +157,8 @@ def test_citizen_request_through_dispatch_sign_reply_callback_to_close(w: World,
     agent.go("/callbacks/")
     agent.shot("callback-worklist")
     card = f"#cb-{ticket.pk}"
+    agent.page.check(f"{card} input[name=outcome][value=reached]")
+    agent.page.select_option(f"{card} select[name=contacted]", "yes")
     agent.page.select_option(f"{card} select[name=resolution]", "solved")
     agent.page.select_option(f"{card} select[name=satisfaction]", "satisfied")
     agent.page.fill(f"{card} input[name=note]", "来电人表示满意")
@@ -260,16 +263,16 @@ def test_unit_user_opening_another_units_ticket_gets_not_found(w: World, people:
 
 
 def test_console_proposes_category_unit_and_duplicates_while_typing(w: World, people: Any, settings: Any) -> None:
-    from jiesu.intel.services import train_category_model
+    from jiesu.intel.tests.synthetic import measured_category_model, sample_call
 
-    train_category_model()  # the demo does this too; here from the catalogue alone
-    settings.INTEL_AUTO_APPLY_CONFIDENCE = 0.0  # so that the proposal fills the field (the default is 0.8)
+    measured_category_model()  # the demo trains on its history; here on synthetic calls, measured on held-out ones
+    title, content = sample_call("020401")
     earlier = services.intake(
         w.operator,
         channel="phone",
         appeal_type="complaint",
-        title="光华路1号楼暖气不热",
-        content="家里暖气片冰凉，室温只有十五度",
+        title=title,
+        content=content,
         category_code="020401",
         requester_phone="13900007777",
         address="朝阳区建外街道光华路1号",
@@ -279,14 +282,47 @@ def test_console_proposes_category_unit_and_duplicates_while_typing(w: World, pe
     page = operator.page
     operator.go("/intake/")
     page.wait_for_load_state("networkidle")
-    page.fill("#id_title", "暖气不热")
-    page.fill("#id_content", "光华路1号楼家里暖气片冰凉，室温只有十五度")
+    page.fill("#id_title", title)
+    page.fill("#id_content", content)
     page.fill("#id_address", "朝阳区建外街道光华路1号")
     page.wait_for_function("document.getElementById('id_category_code').value === '020401'")  # filled, and shown
     page.wait_for_selector("#unit-proposals >> text=北京市热力集团有限责任公司")
     page.wait_for_selector(f"#duplicates >> text={earlier.number}")
     assert "建议分类" in page.content()
     operator.shot("intake-proposals")
+
+
+def test_console_auto_fill_follows_the_text_and_never_overwrites_the_operator(w: World, people: Any) -> None:
+    from jiesu.intel.tests.synthetic import measured_category_model, sample_call
+
+    heating, water = sample_call("020401"), sample_call("020101")
+
+    measured_category_model()
+    operator = people("operator")
+    page = operator.page
+    operator.go("/intake/")
+    page.wait_for_load_state("networkidle")
+    code = "document.getElementById('id_category_code').value"
+    page.fill("#id_title", heating[0])
+    page.fill("#id_content", heating[1])
+    page.wait_for_function(f"{code} === '020401'")
+    # the operator rewrites the text: the assistant's value follows it
+    page.fill("#id_title", water[0])
+    page.fill("#id_content", water[1])
+    page.wait_for_function(f"{code} === '020101'")
+    # a text that fits no category: the stale value goes, and the panel says it is unsure
+    page.fill("#id_title", "我家的猫走丢了")
+    page.fill("#id_content", "橘猫昨天晚上从窗户跑出去了，能帮忙发个寻猫启事吗")
+    page.wait_for_selector("#category-unsure")
+    page.wait_for_function(f"{code} === ''")
+    operator.shot("intake-unsure")
+    # a value the operator typed is never replaced
+    page.fill("#id_category_code", "010101")
+    page.fill("#id_title", heating[0])
+    page.fill("#id_content", heating[1])
+    page.wait_for_selector("#category-proposals >> text=020401")
+    page.wait_for_load_state("networkidle")
+    assert page.evaluate(code) == "010101"
 
 
 def test_city_dashboard_draws_the_district_map_and_refreshes_without_reload(w: World, people: Any) -> None:
@@ -428,3 +464,59 @@ def test_community_wish_to_rated_service_and_a_call_out_on_phones(w: World, peop
     page.wait_for_function("() => document.querySelector('.coverage').textContent.trim() === '1 / 1'", timeout=20000)
     assert page.evaluate("() => window.__same") is True  # live coverage, no reload
     worker.shot("community-callout-filled")
+
+
+def test_a_day_of_handler_callback_agent_and_supervisor(w: World, people: Any) -> None:
+    """The issue's 'done when': a handler calls the caller from the order; a callback agent retries an unreachable
+    caller; a supervisor exports the overdue list to Excel."""
+    ticket = ticket_in(w, "accepted")
+    handler = people("jw_handler")
+    handler.go(f"/tickets/{ticket.pk}/")
+    assert handler.page.get_attribute("#call-caller", "href") == "tel:13812345678"
+    assert handler.page.locator("#act-whistle").count() == 1 and handler.page.locator("#act-report_in").count() == 0
+    handler.act("reply", text="已清运完毕。")
+
+    agent = people("agent")
+    agent.go("/callbacks/")
+    card = f"#cb-{ticket.pk}"
+    assert agent.page.locator(f"{card} input[name=outcome]:checked").count() == 0  # the form starts empty
+    agent.page.check(f"{card} input[name=outcome][value=no_answer]")
+    agent.page.click(f"{card} button")
+    agent.page.wait_for_load_state()
+    assert "无人接听（已拨 1 次）" in agent.page.text_content(card)
+    agent.shot("callback-retry")
+    assert fresh(ticket).dispatch_state == "replied" and fresh(ticket).callback_attempts == 1
+
+    with clock.at(clock.now() - dt.timedelta(days=30)):
+        late = ticket_in(w, "accepted")
+    supervisor = people("city_supervisor")
+    supervisor.go("/supervision/")
+    with supervisor.page.expect_download() as download:
+        supervisor.page.click("#export-xlsx")
+    assert download.value.suggested_filename.endswith(".xlsx")
+    from openpyxl import load_workbook
+
+    rows = list(load_workbook(io.BytesIO(Path(download.value.path()).read_bytes())).active.iter_rows(values_only=True))
+    assert late.number in [r[0] for r in rows[1:]]
+
+
+def test_phone_pages_fit_390_px_and_the_big_screen_reads(w: World, people: Any) -> None:
+    resident = people(mobile=True)
+    resident.go("/wish/")
+    assert resident.page.evaluate("document.documentElement.scrollWidth") <= 390
+    button = resident.page.locator("button[type=submit]")
+    button.scroll_into_view_if_needed()
+    box = button.bounding_box()
+    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390
+    resident.shot("wish-390")
+
+    supervisor = people("city_supervisor")
+    supervisor.go("/dashboard/?screen=1")
+    colours = supervisor.page.evaluate(
+        """() => { const b = document.querySelector('#h-today'); const card = b.closest('.stat');
+        return [getComputedStyle(b).color, getComputedStyle(card).backgroundColor,
+                getComputedStyle(document.querySelector('th')).color, getComputedStyle(document.querySelector('th')).backgroundColor]; }"""
+    )
+    assert colours[0] != colours[1] and colours[2] != colours[3]
+    assert colours[1] != "rgb(255, 255, 255)"
+    supervisor.shot("dashboard-screen")

@@ -15,6 +15,7 @@ from jiesu.demo.city import (
 )
 from jiesu.demo.community import COMMUNITY_LOGINS, seed_communities
 from jiesu.demo.integrations import ensure_clients, seed_attributes
+from jiesu.demo.training import TRAINING_LOGINS, seed_training
 from jiesu.governance.models import OPEN_HOTSPOT_STATES, Hotspot
 from jiesu.intel.models import ModelKind, TextModelVersion
 from jiesu.intel.services import train_category_model, train_router
@@ -63,6 +64,13 @@ class Command(BaseCommand):
         self.stdout.write(
             "hotspots now: " + ("; ".join(f"{h.label} ({h.size}, heat {h.heat:.0f})" for h in hot) or "none")
         )
+        started = time.monotonic()
+        trained = seed_training(seed=options["seed"])
+        self.stdout.write(
+            f"training and care: {trained.cases} cases, {trained.courses} courses, {trained.history} tickets of "
+            f"simulated history for measured transfer, {trained.alerts} care alerts "
+            f"({time.monotonic() - started:.0f} s)"
+        )
         for line in assess_past_months():
             self.stdout.write(line)
         seed_attributes()
@@ -83,5 +91,5 @@ class Command(BaseCommand):
             self.stdout.write(f"  {du.username:<14} {du.name:<6} {du.role:<17} {unit.name}")
         for username, text in COMMUNITY_LOGINS:
             self.stdout.write(f"  {username:<14} {text}")
-        for username, text in CADRE_LOGINS:
+        for username, text in (*CADRE_LOGINS, *TRAINING_LOGINS):
             self.stdout.write(f"  {username:<14} {text}")

@@ -4,8 +4,9 @@ window.addEventListener("DOMContentLoaded", function () {
   var root = document.getElementById("dashboard");
   var T = {actual: TEXT["requests"], expected: TEXT["forecast"], band: TEXT["80% band"], none: TEXT["No hotspot now."], notopic: TEXT["No topic in progress."]};
   var opts = {renderer: "svg", locale: document.documentElement.lang.indexOf("zh") === 0 ? "ZH" : "EN"};
-  var charts = {channels: echarts.init(document.getElementById("channels"), null, opts),
-    categories: echarts.init(document.getElementById("categories"), null, opts), forecast: echarts.init(document.getElementById("forecast"), null, opts)};
+  var theme = document.body.classList.contains("screen") ? "dark" : null;  // the big screen (?screen=1)
+  var charts = {channels: echarts.init(document.getElementById("channels"), theme, opts),
+    categories: echarts.init(document.getElementById("categories"), theme, opts), forecast: echarts.init(document.getElementById("forecast"), theme, opts)};
   var metric = document.getElementById("metric"), data = JSON.parse(document.getElementById("dashboard-data").textContent);
   function esc(s) { var d = document.createElement("div"); d.textContent = s == null ? "" : String(s); return d.innerHTML; }
   function drawMap() { jiesuDistrictMap(document.getElementById("map"), data.districts, metric.value, opts); }
