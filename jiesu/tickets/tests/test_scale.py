@@ -88,7 +88,8 @@ def test_rest_intake_costs_a_handful_of_statements(world: World, monkeypatch: An
     with CaptureQueriesContext(connection) as queries:
         again = post(http, "order-1", ORDER | {"requester_phone": "13700000001"})
     assert again.status_code == 200 and again.json() == body  # the same answer, checked once
-    assert len(statements(queries)) <= 4
+    # client, lock, the earlier ticket, its intake event (the body's hash: a changed body is refused), + the lockout
+    assert len([q for q in statements(queries) if "axes_accessattempt" not in q]) <= 4
 
 
 def test_api_limits_touch_the_shared_row_in_batches_and_still_hold(world: World, monkeypatch: Any) -> None:
