@@ -14,7 +14,8 @@ from jiesu.assessment.models import UnitScore
 from jiesu.governance.models import TopicTask
 from jiesu.lib import clock
 from jiesu.orgs.models import OrgUnit
-from jiesu.tickets.models import Ticket, TicketEvent
+from jiesu.tickets import access as ticket_access
+from jiesu.tickets.models import TicketEvent
 
 from . import access, selectors
 from .models import (
@@ -75,7 +76,7 @@ def duty_chain(user: Any, unit: OrgUnit, month: dt.date) -> Chain:
     c.flags_decided = flags.exclude(state=FlagState.OPEN).count()
     c.cases = AccountabilityCase.objects.filter(profile__in=in_unit).count()
     c.tolerance = ToleranceCase.objects.filter(profile__in=in_unit).count()
-    c.requests = Ticket.objects.filter(street=unit, intake_at__gte=start, intake_at__lt=end).count()
+    c.requests = ticket_access.all_tickets().filter(street=unit, intake_at__gte=start, intake_at__lt=end).count()
     c.snapshot = assessment_selectors.current_snapshot(month, published_only=True)
     if c.snapshot is not None:
         c.score = UnitScore.objects.filter(snapshot=c.snapshot, unit=unit).first()

@@ -98,7 +98,10 @@ def figure_tickets(user: Any, ids: set[int] | list[int]) -> tuple[list[Ticket], 
     """The tickets behind a figure (number, title, category, outcome: no requester) and which of them the viewer
     may open on the ticket page. Who reads the record sees the list, as on the assessment's drill-down."""
     tickets = list(
-        Ticket.objects.filter(pk__in=list(ids)).select_related("category", "street", "lead_unit").order_by("-intake_at")
+        ticket_access.all_tickets()
+        .filter(pk__in=list(ids))
+        .select_related("category", "street", "lead_unit")
+        .order_by("-intake_at")
     )
     openable = set(ticket_access.visible_tickets(user).filter(pk__in=list(ids)).values_list("pk", flat=True))
     callbacks = last_callbacks([t.pk for t in tickets])

@@ -11,7 +11,8 @@ from django_tasks_db.models import DBTaskResult
 
 from jiesu.integrations.models import WebhookDelivery, WebhookSubscription
 from jiesu.sla.models import Heartbeat
-from jiesu.tickets.models import Ticket, TicketEvent
+from jiesu.tickets import access as ticket_access
+from jiesu.tickets.models import TicketEvent
 from jiesu.tickets.workflow import DispatchState
 
 # the states in which the handling deadline runs (the worker marks overdue in these)
@@ -47,8 +48,8 @@ def unapplied_migrations() -> list[str]:
 
 
 def work_state(now: dt.datetime) -> dict[str, Any]:
-    by_state = dict(Ticket.objects.values_list("dispatch_state").annotate(n=Count("id")).order_by())
-    overdue = Ticket.objects.filter(dispatch_state__in=RUNNING, due_at__lt=now).count()
+    by_state = dict(ticket_access.all_tickets().values_list("dispatch_state").annotate(n=Count("id")).order_by())
+    overdue = ticket_access.all_tickets().filter(dispatch_state__in=RUNNING, due_at__lt=now).count()
     lag, pending = outbox_lag(now)
     failing = 0
     for sub in WebhookSubscription.objects.filter(is_active=True).only("id"):

@@ -11,7 +11,8 @@ from django.db.models import Count
 from jiesu.lib import clock
 from jiesu.orgs.models import UNIT_ROLES, Membership, Role
 from jiesu.sla.policy import load_calendar
-from jiesu.tickets.models import Ticket, TicketEvent
+from jiesu.tickets import access as ticket_access
+from jiesu.tickets.models import TicketEvent
 from jiesu.tickets.workflow import Action, DispatchState
 
 from . import outcomes as outcome_data
@@ -61,7 +62,8 @@ def measure_all(members: Sequence[Membership], as_of: dt.datetime, cs: CareSetti
         Membership.objects.filter(unit_id__in=units, role__in=UNIT_ROLES).values_list("user_id", "unit_id")
     )
     in_hand = dict(
-        Ticket.objects.filter(handler_id__in={u for u, _unit in colleagues} | set(ids), dispatch_state__in=IN_HAND)
+        ticket_access.all_tickets()
+        .filter(handler_id__in={u for u, _unit in colleagues} | set(ids), dispatch_state__in=IN_HAND)
         .values("handler_id")
         .annotate(n=Count("id"))
         .values_list("handler_id", "n")

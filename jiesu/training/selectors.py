@@ -14,7 +14,8 @@ from jiesu.assessment.rules import RESOLUTION_CODES, SATISFACTION_CODES, rules_f
 from jiesu.lib import clock
 from jiesu.orgs.access import AnyUser, membership
 from jiesu.orgs.models import Membership, OrgUnit
-from jiesu.tickets.models import Ticket, TicketEvent
+from jiesu.tickets import access as ticket_access
+from jiesu.tickets.models import TicketEvent
 from jiesu.tickets.workflow import Action
 
 from . import access, transfer
@@ -90,9 +91,9 @@ def lost_point_tickets(user: AnyUser, month: dt.date, *, limit: int = 300) -> li
     out = out[:limit]
     info = {
         pk: (title, category)
-        for pk, title, category in Ticket.objects.filter(pk__in=[r.ticket_id for r in out]).values_list(
-            "pk", "title", "category__name"
-        )
+        for pk, title, category in ticket_access.all_tickets()
+        .filter(pk__in=[r.ticket_id for r in out])
+        .values_list("pk", "title", "category__name")
     }
     cases = dict(
         TrainingCase.objects.filter(source_ticket_id__in=[r.ticket_id for r in out]).values_list(
@@ -113,7 +114,8 @@ def excellent_candidates(user: AnyUser, month: dt.date, *, limit: int = 50) -> l
         return []
     start, end = facts.month_bounds(month)
     tickets = (
-        Ticket.objects.filter(
+        ticket_access.all_tickets()
+        .filter(
             callbacks__created_at__gte=start,
             callbacks__created_at__lt=end,
             callbacks__round=1,

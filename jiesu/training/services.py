@@ -94,7 +94,9 @@ def make_case(user: Any, ticket_id: int, kind: str, *, month: dt.date | None = N
     area = access.trainer_area(user)
     if kind not in CaseKind.values:
         raise InvalidInput(_("Unknown kind of case."), on="kind")
-    ticket = Ticket.objects.select_related("requester", "category", "lead_unit").filter(pk=ticket_id).first()
+    ticket = (
+        ticket_access.all_tickets().select_related("requester", "category", "lead_unit").filter(pk=ticket_id).first()
+    )
     if ticket is None or area is None or ticket.lead_unit is None or not ticket.lead_unit.path.startswith(area.path):
         raise NotFound()
     if TrainingCase.objects.filter(source_ticket=ticket).exists():

@@ -96,6 +96,8 @@ def test_every_action_but_intake_the_worker_and_appeals_is_exercised() -> None:
         Action.DECIDE_APPEAL,
         Action.REQUESTER_NOTE,
         Action.LOAD_HISTORY,  # bulk history import (jiesu/integrations/tests/test_transfer.py)
+        Action.GROUP_WARNING,  # the assistant's early warning (jiesu/intel/tests)
+        Action.UNDO_AUTO_DISPATCH,  # undoing the assistant's dispatch (jiesu/intel/tests)
     }
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from django.conf import settings
+from playwright.sync_api import expect
 
 from jiesu.lib import clock
 from jiesu.testing.images import png
@@ -182,7 +183,7 @@ def test_return_requested_and_reviewed(w: World, people: Any) -> None:
     page = operator.page
     operator.go("/intake/")
     # keyboard only, from the caller's phone (focused on load) to the saved order
-    page.wait_for_function("document.activeElement && document.activeElement.id === 'id_requester_phone'")
+    expect(page.locator("#id_requester_phone")).to_be_focused()
     page.wait_for_load_state("networkidle")  # the panel's first refresh is in
     keys = page.keyboard
     keys.type("13600001234")
@@ -198,7 +199,7 @@ def test_return_requested_and_reviewed(w: World, people: Any) -> None:
     keys.type("每天晚上光华路上很多摊贩占道经营，行人只能走机动车道。")
     keys.press("Tab")
     keys.type("朝阳区建外街道光华路")
-    page.wait_for_function("document.getElementById('id_street_code').value === '110105001'")  # placed by the panel
+    expect(page.locator("#id_street_code")).to_have_value("110105001")  # placed by the panel
     keys.press("Tab")
     keys.press("Tab")
     keys.type("010101")
@@ -285,7 +286,7 @@ def test_console_proposes_category_unit_and_duplicates_while_typing(w: World, pe
     page.fill("#id_title", title)
     page.fill("#id_content", content)
     page.fill("#id_address", "朝阳区建外街道光华路1号")
-    page.wait_for_function("document.getElementById('id_category_code').value === '020401'")  # filled, and shown
+    expect(page.locator("#id_category_code")).to_have_value("020401")  # filled, and shown
     page.wait_for_selector("#unit-proposals >> text=北京市热力集团有限责任公司")
     page.wait_for_selector(f"#duplicates >> text={earlier.number}")
     assert "建议分类" in page.content()
@@ -302,19 +303,18 @@ def test_console_auto_fill_follows_the_text_and_never_overwrites_the_operator(w:
     page = operator.page
     operator.go("/intake/")
     page.wait_for_load_state("networkidle")
-    code = "document.getElementById('id_category_code').value"
     page.fill("#id_title", heating[0])
     page.fill("#id_content", heating[1])
-    page.wait_for_function(f"{code} === '020401'")
+    expect(page.locator("#id_category_code")).to_have_value("020401")
     # the operator rewrites the text: the assistant's value follows it
     page.fill("#id_title", water[0])
     page.fill("#id_content", water[1])
-    page.wait_for_function(f"{code} === '020101'")
+    expect(page.locator("#id_category_code")).to_have_value("020101")
     # a text that fits no category: the stale value goes, and the panel says it is unsure
     page.fill("#id_title", "我家的猫走丢了")
     page.fill("#id_content", "橘猫昨天晚上从窗户跑出去了，能帮忙发个寻猫启事吗")
     page.wait_for_selector("#category-unsure")
-    page.wait_for_function(f"{code} === ''")
+    expect(page.locator("#id_category_code")).to_have_value("")
     operator.shot("intake-unsure")
     # a value the operator typed is never replaced
     page.fill("#id_category_code", "010101")
@@ -322,7 +322,7 @@ def test_console_auto_fill_follows_the_text_and_never_overwrites_the_operator(w:
     page.fill("#id_content", heating[1])
     page.wait_for_selector("#category-proposals >> text=020401")
     page.wait_for_load_state("networkidle")
-    assert page.evaluate(code) == "010101"
+    assert page.input_value("#id_category_code") == "010101"
 
 
 def test_city_dashboard_draws_the_district_map_and_refreshes_without_reload(w: World, people: Any) -> None:
@@ -355,7 +355,7 @@ def test_city_dashboard_draws_the_district_map_and_refreshes_without_reload(w: W
         "() => { window.__same = true; return document.getElementById('dashboard').dataset.refreshed }"
     )
     page.evaluate("() => window.jiesuDashboardRefresh()")
-    page.wait_for_function(f"() => document.getElementById('h-today').textContent === '{before + 1}'")
+    expect(page.locator("#h-today")).to_have_text(str(before + 1))
     assert page.evaluate("() => window.__same") is True  # the same page: no reload
     assert marker != page.evaluate("() => document.getElementById('dashboard').dataset.refreshed")
     supervisor.shot("dashboard")
@@ -461,7 +461,7 @@ def test_community_wish_to_rated_service_and_a_call_out_on_phones(w: World, peop
     phone.go("/m/callouts/")
     mp.click("text=报名这个班次")
     mp.wait_for_selector("text=报名成功")
-    page.wait_for_function("() => document.querySelector('.coverage').textContent.trim() === '1 / 1'", timeout=20000)
+    expect(page.locator(".coverage").first).to_have_text("1 / 1", timeout=20000)
     assert page.evaluate("() => window.__same") is True  # live coverage, no reload
     worker.shot("community-callout-filled")
 
