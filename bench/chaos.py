@@ -7,8 +7,9 @@ half-written, and reports the failover time, the error window the clients saw an
     .venv/bin/python bench/chaos.py --surge [--rate 0.75] [--minutes 10]
 
 The default run
-1. makes an API client for the demo `operator` (no practical rate limit) and plants tickets whose sign limit runs
-   out while the primary is down (they must be escalated once, after the failover);
+1. makes an API client for the demo `operator` (no practical rate limit) and dispatches `--planted` tickets; just
+   before the primary is killed their sign limit is moved to 2 s later, so it runs out while the primary is down
+   (they must be escalated once, after the failover);
 2. sends `--orders` orders from `--clients` threads through HAProxy, each with its own Idempotency-Key; a client
    retries a failed attempt (connection error, timeout, 5xx) with the same key until it gets a 2xx;
 3. at 20 % of the orders kills one application node (gunicorn master and workers, `kill -9`), at 35 % one
@@ -27,6 +28,7 @@ half-written.
 
 import argparse
 import contextlib
+import datetime as dt
 import hashlib
 import json
 import os
@@ -113,9 +115,7 @@ def setup() -> tuple[str, int]:
 
 
 def plant_escalations(count: int, due_in: float) -> list[int]:
-    """Dispatched tickets whose sign limit runs out `due_in` seconds from now (while the primary is down)."""
-    import datetime as dt
-
+    """Dispatched tickets whose sign limit runs out `due_in` seconds from now."""
     from jiesu.lib import clock
     from jiesu.orgs.models import Membership, Role
     from jiesu.tickets import services
@@ -220,7 +220,7 @@ def probe_writes(run: Run, since: float) -> None:
             return
 
 
-def chaos(run: Run, total: int, progress: Any) -> None:
+def chaos(run: Run, total: int, progress: Any, planted: list[int]) -> None:
     plan = [(0.20, "app"), (0.35, "worker"), (0.50, "primary")]
     for share, what in plan:
         while progress() < share * total:
@@ -235,6 +235,13 @@ def chaos(run: Run, total: int, progress: Any) -> None:
             threading.Timer(10, lambda: subprocess.run([str(CLUSTER), "start-node", "worker1"], check=False)).start()
         else:
             node = primary_node()
+            if planted:  # their sign limit runs out 2 s from now: while the primary is down
+                from jiesu.lib import clock
+                from jiesu.tickets.models import Ticket
+
+                due = clock.now() + dt.timedelta(seconds=2)
+                Ticket.objects.filter(pk__in=planted).update(accept_due_at=due)
+                run.marks["planted escalations due"] = time.monotonic() - run.started + 2
             kill9(node)
             now = time.monotonic() - run.started
             run.marks[f"primary {node} killed"] = now
@@ -403,7 +410,6 @@ def main() -> int:
 
     run = Run()
     keys = [f"chaos-{int(time.time())}-{i}" for i in range(args.orders)]
-    # Measure the pace first (the first 5 % of the orders) to plant escalations due while the primary is down.
     todo = list(keys)
     lock = threading.Lock()
 
@@ -421,13 +427,8 @@ def main() -> int:
     threads = [threading.Thread(target=worker, daemon=True) for _ in range(args.clients)]
     for thread in threads:
         thread.start()
-    while progress() < 0.05 * args.orders:
-        time.sleep(0.2)
-    pace = progress() / (time.monotonic() - run.started)
-    due_in = (0.5 * args.orders - progress()) / max(pace, 0.1) + 3  # just after the primary's death
-    planted = plant_escalations(args.planted, due_in)
-    run.marks["escalations planted, due"] = time.monotonic() - run.started + due_in
-    agent = threading.Thread(target=chaos, args=(run, args.orders, progress), daemon=True)
+    planted = plant_escalations(args.planted, 24 * 3600)  # made due just before the primary dies (see chaos)
+    agent = threading.Thread(target=chaos, args=(run, args.orders, progress, planted), daemon=True)
     agent.start()
     for thread in threads:
         thread.join()

@@ -158,10 +158,12 @@ def main() -> None:
     outs = [p.communicate()[0].split() for p in procs]
     wall = time.perf_counter() - started
     counts = [int(o[0]) for o in outs]
+    drained = max(float(o[1]) for o in outs)  # each child's own drain time, without its start-up
     print(
         f"batched outbox, two worker processes at once: {counts[0]:,} + {counts[1]:,} = {sum(counts):,} events "
-        f"(expected {args.events:,}: {'each once' if sum(counts) == args.events else 'MISMATCH'}) in {wall:.2f} s wall "
-        f"(process start included) = {sum(counts) / wall:,.0f}/s  {check(args.events)}"
+        f"(expected {args.events:,}: {'each once' if sum(counts) == args.events else 'MISMATCH'}) drained in "
+        f"{drained:.2f} s = {sum(counts) / drained:,.0f}/s ({wall:.0f} s wall with the processes' start)  "
+        f"{check(args.events)}"
     )
 
 

@@ -14,6 +14,8 @@ from django.views import defaults
 from django.views.decorators.cache import never_cache
 from prometheus_client import CONTENT_TYPE_LATEST
 
+from jiesu.lib.routing import replication
+
 from . import metrics, selectors
 from .logs import request_id
 
@@ -56,6 +58,9 @@ def readyz(request: HttpRequest) -> HttpResponse:
         "pending": count,
         "max": settings.READY_OUTBOX_MAX_LAG,
     }
+    standbys = replication()
+    if standbys:  # a cluster (issue 23): shown, never a reason to take this node out of the balancer
+        checks["replication"] = {"ok": True, "standbys": standbys}
     ok = all(c["ok"] for c in checks.values())
     return JsonResponse({"status": "ok" if ok else "fail", "checks": checks}, status=200 if ok else 503)
 

@@ -69,7 +69,11 @@ def test_rest_intake_costs_a_handful_of_statements(world: World, monkeypatch: An
     with CaptureQueriesContext(connection) as queries:
         response = post(http, "order-1", ORDER | {"requester_phone": "13700000001"})
     assert response.status_code == 201, response.content.decode()
-    sql = statements(queries)
+    everything = statements(queries)
+    # The API key lockout (django-axes, issue 22) reads the address's failures once per request.
+    lockout = [q for q in everything if "axes_accessattempt" in q]
+    sql = [q for q in everything if q not in lockout]
+    assert len(lockout) <= 1
     # client+user+membership, idempotency (+ its advisory lock on PostgreSQL), requester lookup and insert,
     # the number, the ticket, its event
     assert len(sql) <= 8, "\n".join(sql)
@@ -84,16 +88,18 @@ def test_rest_intake_costs_a_handful_of_statements(world: World, monkeypatch: An
     with CaptureQueriesContext(connection) as queries:
         again = post(http, "order-1", ORDER | {"requester_phone": "13700000001"})
     assert again.status_code == 200 and again.json() == body  # the same answer, checked once
-    assert len(statements(queries)) <= 4
+    # client, lock, the earlier ticket, its intake event (the body's hash: a changed body is refused), + the lockout
+    assert len([q for q in statements(queries) if "axes_accessattempt" not in q]) <= 4
 
 
 def test_api_limits_touch_the_shared_row_in_batches_and_still_hold(world: World, monkeypatch: Any) -> None:
+    monkeypatch.setattr(throttle, "SYNC_SECONDS", 3600)  # the time-based reconciliation is shown further down
     http = api(world.operator, per_hour=20_000)
     with CaptureQueriesContext(connection) as queries:
         for i in range(30):
             assert http.get("/api/v1/me").status_code == 200, i
-    touching = [q for q in statements(queries) if "portal_throttle" in q]
-    assert len(touching) <= 2  # the first request, then at most once a second (or every 100 requests)
+    touching = [q for q in statements(queries) if Throttle._meta.db_table in q]
+    assert len(touching) == 1  # the first request; then every 100 requests (20,000 / 200) or once a second
     assert not [q for q in touching if q.startswith("UPDATE")]
 
     limited = api(world.dispatcher, per_hour=5)
