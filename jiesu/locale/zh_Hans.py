@@ -1981,6 +1981,12 @@ ZH_HANS = {
     "No ticket was made from this call.": "该通电话尚未生成工单。",
     "An appeal needs the tracking code you were given; requests made by phone appeal by phone.": "申诉需要提交诉求时获得的查询码；电话诉求请来电申诉。",
     # --- issue 17: governance errors through gettext ---
+    "Operations": "运维",
+    "job": "任务",
+    "last enqueued at": "最近入队时间",
+    "last task result": "最近任务结果",
+    "scheduled job": "定时任务",
+    "scheduled jobs": "定时任务",
     "career ladder\x04Management": "管理序列",
     "career ladder\x04Specialist": "专业技术序列",
     "cadre dimension\x04Integrity (德)": "德",

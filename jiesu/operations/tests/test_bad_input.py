@@ -167,11 +167,18 @@ def test_concurrent_repeats_of_one_key_get_the_one_order() -> None:
 
 def test_a_portal_key_never_names_another_clients_order(world: Any, client: Client) -> None:
     http, _ = api_client(world)
-    made = http.post("/api/v1/orders", json.dumps(ORDER), content_type="application/json",
-                     headers={"Idempotency-Key": "shared"}).json()
+    made = http.post(
+        "/api/v1/orders", json.dumps(ORDER), content_type="application/json", headers={"Idempotency-Key": "shared"}
+    ).json()
     api_key_stored = Ticket.objects.get(number=made["number"]).idempotency_key
-    form = {"appeal_type": "complaint", "category_code": "010201", "title": "垃圾", "content": "没人清运",
-            "requester_phone": "13911112222", "idempotency_key": api_key_stored}
+    form = {
+        "appeal_type": "complaint",
+        "category_code": "010201",
+        "title": "垃圾",
+        "content": "没人清运",
+        "requester_phone": "13911112222",
+        "idempotency_key": api_key_stored,
+    }
     response = client.post("/portal/", form)
     assert response.status_code == 302 and made["number"] not in response["Location"]
     assert Ticket.objects.count() == 2

@@ -48,8 +48,9 @@ def test_open311_never_answers_5xx_and_errors_are_the_spec_list(world: Any) -> N
         params=st.dictionaries(st.sampled_from(PARAMS), VALUES, max_size=6),
         keyed=st.booleans(),
     )
-    @settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=True,
-              suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=EXAMPLES, deadline=None, database=None, derandomize=True, suppress_health_check=list(HealthCheck)
+    )
     def check(path: str, fmt: str, method: str, params: dict[str, str], keyed: bool) -> None:
         url = "/open311/" + path.format(number=ticket.number, token="0" * 32) + "." + fmt
         data = {k: v.replace("\x00", "") for k, v in params.items()} | ({"api_key": key} if keyed else {})
