@@ -1,0 +1,105 @@
+"""Every change of the cadre module. Each public service checks who may do it (through `access`), validates all
+input before writing, runs in one transaction and writes one append-only `CadreEvent`.
+
+The functions live in modules by concept; this package re-exports them (`services.name(...)`)."""
+
+from ._core import TWO
+from .challenges import add_challenge_milestone, apply_challenge, appoint, deliver, post_challenge, reach_milestone
+from .discipline import (
+    DEFAULT_RULES,
+    FLAG_FIGURE,
+    TOLERANCE_STEPS,
+    advance_tolerance,
+    appeal_case,
+    apply_tolerance,
+    case_statement,
+    decide_case,
+    decide_case_appeal,
+    decide_flag,
+    ensure_flag_rules,
+    open_case,
+    run_flag_rules,
+)
+from .evaluation import (
+    DEFAULT_WEIGHTS,
+    combine,
+    leader_assess,
+    open_evaluation,
+    record_evaluation,
+    rubric_in_force,
+    self_assess,
+    weights_in_force,
+)
+from .interviews import add_rectification, record_minutes, schedule_interview, verify_rectifications
+from .profiles import create_profile
+from .recognition import praise_from_callbacks, recognise
+from .responsibility import (
+    METRIC_FIGURE,
+    acknowledge_charter,
+    add_item,
+    close_period,
+    issue_charter,
+    item_points,
+    items_in_force,
+    judge,
+    metric_value,
+    open_period,
+    period_end,
+    revise_item,
+    score_period,
+)
+from .rewards import compute_rewards, spend, spent
+
+__all__ = [
+    "DEFAULT_RULES",
+    "DEFAULT_WEIGHTS",
+    "FLAG_FIGURE",
+    "METRIC_FIGURE",
+    "TOLERANCE_STEPS",
+    "TWO",
+    "acknowledge_charter",
+    "add_challenge_milestone",
+    "add_item",
+    "add_rectification",
+    "advance_tolerance",
+    "appeal_case",
+    "apply_challenge",
+    "apply_tolerance",
+    "appoint",
+    "case_statement",
+    "close_period",
+    "combine",
+    "compute_rewards",
+    "create_profile",
+    "decide_case",
+    "decide_case_appeal",
+    "decide_flag",
+    "deliver",
+    "ensure_flag_rules",
+    "issue_charter",
+    "item_points",
+    "items_in_force",
+    "judge",
+    "leader_assess",
+    "metric_value",
+    "open_case",
+    "open_evaluation",
+    "open_period",
+    "period_end",
+    "post_challenge",
+    "praise_from_callbacks",
+    "reach_milestone",
+    "recognise",
+    "record_evaluation",
+    "record_minutes",
+    "revise_item",
+    "rubric_in_force",
+    "run_flag_rules",
+    "schedule_interview",
+    "score_period",
+    "self_assess",
+    "spend",
+    "spent",
+    "verify_rectifications",
+    "weights_in_force",
+]
