@@ -187,7 +187,7 @@ def load_into_database(gen: Generator, months: Sequence[dt.date], orders: int, b
                 leaf = leaves[int(rng.integers(len(leaves)))]
                 policy = policies.get(leaf.time_limit_class) or next(iter(policies.values()))
                 times = {
-                    k: o[k][i].replace(tzinfo=dt.UTC).astimezone(tz)
+                    k: o[k][i].replace(tzinfo=tz)  # the generator draws local (Beijing) times
                     for k in ("intake_at", "dispatched_at", "accept_due_at", "accepted_at", "replied_at", "callback_at")
                 }
                 tickets.append(

@@ -39,6 +39,7 @@ CONFIG_ADMINS = {
     "orgs.orgunit",
     "orgs.placehint",
     "sla.timelimitpolicy",
+    "tickets.declinereason",
     "training.caresettings",
     "training.replyrubric",
     "training.trainingplan",

@@ -125,7 +125,11 @@ def test_json_log_lines_carry_the_request_id() -> None:
 
 
 def _jiesu(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("JIESU_") and k != "DATABASE_URL"}
+    environment = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("JIESU_") and k not in {"DATABASE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    }
     environment |= {"PYTHONPATH": str(ROOT), "JIESU_SQLITE_PATH": "/tmp/jiesu-deploy-check.sqlite3", **env}
     return subprocess.run([sys.executable, "-m", "jiesu", *args], env=environment, capture_output=True, text=True)
 
