@@ -93,7 +93,9 @@ def _discipline(actor: Any, profile: CadreProfile) -> None:
 
 @transaction.atomic
 def decide_flag(actor: Any, flag_id: int, decision: str, reason: str) -> Flag:
-    flag = Flag.objects.select_for_update().select_related("profile__unit", "rule").filter(pk=flag_id).first()
+    flag = (
+        Flag.objects.select_for_update(of=("self",)).select_related("profile__unit", "rule").filter(pk=flag_id).first()
+    )
     if flag is None or not access.flag_profiles(actor).filter(pk=flag.profile_id).exists():
         raise NotFound(_("The flag does not exist or you may not see it."))
     if access.discipline_area(actor) is None:

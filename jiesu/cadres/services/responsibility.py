@@ -147,7 +147,7 @@ def issue_charter(actor: Any, profile_id: int, year: int) -> Charter:
 @transaction.atomic
 def acknowledge_charter(user: Any, charter_id: int) -> Charter:
     """Only the cadre themself acknowledges their 目标责任书."""
-    charter = Charter.objects.select_for_update().select_related("profile").filter(pk=charter_id).first()
+    charter = Charter.objects.select_for_update(of=("self",)).select_related("profile").filter(pk=charter_id).first()
     if charter is None or charter.profile.user_id != user.pk:
         raise NotFound(_("The responsibility charter does not exist or you may not see it."))
     if charter.acknowledged_at is not None:

@@ -65,7 +65,7 @@ def spend(
     actor: Any, reward_id: int, *, amount: Any, purpose: str, tickets: str = "", topic_id: Any = None
 ) -> Spending:
     """A line of the ledger: the money goes to residents' problems, so every line names tickets or a topic."""
-    reward = Reward.objects.select_for_update().select_related("unit").filter(pk=reward_id).first()
+    reward = Reward.objects.select_for_update(of=("self",)).select_related("unit").filter(pk=reward_id).first()
     if reward is None or not access.may_read_unit(actor, reward.unit):
         raise NotFound(_("The reward does not exist or you may not see it."))
     _manage(actor, reward.unit)

@@ -106,7 +106,12 @@ def auto_dispatch(
     """派单 by the assistant, without a person (the caller, `intel`, has checked its measured thresholds). The event is
     an ordinary dispatch with no actor and `data["auto"] = True` plus the evidence (probabilities, thresholds), so
     the trail, the unit's inbox and the statistics treat it as a dispatch and anyone can see it was automatic."""
-    ticket = Ticket.objects.select_for_update().select_related(*access.TICKET_RELATED).filter(pk=ticket_id).first()
+    ticket = (
+        Ticket.objects.select_for_update(of=("self",))
+        .select_related(*access.TICKET_RELATED)
+        .filter(pk=ticket_id)
+        .first()
+    )
     if ticket is None:
         raise InvalidInput(_("No such ticket."))
     lead, assists, info = _resolve_units(ticket, lead_code, assist_codes)
@@ -118,7 +123,12 @@ def auto_dispatch(
 def group_warning(ticket_id: int, evidence: dict[str, Any]) -> Ticket:
     """群体诉求预警, raised by the assistant (no actor) on the ticket that completed the group: the outbox notifies
     the supervisors of the ticket's district. The evidence names the tickets, callers and window."""
-    ticket = Ticket.objects.select_for_update().select_related(*access.TICKET_RELATED).filter(pk=ticket_id).first()
+    ticket = (
+        Ticket.objects.select_for_update(of=("self",))
+        .select_related(*access.TICKET_RELATED)
+        .filter(pk=ticket_id)
+        .first()
+    )
     if ticket is None:
         raise InvalidInput(_("No such ticket."))
     _change(ticket, Action.GROUP_WARNING, None, data=evidence)
