@@ -10,7 +10,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from jiesu.lib.models import AppendOnly
+from jiesu.lib.models import AppendOnly, Milestone
 from jiesu.orgs.models import OrgUnit
 
 
@@ -479,19 +479,8 @@ class Application(models.Model):
         return f"{self.task_id} ← {self.profile_id}"
 
 
-class ChallengeMilestone(models.Model):
+class ChallengeMilestone(Milestone):
     task = models.ForeignKey(ChallengeTask, on_delete=models.PROTECT, related_name="milestones")
-    title = models.CharField(_("milestone"), max_length=200)
-    due_on = models.DateField(_("due on"))
-    done_on = models.DateField(_("reached on"), null=True, blank=True)
-
-    class Meta:
-        verbose_name = _("milestone")
-        verbose_name_plural = _("milestones")
-        ordering = ["due_on", "id"]
-
-    def __str__(self) -> str:
-        return self.title
 
 
 # --- 容错纠错 and 追责问责 --------------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from jiesu.catalog.models import Category
-from jiesu.lib.models import AppendOnly
+from jiesu.lib.models import AppendOnly, Milestone
 from jiesu.orgs.models import OrgUnit
 
 
@@ -189,19 +189,8 @@ class TopicTarget(models.Model):
         return f"{self.metric} {self.value}"
 
 
-class TopicMilestone(models.Model):
+class TopicMilestone(Milestone):
     topic = models.ForeignKey(MonthlyTopic, on_delete=models.CASCADE, related_name="milestones")
-    title = models.CharField(_("milestone"), max_length=200)
-    due_on = models.DateField(_("due on"))
-    done_on = models.DateField(_("reached on"), null=True, blank=True)
-
-    class Meta:
-        verbose_name = _("milestone")
-        verbose_name_plural = _("milestones")
-        ordering = ["due_on", "id"]
-
-    def __str__(self) -> str:
-        return self.title
 
 
 class ForecastPoint(models.Model):

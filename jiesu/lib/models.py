@@ -39,3 +39,20 @@ class Throttle(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key} {self.hour:%Y-%m-%d %H}: {self.count}"
+
+
+class Milestone(models.Model):
+    """A dated step of a plan (a monthly topic's, a 揭榜 task's): what, by when, and when it was reached."""
+
+    title = models.CharField(_("milestone"), max_length=200)
+    due_on = models.DateField(_("due on"))
+    done_on = models.DateField(_("reached on"), null=True, blank=True)
+
+    class Meta:
+        abstract = True
+        verbose_name = _("milestone")
+        verbose_name_plural = _("milestones")
+        ordering = ["due_on", "id"]
+
+    def __str__(self) -> str:
+        return self.title

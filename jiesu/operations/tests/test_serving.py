@@ -8,7 +8,6 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
@@ -58,9 +57,11 @@ def start_server(port: int, **env: str) -> subprocess.Popen[bytes]:
             urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2)
             return server
         except OSError:
-            if server.poll() is not None:
-                raise RuntimeError("gunicorn exited") from None
-            time.sleep(0.1)
+            try:  # wait on the child itself: it either exits (a failure) or is still starting
+                server.wait(timeout=0.1)
+            except subprocess.TimeoutExpired:
+                continue
+            raise RuntimeError("gunicorn exited") from None
     server.terminate()
     raise RuntimeError("gunicorn did not answer")
 
