@@ -81,6 +81,11 @@ HOME: dict[str, str] = {
     Role.UNIT_HANDLER: "unit-inbox",
     Role.UNIT_LEADER: "unit-inbox",
     Role.SUPERVISOR: "supervision",
+    # the cadre and training roles land on their own pages (URL names: the pages layer imports neither app)
+    Role.ORG_DEPARTMENT: "cadre-interviews",
+    Role.PARTY_SECRETARY: "cadre-home",
+    Role.DISCIPLINE: "cadre-flags",
+    Role.TRAINER: "training-home",
 }
 
 
