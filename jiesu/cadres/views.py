@@ -30,6 +30,7 @@ from . import access, chain, export, selectors, services
 from .models import (
     AccountabilityCase,
     CadreProfile,
+    CaseState,
     Charter,
     Dimension,
     Evaluation,
@@ -393,7 +394,9 @@ def tolerance_page(request: HttpRequest, pk: int) -> HttpResponse:
             "tc": tc,
             "tickets": tickets,
             "openable": openable,
-            "notes": list(tc.notes.items()),
+            "notes": [
+                (CaseState(step).label if step in CaseState.values else step, note) for step, note in tc.notes.items()
+            ],
             "decides": access.discipline_area(request.user) is not None
             or access.org_department_area(request.user) is not None,
             "scores": selectors.scores(tc.profile).filter(frozen=True)[:30],
