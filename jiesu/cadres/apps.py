@@ -5,3 +5,10 @@ from django.utils.translation import gettext_lazy as _
 class CadresConfig(AppConfig):
     name = "jiesu.cadres"
     verbose_name = _("Cadres (担当作为)")
+
+    def ready(self) -> None:
+        from jiesu.tickets import panels
+
+        from .panels import recognition_panel
+
+        panels.register("recognition", recognition_panel)

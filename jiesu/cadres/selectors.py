@@ -77,6 +77,7 @@ def add_months(day: dt.date, n: int) -> dt.date:
 class MonthRow:
     month: dt.date
     record: Record
+    recognitions: int = 0  # commendations that landed on the profile in the month (点赞, 一事一评, praise, honours)
 
 
 def monthly(profile: CadreProfile, months: int = 6) -> list[MonthRow]:
@@ -86,11 +87,13 @@ def monthly(profile: CadreProfile, months: int = 6) -> list[MonthRow]:
     end = add_months(month_start(today), 1)
     s, e = clock.start_of_day(first), clock.start_of_day(end)
     rows = trail_rows(s, e, [profile.user_id])
+    commended = list(Recognition.objects.filter(profile=profile, at__gte=s, at__lt=e).values_list("at", flat=True))
     out = []
     for i in range(months):
         m = add_months(first, i)
         ms, me = clock.start_of_day(m), clock.start_of_day(add_months(m, 1))
-        out.append(MonthRow(m, compute(rows, ms, me).get(profile.user_id, Record())))
+        n = sum(1 for at in commended if ms <= at < me)
+        out.append(MonthRow(m, compute(rows, ms, me).get(profile.user_id, Record()), n))
     return list(reversed(out))
 
 

@@ -638,6 +638,9 @@ ACTIONS: dict[str, Callable[[Any, Any], Any]] = {
     ),
     "appeal_case": lambda u, p: services.appeal_case(u, int(p["case"]), p.get("appeal", "")),
     "decide_appeal": lambda u, p: services.decide_case_appeal(u, int(p["case"]), p.get("decision", "")),
+    "commend_on_ticket": lambda u, p: services.commend_on_ticket(
+        u, int(p["ticket"]), int(p["profile"]), p.get("kind", ""), p.get("note", "")
+    ),
     "recognise": lambda u, p: services.recognise(
         u, int(p["profile"]), p.get("kind", ""), p.get("note", ""), p.get("ticket", "")
     ),
