@@ -97,6 +97,8 @@ def ticket_cadres(ticket: Ticket) -> list[CadreProfile]:
 
 def commendable(user: Any, ticket: Ticket) -> list[CadreProfile]:
     """The ticket's cadres this user may commend: those of the units the user leads (not the user themself)."""
+    if access.personnel_scope(user) is None:  # leads no unit: nothing to ask the trail
+        return []
     return [p for p in ticket_cadres(ticket) if p.user_id != user.pk and access.may_manage_unit(user, p.unit)]
 
 
