@@ -152,6 +152,67 @@ def _last_before(src: np.ndarray, queries: np.ndarray, clears: np.ndarray, ticke
     return np.where(ok, found, -1)
 
 
+def _replies_in_force(n: int, replies: np.ndarray, reopens: np.ndarray) -> np.ndarray:
+    """The reply in force at each row: replies and reopens marked by their position and carried forward (a reopen
+    clears it). Read at the row before a callback or reopen, it is the position of the reply judged, if that row is
+    a reply of the same ticket."""
+    last = np.full(n, -1, dtype=np.int32 if n < 2**31 else np.int64)
+    last[replies] = replies
+    last[reopens] = reopens
+    np.maximum.accumulate(last, out=last)
+    return last
+
+
+def _replier_before(
+    last: np.ndarray, rows: np.ndarray, action: np.ndarray, ticket: np.ndarray, actor: np.ndarray
+) -> np.ndarray:
+    """Whoever gave the reply in force before each of `rows` (sorted positions, none of them 0), or -1."""
+    found = last[rows - 1]
+    ok = found >= 0
+    found = np.where(ok, found, 0)
+    ok &= (action[found] == ACTION_CODES["reply"]) & (ticket[found] == ticket[rows])
+    return np.where(ok, actor[found], -1)
+
+
+def flag_events(
+    ticket: np.ndarray, action: np.ndarray, actor: np.ndarray, late: np.ndarray, resolution: np.ndarray
+) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """The events behind the discipline figures, each with the person it counts for (the same rules as `compute`),
+    over the whole trail: figure → (row positions, person). Callers count them per window (`window_counts`)."""
+    action = np.asarray(action, dtype=np.int8)
+    actor = np.asarray(actor, dtype=np.int32)
+    out: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    rows = np.flatnonzero((action == ACTION_CODES["accept"]) & np.asarray(late, dtype=bool))
+    out["signed_late"] = (rows, actor[rows])
+    replies = np.flatnonzero(action == ACTION_CODES["reply"])
+    reopens = np.flatnonzero(action == ACTION_CODES["reopen"])
+    last = _replies_in_force(len(action), replies, reopens)
+    rows = np.flatnonzero(action == ACTION_CODES["callback"])
+    rows = rows[np.asarray(resolution[rows]) == RESOLUTION_CODES["unsolved"]]
+    rows = rows[rows > 0]
+    out["fake_closures"] = (rows, _replier_before(last, rows, action, ticket, actor))
+    rows = reopens[reopens > 0]
+    out["reopens"] = (rows, _replier_before(last, rows, action, ticket, actor))
+    asks = np.flatnonzero(action == ACTION_CODES["request_return"])
+    rejections = np.flatnonzero(action == ACTION_CODES["reject_return"])
+    by = _last_before(asks, rejections, rejections, ticket)
+    out["returns_rejected"] = (rejections, np.where(by >= 0, actor[np.maximum(by, 0)], -1))
+    return {figure: (rows[who >= 0], who[who >= 0]) for figure, (rows, who) in out.items()}
+
+
+def window_counts(
+    who: np.ndarray, at: np.ndarray, ends: np.ndarray, days: int, size: int, *, day: float = 86400
+) -> np.ndarray:
+    """Counts per window and person, as an array [window, person]: events (person `who`, time `at` in seconds) in
+    [end − days, end) for each of `ends`."""
+    at = np.asarray(at)
+    out = np.zeros((len(ends), size), dtype=np.int64)
+    for k, end in enumerate(ends):
+        inside = (at >= end - days * day) & (at < end)
+        out[k] = np.bincount(who[inside], minlength=size)[:size]
+    return out
+
+
 def fast_counts(
     ticket: np.ndarray,
     action: np.ndarray,
@@ -204,23 +265,12 @@ def fast_counts(
             return np.flatnonzero(counted_code == code * 2 + 1)
         return np.flatnonzero(action == code)
 
-    # the reply in force before each row: replies and reopens marked by their position, carried forward (a reopen
-    # clears it); a callback is judged against the reply in force before it, in the same ticket
     replies = where(ACTION_CODES["reply"], False)
     reopens = where(ACTION_CODES["reopen"], False)
-    last = np.full(n, -1, dtype=np.int32 if n < 2**31 else np.int64)
-    last[replies] = replies
-    last[reopens] = reopens
-    np.maximum.accumulate(last, out=last)
+    last = _replies_in_force(len(action), replies, reopens)
 
     def replier_before(rows: np.ndarray) -> np.ndarray:
-        if len(rows) and rows[0] == 0:  # nothing lies before the first row
-            rows = rows[1:]
-        found = last[rows - 1]
-        ok = found >= 0
-        found = np.where(ok, found, 0)
-        ok &= (action[found] == ACTION_CODES["reply"]) & (ticket[found] == ticket[rows])
-        return np.where(ok, actor[found], -1)
+        return _replier_before(last, rows, action, ticket, actor)
 
     calls = where(ACTION_CODES["callback"], True)
     if len(calls) and calls[0] == 0:

@@ -75,3 +75,21 @@ def test_a_rejection_counts_once_for_the_last_request_and_a_reopen_clears_the_re
     assert plain[5].counts["returns_rejected"] == 1 == fast["returns_rejected"][5]
     assert plain[5].counts["reopens"] == 1 == fast["reopens"][5]
     assert plain[5].counts["called_back"] == 0 == fast["called_back"][5]
+
+
+def test_flag_events_counted_per_window_equal_the_plain_loop() -> None:
+    rng = random.Random(21)
+    ends = [START + dt.timedelta(days=d) for d in (10, 31, 45)]
+    for _ in range(20):
+        rows = random_trail(rng, rng.randint(1, 60))
+        cols = columns(rows)
+        seconds = np.array([(r[5] - START).total_seconds() for r in rows])
+        events = records.flag_events(cols[0], cols[1], cols[2], cols[3], cols[4])
+        for figure, (at_rows, who) in events.items():
+            got = records.window_counts(
+                who, seconds[at_rows], np.array([(e - START).total_seconds() for e in ends]), 30, 12
+            )
+            for k, end in enumerate(ends):
+                plain = records.compute(rows, end - dt.timedelta(days=30), end)
+                expected = {p: r.counts[figure] for p, r in plain.items() if r.counts[figure]}
+                assert {int(i): int(got[k, i]) for i in np.flatnonzero(got[k])} == expected, figure
