@@ -249,8 +249,8 @@ def fast_counts(
     out: dict[str, np.ndarray] = {}
 
     def own(code: int, late_only: bool = False) -> np.ndarray:
-        rows = combo[code * 4 + 3] if late_only else combo[code * 4 + 2] + combo[code * 4 + 3]
-        return rows[1:].copy()
+        rows: np.ndarray = combo[code * 4 + 3] if late_only else combo[code * 4 + 2] + combo[code * 4 + 3]
+        return np.array(rows[1:])
 
     for code, name, late_name in ((0, "signed", "signed_late"), (1, "handled", "replied_late")):
         out[name] = own(code)
