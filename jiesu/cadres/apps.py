@@ -7,8 +7,12 @@ class CadresConfig(AppConfig):
     verbose_name = _("Cadres (担当作为)")
 
     def ready(self) -> None:
+        from jiesu.notify import outbox
         from jiesu.tickets import panels
 
+        from . import notices, tasks
         from .panels import recognition_panel
 
         panels.register("recognition", recognition_panel)
+        outbox.register_source("cadres", notices.drain, field="cadre_event", describe=notices.describe)  # type: ignore[arg-type]
+        tasks.register()

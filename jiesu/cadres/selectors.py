@@ -220,8 +220,10 @@ def corrections(profile: CadreProfile) -> QuerySet[Correction]:
 
 
 def interviews(user: Any) -> QuerySet[Interview]:
-    """约谈 of the units whose personnel the user reads (org department, the unit's secretary and leader)."""
-    return Interview.objects.filter(unit__in=access.personnel_units(user)).select_related("unit")
+    """约谈 of the units whose personnel the user reads (org department, the unit's secretary and leader), and those
+    in which the user owns a rectification item."""
+    mine = Q(items__owner__user_id=user.pk) if getattr(user, "is_authenticated", False) else Q(pk__in=[])
+    return Interview.objects.filter(Q(unit__in=access.personnel_units(user)) | mine).distinct().select_related("unit")
 
 
 def bottom_list(user: Any, month: dt.date) -> tuple[Any, list[UnitScore]]:
