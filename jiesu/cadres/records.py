@@ -152,28 +152,6 @@ def _last_before(src: np.ndarray, queries: np.ndarray, clears: np.ndarray, ticke
     return np.where(ok, found, -1)
 
 
-def _replies_in_force(n: int, replies: np.ndarray, reopens: np.ndarray) -> np.ndarray:
-    """The reply in force at each row: replies and reopens marked by their position and carried forward (a reopen
-    clears it). Read at the row before a callback or reopen, it is the position of the reply judged, if that row is
-    a reply of the same ticket."""
-    last = np.full(n, -1, dtype=np.int32 if n < 2**31 else np.int64)
-    last[replies] = replies
-    last[reopens] = reopens
-    np.maximum.accumulate(last, out=last)
-    return last
-
-
-def _replier_before(
-    last: np.ndarray, rows: np.ndarray, action: np.ndarray, ticket: np.ndarray, actor: np.ndarray
-) -> np.ndarray:
-    """Whoever gave the reply in force before each of `rows` (sorted positions, none of them 0), or -1."""
-    found = last[rows - 1]
-    ok = found >= 0
-    found = np.where(ok, found, 0)
-    ok &= (action[found] == ACTION_CODES["reply"]) & (ticket[found] == ticket[rows])
-    return np.where(ok, actor[found], -1)
-
-
 def _replier_scan(rows: np.ndarray, action: np.ndarray, ticket: np.ndarray, actor: np.ndarray) -> np.ndarray:
     """Whoever gave the reply in force before each of `rows` (positions), or -1: walk back row by row, all queries at
     once, until a reply (found), a reopen or another ticket (none). A ticket has a handful of rows and the reply is
@@ -227,11 +205,15 @@ def window_counts(
 ) -> np.ndarray:
     """Counts per window and person, as an array [window, person]: events (person `who`, time `at` in seconds) in
     [end − days, end) for each of `ends`. The events are sorted by time once; each window is then one slice."""
-    order = np.argsort(np.asarray(at), kind="stable")
-    at, who = np.asarray(at)[order], np.asarray(who)[order]
+    at = np.asarray(at)
+    order = np.argsort(at, kind="stable")
+    at, who = at[order], np.asarray(who)[order]
+    bounds = np.array([[end - days * day, end] for end in ends], dtype=np.float64).reshape(-1, 2)
+    if at.dtype.kind in "iu":  # integer times: t ≥ x ⇔ t ≥ ⌈x⌉; search in the array's own type (no cast of it)
+        bounds = np.ceil(bounds)
+    bounds = bounds.astype(at.dtype)
     out = np.zeros((len(ends), size), dtype=np.int64)
-    for k, end in enumerate(ends):
-        lo, hi = np.searchsorted(at, [end - days * day, end], side="left")
+    for k, (lo, hi) in enumerate(np.searchsorted(at, bounds.ravel(), side="left").reshape(-1, 2)):
         out[k] = np.bincount(who[lo:hi], minlength=size)[:size]
     return out
 
@@ -288,16 +270,12 @@ def fast_counts(
             return np.flatnonzero(counted_code == code * 2 + 1)
         return np.flatnonzero(action == code)
 
-    replies = where(ACTION_CODES["reply"], False)
     reopens = where(ACTION_CODES["reopen"], False)
-    last = _replies_in_force(len(action), replies, reopens)
 
     def replier_before(rows: np.ndarray) -> np.ndarray:
-        return _replier_before(last, rows, action, ticket, actor)
+        return _replier_scan(rows, action, ticket, actor)
 
     calls = where(ACTION_CODES["callback"], True)
-    if len(calls) and calls[0] == 0:
-        calls = calls[1:]
     replier = replier_before(calls)
     res = np.asarray(resolution[calls], dtype=np.intp)
     sat = np.asarray(satisfaction[calls], dtype=np.intp)
