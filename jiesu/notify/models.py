@@ -1,4 +1,4 @@
-"""In-app notifications, made from the event outboxes (tickets, community service, cadres) by `jiesu worker`."""
+"""In-app notifications, made from the event outboxes (tickets, community service) by `jiesu worker`."""
 
 from django.conf import settings
 from django.db import models
@@ -15,9 +15,6 @@ class Notification(models.Model):
     community_event = models.ForeignKey(
         "community.CommunityEvent", null=True, blank=True, on_delete=models.PROTECT, related_name="notifications"
     )
-    cadre_event = models.ForeignKey(
-        "cadres.CadreEvent", null=True, blank=True, on_delete=models.PROTECT, related_name="notifications"
-    )
     created_at = models.DateTimeField(_("created"))
     read_at = models.DateTimeField(_("read"), null=True, blank=True)
 
@@ -28,14 +25,9 @@ class Notification(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["event", "user"], name="one_notification_per_event_user"),
             models.UniqueConstraint(fields=["community_event", "user"], name="one_notification_per_cevent_user"),
-            models.UniqueConstraint(fields=["cadre_event", "user"], name="one_notification_per_cadre_event_user"),
             models.CheckConstraint(
-                condition=(
-                    models.Q(event__isnull=False, community_event__isnull=True, cadre_event__isnull=True)
-                    | models.Q(event__isnull=True, community_event__isnull=False, cadre_event__isnull=True)
-                    | models.Q(event__isnull=True, community_event__isnull=True, cadre_event__isnull=False)
-                ),
-                name="notification_has_exactly_one_event",
+                condition=models.Q(event__isnull=True) ^ models.Q(community_event__isnull=True),
+                name="notification_has_one_event",
             ),
         ]
 

@@ -32,8 +32,8 @@ def notification_list(request: HttpRequest) -> HttpResponse:
     if show == "unread":
         mine = mine.filter(read_at__isnull=True)
     rows = (
-        mine.select_related("event__ticket", "event__actor_unit", "community_event", "cadre_event")
-        .annotate(at=Coalesce(F("event__created_at"), F("community_event__at"), F("cadre_event__at")))
+        mine.select_related("event__ticket", "event__actor_unit", "community_event")
+        .annotate(at=Coalesce(F("event__created_at"), F("community_event__at")))
         .order_by(F("at").desc(nulls_last=True), "-id")
     )
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -63,7 +63,7 @@ def mark_read(request: HttpRequest) -> HttpResponse:
 @login_required
 def open_notification(request: HttpRequest, pk: int) -> HttpResponse:
     """Open what a notification is about, and mark it read on the way."""
-    n = _mine(request).filter(pk=pk).select_related("event", "community_event", "cadre_event").first()
+    n = _mine(request).filter(pk=pk).select_related("event", "community_event").first()
     if n is None:
         return redirect("notifications")
     if n.read_at is None:
