@@ -18,6 +18,6 @@ def _own(user: Any) -> QuerySet[Notification]:
 @admin.register(Notification)
 class NotificationAdmin(AccessAdmin):
     visible = _own
-    list_display = ["user", "event", "created_at", "read_at"]
+    list_display = ["user", "event", "source", "source_id", "created_at", "read_at"]
     raw_id_fields = ["user", "event"]
     list_select_related = ["user", "event"]
