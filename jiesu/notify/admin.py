@@ -1,18 +1,22 @@
-"""Notifications in the admin: each user's own only (a superuser's: all), read-only."""
+"""Notifications in the admin: each user's own only (a superuser's: all but other people's private ones), read-only."""
 
 from typing import Any
 
 from django.contrib import admin
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from jiesu.lib.admin import AccessAdmin
 
+from . import outbox
 from .models import Notification
 
 
 def _own(user: Any) -> QuerySet[Notification]:
+    """A user's own; a superuser's: all, except other people's lines from private sources (care alerts)."""
     notifications = Notification.objects.all()
-    return notifications if getattr(user, "is_superuser", False) else notifications.filter(user_id=user.pk)
+    if not getattr(user, "is_superuser", False):
+        return notifications.filter(user_id=user.pk)
+    return notifications.exclude(Q(source__in=outbox.private_sources()) & ~Q(user_id=user.pk))
 
 
 @admin.register(Notification)

@@ -40,15 +40,20 @@ class Source:
     name: str
     drain: Drain
     describe: Describe
+    private: bool = False  # only the recipient sees these rows anywhere (the admin's superuser view included)
 
 
 _sources: dict[str, Source] = {}
 
 
-def register_source(name: str, drain: Drain, *, describe: Describe) -> None:
+def register_source(name: str, drain: Drain, *, describe: Describe, private: bool = False) -> None:
     if not name or len(name) > 40:
         raise ValueError(f"bad notification source name {name!r}")
-    _sources[name] = Source(name, drain, describe)
+    _sources[name] = Source(name, drain, describe, private)
+
+
+def private_sources() -> set[str]:
+    return {name for name, src in _sources.items() if src.private}
 
 
 def sources() -> dict[str, Source]:

@@ -7,6 +7,9 @@ class TrainingConfig(AppConfig):
     verbose_name = _("Training and care")
 
     def ready(self) -> None:
-        from . import tasks
+        from jiesu.notify import outbox
+
+        from . import notices, tasks
 
         tasks.register()
+        outbox.register_source(notices.SOURCE, notices.drain, describe=notices.describe_many, private=True)

@@ -303,6 +303,7 @@ class CareAlert(models.Model):
     state = models.CharField(_("state"), max_length=12, choices=AlertState.choices, default=AlertState.OPEN)
     created_at = models.DateTimeField(_("raised"))
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    notified_at = models.DateTimeField(null=True, blank=True)  # the notification outbox's bookkeeping
 
     class Meta:
         verbose_name = _("care alert")
