@@ -240,3 +240,32 @@ def test_a_new_handler_sees_the_onboarding_plan(tw: World, clock: Any) -> None:
     veteran = Client()
     veteran.force_login(tw.jw_handler)  # no profile: in service, no onboarding plan
     assert "新人上岗引导" not in veteran.get("/training/").content.decode()
+
+
+def test_the_training_record_lands_on_the_cadre_profile(tw: World, clock: Any) -> None:
+    from jiesu.cadres.models import CadreProfile
+
+    course, cases = course_of(tw, 1)
+    enrolment = services.enrol(tw.jw_newcomer, course.pk)
+    services.submit_practice(
+        tw.jw_newcomer,
+        enrolment.pk,
+        cases[0].pk,
+        category_code="010201",
+        unit_code=JIANWAI,
+        time_limit_class="ordinary",
+        reply="已致电联系诉求人，并到现场核实，已安排清运处理完毕。",
+    )
+    profile = CadreProfile.objects.get(user=tw.jw_newcomer)
+    url = f"/cadres/{profile.pk}/"
+    for user in (tw.jw_leader, tw.jw_newcomer):  # whoever reads the personnel file, and the cadre
+        client = Client()
+        client.force_login(user)
+        page = client.get(url).content.decode()
+        assert 'id="section-training"' in page and "培训档案" in page
+        assert (
+            "失分案例" in page and f"/training/people/{tw.jw_newcomer.pk}/" in page and "1 门课程，已完成 1 门" in page
+        )
+    peer = Client()
+    peer.force_login(tw.jw_handler)
+    assert peer.get(url).status_code == 404  # the profile itself: not found, so no section either
