@@ -6,11 +6,29 @@ from typing import Any
 from django.db.models import Count, Q, QuerySet
 
 from jiesu.lib import clock
+from jiesu.lib.sorting import Sorts
 from jiesu.lib.validation import phone_or_none
 from jiesu.tickets import access
 
 from .models import Ticket, TicketEvent
 from .workflow import IN_HAND, OPEN_STATES
+
+
+# The sortable columns of every ticket list (`jiesu.lib.sorting`): key → ordering fields.
+TICKET_COLUMNS: dict[str, tuple[str, ...]] = {
+    "number": ("number",),
+    "title": ("title",),
+    "category": ("category__code",),
+    "place": ("district__code", "street__code"),
+    "unit": ("lead_unit__code",),
+    "handler": ("handler__username",),
+    "state": ("dispatch_state",),
+    "urgency": ("urgency",),
+    "intake": ("intake_at",),
+    "due": ("due_at",),
+    "supervised": ("supervised",),
+}
+TICKET_SORTS = Sorts(TICKET_COLUMNS)
 
 
 def ticket_list(user: Any, *, state: str = "", q: str = "", overdue: bool = False) -> QuerySet[Ticket]:

@@ -135,12 +135,17 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
         q=request.GET.get("q", "")[:50],
         overdue=request.GET.get("overdue") == "1",
     )
+    tickets, sorting = selectors.TICKET_SORTS.apply(request.GET, tickets)
     page = Paginator(tickets, 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
     return render(
         request,
         "tickets/list.html",
         {
             "page": page,
+            "sorting": sorting,
+            "query": query.urlencode(),
             "states": DispatchState.choices,
             "state": state,
             "q": request.GET.get("q", ""),

@@ -11,6 +11,7 @@ from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Q, 
 from jiesu.catalog.models import Category
 from jiesu.intel.selectors import similarities
 from jiesu.lib import clock
+from jiesu.lib.sorting import Sorts
 from jiesu.lib.validation import phone_or_none
 from jiesu.orgs import access
 from jiesu.orgs.models import UNIT_ROLES, OrgUnit, UnitKind
@@ -24,7 +25,7 @@ from jiesu.tickets.models import (
     SupervisionOrder,
     Ticket,
 )
-from jiesu.tickets.selectors import district_load
+from jiesu.tickets.selectors import TICKET_COLUMNS, TICKET_SORTS, district_load
 from jiesu.tickets.workflow import IN_HAND, OPEN_STATES, DispatchState
 
 LIST_RELATED = ("category", "district", "street", "lead_unit", "handler")
@@ -99,6 +100,18 @@ def dispatch_queue(user: Any) -> QuerySet[Ticket]:
         .annotate(urgency_rank=rank)
         .order_by("urgency_rank", "intake_at", "pk")
     )
+
+
+DISPATCH_SORTS = Sorts(
+    {k: TICKET_COLUMNS[k] for k in ("number", "intake", "title", "category", "place")} | {"urgency": ("urgency_rank",)}
+)
+_REQUEST_COLUMNS: dict[str, tuple[str, ...]] = {
+    "number": ("ticket__number",),
+    "unit": ("unit__code",),
+    "requested": ("requested_at",),
+}
+RETURN_SORTS = Sorts(_REQUEST_COLUMNS)
+EXTENSION_SORTS = Sorts(_REQUEST_COLUMNS | {"requested_due": ("requested_due_at",)})
 
 
 def pending_returns(user: Any) -> QuerySet[ReturnRequest]:
@@ -177,6 +190,13 @@ def merge_candidates(user: Any, days: int = 7, limit: int = 30) -> list[MergePai
 
 # --- handling unit --------------------------------------------------------------------------------------
 INBOX_TABS = ("sign", "in_hand", "due_soon", "overdue", "returned", "reopened", "supervised", "report_in")
+# The deadline a tab is about, shown (and sortable) in its own column.
+INBOX_DEADLINE_FIELDS = {"sign": "accept_due_at", "supervised": "respond_by", "report_in": "report_in_due_at"}
+
+
+def inbox_sorts(tab: str) -> Sorts:
+    field = INBOX_DEADLINE_FIELDS.get(tab)
+    return Sorts(TICKET_COLUMNS | {"deadline": (field,)}) if field else TICKET_SORTS
 
 
 def inbox(user: Any, tab: str, *, mine: bool = False) -> QuerySet[Ticket]:
@@ -293,6 +313,13 @@ class SupervisionFilter:
     state: str = ""
     date_from: dt.date | None = None
     date_to: dt.date | None = None
+
+
+SUPERVISION_SORTS = TICKET_SORTS
+MISSED_CALL_SORTS = Sorts({"rang": ("rang_at",), "caller": ("caller_phone",), "due": ("callback_due_at",)})
+CALLBACK_SORTS = Sorts(
+    {k: TICKET_COLUMNS[k] for k in ("number", "category", "unit", "due")} | {"replied": ("replied_at",)}
+)
 
 
 def supervision_list(user: Any, f: SupervisionFilter) -> QuerySet[Ticket]:
