@@ -242,3 +242,19 @@ def offered_actions(user: AnyUser, ticket: Ticket, actions: list[str] | None = N
             continue
         offered.append(a)
     return offered
+
+
+def call_ratings_scope(user: AnyUser) -> str:
+    """一次一评 (the caller's rating of the call): an operator sees their own ("own"); the hotline centre's
+    dispatchers (the shift leads), city-level supervisors and administrators see every operator's ("all"); nobody
+    else sees any (""). The call is the centre's service, not a district's, so a district supervisor sees none."""
+    m = membership(user)
+    if getattr(user, "is_superuser", False):
+        return "all"
+    if m is None:
+        return ""
+    if m.role == Role.HOTLINE_OPERATOR:
+        return "own"
+    if m.role in {Role.DISPATCHER, Role.ADMINISTRATOR} or (m.role == Role.SUPERVISOR and sees_everything(user)):
+        return "all"
+    return ""

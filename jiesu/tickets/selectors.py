@@ -13,7 +13,6 @@ from jiesu.tickets import access
 from .models import Ticket, TicketEvent
 from .workflow import IN_HAND, OPEN_STATES
 
-
 # The sortable columns of every ticket list (`jiesu.lib.sorting`): key → ordering fields.
 TICKET_COLUMNS: dict[str, tuple[str, ...]] = {
     "number": ("number",),

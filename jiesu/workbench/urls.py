@@ -7,6 +7,7 @@ urlpatterns = [
     path("intake/assist/", views.intake_assist, name="intake-assist"),
     path("intake/calls/", views.intake_calls, name="intake-calls"),
     path("intake/missed/", views.missed_calls, name="missed-calls"),
+    path("intake/ratings/", views.call_ratings, name="call-ratings"),
     path("dispatch/", views.dispatch_desk, name="dispatch-desk"),
     path("dispatch/batch/", views.dispatch_batch, name="dispatch-batch"),
     path("inbox/", views.unit_inbox, name="unit-inbox"),

@@ -7,6 +7,7 @@ from functools import wraps
 from typing import Any
 
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
@@ -38,7 +39,7 @@ from jiesu.tickets.forms import INTAKE_INPUTS
 from jiesu.tickets.models import Attachment, CallbackOutcome, Resolution, Satisfaction
 from jiesu.tickets.workflow import DispatchState
 
-from . import exports, selectors
+from . import exports, ratings, selectors
 from .forms import IntakeConsoleForm, SupervisionFilterForm
 
 PAGE_SIZE = 30
@@ -258,6 +259,36 @@ def _unit(code: str, kinds: set[str]) -> OrgUnit | None:
         return None
     unit = OrgUnit.objects.filter(code=code, is_active=True).select_related("parent").first()
     return unit if unit is not None and unit.kind in kinds else None
+
+
+@login_required
+def call_ratings(request: HttpRequest) -> HttpResponse:
+    """一次一评: an operator's own call ratings; the centre's view across operators, and one operator's ratings
+    (`?operator=<login>`). Apart from the units' three rates."""
+    scope = tickets_access.call_ratings_scope(request.user)
+    if not scope:
+        raise Http404
+    today = clock.local_date(clock.now())
+    first = ratings.month_of(request.GET.get("month", ""), today)
+    operator: Any = request.user if scope == "own" else None
+    if scope == "all" and request.GET.get("operator"):
+        operator = get_user_model().objects.filter(username=request.GET["operator"][:150]).first()
+        if operator is None:
+            raise Http404
+    context: dict[str, Any] = {"scope": scope, "month": first, "months": ratings.months(today), "operator": operator}
+    if operator is None:
+        rows, sorting = ratings.OPERATOR_SORTS.apply(request.GET, ratings.per_operator(first))
+        context |= {"page": _page(request, rows), "totals": ratings.totals(first)}
+    else:
+        context["summary"] = ratings.per_operator(first).filter(pk=operator.pk).first()
+        rows, sorting = ratings.RATING_SORTS.apply(request.GET, ratings.ratings_of(operator, first))
+        page = _page(request, rows)
+        labels = dict(Satisfaction.choices)
+        for e in page:
+            e.answer = labels.get(e.data.get("satisfaction"), "—")
+        context["page"] = page
+    context |= {"sorting": sorting, "query": _query(request)}
+    return render(request, "workbench/call_ratings.html", context)
 
 
 # --- dispatcher -----------------------------------------------------------------------------------------

@@ -28,8 +28,10 @@ def sort_th(context: Any, key: str, label: Any, extra: str = "") -> SafeString:
     query[PARAM] = f"-{key}" if descending else key
     if active:
         state, arrow = ("descending", " ▼") if sorting.descending else ("ascending", " ▲")
-        title = _("sorted descending; click to sort ascending") if sorting.descending else _(
-            "sorted ascending; click to sort descending"
+        title = (
+            _("sorted descending; click to sort ascending")
+            if sorting.descending
+            else _("sorted ascending; click to sort descending")
         )
     else:
         state, arrow, title = "none", "", _("click to sort")

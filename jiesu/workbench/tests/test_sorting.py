@@ -34,7 +34,7 @@ def test_the_dispatch_queue_sorts_over_every_page_and_the_export_follows(world: 
     assert 'data-sort-key="intake" href="?tab=queue&amp;sort=intake"' in body
     page2 = _numbers(client.get("/dispatch/?tab=queue&sort=-number&page=2").content)
     assert page2 == made[::-1][PAGE_SIZE:]
-    assert f"/export/dispatch.csv?tab=queue&amp;sort=-number" in body
+    assert "/export/dispatch.csv?tab=queue&amp;sort=-number" in body
     csv = client.get("/export/dispatch.csv?tab=queue&sort=-number").content.decode("utf-8-sig").splitlines()
     assert [line.split(",")[0] for line in csv[1:]] == made[::-1]
     ascending = _numbers(client.get("/dispatch/?tab=queue&sort=number").content)
