@@ -31,6 +31,7 @@ from .workflow import Action, DispatchState
 ACTION_FIELDS: dict[str, list[str]] = {
     Action.ANSWER_DIRECTLY: ["text"],
     Action.DECLINE: ["decline_reason", "note"],
+    Action.APPEAL_DECLINE: ["caller_phone", "appeal_code", "note"],
     Action.DISPATCH: ["lead_code", "assist_codes", "note"],
     Action.ACCEPT: [],
     Action.REQUEST_RETURN: ["note"],
@@ -55,7 +56,7 @@ ACTION_FIELDS: dict[str, list[str]] = {
 }
 
 
-def _perform(user: Any, ticket_id: int, action: str, form: ActionForm, photos: list[Any]) -> None:
+def _perform(user: Any, ticket_id: int, action: str, form: ActionForm, photos: list[Any]) -> Any:
     d = form.cleaned_data
     v = d.get("version")
     note, text = d.get("note", ""), d.get("text", "")
@@ -63,6 +64,14 @@ def _perform(user: Any, ticket_id: int, action: str, form: ActionForm, photos: l
         Action.ANSWER_DIRECTLY: lambda: services.answer_directly(user, ticket_id, text, expected_version=v),
         Action.DECLINE: lambda: services.decline(
             user, ticket_id, d.get("decline_reason", ""), note, expected_version=v
+        ),
+        Action.APPEAL_DECLINE: lambda: services.record_decline_appeal(
+            user,
+            ticket_id,
+            note,
+            caller_phone=d.get("caller_phone", ""),
+            code=d.get("appeal_code", ""),
+            expected_version=v,
         ),
         Action.DISPATCH: lambda: services.dispatch(
             user,
@@ -123,7 +132,7 @@ def _perform(user: Any, ticket_id: int, action: str, form: ActionForm, photos: l
             user, ticket_id, d["handler_id"] or 0, note, expected_version=v
         ),
     }
-    calls[action]()
+    return calls[action]()
 
 
 @login_required
@@ -231,11 +240,21 @@ def ticket_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         messages.error(request, "; ".join(str(e) for errors in form.errors.values() for e in errors))
         return redirect(back or reverse("ticket-detail", args=[pk]))
     try:
-        _perform(request.user, pk, action, form, request.FILES.getlist("photos"))
+        done = _perform(request.user, pk, action, form, request.FILES.getlist("photos"))
     except NotFound:
         raise Http404 from None
     except ServiceError as error:
         messages.error(request, str(error))
         return redirect(back or reverse("ticket-detail", args=[pk]))
     messages.success(request, Action(action).label)
+    code = getattr(done, "new_tracking_code", "")
+    if code:  # a phone request declined: the caller appeals with this code (shown only now)
+        messages.warning(
+            request,
+            _(
+                "Tell the caller: request %(number)s, appeal code %(code)s. With it they may appeal once, on the "
+                "portal's tracking page or by calling 12345. The code is shown only now."
+            )
+            % {"number": done.number, "code": code},
+        )
     return redirect(back or reverse("ticket-detail", args=[pk]))
