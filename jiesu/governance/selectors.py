@@ -18,7 +18,7 @@ from jiesu.orgs import access
 from jiesu.orgs.models import OrgUnit, UnitKind
 from jiesu.tickets import access as tickets_access
 from jiesu.tickets.models import Callback, Channel, Ticket
-from jiesu.tickets.selectors import district_load
+from jiesu.tickets.selectors import district_load, street_load
 from jiesu.tickets.workflow import IN_HAND, OPEN_STATES
 
 from .models import (
@@ -349,6 +349,9 @@ def dashboard(user: Any) -> dict[str, Any]:
         "channels": channels,
         "categories": sorted(by_top.items(), key=lambda kv: -kv[1]),
         "districts": districts,
+        # a district's dashboard: its own outline on the map, and its streets
+        "focus": {"code": area.code, "name": area.name} if area.kind == UnitKind.DISTRICT else None,
+        "streets": street_load(tickets, now, area, since=start) if area.kind == UnitKind.DISTRICT else [],
         "hotspots": hot,
         "topics": topic_rows,
         "forecast": forecast_vs_actual(user, area, today),

@@ -25,7 +25,7 @@ from jiesu.tickets.models import (
     SupervisionOrder,
     Ticket,
 )
-from jiesu.tickets.selectors import TICKET_COLUMNS, TICKET_SORTS, district_load
+from jiesu.tickets.selectors import TICKET_COLUMNS, TICKET_SORTS, district_load, street_load
 from jiesu.tickets.workflow import IN_HAND, OPEN_STATES, DispatchState
 
 LIST_RELATED = ("category", "district", "street", "lead_unit", "handler")
@@ -308,6 +308,7 @@ def callback_worklist(user: Any) -> QuerySet[Ticket]:
 class SupervisionFilter:
     scope: str = "overdue"  # overdue | due_soon | open | all
     district: str = ""
+    street: str = ""
     unit: str = ""
     category: str = ""  # a category code or its prefix (一级/二级)
     state: str = ""
@@ -333,6 +334,8 @@ def supervision_list(user: Any, f: SupervisionFilter) -> QuerySet[Ticket]:
         tickets = tickets.filter(dispatch_state__in=OPEN_STATES)
     if f.district:
         tickets = tickets.filter(district__code=f.district)
+    if f.street:
+        tickets = tickets.filter(street__code=f.street)
     if f.unit:
         tickets = tickets.filter(lead_unit__code=f.unit)
     if f.category:
@@ -376,4 +379,17 @@ def overview(user: Any) -> dict[str, Any]:
     headline["today"] = sum(hours["today"])
     by_state = dict(open_.values_list("dispatch_state").annotate(n=Count("pk")).values_list("dispatch_state", "n"))
     states = [(str(DispatchState(s).label), by_state.get(s, 0)) for s in DispatchState.values if s in OPEN_STATES]
-    return {"headline": headline, "hours": hours, "states": states, "districts": district_load(tickets, now)}
+    data = {"headline": headline, "hours": hours, "states": states, "districts": district_load(tickets, now)}
+    return data | district_focus(user, tickets, now, today)
+
+
+def district_focus(user: Any, tickets: QuerySet[Ticket], now: dt.datetime, today: dt.datetime) -> dict[str, Any]:
+    """A district supervisor's map shows their district and its streets: the district (`focus`) and the load per
+    street (`streets`). Nothing for the city level."""
+    m = access.membership(user)
+    if m is None or m.unit.kind != UnitKind.DISTRICT:
+        return {"focus": None, "streets": []}
+    return {
+        "focus": {"code": m.unit.code, "name": m.unit.name},
+        "streets": street_load(tickets, now, m.unit, since=today),
+    }

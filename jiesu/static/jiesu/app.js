@@ -128,8 +128,10 @@
   // The district map (ECharts + the committed GeoJSON), shared by the overview and the city dashboard.
   // `el` carries data-geo (the GeoJSON URL); `rows` are {name, code, <key>: number|null}; a higher value is worse,
   // except for "satisfaction". Redrawing with new rows reuses the chart. Sets el.dataset.map = "ready".
+  // With data-only="<district code>" (a district supervisor) the map is that district alone, fitted to the frame.
   var geo = null;
   window.jiesuDistrictMap = function (el, rows, key, opts) {
+    var only = el.dataset.only || "", name = only ? "beijing-" + only : "beijing";
     function draw() {
       var chart = echarts.getInstanceByDom(el) || echarts.init(el, document.body.classList.contains("screen") ? "dark" : null, opts);
       var values = rows.map(function (d) { return {name: d.name, value: d[key] == null ? null : d[key]}; });
@@ -140,14 +142,38 @@
           return name.innerHTML + ": " + (p.value == null || isNaN(p.value) ? "—" : p.value); }},
         visualMap: {min: good ? 60 : 0, max: good ? 100 : max, calculable: true, left: 10, bottom: 10,
           inRange: {color: good ? ["#b4232a", "#d4a72c", "#2da44e"] : ["#eef6ff", "#7cb5ec", "#b4232a"]}},
-        series: [{type: "map", map: "beijing", roam: false, label: {show: true, fontSize: 10}, data: values}]},
+        series: [{type: "map", map: name, roam: false, label: {show: true, fontSize: only ? 14 : 10}, data: values}]},
         {replaceMerge: ["series"]});
       el.dataset.map = "ready";
     }
-    if (geo) { draw(); return; }
+    function register() {
+      if (echarts.getMap(name)) return;
+      echarts.registerMap(name, only ? {type: "FeatureCollection", features: geo.features.filter(function (f) {
+        return String(f.properties.adcode) === only; })} : geo);
+    }
+    if (geo) { register(); draw(); return; }
     fetch(el.dataset.geo).then(function (r) { return r.json(); }).then(function (g) {
-      if (!geo) { geo = g; echarts.registerMap("beijing", g); }
+      if (!geo) geo = g;
+      register();
       draw();
     });
+  };
+  // A district's streets beside its map: one bar per street/township, the busiest on top, shaded like the map.
+  // rows are {name, code, <key>: number}; a click on a bar opens the street's open tickets (el.dataset.link + code).
+  window.jiesuStreetChart = function (el, rows, key, opts) {
+    var sorted = rows.filter(function (r) { return r[key] != null; }).sort(function (a, b) { return b[key] - a[key]; });
+    el.style.height = Math.max(240, sorted.length * 18 + 40) + "px";
+    var chart = echarts.getInstanceByDom(el) || echarts.init(el, document.body.classList.contains("screen") ? "dark" : null, opts);
+    var max = Math.max.apply(null, sorted.map(function (r) { return r[key] || 0; }).concat([1]));
+    chart.setOption({animation: false, tooltip: {trigger: "axis", axisPointer: {type: "shadow"}},
+      grid: {left: 110, right: 40, top: 10, bottom: 20}, xAxis: {type: "value", minInterval: 1},
+      yAxis: {type: "category", inverse: true, data: sorted.map(function (r) { return r.name; }), axisLabel: {fontSize: 11}},
+      visualMap: {show: false, min: 0, max: max, dimension: 0, inRange: {color: ["#7cb5ec", "#b4232a"]}},
+      series: [{type: "bar", data: sorted.map(function (r) { return r[key]; }), label: {show: true, position: "right"}}]},
+      {replaceMerge: ["series"]});
+    chart.resize();
+    chart.off("click");
+    if (el.dataset.link) chart.on("click", function (p) { window.location.href = el.dataset.link + sorted[p.dataIndex].code; });
+    el.dataset.streets = String(sorted.length);
   };
 })();
