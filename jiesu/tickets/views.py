@@ -19,7 +19,7 @@ from jiesu.catalog.selectors import suggest_dispatch
 from jiesu.lib import clock
 from jiesu.lib.errors import NotFound, ServiceError
 from jiesu.lib.masking import mask_name, mask_phone
-from jiesu.orgs.models import UNIT_ROLES, Membership, OrgUnit
+from jiesu.orgs.models import UNIT_ROLES, Membership
 from jiesu.tickets import access as tickets_access
 
 from . import panels, selectors, services
@@ -218,11 +218,6 @@ def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "decline_reasons": DeclineReason.objects.filter(is_active=True)
             if any(a == Action.DECLINE for a, _, _ in actions)
             else [],
-            "handling_units": []
-            if not any(f.endswith("_codes") or f == "lead_code" for _, _, fields in actions for f in fields)
-            else OrgUnit.objects.filter(is_active=True)
-            .exclude(kind__in=["city", "community", "village"])
-            .only("code", "name"),
         },
     )
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, When
+from django.utils.translation import gettext
 
 from jiesu.catalog.models import Category
 from jiesu.intel.selectors import similarities
@@ -14,7 +15,7 @@ from jiesu.lib import clock
 from jiesu.lib.sorting import Sorts
 from jiesu.lib.validation import phone_or_none
 from jiesu.orgs import access
-from jiesu.orgs.models import UNIT_ROLES, OrgUnit, UnitKind
+from jiesu.orgs.models import STREET_TOWNSHIP_KINDS, UNIT_ROLES, OrgUnit, UnitKind
 from jiesu.tickets import access as tickets_access
 from jiesu.tickets.models import (
     Assignment,
@@ -393,3 +394,55 @@ def district_focus(user: Any, tickets: QuerySet[Ticket], now: dt.datetime, today
         "focus": {"code": m.unit.code, "name": m.unit.name},
         "streets": street_load(tickets, now, m.unit, since=today),
     }
+
+
+# --- the unit picker ---------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class UnitGroup:
+    """One branch of the unit picker's tree: a district (the district itself, then its streets/townships and its
+    departments as sub-branches) or a city-level list (departments, public-service companies)."""
+
+    name: str
+    code: str
+    unit: OrgUnit | None  # the district itself, pickable (兜底); None for a plain list
+    units: list[OrgUnit]
+    branches: list["UnitGroup"]
+
+
+UNIT_PICKS = ("all", "summonable", "streets")  # every handling unit | departments and companies (吹哨) | streets
+
+
+def unit_tree(pick: str) -> list[UnitGroup]:
+    """The active handling units as a tree: district → streets/townships and district departments; then the city's
+    departments and the public-service companies. `pick` narrows it (see UNIT_PICKS)."""
+    units = list(
+        OrgUnit.objects.filter(is_active=True)
+        .exclude(kind__in=[UnitKind.CITY, UnitKind.COMMUNITY, UnitKind.VILLAGE, UnitKind.HOTLINE_CENTRE])
+        .select_related("parent")
+        .order_by("path")
+    )
+    below: dict[int, list[OrgUnit]] = {}
+    for u in units:
+        if u.parent_id is not None:
+            below.setdefault(u.parent_id, []).append(u)
+    summonable = {UnitKind.DEPARTMENT, UnitKind.PUBLIC_SERVICE_COMPANY}
+    groups: list[UnitGroup] = []
+    for d in (u for u in units if u.kind == UnitKind.DISTRICT):
+        streets = [u for u in below.get(d.pk, []) if u.kind in STREET_TOWNSHIP_KINDS]
+        departments = [u for u in below.get(d.pk, []) if u.kind == UnitKind.DEPARTMENT]
+        branches = []
+        if pick != "summonable" and streets:
+            branches.append(UnitGroup(gettext("Streets and townships"), d.code + "-s", None, streets, []))
+        if pick != "streets" and departments:
+            branches.append(UnitGroup(gettext("District departments"), d.code + "-d", None, departments, []))
+        groups.append(UnitGroup(d.name, d.code, d if pick == "all" else None, [], branches))
+    if pick != "streets":
+        top = [u for u in units if u.parent is not None and u.parent.kind == UnitKind.CITY and u.kind in summonable]
+        for kind, label in (
+            (UnitKind.DEPARTMENT, gettext("City departments")),
+            (UnitKind.PUBLIC_SERVICE_COMPANY, gettext("Public-service companies")),
+        ):
+            chosen = [u for u in top if u.kind == kind]
+            if chosen:
+                groups.append(UnitGroup(label, kind, None, chosen, []))
+    return groups

@@ -14,6 +14,7 @@ urlpatterns = [
     path("callbacks/", views.callback_worklist, name="callback-worklist"),
     path("supervision/", views.supervision, name="supervision"),
     path("supervision/overview/", views.overview, name="overview"),
+    path("units/picker/", views.unit_picker, name="unit-picker"),
     path("assistant/", views.assistant_settings, name="assistant-settings"),
     path("export/<str:name>.<str:fmt>", views.export_list, name="export-list"),
     path("attachments/<int:pk>/", views.attachment, name="attachment"),

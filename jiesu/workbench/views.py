@@ -465,6 +465,21 @@ def overview(request: HttpRequest) -> HttpResponse:
     )
 
 
+# --- the unit picker ---------------------------------------------------------------------------------------
+@login_required
+def unit_picker(request: HttpRequest) -> HttpResponse:
+    """The unit picker's tree (a fragment the picker loads when first opened): district → streets/townships and
+    district departments, then the city's departments and companies; `?pick=all|summonable|streets`."""
+    if access.membership(request.user) is None:
+        raise Http404
+    pick = request.GET.get("pick", "all")
+    if pick not in selectors.UNIT_PICKS:
+        pick = "all"
+    response = render(request, "workbench/_unit_tree.html", {"groups": selectors.unit_tree(pick), "pick": pick})
+    response["Cache-Control"] = "private, max-age=300"
+    return response
+
+
 # --- exports -------------------------------------------------------------------------------------------
 @login_required
 def export_list(request: HttpRequest, name: str, fmt: str) -> HttpResponse:

@@ -55,6 +55,68 @@
       c.checked = all.checked;
     });
   });
+  // The unit picker: <details class="unit-picker" data-src="/units/picker/?pick=…" data-target="SELECTOR"
+  // data-mode="replace|append">. Opening it loads the tree once (district → streets and departments, then the city's
+  // departments and companies); the box filters by name or code; a click puts the unit's code into the target field
+  // (replace, or append to a comma-separated list).
+  document.addEventListener("toggle", function (e) {
+    var picker = e.target;
+    if (!picker.classList || !picker.classList.contains("unit-picker") || !picker.open || picker.dataset.loaded) return;
+    picker.dataset.loaded = "1";
+    fetch(picker.dataset.src, {credentials: "same-origin"}).then(function (r) { return r.text(); }).then(function (html) {
+      picker.querySelector(".unit-tree").innerHTML = html;
+      picker.dataset.ready = "1";
+      var box = picker.querySelector(".unit-filter");
+      if (box) box.focus();
+    });
+  }, true);
+  function filterUnits(list, q) {
+    function walk(li, shown) {
+      var group = li.querySelector(":scope > details");
+      if (!group) {
+        var ok = !q || shown || li.textContent.toLowerCase().indexOf(q) >= 0;
+        li.hidden = !ok;
+        return ok && !!q && !shown;
+      }
+      var own = !!q && group.querySelector(":scope > summary").textContent.toLowerCase().indexOf(q) >= 0;
+      var found = false;
+      group.querySelectorAll(":scope > ul > li").forEach(function (c) { if (walk(c, shown || own)) found = true; });
+      li.hidden = !!q && !(shown || own || found);
+      group.open = !!q && found;
+      return own || found;
+    }
+    list.querySelectorAll(":scope > li").forEach(function (li) { walk(li, false); });
+  }
+  document.addEventListener("input", function (e) {
+    var box = e.target.closest && e.target.closest(".unit-filter");
+    if (!box) return;
+    var list = box.closest(".unit-tree").querySelector("ul.unit-tree-list");
+    if (list) filterUnits(list, box.value.trim().toLowerCase());
+  });
+  document.addEventListener("keydown", function (e) {  // Enter in the filter box never submits the form
+    if (e.key === "Enter" && e.target.closest && e.target.closest(".unit-filter")) e.preventDefault();
+  });
+  document.addEventListener("click", function (e) {
+    var b = e.target.closest && e.target.closest("[data-pick]");
+    if (!b) return;
+    e.preventDefault();
+    var picker = b.closest(".unit-picker"), field = picker && document.querySelector(picker.dataset.target);
+    if (!field) return;
+    var code = b.getAttribute("data-pick");
+    if (picker.dataset.mode === "append") {
+      var codes = field.value.split(/[,，\s]+/).filter(Boolean);
+      if (codes.indexOf(code) < 0) codes.push(code);
+      field.value = codes.join(",");
+    } else {
+      field.value = code;
+      picker.open = false;
+    }
+    picker.querySelector(".picked").textContent = "· " + b.getAttribute("data-name");
+    delete field.dataset.autoValue;  // chosen by a person: the assistant leaves it alone
+    field.classList.remove("autofilled");
+    field.dispatchEvent(new Event("change", {bubbles: true}));
+    field.focus();
+  });
   // Sortable tables: <table class="sortable">; a click on a header sorts by that column (again: reversed).
   document.addEventListener("click", function (e) {
     var th = e.target.closest("table.sortable th");
