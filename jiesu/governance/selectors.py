@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from jiesu.catalog.models import Category
 from jiesu.governance import access as governance_access
 from jiesu.lib import clock
+from jiesu.lib.sorting import Sorts
 from jiesu.orgs import access
 from jiesu.orgs.models import OrgUnit, UnitKind
 from jiesu.tickets import access as tickets_access
@@ -39,6 +40,33 @@ def _in_area(qs: QuerySet[Any], area: OrgUnit, field: str = "district") -> Query
     if area.kind == UnitKind.CITY:
         return qs
     return qs.filter(**{f"{field}__path__startswith": area.path})
+
+
+HOTSPOT_SORTS = Sorts(
+    {
+        "label": ("label",),
+        "place": ("district__code", "street__code"),
+        "category": ("category__code",),
+        "size": ("size",),
+        "volume": ("volume",),
+        "baseline": ("baseline",),
+        "callers": ("callers",),
+        "heat": ("heat",),
+        "state": ("state",),
+        "since": ("opened_at",),
+    }
+)
+PROPOSAL_SORTS = Sorts(
+    {
+        "days": ("first_day",),
+        "district": ("district__code",),
+        "category": ("category__code",),
+        "unit": ("unit__code",),
+        "expected": ("expected",),
+        "usual": ("usual",),
+        "state": ("state",),
+    }
+)
 
 
 def hotspots(user: Any, *, include_closed: bool = False) -> QuerySet[Hotspot]:

@@ -6,11 +6,13 @@ import re
 import pytest
 from django.test import Client
 
+from jiesu.governance.selectors import HOTSPOT_SORTS, PROPOSAL_SORTS
 from jiesu.notify.views import SORTS as NOTIFICATION_SORTS
 from jiesu.testing.world import World
 from jiesu.tickets.selectors import TICKET_SORTS
 from jiesu.tickets.tests.helpers import new_ticket, ticket_in
 from jiesu.workbench import selectors
+from jiesu.workbench.ratings import OPERATOR_SORTS, RATING_SORTS
 from jiesu.workbench.views import PAGE_SIZE
 
 NUMBER = re.compile(r'<a href="/tickets/\d+/">(\d{14})</a>')
@@ -72,6 +74,11 @@ def test_every_whitelisted_column_sorts_both_ways(world: World, client: Client) 
         (world.agent, "/callbacks/", selectors.CALLBACK_SORTS),
         (world.jw_handler, "/notifications/?show=all", NOTIFICATION_SORTS),
         (world.city_supervisor, "/tickets/", TICKET_SORTS),
+        (world.city_supervisor, "/governance/hotspots/", HOTSPOT_SORTS),
+        (world.city_supervisor, "/governance/hotspots/?closed=1", HOTSPOT_SORTS),
+        (world.cy_supervisor, "/governance/proposals/", PROPOSAL_SORTS),
+        (world.dispatcher, "/intake/ratings/", OPERATOR_SORTS),
+        (world.operator, "/intake/ratings/", RATING_SORTS),
     ]
     for user, url, sorts in lists:
         client.force_login(user)
