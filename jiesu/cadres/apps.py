@@ -14,5 +14,5 @@ class CadresConfig(AppConfig):
         from .panels import recognition_panel
 
         panels.register("recognition", recognition_panel)
-        outbox.register_source("cadres", notices.drain, field="cadre_event", describe=notices.describe)  # type: ignore[arg-type]
+        outbox.register_source(notices.SOURCE, notices.drain, describe=notices.lines, private=True)
         tasks.register()

@@ -1,5 +1,6 @@
 """The cadre module's notifications, made from its event trail (`CadreEvent`) by the notification outbox
-(`jiesu worker`), registered in `CadresConfig.ready` through `notify.outbox.register_source`.
+(`jiesu worker`), registered in `CadresConfig.ready` through `notify.outbox.register_source` as a private source
+(personnel matters: nobody but the recipient sees these rows, the admin included).
 
 An overdue rectification item that escalates (`rectification_escalated`) tells its owner, the unit's Party secretary
 and leader, and the organisation department that held the 约谈; the line leads to the 约谈's page (an owner reads
@@ -15,10 +16,11 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from jiesu.notify.models import Notification
 from jiesu.orgs.models import Membership, Role
 
 from .models import CadreEvent, Interview, RectificationItem
+
+SOURCE = "cadres"  # the name of this source on its notifications (`Notification.source`)
 
 
 def recipients(events: Sequence[CadreEvent]) -> dict[int, list[int]]:
@@ -88,22 +90,11 @@ def drain(now: dt.datetime, limit: int) -> int:
     with transaction.atomic():
         events = outbox.claim(CadreEvent, limit)
         who = recipients(events)
-        notes = [
-            _notification(event, uid, now) for event in outbox.mark(CadreEvent, events, now) for uid in who[event.pk]
-        ]
-        _save(notes)
+        outbox.save(
+            [
+                outbox.notification(SOURCE, event.pk, uid, at=event.at, now=now)
+                for event in outbox.mark(CadreEvent, events, now)
+                for uid in who[event.pk]
+            ]
+        )
         return len(events)
-
-
-# --- the notification rows: today's mechanism (a foreign key per source, as the community's) --------------------
-def _notification(event: CadreEvent, user_id: int, now: dt.datetime) -> Notification:
-    return Notification(user_id=user_id, cadre_event=event, created_at=now)
-
-
-def _save(notes: list[Notification]) -> None:
-    Notification.objects.bulk_create(notes, ignore_conflicts=True)
-
-
-def describe(event: CadreEvent) -> tuple[str, str]:
-    """(text, link) of a notification line."""
-    return lines([event.pk]).get(event.pk, (event.action, reverse("cadre-home")))

@@ -13,7 +13,7 @@ def earlier_events_are_processed(apps: Any, schema_editor: Any) -> None:
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("cadres", "0005_unjustified_returns"),
+        ("cadres", "0006_english_labels"),
     ]
 
     operations = [
