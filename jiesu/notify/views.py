@@ -12,11 +12,13 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from jiesu.lib import clock
+from jiesu.lib.sorting import Sorts
 
 from . import outbox
 from .models import Notification
 
 PAGE_SIZE = 30
+SORTS = Sorts({"at": ("at",), "ticket": ("event__ticket__number",), "action": ("event__action",)})
 
 
 def _mine(request: HttpRequest) -> QuerySet[Notification]:
@@ -37,12 +39,16 @@ def notification_list(request: HttpRequest) -> HttpResponse:
         .annotate(at=Coalesce(F("event__created_at"), F("source_at")))
         .order_by(F("at").desc(nulls_last=True), "-id")
     )
+    rows, sorting = SORTS.apply(request.GET, rows)
+    query = request.GET.copy()
+    query.pop("page", None)
+    query["show"] = show
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     outbox.describe(list(page))
     return render(
         request,
         "notify/list.html",
-        {"page": page, "show": show, "unread_total": unread_total, "query": f"show={show}"},
+        {"page": page, "show": show, "unread_total": unread_total, "query": query.urlencode(), "sorting": sorting},
     )
 
 
