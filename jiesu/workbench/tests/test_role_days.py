@@ -1,0 +1,353 @@
+"""Every role's day in a real browser (issue 18): Playwright drives Debian's Chromium against one live server over
+one seeded world for the whole module (seeded once, flushed after the module), a test per role.
+
+Every page a role visits is read in Chinese on the way and again in English when the test ends: no server error
+(any response, htmx included), no raw code ("in_progress", "create → draft") and, in Chinese, no untranslated
+English phrase; in English, no Chinese in headings and labels (`Session.check`, run for every role). The clock is
+moved with time-machine, which the live server's thread shares; nothing sleeps.
+"""
+
+import datetime as dt
+import io
+import json
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+import time_machine
+from django.apps import apps
+from django.core.management import call_command
+from playwright.sync_api import expect
+
+from jiesu.lib import clock
+from jiesu.orgs.models import Role
+from jiesu.testing.world import HAIDIAN_ST, JIANWAI, World, build_world, make_user
+from jiesu.tickets import services
+from jiesu.tickets.models import Ticket
+from jiesu.tickets.tests.helpers import fresh, new_ticket, ticket_in
+from jiesu.workbench.tests.test_browser import ARGS, CHROMIUM, PASSWORD
+
+if not Path(CHROMIUM).exists() and not os.environ.get("CI"):
+    pytest.skip(f"{CHROMIUM} is missing: scripts/bootstrap dev installs it (as root)", allow_module_level=True)
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+pytestmark = [pytest.mark.browser]
+
+TELEPHONY_KEY = "tel.jiesu-role-days-key"
+CALLER = "13812345678"  # new_ticket's caller
+
+
+# --- the words on a page ---------------------------------------------------------------------------------
+def _codes() -> frozenset[str]:
+    """Every stored choice code of every model (states, actions, outcomes, kinds …): never shown as such."""
+    found: set[str] = set()
+    for model in apps.get_models():
+        for f in model._meta.get_fields():
+            for value, _label in getattr(f, "flatchoices", None) or ():
+                if isinstance(value, str) and re.fullmatch(r"[a-z][a-z_]{2,}", value):
+                    found.add(value)
+    return frozenset(found)
+
+
+# Latin words a Chinese page may show: product and format names, units, codes.
+LATIN_OK = {"Excel", "CSV", "PDF", "HTML", "SVG", "ECharts", "jiesu", "Open311", "GeoReport", "API", "JSON", "XML"}
+ENGLISH_PHRASE = re.compile(r"[A-Za-z][a-z]+(?:[ ,:;'-]+[A-Za-z][a-z]+)+")
+CJK = re.compile(r"[\u4e00-\u9fff]")
+# Own text of the page's chrome (headings of tables and lists, labels, legends, tabs, buttons), minus data buttons.
+CHROME_TEXT = """() => {
+  const out = [];
+  document.querySelectorAll('th, dt, label, legend, summary, nav.tabs a, button, h3, .muted').forEach(el => {
+    if (el.closest('[lang], [data-value], .who, #timeline, td .muted, #assist .muted')) return;
+    const own = Array.from(el.childNodes).filter(n => n.nodeType === 3).map(n => n.textContent).join(' ').trim();
+    if (own) out.push(own);
+  });
+  return out;
+}"""
+
+
+@dataclass
+class Problems:
+    items: list[str] = field(default_factory=list)
+
+    def add(self, where: str, what: str) -> None:
+        if len(self.items) < 40:
+            self.items.append(f"{where}: {what}")
+
+
+def words_problems(text: str, chrome: list[str], lang: str, codes: frozenset[str]) -> list[str]:
+    found = []
+    for m in re.finditer(r"\b([a-z][a-z_]+) ?(?:→|->) ?([a-z][a-z_]+)\b", text):
+        if m.group(1) in codes or m.group(2) in codes:
+            found.append(f"raw transition {m.group(0)!r}")
+    for token in set(re.findall(r"(?<![A-Za-z0-9_./:-])[a-z][a-z0-9]*_[a-z0-9_]+(?![A-Za-z0-9_/-])", text)):
+        found.append(f"raw code {token!r}")
+    if lang == "zh":
+        for token in set(re.findall(r"(?<![A-Za-z0-9_./:@-])[a-z][a-z_]+(?![A-Za-z0-9_./@-])", text)):
+            if token in codes:
+                found.append(f"raw code {token!r}")
+        for m in ENGLISH_PHRASE.finditer(text):
+            if not set(re.findall(r"[A-Za-z]+", m.group(0))) <= LATIN_OK:
+                found.append(f"untranslated {m.group(0)!r}")
+    else:
+        for own in chrome:
+            bare = re.sub(r"[（(][^）)]*[）)]", "", own)
+            if CJK.search(bare):
+                found.append(f"Chinese in the English chrome {own!r}")
+    return sorted(set(found))
+
+
+class Session:
+    """One person's browser session. Every response is watched for 5xx; every page reached is remembered, read in
+    Chinese by `check()` on the way and in English by `read_in_english()` at the end."""
+
+    def __init__(self, browser: Any, base: str, codes: frozenset[str], *, mobile: bool = False) -> None:
+        size = {"width": 390, "height": 844} if mobile else {"width": 1366, "height": 900}
+        self.context = browser.new_context(viewport=size, locale="zh-CN", timezone_id="Asia/Shanghai")
+        self.context.set_default_timeout(15000)
+        self.page = self.context.new_page()
+        self.base, self.codes = base, codes
+        self.visited: dict[str, None] = {}
+        self.problems = Problems()
+        self.page.on("response", self._response)
+        self.page.on("framenavigated", self._navigated)
+        self.page.on("dialog", lambda d: (self.dialogs.append(d.message), d.accept()))
+        self.dialogs: list[str] = []
+
+    def _response(self, r: Any) -> None:
+        if r.status >= 500:
+            self.problems.add(r.url, f"HTTP {r.status}")
+
+    def _navigated(self, frame: Any) -> None:
+        if frame == self.page.main_frame and frame.url.startswith(self.base):
+            path = frame.url[len(self.base) :].split("#")[0]
+            if not path.startswith(("/accounts/", "/export/", "/notifications/read")):
+                self.visited[path] = None
+
+    def go(self, path: str) -> Any:
+        response = self.page.goto(self.base + path)
+        self.check()
+        return response
+
+    def login(self, username: str) -> "Session":
+        self.page.goto(self.base + "/accounts/login/")
+        self.page.fill("input[name=username]", username)
+        self.page.fill("input[name=password]", PASSWORD)
+        self.page.click("button[type=submit]")
+        self.page.wait_for_selector("header .who")
+        self.check()
+        return self
+
+    def check(self, lang: str = "zh") -> None:
+        """The page as it stands: no raw code, no untranslated words (see `words_problems`)."""
+        self.page.wait_for_load_state()
+        text = self.page.inner_text("body")
+        chrome = self.page.evaluate(CHROME_TEXT) if lang == "en" else []
+        where = f"{lang} {self.page.url[len(self.base) :]}"
+        for p in words_problems(text, chrome, lang, self.codes):
+            self.problems.add(where, p)
+
+    def act(self, action: str, **fields: str) -> None:
+        """Fill and submit the action form `action` on the ticket page."""
+        form = f"#act-{action}"
+        for name, value in fields.items():
+            self.page.fill(f"{form} [name={name}]", value)
+        self.page.click(f"{form} button[type=submit]")
+        self.check()
+
+    def click(self, selector: str) -> None:
+        self.page.click(selector)
+        self.check()
+
+    def read_in_english(self) -> None:
+        self.context.add_cookies([{"name": "django_language", "value": "en", "url": self.base}])
+        for path in list(self.visited):
+            response = self.page.goto(self.base + path)
+            if response is not None and response.status >= 500:
+                self.problems.add(path, f"HTTP {response.status} in English")
+            self.check("en")
+
+
+# --- one seeded world and one live server for the module ----------------------------------------------------
+@dataclass
+class City:
+    w: World
+    base: str
+    t: dict[str, Ticket]
+
+
+@pytest.fixture(scope="module")
+def city(django_db_setup: Any, django_db_blocker: Any) -> Iterator[City]:
+    from pytest_django.live_server_helper import LiveServer
+
+    from jiesu.integrations.models import ApiClient
+
+    with django_db_blocker.unblock():
+        w = build_world()
+        w.users["jw_handler2"] = make_user("jw_handler2", Role.UNIT_HANDLER, JIANWAI)
+        for user in w.users.values():
+            user.set_password(PASSWORD)
+            user.save(update_fields=["password", "first_name"])
+        switch = ApiClient(name="switch", telephony=True)
+        switch.issue_key(TELEPHONY_KEY)
+        switch.save()
+        t = _seed(w)
+        server = LiveServer("localhost")
+        server._live_server_modified_settings.enable()
+        try:
+            yield City(w, server.url, t)
+        finally:
+            server._live_server_modified_settings.disable()
+            server.stop()
+            call_command("flush", interactive=False, verbosity=0)
+
+
+def _seed(w: World) -> dict[str, Ticket]:
+    t: dict[str, Ticket] = {}
+    now = clock.now()
+    with clock.at(now - dt.timedelta(days=3)):
+        t["earlier"] = ticket_in(w, "closed", title="楼下餐馆油烟扰民")  # the operator's caller's history
+    # dispatcher: a queue with an urgent order, a return, an extension, a merge candidate
+    with clock.at(now - dt.timedelta(hours=3)):
+        t["q_old"] = new_ticket(w, title="人行道地砖松动", requester_phone="13900000001")
+    with clock.at(now - dt.timedelta(hours=2)):
+        t["q_urgent"] = new_ticket(w, title="路口井盖缺失", urgency="urgent", requester_phone="13900000002")
+    t["returned"] = ticket_in(w, "return_requested", title="摊贩占道经营", requester_phone="13900000003")
+    ext = ticket_in(w, "accepted", title="老旧小区加装电梯咨询", requester_phone="13900000004")
+    t["extension"] = services.request_extension(
+        w.jw_handler, ext.pk, (ext.due_at or now) + dt.timedelta(days=5), "需协调产权单位"
+    )
+    with clock.at(now - dt.timedelta(days=1)):
+        t["master"] = ticket_in(w, "dispatched", title="光华路1号院垃圾堆积", requester_phone="13900000005")
+    t["repeat"] = new_ticket(w, title="光华路1号院垃圾堆积", requester_phone="13900000006")
+    # handler and leader: to sign, confidential, summoned, supervised
+    t["to_sign"] = ticket_in(w, "dispatched", title="楼道堆物堵塞", requester_phone="13900000007")
+    t["secret"] = ticket_in(w, "dispatched", title="举报违建", confidential=True, requester_phone="13900000008")
+    whistled = ticket_in(w, "accepted", title="马路对面工地夜间施工", requester_phone="13900000009")
+    t["whistled"] = services.whistle(w.jw_handler, whistled.pk, ["D001"], "请区城管委到场")
+    sup = ticket_in(w, "accepted", title="小区路灯不亮", requester_phone="13900000010")
+    t["supervised"] = services.supervise(w.city_supervisor, sup.pk, "请两日内修复并反馈")
+    # callback agent
+    t["replied"] = ticket_in(w, "replied", title="垃圾桶破损", requester_phone="13900000011")
+    # supervisor: overdue in 朝阳区 and in 海淀区
+    with clock.at(now - dt.timedelta(days=30)):
+        t["late"] = ticket_in(w, "accepted", title="树枝压住电线", requester_phone="13900000012")
+        late_hd = new_ticket(w, title="海淀路面塌陷", street_code=HAIDIAN_ST, address="海淀区海淀街道",
+                             requester_phone="13900000013")
+        late_hd = services.dispatch(w.dispatcher, late_hd.pk)
+        t["late_hd"] = services.accept(w.hd_handler, late_hd.pk)
+    return t
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def people(city: City, browser: Any, django_db_blocker: Any) -> Iterator[Any]:
+    """Open sessions; when the test is done, read every page each session reached in English, and fail on any
+    server error, raw code or untranslated word met on the way."""
+    codes = _codes()
+    sessions: list[Session] = []
+
+    def open_session(username: str | None = None, *, mobile: bool = False) -> Session:
+        s = Session(browser, city.base, codes, mobile=mobile)
+        sessions.append(s)
+        return s.login(username) if username else s
+
+    with django_db_blocker.unblock():
+        yield open_session
+        problems = []
+        for s in sessions:
+            s.read_in_english()
+            problems += s.problems.items
+            s.context.close()
+    assert not problems, "\n".join(problems)
+
+
+# --- the roles ---------------------------------------------------------------------------------------------
+def test_operator(city: City, people: Any) -> None:
+    """Screen pop from the telephony system, the category tree, 保密, an anonymous call, the missed-call queue."""
+    operator = people("operator")
+    page = operator.page
+    at = clock.now().isoformat()
+    api = operator.context.request
+    headers = {"Authorization": f"Bearer {TELEPHONY_KEY}", "Content-Type": "application/json"}
+    answered = {"call_id": "CTI-RD-1", "event": "answered", "caller": "+86 138-1234-5678", "recording_id": "REC-RD-1",
+                "agent": "operator", "at": at}
+    pop = api.post(city.base + "/telephony/calls/", data=json.dumps(answered), headers=headers)
+    assert pop.status == 201, pop.text()
+    assert api.post(city.base + "/telephony/calls/", data=json.dumps(answered), headers=headers).status == 409
+    missed = {"call_id": "CTI-RD-2", "event": "missed", "caller": "010-6512 3456", "at": at}
+    assert api.post(city.base + "/telephony/calls/", data=json.dumps(missed), headers=headers).status == 201
+
+    operator.go("/intake/")
+    strip = page.locator("#calls a.button", has_text=CALLER)
+    expect(strip).to_be_visible()
+    strip.click()
+    operator.check()
+    expect(page.locator("#screen-pop")).to_contain_text("REC-RD-1")
+    expect(page.locator("#id_requester_phone")).to_have_value(CALLER)
+    expect(page.locator("#assist")).to_contain_text(city.t["earlier"].number)  # the caller's history
+    page.fill("#id_title", "电动车违规充电")
+    page.fill("#id_content", "有人从楼上拉电线给电动车充电，存在安全隐患。")
+    page.fill("#id_address", "朝阳区建外街道光华路5号")
+    expect(page.locator("#id_street_code")).to_have_value("110105001")
+    page.click("#category-tree summary")  # the searchable tree, not a typed code
+    page.fill("#category-tree input[type=search]", "垃圾清运")
+    leaf = page.locator("#category-tree button[data-value='010201']")
+    expect(leaf).to_be_visible()
+    expect(page.locator("#category-tree button[data-value='010101']")).to_be_hidden()
+    leaf.click()
+    expect(page.locator("#id_category_code")).to_have_value("010201")
+    page.check("#id_confidential")
+    page.click("#save")
+    expect(page.locator("main .card").first).to_contain_text("电动车违规充电")
+    operator.check()
+    popped = Ticket.objects.get(title="电动车违规充电")
+    assert popped.recording_id == "REC-RD-1" and popped.confidential and popped.requester.phone == CALLER
+
+    operator.go("/intake/")  # an anonymous call: no number, no name
+    page.select_option("#id_appeal_type", "suggestion")
+    page.fill("#id_title", "建议增设公交站")
+    page.fill("#id_content", "光华路东口附近没有公交站，建议增设。")
+    page.fill("#id_category_code", "010101")
+    page.click("#save")
+    expect(page.locator("main .card").first).to_contain_text("建议增设公交站")
+    assert Ticket.objects.get(title="建议增设公交站").requester is None
+
+    operator.click("#calls a[href='/intake/missed/']")  # 漏接回拨
+    row = page.locator("tr", has_text="01065123456")
+    expect(row).to_be_visible()
+    expect(row.locator(".countdown")).to_contain_text("剩余")
+    row.locator("select[name=outcome]").select_option("no_answer")
+    row.locator("button").click()
+    operator.check()
+    expect(page.locator("tr", has_text="01065123456")).to_contain_text("1")  # tried once, still waiting
+    page.locator("tr", has_text="01065123456").locator("select[name=outcome]").select_option("reached")
+    page.locator("tr", has_text="01065123456").locator("button").click()
+    operator.check()
+    operator.click("nav.tabs a[href='?show=done']")
+    expect(page.locator("tr", has_text="01065123456")).to_be_visible()
+
+
+def test_the_page_reader_flags_raw_codes_and_untranslated_words(db: Any) -> None:
+    """The reader every role test uses. (Asking for `db` here also makes pytest-django create the test database
+    when this module runs alone: the role tests share one seeded world and hold the database themselves.)"""
+    codes = _codes()
+    assert {"in_progress", "dispatched", "no_answer", "callback_attempt"} <= codes
+    assert words_problems("派单 · 已受理 → 已派单 · 剩余 3小时 · 导出 Excel", [], "zh", codes) == []
+    assert words_problems("Dispatched, awaiting signature", ["Sign due at"], "en", codes) == []
+    assert words_problems("状态：in_progress", [], "zh", codes) == ["raw code 'in_progress'"]
+    assert words_problems("create → draft", [], "en", codes) == ["raw transition 'create → draft'"]
+    assert words_problems("状态dispatched", [], "zh", codes) == ["raw code 'dispatched'"]
+    assert words_problems("请 Sign the ticket", [], "zh", codes) == ["untranslated 'Sign the ticket'"]
+    assert words_problems("", ["派单", "Supervision to answer (督办)"], "en", codes) == ["Chinese in the English chrome '派单'"]
