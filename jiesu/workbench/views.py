@@ -402,7 +402,7 @@ def supervision(request: HttpRequest) -> HttpResponse:
             "f": f,
             "page": _page(request, selectors.supervision_list(request.user, f)),
             "query": _query(request),
-            "districts": selectors.districts(),
+            "districts": selectors.districts(request.user),
             "categories": selectors.top_categories(clock.local_date(clock.now())),
             "states": DispatchState.choices,
             "now": clock.now(),

@@ -7,6 +7,7 @@ English phrase; in English, no Chinese in headings and labels (`Session.check`, 
 moved with time-machine, which the live server's thread shares; nothing sleeps.
 """
 
+import contextlib
 import datetime as dt
 import io
 import json
@@ -56,11 +57,11 @@ def _codes() -> frozenset[str]:
 LATIN_OK = {"Excel", "CSV", "PDF", "HTML", "SVG", "ECharts", "jiesu", "Open311", "GeoReport", "API", "JSON", "XML"}
 ENGLISH_PHRASE = re.compile(r"[A-Za-z][a-z]+(?:[ ,:;'-]+[A-Za-z][a-z]+)+")
 CJK = re.compile(r"[\u4e00-\u9fff]")
-# Own text of the page's chrome (headings of tables and lists, labels, legends, tabs, buttons), minus data buttons.
+# Own text of the page's chrome (table and list headings, labels, legends, tabs, buttons): words of the interface, never data.
 CHROME_TEXT = """() => {
   const out = [];
-  document.querySelectorAll('th, dt, label, legend, summary, nav.tabs a, button, h3, .muted').forEach(el => {
-    if (el.closest('[lang], [data-value], .who, #timeline, td .muted, #assist .muted')) return;
+  document.querySelectorAll('th, dt, label, legend, nav.tabs a, button').forEach(el => {
+    if (el.closest('body [lang], [data-value]')) return;
     const own = Array.from(el.childNodes).filter(n => n.nodeType === 3).map(n => n.textContent).join(' ').trim();
     if (own) out.push(own);
   });
@@ -146,6 +147,9 @@ class Session:
         text = self.page.inner_text("body")
         chrome = self.page.evaluate(CHROME_TEXT) if lang == "en" else []
         where = f"{lang} {self.page.url[len(self.base) :]}"
+        if os.environ.get("ROLE_DAYS_DUMP"):  # DEBUG
+            with open(os.environ["ROLE_DAYS_DUMP"], "a") as dump:
+                dump.write(f"=== {where}\n{text}\n--- chrome: {chrome}\n")
         for p in words_problems(text, chrome, lang, self.codes):
             self.problems.add(where, p)
 
@@ -178,13 +182,30 @@ class City:
     t: dict[str, Ticket]
 
 
+@contextlib.contextmanager
+def _test_database() -> Iterator[None]:
+    """pytest-django creates the test database only when a collected test asks for `db`; these tests hold the
+    database for the whole module instead, so they create it themselves when nothing else did (e.g. `-k operator`)."""
+    from django.db import connection
+    from django.test.utils import setup_databases, teardown_databases
+
+    if connection.settings_dict["NAME"] == connection.creation._get_test_db_name():
+        yield
+        return
+    config = setup_databases(verbosity=0, interactive=False, aliases={"default"})
+    try:
+        yield
+    finally:
+        teardown_databases(config, verbosity=0)
+
+
 @pytest.fixture(scope="module")
-def city(django_db_setup: Any, django_db_blocker: Any) -> Iterator[City]:
+def city(django_db_blocker: Any) -> Iterator[City]:
     from pytest_django.live_server_helper import LiveServer
 
     from jiesu.integrations.models import ApiClient
 
-    with django_db_blocker.unblock():
+    with django_db_blocker.unblock(), _test_database():
         w = build_world()
         w.users["jw_handler2"] = make_user("jw_handler2", Role.UNIT_HANDLER, JIANWAI)
         for user in w.users.values():
@@ -238,6 +259,14 @@ def _seed(w: World) -> dict[str, Ticket]:
                              requester_phone="13900000013")
         late_hd = services.dispatch(w.dispatcher, late_hd.pk)
         t["late_hd"] = services.accept(w.hd_handler, late_hd.pk)
+    # the supervisor's notifications: 35, more than a page
+    from jiesu.notify.models import Notification
+    from jiesu.tickets.models import TicketEvent
+
+    events = TicketEvent.objects.order_by("pk")[:35]
+    Notification.objects.bulk_create(
+        Notification(user=w.city_supervisor, event=e, created_at=e.created_at) for e in events
+    )
     return t
 
 
@@ -339,9 +368,202 @@ def test_operator(city: City, people: Any) -> None:
     expect(page.locator("tr", has_text="01065123456")).to_be_visible()
 
 
-def test_the_page_reader_flags_raw_codes_and_untranslated_words(db: Any) -> None:
-    """The reader every role test uses. (Asking for `db` here also makes pytest-django create the test database
-    when this module runs alone: the role tests share one seeded world and hold the database themselves.)"""
+
+def _row_index(page: Any, number: str) -> int:
+    numbers = [n.strip() for n in page.locator("table tbody tr td:nth-child(2)").all_inner_texts()]
+    return numbers.index(number)
+
+
+def test_dispatcher(city: City, people: Any) -> None:
+    """Urgent first, sortable columns, batch dispatch; a return reviewed with the unit search; an extension
+    decided; a merge confirmed, then undone (split)."""
+    t = city.t
+    dispatcher = people("dispatcher")
+    page = dispatcher.page
+    dispatcher.go("/dispatch/")
+    urgent, old = t["q_urgent"].number, t["q_old"].number
+    assert _row_index(page, urgent) < _row_index(page, old)  # urgent first, though younger
+    page.click("table.sortable th:nth-child(3)")  # intake at, ascending
+    expect(page.locator("table.sortable th:nth-child(3)")).to_have_attribute("aria-sort", "ascending")
+    assert _row_index(page, old) < _row_index(page, urgent)
+    page.check(f"input[aria-label='{urgent}']")
+    page.check(f"input[aria-label='{old}']")
+    dispatcher.click("#batch-dispatch p.filters button")
+    assert dispatcher.dialogs and "派单目录" in dispatcher.dialogs[-1]  # asked first
+    assert {fresh(t["q_urgent"]).dispatch_state, fresh(t["q_old"]).dispatch_state} == {"dispatched"}
+    expect(page.locator("table.sortable")).not_to_contain_text(urgent)
+
+    dispatcher.click("nav.tabs a[href='?tab=returns']")
+    row = page.locator("tr", has_text=t["returned"].number)
+    expect(row).to_contain_text("不属于本街道职责")  # the unit's reason
+    row.locator("a.button").click()
+    dispatcher.check()
+    expect(page.locator("#return-review")).to_be_visible()
+    # units are searched by name or code: the field offers the unit list to filter
+    expect(page.locator("#units option[value='110105002']")).to_have_count(1)
+    assert "朝外街道" in (page.locator("#units option[value='110105002']").text_content() or "")
+    dispatcher.act("approve_return", lead_code="110105002", note="同意，改派朝外街道")
+    assert fresh(t["returned"]).lead_unit.code == "110105002"
+
+    dispatcher.go("/dispatch/?tab=extensions")
+    row = page.locator("tr", has_text=t["extension"].number)
+    expect(row).to_contain_text("需协调产权单位")
+    row.locator("a.button").click()
+    dispatcher.check()
+    dispatcher.act("approve_extension", note="同意延期")
+    assert fresh(t["extension"]).paused_at is None and fresh(t["extension"]).due_at > t["extension"].due_at
+
+    dispatcher.go("/dispatch/?tab=merge")
+    row = page.locator("tr", has_text=t["repeat"].number)
+    expect(row).to_contain_text(t["master"].number)
+    row.locator("button").click()
+    dispatcher.check()
+    assert "并入" in dispatcher.dialogs[-1]
+    assert fresh(t["repeat"]).dispatch_state == "merged"
+    dispatcher.go(f"/tickets/{t['repeat'].pk}/")
+    dispatcher.act("split", note="并非同一诉求，拆分")
+    assert fresh(t["repeat"]).dispatch_state == "new" and fresh(t["repeat"]).duplicate_of is None
+    expect(page.locator("#timeline")).to_contain_text("撤销并单")
+
+
+def test_handler_and_leader(city: City, people: Any) -> None:
+    """The inbox with the signing deadline; sign; call the caller from the order (unless 保密); reply; 督办 answered;
+    a summoned department reports in; the leader reassigns inside the unit."""
+    t, w = city.t, city.w
+    handler = people("jw_handler")
+    page = handler.page
+    handler.go("/inbox/")  # 待签收 first, with its deadline
+    expect(page.locator("th", has_text="签收时限")).to_be_visible()
+    row = page.locator("tr", has_text=t["to_sign"].number)
+    expect(row.locator(".countdown").first).to_contain_text("剩余")
+    row.locator("a").first.click()
+    handler.check()
+    expect(page.locator("#call-caller")).to_have_attribute("href", "tel:13900000007")  # calls the caller
+    handler.act("accept")
+    assert fresh(t["to_sign"]).dispatch_state == "accepted"
+    handler.act("reply", text="已联系物业清理楼道堆物，并告知来电人。")
+    assert fresh(t["to_sign"]).dispatch_state == "replied"
+
+    handler.go(f"/tickets/{t['secret'].pk}/")  # 保密: masked, no number to dial
+    expect(page.locator("#caller")).to_contain_text("139****0008")
+    expect(page.locator("#call-caller")).to_have_count(0)
+
+    handler.go("/inbox/?tab=supervised")  # 督办 to answer, with its deadline
+    expect(page.locator("th", has_text="反馈时限")).to_be_visible()
+    page.locator("tr", has_text=t["supervised"].number).locator("a").first.click()
+    handler.check()
+    expect(page.locator("#supervision-orders")).to_contain_text("请两日内修复并反馈")
+    handler.act("answer_supervision", text="已联系供电公司，明日修复。")
+    expect(page.locator("#supervision-orders")).to_contain_text("明日修复")
+
+    summoned = people("cgw_handler")
+    summoned.go("/inbox/?tab=report_in")
+    row = summoned.page.locator("tr", has_text=t["whistled"].number)
+    expect(row).to_be_visible()
+    row.locator("a").first.click()
+    summoned.check()
+    expect(summoned.page.locator("#act-reply")).to_have_count(0)  # a summoned unit reports in, never replies
+    expect(summoned.page.locator("#act-request_return")).to_have_count(0)
+    summoned.act("report_in", note="已到场，协调施工方停止夜间施工")
+    assert t["whistled"].assignments.filter(unit__code="D001", reported_in_at__isnull=False).exists()
+
+    leader = people("jw_leader")
+    leader.go("/inbox/?tab=in_hand")
+    expect(leader.page.locator("h3", has_text="各办理人工作量")).to_be_visible()
+    leader.go(f"/tickets/{t['whistled'].pk}/")
+    leader.page.select_option("#act-assign_handler select[name=handler_id]", str(w.jw_handler2.pk))
+    leader.act("assign_handler", note="交王二办理")
+    assert fresh(t["whistled"]).handler == w.jw_handler2
+
+
+def test_callback_agent(city: City, people: Any) -> None:
+    """The form starts empty; no answer brings the ticket back at its retry time (the clock moved); the caller is
+    reached on the retry; the answers show on the ticket page."""
+    ticket = city.t["replied"]
+    agent = people("agent")
+    page = agent.page
+    agent.go("/callbacks/")
+    card = page.locator(f"#cb-{ticket.pk}")
+    expect(card.locator("input[name=outcome]:checked")).to_have_count(0)
+    for name in ("contacted", "resolution", "satisfaction"):
+        expect(card.locator(f"select[name={name}]")).to_have_value("")
+    card.locator("input[name=outcome][value=no_answer]").check()
+    card.locator("button").click()
+    agent.check()
+    card = page.locator(f"#cb-{ticket.pk}")
+    expect(card).to_contain_text("无人接听")
+    expect(card.locator(".soon")).to_contain_text("再次回访")
+    retry = fresh(ticket).callback_retry_at
+    assert retry is not None and fresh(ticket).dispatch_state == "replied"
+    with time_machine.travel(retry + dt.timedelta(minutes=1), tick=True):  # the live server shares the clock
+        agent.go("/callbacks/")
+        card = page.locator(f"#cb-{ticket.pk}")
+        expect(card).to_contain_text("现在可再次回访")
+        card.locator("input[name=outcome][value=reached]").check()
+        card.locator("select[name=contacted]").select_option("yes")
+        card.locator("select[name=resolution]").select_option("solved")
+        card.locator("select[name=satisfaction]").select_option("satisfied")
+        card.locator("input[name=note]").fill("第二次接通，表示满意")
+        card.locator("button").click()
+        agent.check()
+        assert fresh(ticket).dispatch_state == "closed"
+        agent.go(f"/tickets/{ticket.pk}/")
+        answers = page.locator("#callbacks tbody tr").first
+        for word in ("是", "已解决", "满意", "第二次接通"):
+            expect(answers).to_contain_text(word)
+        expect(page.locator("#timeline")).to_contain_text("未接通")
+
+
+def test_supervisor(city: City, people: Any) -> None:
+    """The overdue list exported to Excel (masked); 督办 from the list; a district supervisor sees only their
+    district; the big screen reads; notifications paged, sorted and marked read in bulk."""
+    from openpyxl import load_workbook
+
+    t = city.t
+    supervisor = people("city_supervisor")
+    page = supervisor.page
+    supervisor.go("/supervision/")
+    expect(page.locator("tr", has_text=t["late"].number)).to_contain_text("已超期")
+    with page.expect_download() as download:
+        page.click("#export-xlsx")
+    assert download.value.suggested_filename.endswith(".xlsx")
+    sheet = load_workbook(io.BytesIO(Path(download.value.path()).read_bytes())).active
+    rows = list(sheet.iter_rows(values_only=True))
+    by_number = {str(r[0]): r for r in rows[1:]}
+    assert {t["late"].number, t["late_hd"].number} <= set(by_number)
+    cells = " ".join(str(c) for c in by_number[t["late"].number])
+    assert "139****0012" in cells and "13900000012" not in cells  # masked
+    assert all(str(h or "").strip() for h in rows[0])
+
+    district = people("cy_supervisor")
+    district.go("/supervision/")
+    expect(district.page.locator("table")).to_contain_text(t["late"].number)
+    expect(district.page.locator("table")).not_to_contain_text(t["late_hd"].number)
+    options = district.page.locator("select[name=district] option").all_inner_texts()
+    assert "海淀区" not in options
+
+    supervisor.go("/dashboard/?screen=1")
+    colours = page.evaluate(
+        """() => { const b = document.querySelector('#h-today'), card = b.closest('.stat'), th = document.querySelector('th');
+        return [getComputedStyle(b).color, getComputedStyle(card).backgroundColor,
+                getComputedStyle(th).color, getComputedStyle(th).backgroundColor]; }"""
+    )
+    assert colours[0] != colours[1] and colours[2] != colours[3]
+
+    supervisor.go("/notifications/?show=all")
+    expect(page.locator(".pager")).to_contain_text("1 / 2")
+    stamps = [s.strip() for s in page.locator("tbody tr td:nth-child(2)").all_inner_texts()]
+    assert stamps == sorted(stamps, reverse=True)
+    supervisor.go("/notifications/")
+    page.check("thead input[data-check-all]")
+    supervisor.click("button[name=page_ids]")
+    expect(page.locator("h1 .badge")).to_contain_text("5")
+    supervisor.click("button[name=all]")
+    expect(page.locator("h1 .badge")).to_contain_text("0")
+
+
+def test_the_page_reader_flags_raw_codes_and_untranslated_words() -> None:
+    """The reader every role test uses."""
     codes = _codes()
     assert {"in_progress", "dispatched", "no_answer", "callback_attempt"} <= codes
     assert words_problems("派单 · 已受理 → 已派单 · 剩余 3小时 · 导出 Excel", [], "zh", codes) == []
