@@ -61,7 +61,8 @@ CJK = re.compile(r"[\u4e00-\u9fff]")
 CHROME_TEXT = """() => {
   const out = [];
   document.querySelectorAll('th, dt, label, legend, nav.tabs a, button').forEach(el => {
-    if (el.closest('body [lang], [data-value]')) return;
+    // not: the language switch, buttons that fill in a value, ticked lists of reference data (skills …)
+    if (el.closest('body [lang], [data-value]') || el.querySelector('input[type=checkbox]')) return;
     const own = Array.from(el.childNodes).filter(n => n.nodeType === 3).map(n => n.textContent).join(' ').trim();
     if (own) out.push(own);
   });
@@ -90,6 +91,8 @@ def words_problems(text: str, chrome: list[str], lang: str, codes: frozenset[str
             if token in codes:
                 found.append(f"raw code {token!r}")
         for m in ENGLISH_PHRASE.finditer(text):
+            if m.group(0).startswith("jiesu "):  # a command to type, e.g. "jiesu assess --month"
+                continue
             if not set(re.findall(r"[A-Za-z]+", m.group(0))) <= LATIN_OK:
                 found.append(f"untranslated {m.group(0)!r}")
     else:
@@ -116,6 +119,7 @@ class Session:
         self.page.on("framenavigated", self._navigated)
         self.page.on("dialog", lambda d: (self.dialogs.append(d.message), d.accept()))
         self.dialogs: list[str] = []
+        self.touring = False
 
     def _response(self, r: Any) -> None:
         if r.status >= 500:
@@ -165,6 +169,14 @@ class Session:
         self.page.click(selector)
         self.check()
 
+    def tour(self) -> None:
+        """Open the pages the header offers this role (its workbench) that no role opened on a tour yet."""
+        links = self.page.locator("header a[href^='/']:not(.brand)")
+        for href in dict.fromkeys(links.evaluate_all("els => els.map(e => e.getAttribute('href'))")):
+            if href not in TOURED and not href.startswith(("/admin/", "/accounts/")):
+                TOURED.add(href)
+                self.go(href)
+
     def read_in_english(self) -> None:
         self.context.add_cookies([{"name": "django_language", "value": "en", "url": self.base}])
         for path in list(self.visited):
@@ -183,7 +195,7 @@ class City:
 
 
 @contextlib.contextmanager
-def _test_database() -> Iterator[None]:
+def _test_database(*, keep: bool) -> Iterator[None]:
     """pytest-django creates the test database only when a collected test asks for `db`; these tests hold the
     database for the whole module instead, so they create it themselves when nothing else did (e.g. `-k operator`)."""
     from django.db import connection
@@ -192,20 +204,21 @@ def _test_database() -> Iterator[None]:
     if connection.settings_dict["NAME"] == connection.creation._get_test_db_name():
         yield
         return
-    config = setup_databases(verbosity=0, interactive=False, aliases={"default"})
+    config = setup_databases(verbosity=0, interactive=False, aliases={"default"}, keepdb=keep)
     try:
         yield
     finally:
-        teardown_databases(config, verbosity=0)
+        if not keep:
+            teardown_databases(config, verbosity=0)
 
 
 @pytest.fixture(scope="module")
-def city(django_db_blocker: Any) -> Iterator[City]:
+def city(django_db_blocker: Any, request: Any) -> Iterator[City]:
     from pytest_django.live_server_helper import LiveServer
 
     from jiesu.integrations.models import ApiClient
 
-    with django_db_blocker.unblock(), _test_database():
+    with django_db_blocker.unblock(), _test_database(keep=bool(request.config.getvalue("reuse_db"))):
         w = build_world()
         w.users["jw_handler2"] = make_user("jw_handler2", Role.UNIT_HANDLER, JIANWAI)
         for user in w.users.values():
@@ -280,6 +293,9 @@ def browser() -> Iterator[Any]:
         chromium.close()
 
 
+TOURED: set[str] = set()  # the header's pages opened on a tour in this module (each once, by the first role)
+
+
 @pytest.fixture
 def people(city: City, browser: Any, django_db_blocker: Any) -> Iterator[Any]:
     """Open sessions; when the test is done, read every page each session reached in English, and fail on any
@@ -290,12 +306,15 @@ def people(city: City, browser: Any, django_db_blocker: Any) -> Iterator[Any]:
     def open_session(username: str | None = None, *, mobile: bool = False) -> Session:
         s = Session(browser, city.base, codes, mobile=mobile)
         sessions.append(s)
+        s.touring = bool(username)
         return s.login(username) if username else s
 
     with django_db_blocker.unblock():
         yield open_session
         problems = []
         for s in sessions:
+            if s.touring:  # the role's other pages, once per module
+                s.tour()
             s.read_in_english()
             problems += s.problems.items
             s.context.close()
@@ -560,6 +579,62 @@ def test_supervisor(city: City, people: Any) -> None:
     expect(page.locator("h1 .badge")).to_contain_text("5")
     supervisor.click("button[name=all]")
     expect(page.locator("h1 .badge")).to_contain_text("0")
+
+
+
+def test_community_worker_member_and_citizen(city: City, people: Any) -> None:
+    """Short paths beside test_browser's full community and portal paths: the community worker's lists, a Party
+    member's phone pages at 390 px, a citizen's request on the portal, the public digest and disclosure pages."""
+    from django.contrib.auth import get_user_model
+
+    from jiesu.community import services as community
+    from jiesu.community.models import Compound
+    from jiesu.demo.community import ensure_communities
+
+    ensure_communities()
+    worker_user = get_user_model().objects.get(username="sq_worker")
+    compound = Compound.objects.get(name="光华里小区")
+    member, _login = community.register_member(
+        worker_user,
+        "110105001001",
+        {"name": "李建华", "phone": "13900000099", "work_unit_name": "热力集团", "compound": compound.pk,
+         "skills": ["repair"], "slots": 63},
+    )
+    for user in (worker_user, member.user):
+        assert user is not None
+        user.set_password(PASSWORD)
+        user.save(update_fields=["password"])
+
+    worker = people("sq_worker")
+    assert "/community/110105001001/tasks/" in worker.page.url
+    for path in ("members", "demands", "callouts", "report"):
+        worker.go(f"/community/110105001001/{path}/")
+    worker.go("/community/110105001001/members/")
+    expect(worker.page.locator("main")).to_contain_text("李建华")
+
+    assert member.user is not None
+    phone = people(member.user.username, mobile=True)
+    for path in ("/m/", "/m/points/", "/m/callouts/"):
+        phone.go(path)
+        assert phone.page.evaluate("() => document.documentElement.scrollWidth") <= 390  # fits the phone
+
+    citizen = people(mobile=True)
+    citizen.go("/portal/")
+    page = citizen.page
+    page.select_option("#id_appeal_type", "complaint")
+    page.select_option("#id_category_code", "010201")
+    page.fill("#id_title", "小区门口垃圾没人收")
+    page.fill("#id_content", "光华路9号院门口的垃圾两天没人清运。")
+    page.fill("#id_address", "朝阳区建外街道光华路9号院")
+    page.fill("#id_requester_phone", "13912340000")
+    citizen.click("button[type=submit]")
+    number = (page.text_content("#ticket-number") or "").strip()
+    code = (page.text_content("#tracking-code") or "").strip()
+    citizen.go(f"/portal/track/?number={number}&phone_tail={code}")
+    expect(page.locator("#public-status")).to_contain_text("已受理")
+    for path in ("/portal/declined/", "/public/assessment/", "/wish/"):
+        citizen.go(path)
+        assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
 
 
 def test_the_page_reader_flags_raw_codes_and_untranslated_words() -> None:
