@@ -151,9 +151,6 @@ class Session:
         text = self.page.inner_text("body")
         chrome = self.page.evaluate(CHROME_TEXT) if lang == "en" else []
         where = f"{lang} {self.page.url[len(self.base) :]}"
-        if os.environ.get("ROLE_DAYS_DUMP"):  # DEBUG
-            with open(os.environ["ROLE_DAYS_DUMP"], "a") as dump:
-                dump.write(f"=== {where}\n{text}\n--- chrome: {chrome}\n")
         for p in words_problems(text, chrome, lang, self.codes):
             self.problems.add(where, p)
 
@@ -268,8 +265,9 @@ def _seed(w: World) -> dict[str, Ticket]:
     # supervisor: overdue in 朝阳区 and in 海淀区
     with clock.at(now - dt.timedelta(days=30)):
         t["late"] = ticket_in(w, "accepted", title="树枝压住电线", requester_phone="13900000012")
-        late_hd = new_ticket(w, title="海淀路面塌陷", street_code=HAIDIAN_ST, address="海淀区海淀街道",
-                             requester_phone="13900000013")
+        late_hd = new_ticket(
+            w, title="海淀路面塌陷", street_code=HAIDIAN_ST, address="海淀区海淀街道", requester_phone="13900000013"
+        )
         late_hd = services.dispatch(w.dispatcher, late_hd.pk)
         t["late_hd"] = services.accept(w.hd_handler, late_hd.pk)
     # the supervisor's notifications: 35, more than a page
@@ -329,8 +327,14 @@ def test_operator(city: City, people: Any) -> None:
     at = clock.now().isoformat()
     api = operator.context.request
     headers = {"Authorization": f"Bearer {TELEPHONY_KEY}", "Content-Type": "application/json"}
-    answered = {"call_id": "CTI-RD-1", "event": "answered", "caller": "+86 138-1234-5678", "recording_id": "REC-RD-1",
-                "agent": "operator", "at": at}
+    answered = {
+        "call_id": "CTI-RD-1",
+        "event": "answered",
+        "caller": "+86 138-1234-5678",
+        "recording_id": "REC-RD-1",
+        "agent": "operator",
+        "at": at,
+    }
     pop = api.post(city.base + "/telephony/calls/", data=json.dumps(answered), headers=headers)
     assert pop.status == 201, pop.text()
     assert api.post(city.base + "/telephony/calls/", data=json.dumps(answered), headers=headers).status == 409
@@ -385,7 +389,6 @@ def test_operator(city: City, people: Any) -> None:
     operator.check()
     operator.click("nav.tabs a[href='?show=done']")
     expect(page.locator("tr", has_text="01065123456")).to_be_visible()
-
 
 
 def _row_index(page: Any, number: str) -> int:
@@ -581,7 +584,6 @@ def test_supervisor(city: City, people: Any) -> None:
     expect(page.locator("h1 .badge")).to_contain_text("0")
 
 
-
 def test_community_worker_member_and_citizen(city: City, people: Any) -> None:
     """Short paths beside test_browser's full community and portal paths: the community worker's lists, a Party
     member's phone pages at 390 px, a citizen's request on the portal, the public digest and disclosure pages."""
@@ -597,8 +599,14 @@ def test_community_worker_member_and_citizen(city: City, people: Any) -> None:
     member, _login = community.register_member(
         worker_user,
         "110105001001",
-        {"name": "李建华", "phone": "13900000099", "work_unit_name": "热力集团", "compound": compound.pk,
-         "skills": ["repair"], "slots": 63},
+        {
+            "name": "李建华",
+            "phone": "13900000099",
+            "work_unit_name": "热力集团",
+            "compound": compound.pk,
+            "skills": ["repair"],
+            "slots": 63,
+        },
     )
     for user in (worker_user, member.user):
         assert user is not None
@@ -647,4 +655,6 @@ def test_the_page_reader_flags_raw_codes_and_untranslated_words() -> None:
     assert words_problems("create → draft", [], "en", codes) == ["raw transition 'create → draft'"]
     assert words_problems("状态dispatched", [], "zh", codes) == ["raw code 'dispatched'"]
     assert words_problems("请 Sign the ticket", [], "zh", codes) == ["untranslated 'Sign the ticket'"]
-    assert words_problems("", ["派单", "Supervision to answer (督办)"], "en", codes) == ["Chinese in the English chrome '派单'"]
+    assert words_problems("", ["派单", "Supervision to answer (督办)"], "en", codes) == [
+        "Chinese in the English chrome '派单'"
+    ]
