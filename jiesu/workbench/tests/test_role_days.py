@@ -29,7 +29,7 @@ from jiesu.orgs.models import Role
 from jiesu.testing.world import HAIDIAN_ST, JIANWAI, World, build_world, make_user
 from jiesu.tickets import services
 from jiesu.tickets.models import Ticket
-from jiesu.tickets.tests.helpers import fresh, new_ticket, ticket_in
+from jiesu.tickets.tests.helpers import decline_reason, fresh, new_ticket, ticket_in
 from jiesu.workbench.tests.test_browser import ARGS, CHROMIUM, PASSWORD
 
 if not Path(CHROMIUM).exists() and not os.environ.get("CI"):
@@ -86,6 +86,8 @@ def words_problems(text: str, chrome: list[str], lang: str, codes: frozenset[str
             found.append(f"raw transition {m.group(0)!r}")
     for token in set(re.findall(r"(?<![A-Za-z0-9_./:-])[a-z][a-z0-9]*_[a-z0-9_]+(?![A-Za-z0-9_/-])", text)):
         found.append(f"raw code {token!r}")
+    for m in re.finditer(r"([\u4e00-\u9fff]{2,}) ?[（(]\1[）)]", text):
+        found.append(f"doubled {m.group(0)!r}")
     if lang == "zh":
         for token in set(re.findall(r"(?<![A-Za-z0-9_./:@-])[a-z][a-z_]+(?![A-Za-z0-9_./@-])", text)):
             if token in codes:
@@ -224,6 +226,7 @@ def city(django_db_blocker: Any, request: Any) -> Iterator[City]:
         switch = ApiClient(name="switch", telephony=True)
         switch.issue_key(TELEPHONY_KEY)
         switch.save()
+        decline_reason()
         t = _seed(w)
         server = LiveServer("localhost")
         server._live_server_modified_settings.enable()
@@ -260,6 +263,9 @@ def _seed(w: World) -> dict[str, Ticket]:
     t["whistled"] = services.whistle(w.jw_handler, whistled.pk, ["D001"], "请区城管委到场")
     sup = ticket_in(w, "accepted", title="小区路灯不亮", requester_phone="13900000010")
     t["supervised"] = services.supervise(w.city_supervisor, sup.pk, "请两日内修复并反馈")
+    heating = new_ticket(w, title="暖气不热", category_code="020401", requester_phone="13900000014")
+    heating = services.dispatch(w.dispatcher, heating.pk)
+    t["heating"] = services.accept(w.heat_handler, heating.pk)
     # callback agent
     t["replied"] = ticket_in(w, "replied", title="垃圾桶破损", requester_phone="13900000011")
     # supervisor: overdue in 朝阳区 and in 海淀区
@@ -376,7 +382,32 @@ def test_operator(city: City, people: Any) -> None:
     expect(page.locator("main .card").first).to_contain_text("建议增设公交站")
     assert Ticket.objects.get(title="建议增设公交站").requester is None
 
-    operator.click("#calls a[href='/intake/missed/']")  # 漏接回拨
+    rating = {"call_id": "CTI-RD-1", "event": "rating", "satisfaction": "satisfied"}  # 一次一评 from the IVR
+    assert api.post(city.base + "/telephony/calls/", data=json.dumps(rating), headers=headers).status == 200
+
+    operator.go("/intake/")  # an inquiry answered on the phone (直接办结): closed, never "waiting for dispatch"
+    page.fill("#id_requester_phone", "13700000001")
+    page.select_option("#id_appeal_type", "inquiry")
+    page.fill("#id_title", "大件垃圾怎么处理")
+    page.fill("#id_content", "家里有旧沙发要扔，请问怎么处理？")
+    page.fill("#id_category_code", "010201")
+    page.fill("#id_answer", "可预约小区物业或街道的大件垃圾收运服务。")
+    page.click("#save")
+    saved = page.locator("main .card").first
+    expect(saved).to_contain_text("已办结")
+    expect(saved).not_to_contain_text("待派单")
+    operator.check()
+
+    anonymous = Ticket.objects.get(title="建议增设公交站")  # 不予受理, with a reason from the published list
+    operator.go(f"/tickets/{anonymous.pk}/")
+    page.select_option("#act-decline select[name=decline_reason]", "D05")
+    operator.act("decline", note="来电无具体诉求")
+    assert "不予受理" in operator.dialogs[-1]
+    assert fresh(anonymous).dispatch_state == "declined"
+    expect(page.locator("#state")).to_contain_text("不予受理")
+
+    operator.go("/intake/")
+    operator.click("#calls a[href='/intake/missed/']")  # 漏接回拨, from the call strip
     row = page.locator("tr", has_text="01065123456")
     expect(row).to_be_visible()
     expect(row.locator(".countdown")).to_contain_text("剩余")
@@ -466,6 +497,12 @@ def test_handler_and_leader(city: City, people: Any) -> None:
     handler.act("reply", text="已联系物业清理楼道堆物，并告知来电人。")
     assert fresh(t["to_sign"]).dispatch_state == "replied"
 
+    handler.go("/inbox/")
+    with page.expect_download() as download:  # the lists export masked
+        page.click("a[href^='/export/inbox.csv']")
+    exported = Path(download.value.path()).read_text(encoding="utf-8-sig")
+    assert t["secret"].number in exported and "139****0008" in exported and "13900000008" not in exported
+
     handler.go(f"/tickets/{t['secret'].pk}/")  # 保密: masked, no number to dial
     expect(page.locator("#caller")).to_contain_text("139****0008")
     expect(page.locator("#call-caller")).to_have_count(0)
@@ -488,6 +525,11 @@ def test_handler_and_leader(city: City, people: Any) -> None:
     expect(summoned.page.locator("#act-request_return")).to_have_count(0)
     summoned.act("report_in", note="已到场，协调施工方停止夜间施工")
     assert t["whistled"].assignments.filter(unit__code="D001", reported_in_at__isnull=False).exists()
+
+    company = people("heat_handler")  # a company leads the heating order: no whistle offered
+    company.go(f"/tickets/{t['heating'].pk}/")
+    expect(company.page.locator("#act-reply")).to_have_count(1)
+    expect(company.page.locator("#act-whistle")).to_have_count(0)
 
     leader = people("jw_leader")
     leader.go("/inbox/?tab=in_hand")
@@ -556,6 +598,9 @@ def test_supervisor(city: City, people: Any) -> None:
     cells = " ".join(str(c) for c in by_number[t["late"].number])
     assert "139****0012" in cells and "13900000012" not in cells  # masked
     assert all(str(h or "").strip() for h in rows[0])
+
+    supervisor.go("/tickets/?q=139-0000-0012")  # found by the caller's number, written any way
+    expect(page.locator("table")).to_contain_text(t["late"].number)
 
     district = people("cy_supervisor")
     district.go("/supervision/")
@@ -654,6 +699,7 @@ def test_the_page_reader_flags_raw_codes_and_untranslated_words() -> None:
     assert words_problems("状态：in_progress", [], "zh", codes) == ["raw code 'in_progress'"]
     assert words_problems("create → draft", [], "en", codes) == ["raw transition 'create → draft'"]
     assert words_problems("状态dispatched", [], "zh", codes) == ["raw code 'dispatched'"]
+    assert words_problems("每月一题 (每月一题)", [], "zh", codes) == ["doubled '每月一题 (每月一题)'"]
     assert words_problems("请 Sign the ticket", [], "zh", codes) == ["untranslated 'Sign the ticket'"]
     assert words_problems("", ["派单", "Supervision to answer (督办)"], "en", codes) == [
         "Chinese in the English chrome '派单'"
