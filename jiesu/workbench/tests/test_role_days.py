@@ -276,6 +276,20 @@ def _seed(w: World) -> dict[str, Ticket]:
         )
         late_hd = services.dispatch(w.dispatcher, late_hd.pk)
         t["late_hd"] = services.accept(w.hd_handler, late_hd.pk)
+    # a hotspot: five calls about one flooded underpass this week
+    for hours in (2, 10, 30, 50, 70):
+        with clock.at(now - dt.timedelta(hours=hours)):
+            new_ticket(
+                w,
+                title="光华路下穿桥积水",
+                content=f"光华路下穿桥下雨后积水很深，车辆无法通行，已经{hours}小时了。",
+                category_code="100102",
+                address="朝阳区建外街道光华路下穿桥",
+                requester_phone=f"1370000{hours:04d}",
+            )
+    from jiesu.governance import services as governance
+
+    governance.refresh_hotspots()
     # the supervisor's notifications: 35, more than a page
     from jiesu.notify.models import Notification
     from jiesu.tickets.models import TicketEvent
@@ -616,6 +630,14 @@ def test_supervisor(city: City, people: Any) -> None:
                 getComputedStyle(th).color, getComputedStyle(th).backgroundColor]; }"""
     )
     assert colours[0] != colours[1] and colours[2] != colours[3]
+
+    from jiesu.governance.models import Hotspot
+
+    hotspot = Hotspot.objects.order_by("-heat").first()
+    assert hotspot is not None
+    supervisor.go(f"/governance/hotspots/{hotspot.pk}/")  # its trail, then 每月一题 made from it
+    supervisor.click("#to-topic")
+    expect(page.locator("#tasks")).to_be_visible()
 
     supervisor.go("/notifications/?show=all")
     expect(page.locator(".pager")).to_contain_text("1 / 2")
