@@ -442,7 +442,7 @@ def _row_index(page: Any, number: str) -> int:
 
 
 def test_dispatcher(city: City, people: Any) -> None:
-    """Urgent first, sortable columns, batch dispatch; a return reviewed with the unit search; an extension
+    """Urgent first, sortable columns, batch dispatch; a return reviewed with the unit picker; an extension
     decided; a merge confirmed, then undone (split)."""
     t = city.t
     dispatcher = people("dispatcher")
@@ -450,15 +450,15 @@ def test_dispatcher(city: City, people: Any) -> None:
     dispatcher.go("/dispatch/")
     urgent, old = t["q_urgent"].number, t["q_old"].number
     assert _row_index(page, urgent) < _row_index(page, old)  # urgent first, though younger
-    page.click("table.sortable th:nth-child(3)")  # intake at, ascending
-    expect(page.locator("table.sortable th:nth-child(3)")).to_have_attribute("aria-sort", "ascending")
+    dispatcher.click("th a[data-sort-key=intake]")  # sorted on the server: intake time, ascending
+    expect(page.locator("th:has(a[data-sort-key=intake])")).to_have_attribute("aria-sort", "ascending")
     assert _row_index(page, old) < _row_index(page, urgent)
     page.check(f"input[aria-label='{urgent}']")
     page.check(f"input[aria-label='{old}']")
     dispatcher.click("#batch-dispatch p.filters button")
     assert dispatcher.dialogs and "派单目录" in dispatcher.dialogs[-1]  # asked first
     assert {fresh(t["q_urgent"]).dispatch_state, fresh(t["q_old"]).dispatch_state} == {"dispatched"}
-    expect(page.locator("table.sortable")).not_to_contain_text(urgent)
+    expect(page.locator("#batch-dispatch table")).not_to_contain_text(urgent)
 
     dispatcher.click("nav.tabs a[href='?tab=returns']")
     row = page.locator("tr", has_text=t["returned"].number)
@@ -466,10 +466,14 @@ def test_dispatcher(city: City, people: Any) -> None:
     row.locator("a.button").click()
     dispatcher.check()
     expect(page.locator("#return-review")).to_be_visible()
-    # units are searched by name or code: the field offers the unit list to filter
-    expect(page.locator("#units option[value='110105002']")).to_have_count(1)
-    assert "朝外街道" in (page.locator("#units option[value='110105002']").text_content() or "")
-    dispatcher.act("approve_return", lead_code="110105002", note="同意，改派朝外街道")
+    # the new unit is picked from the searchable unit tree, not typed as a code
+    picker = page.locator("#pick-approve_return-lead")
+    picker.locator("summary").click()
+    picker.locator(".unit-filter").fill("朝外")
+    picker.locator("[data-pick='110105002']").click()
+    expect(page.locator("#act-approve_return [name=lead_code]")).to_have_value("110105002")
+    expect(picker.locator(".picked")).to_contain_text("朝外街道")
+    dispatcher.act("approve_return", note="同意，改派朝外街道")
     assert fresh(t["returned"]).lead_unit.code == "110105002"
 
     dispatcher.go("/dispatch/?tab=extensions")
