@@ -256,6 +256,7 @@ def _seed(w: World) -> dict[str, Ticket]:
     with clock.at(now - dt.timedelta(days=1)):
         t["master"] = ticket_in(w, "dispatched", title="光华路1号院垃圾堆积", requester_phone="13900000005")
     t["repeat"] = new_ticket(w, title="光华路1号院垃圾堆积", requester_phone="13900000006")
+    t["to_decline"] = new_ticket(w, title="来电咨询无具体内容", requester_phone="13900000015")
     # handler and leader: to sign, confidential, summoned, supervised
     t["to_sign"] = ticket_in(w, "dispatched", title="楼道堆物堵塞", requester_phone="13900000007")
     t["secret"] = ticket_in(w, "dispatched", title="举报违建", confidential=True, requester_phone="13900000008")
@@ -412,13 +413,20 @@ def test_operator(city: City, people: Any) -> None:
     expect(saved).not_to_contain_text("待派单")
     operator.check()
 
-    anonymous = Ticket.objects.get(title="建议增设公交站")  # 不予受理, with a reason from the published list
-    operator.go(f"/tickets/{anonymous.pk}/")
+    declined = city.t["to_decline"]  # 不予受理, with a reason from the published list
+    operator.go(f"/tickets/{declined.pk}/")
     page.select_option("#act-decline select[name=decline_reason]", "D05")
     operator.act("decline", note="来电无具体诉求")
     assert "不予受理" in operator.dialogs[-1]
-    assert fresh(anonymous).dispatch_state == "declined"
+    assert fresh(declined).dispatch_state == "declined"
     expect(page.locator("#state")).to_contain_text("不予受理")
+    expect(page.locator("main")).to_contain_text("申诉码")  # told to the caller once
+    # the caller calls again to appeal: proven by the number they call from, written any way
+    operator.act("appeal_decline", caller_phone="139 0000 0015", note="来电人补充了具体地点")
+    assert fresh(declined).dispatch_state == "new" and fresh(declined).decline_appealed
+
+    operator.go("/intake/ratings/")  # 一次一评: the operator's own calls, apart from the units' rates
+    expect(page.locator("#rating-list")).to_contain_text(popped.number)
 
     operator.go("/intake/")
     operator.click("#calls a[href='/intake/missed/']")  # 漏接回拨, from the call strip
@@ -626,6 +634,9 @@ def test_supervisor(city: City, people: Any) -> None:
     expect(district.page.locator("table")).not_to_contain_text(t["late_hd"].number)
     options = district.page.locator("select[name=district] option").all_inner_texts()
     assert "海淀区" not in options
+    district.go("/supervision/overview/")  # their district's streets, each a link to its open tickets
+    district.click("main table a[href$='street=110105001']")
+    expect(district.page.locator("table")).to_contain_text(t["late"].number)
 
     supervisor.go("/dashboard/?screen=1")
     colours = page.evaluate(
