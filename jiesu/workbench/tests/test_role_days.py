@@ -269,6 +269,7 @@ def _seed(w: World) -> dict[str, Ticket]:
     t["heating"] = services.accept(w.heat_handler, heating.pk)
     # callback agent
     t["replied"] = ticket_in(w, "replied", title="垃圾桶破损", requester_phone="13900000011")
+    t["refused"] = ticket_in(w, "replied", title="垃圾桶位置不合理", requester_phone="13900000016")
     # supervisor: overdue in 朝阳区 and in 海淀区
     with clock.at(now - dt.timedelta(days=30)):
         t["late"] = ticket_in(w, "accepted", title="树枝压住电线", requester_phone="13900000012")
@@ -388,14 +389,18 @@ def test_operator(city: City, people: Any) -> None:
     popped = Ticket.objects.get(title="电动车违规充电")
     assert popped.recording_id == "REC-RD-1" and popped.confidential and popped.requester.phone == CALLER
 
-    operator.go("/intake/")  # an anonymous call: no number, no name
+    operator.go("/intake/")  # an anonymous call: no number, no name; a place between two streets of one district
     page.select_option("#id_appeal_type", "suggestion")
     page.fill("#id_title", "建议增设公交站")
-    page.fill("#id_content", "光华路东口附近没有公交站，建议增设。")
+    page.fill("#id_content", "两个街道交界处没有公交站，建议增设。")
+    page.fill("#id_address", "朝阳区建外街道和朝外街道交界处")
+    expect(page.locator("#assist")).to_contain_text("地址有歧义")
+    expect(page.locator("#id_district_code")).to_have_value("110105")  # the ticket keeps its district
     page.fill("#id_category_code", "010101")
     page.click("#save")
     expect(page.locator("main .card").first).to_contain_text("建议增设公交站")
-    assert Ticket.objects.get(title="建议增设公交站").requester is None
+    anonymous = Ticket.objects.get(title="建议增设公交站")
+    assert anonymous.requester is None and anonymous.district.code == "110105" and anonymous.street is None
 
     rating = {"call_id": "CTI-RD-1", "event": "rating", "satisfaction": "satisfied"}  # 一次一评 from the IVR
     assert api.post(city.base + "/telephony/calls/", data=json.dumps(rating), headers=headers).status == 200
@@ -602,6 +607,16 @@ def test_callback_agent(city: City, people: Any) -> None:
         for word in ("是", "已解决", "满意", "第二次接通"):
             expect(answers).to_contain_text(word)
         expect(page.locator("#timeline")).to_contain_text("未接通")
+
+        refused = city.t["refused"]  # a caller who will not answer: recorded at once, without answers
+        agent.go("/callbacks/")
+        card = page.locator(f"#cb-{refused.pk}")
+        card.locator("input[name=outcome][value=refused]").check()
+        card.locator("button").click()
+        agent.check()
+        assert fresh(refused).callback_attempts == 0 and fresh(refused).dispatch_state != "replied"
+        agent.go(f"/tickets/{refused.pk}/")
+        expect(page.locator("#callbacks tbody tr").first).to_contain_text("未询问（未接通或拒访）")
 
 
 def test_supervisor(city: City, people: Any) -> None:
