@@ -8,7 +8,10 @@ requests back to back for --seconds. Prints orders/s, p50 and p99 latency, and t
 The clients run on the same machine as the server and the database (2 cores here): the numbers are for comparison
 within a run, not a capacity figure.
 
-Usage: .venv/bin/python bench/load_bench.py [--seconds 20] [--workers 2] [--threads 8] [--clients 8,32]
+The ratio column is the row's rate over the minimal view's in the same server, clients and run; the load column
+is the machine's load average when the row ended (the machine is shared: compare ratios, not absolute rates).
+
+Usage: .venv/bin/python bench/load_bench.py [--seconds 20] [--workers 1,2,4] [--threads 8] [--clients 8,32]
        (starts the project's PostgreSQL with scripts/pg on JIESU_PG_PORT, default 54329, unless DATABASE_URL is set)
 """
 
@@ -124,7 +127,7 @@ def run(port: int, path: str, body_of, headers: dict[str, str], clients: int, se
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=20)
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--workers", default="2", help="gunicorn workers; a list (1,2,4) gives the curve")
     parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--pool", type=int, default=8, help="JIESU_DB_POOL_MAX per worker")
     parser.add_argument("--clients", default="8,32")
@@ -142,51 +145,63 @@ def main() -> None:
     py = sys.executable
     sh(py, "-m", "jiesu", "migrate", "--noinput", "-v", "0", env=env)
     key = sh(py, "-c", "import django; django.setup()\n" + SETUP, env=env).splitlines()[-1]
-    port = free_port()
+    order = {
+        "title": "小区门口占道经营",
+        "content": "每天傍晚有摊贩占道经营，影响通行。",
+        "category_code": "010101",
+        "street_code": "110105001",
+    }
+    auth = {"Authorization": f"Bearer {key}"}
+    endpoints = [
+        ("minimal Django create (ceiling)", "/bench/create/", {}),
+        ("REST intake POST /api/v1/orders", "/api/v1/orders", auth),
+    ]
+    print(f"{args.threads} threads per worker, pool ≤ {args.pool} per worker, {args.seconds:.0f} s per run, PostgreSQL")
+    print(
+        f"{'workers':>7} {'clients':>7}  {'endpoint':<34} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'ok':>7} "
+        f"{'5xx':>5} {'4xx':>5}  {'ratio':>6}  load"
+    )
+    for workers in [int(w) for w in str(args.workers).split(",")]:
+        port = free_port()
+        server = serve(py, env, port, workers, args.threads, args.pool)
+        try:
+            for clients in [int(c) for c in args.clients.split(",")]:
+                ceiling = 0.0
+                for name, path, headers in endpoints:
+                    r = run(port, path, lambda n, i: order, headers, clients, args.seconds)
+                    ceiling = ceiling or r["per_s"]
+                    print(
+                        f"{workers:>7} {clients:>7}  {name:<34} {r['per_s']:>8.1f} {r['p50']:>8.1f} {r['p99']:>8.1f} "
+                        f"{r['ok']:>7} {r['5xx']:>5} {r['other']:>5}  {r['per_s'] / ceiling:>6.3f}  {load()}",
+                        flush=True,
+                    )
+        finally:
+            server.terminate()
+            server.wait(60)
+
+
+def load() -> str:
+    """The machine's load average (1, 5, 15 minutes): the machine is shared, so every figure carries it."""
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def serve(py: str, env: dict[str, str], port: int, workers: int, threads: int, pool: int) -> subprocess.Popen[bytes]:
     server_env = env | {
         "JIESU_WEB_BIND": f"127.0.0.1:{port}",
-        "JIESU_WEB_WORKERS": str(args.workers),
-        "JIESU_WEB_THREADS": str(args.threads),
-        "JIESU_DB_POOL_MAX": str(args.pool),
+        "JIESU_WEB_WORKERS": str(workers),
+        "JIESU_WEB_THREADS": str(threads),
+        "JIESU_DB_POOL_MAX": str(pool),
     }
     server = subprocess.Popen(
         [py, "-m", "gunicorn", "-c", str(ROOT / "jiesu" / "operations" / "gunicorn_conf.py")], env=server_env, cwd=ROOT
     )
-    try:
-        for _ in range(600):
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2)
-                break
-            except OSError:
-                time.sleep(0.2)
-        order = {
-            "title": "小区门口占道经营",
-            "content": "每天傍晚有摊贩占道经营，影响通行。",
-            "category_code": "010101",
-            "street_code": "110105001",
-        }
-        auth = {"Authorization": f"Bearer {key}"}
-        print(
-            f"gunicorn {args.workers} workers × {args.threads} threads, pool ≤ {args.pool} per worker, "
-            f"{args.seconds:.0f} s per run, PostgreSQL"
-        )
-        print(
-            f"{'clients':>7}  {'endpoint':<34} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'ok':>7} {'5xx':>5} {'4xx':>5}"
-        )
-        for clients in [int(c) for c in args.clients.split(",")]:
-            for name, path, body, headers in (
-                ("minimal Django create (ceiling)", "/bench/create/", lambda n, i: order, {}),
-                ("REST intake POST /api/v1/orders", "/api/v1/orders", lambda n, i: order, auth),
-            ):
-                r = run(port, path, body, headers, clients, args.seconds)
-                print(
-                    f"{clients:>7}  {name:<34} {r['per_s']:>8.1f} {r['p50']:>8.1f} {r['p99']:>8.1f} "
-                    f"{r['ok']:>7} {r['5xx']:>5} {r['other']:>5}",
-                    flush=True,
-                )
-    finally:
-        server.terminate()
-        server.wait(60)
+    for _ in range(600):
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2)
+            break
+        except OSError:
+            time.sleep(0.2)
+    return server
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ from jiesu.lib.errors import Forbidden, NotFound
 from jiesu.orgs.access import AnyUser, may_see_requester, membership, sees_everything
 from jiesu.orgs.models import STREET_TOWNSHIP_KINDS, UNIT_ROLES, Membership, Role
 
-from .models import AppealType, Assignment, AssignmentRole, Ticket, TicketEvent
+from .models import AppealType, Assignment, AssignmentRole, Channel, Ticket, TicketEvent
 from .workflow import Action, DispatchState, target_state
 
 # Which roles may perform each action (the unit-level checks are in the services).
@@ -101,8 +101,9 @@ def get_ticket_by_number(user: AnyUser, number: str) -> Ticket:
 def get_ticket_for_requester(number: str, secret: str) -> Ticket:
     """The citizens' portal: a ticket is theirs to see by its number plus its secret. A request made on the portal
     has a tracking code (shown once to the citizen, never to staff) and only that code opens it; a request made by
-    phone or by a partner system has none and opens with the last four digits of the phone it was registered with
-    (to read, not to rate: see `requester_holds_code`). Anything else (wrong secret, merged away) is NotFound."""
+    phone opens with the code sent to the caller by SMS, or, to read but not to rate (see `requester_holds_code`),
+    with the last four digits of the phone it was registered with, as do partner systems' requests, which have no
+    code. Anything else (wrong secret, merged away) is NotFound."""
     number, secret = str(number or "").strip(), str(secret or "").strip()
     if not number.isdigit() or len(number) > 20 or not 4 <= len(secret) <= 16:
         raise NotFound()
@@ -110,12 +111,13 @@ def get_ticket_for_requester(number: str, secret: str) -> Ticket:
     if ticket is None:
         raise NotFound()
     code = getattr(ticket, "tracking_code", None)
-    if code is not None:
-        if not code.matches(secret):
-            raise NotFound()
-    elif not (secret.isdigit() and len(secret) == 4 and ticket.requester and ticket.requester.phone.endswith(secret)):
+    if code is not None and code.matches(secret):
+        return ticket
+    if code is not None and ticket.channel == Channel.WEB:  # a portal request opens with its code only
         raise NotFound()
-    return ticket
+    if not (secret.isdigit() and len(secret) == 4 and ticket.requester and ticket.requester.phone.endswith(secret)):
+        raise NotFound()
+    return ticket  # read-only: rating needs the code (a phone request's came by SMS)
 
 
 def requester_holds_code(ticket: Ticket, secret: str) -> bool:
