@@ -11,7 +11,12 @@ within a run, not a capacity figure.
 The ratio column is the row's rate over the minimal view's in the same server, clients and run; the load column
 is the machine's load average when the row ended (the machine is shared: compare ratios, not absolute rates).
 
+With --helpdesk PYTHON, django-helpdesk's ticket creation (its REST API, bench/helpdesk_peer) is measured the same
+way on the same PostgreSQL, from a virtual environment that has it (it is not a jiesu dependency):
+    python3 -m venv /tmp/hd && /tmp/hd/bin/pip install django==5.2.* django-helpdesk gunicorn "psycopg[binary]"
+
 Usage: .venv/bin/python bench/load_bench.py [--seconds 20] [--workers 1,2,4] [--threads 8] [--clients 8,32]
+       [--helpdesk /tmp/hd/bin/python]
        (starts the project's PostgreSQL with scripts/pg on JIESU_PG_PORT, default 54329, unless DATABASE_URL is set)
 """
 
@@ -25,8 +30,10 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCH_DB = "jiesu_load_bench"
@@ -36,12 +43,14 @@ def sh(*args: str, env: dict[str, str] | None = None) -> str:
     return subprocess.run(args, check=True, capture_output=True, text=True, env=env, cwd=ROOT).stdout.strip()
 
 
-def database() -> str:
+def database(name: str = BENCH_DB) -> str:
     base = os.environ.get("DATABASE_URL") or sh(str(ROOT / "scripts" / "pg"))
     server, _, _ = base.rpartition("/")
     psql = sorted(Path("/usr/lib/postgresql").glob("*/bin/psql"))[-1]
-    sh(str(psql), f"{server}/postgres", "-qc", f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
-    sh(str(psql), f"{server}/postgres", "-qc", f"CREATE DATABASE {BENCH_DB}")
+    sh(str(psql), f"{server}/postgres", "-qc", f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    sh(str(psql), f"{server}/postgres", "-qc", f"CREATE DATABASE {name}")
+    if name != BENCH_DB:
+        return f"{server}/{name}"
     sh(
         str(psql),
         f"{server}/{BENCH_DB}",
@@ -58,6 +67,59 @@ world = build_world()  # the reference data and one user per role
 client = ApiClient(name="load-bench", user=world.operator, rate_limit_per_hour=10**9)
 print(client.issue_key()); client.save()
 """
+
+
+HELPDESK_SETUP = """
+from django.contrib.auth import get_user_model
+from rest_framework.authtoken.models import Token
+from helpdesk.models import Queue
+user = get_user_model().objects.create_superuser("bench", "bench@example.org", "bench-" + "x" * 20)
+print(Queue.objects.create(title="Bench", slug="bench").pk)
+print(Token.objects.create(user=user).key)
+"""
+
+
+def helpdesk_peer(
+    python: str, workers: int, threads: int, pool: int
+) -> tuple[subprocess.Popen[bytes], int, dict[str, str], dict[str, Any]]:
+    """django-helpdesk (bench/helpdesk_peer, from the virtual environment of `python`) served by gunicorn with the
+    same workers, threads and pool on the same PostgreSQL: (server, port, headers, a ticket body)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JIESU_")} | {
+        "PYTHONPATH": str(ROOT / "bench"),
+        "DJANGO_SETTINGS_MODULE": "helpdesk_peer.settings",
+        "DATABASE_URL": HELPDESK_URL[0],
+        "POOL_MAX": str(pool),
+    }
+    if not HELPDESK_URL[1]:
+        sh(python, "-m", "django", "migrate", "--noinput", "-v", "0", env=env)
+        HELPDESK_URL[1] = sh(python, "-c", "import django; django.setup()\n" + HELPDESK_SETUP, env=env)
+    queue, token = HELPDESK_URL[1].splitlines()[-2:]
+    port = free_port()
+    like_jiesu = ["-k", "gthread", "-w", str(workers), "--threads", str(threads), "-b", f"127.0.0.1:{port}"]
+    server = subprocess.Popen(
+        [python, "-m", "gunicorn", *like_jiesu, "--log-level", "warning", "django.core.wsgi:get_wsgi_application()"],
+        env=env,
+        cwd=ROOT,
+    )
+    for _ in range(600):
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/api/", timeout=2)
+            break
+        except urllib.error.HTTPError:
+            break  # it answers
+        except OSError:
+            time.sleep(0.2)
+    ticket = {
+        "queue": int(queue),
+        "title": "小区门口占道经营",
+        "description": "每天傍晚有摊贩占道经营，影响通行。",
+        "submitter_email": "citizen@example.org",
+        "priority": 3,
+    }
+    return server, port, {"Authorization": f"Token {token}"}, ticket
+
+
+HELPDESK_URL = ["", ""]  # its database, and what its setup printed (made once per run)
 
 
 def free_port() -> int:
@@ -131,6 +193,12 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--pool", type=int, default=8, help="JIESU_DB_POOL_MAX per worker")
     parser.add_argument("--clients", default="8,32")
+    parser.add_argument(
+        "--helpdesk",
+        default="",
+        help="the python of a virtual environment with django-helpdesk, gunicorn and psycopg: measures its ticket "
+        "creation (bench/helpdesk_peer) the same way, as the peer",
+    )
     args = parser.parse_args()
 
     url = database()
@@ -152,10 +220,8 @@ def main() -> None:
         "street_code": "110105001",
     }
     auth = {"Authorization": f"Bearer {key}"}
-    endpoints = [
-        ("minimal Django create (ceiling)", "/bench/create/", {}),
-        ("REST intake POST /api/v1/orders", "/api/v1/orders", auth),
-    ]
+    if args.helpdesk:
+        HELPDESK_URL[0] = database(BENCH_DB + "_helpdesk") or ""
     print(f"{args.threads} threads per worker, pool ≤ {args.pool} per worker, {args.seconds:.0f} s per run, PostgreSQL")
     print(
         f"{'workers':>7} {'clients':>7}  {'endpoint':<34} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'ok':>7} "
@@ -163,21 +229,32 @@ def main() -> None:
     )
     for workers in [int(w) for w in str(args.workers).split(",")]:
         port = free_port()
-        server = serve(py, env, port, workers, args.threads, args.pool)
+        servers = [serve(py, env, port, workers, args.threads, args.pool)]
+        endpoints = [
+            ("minimal Django create (ceiling)", port, "/bench/create/", {}, order),
+            ("REST intake POST /api/v1/orders", port, "/api/v1/orders", auth, order),
+        ]
         try:
+            if args.helpdesk:
+                peer, peer_port, peer_auth, ticket = helpdesk_peer(args.helpdesk, workers, args.threads, args.pool)
+                servers.append(peer)
+                endpoints.append(("django-helpdesk POST /api/tickets/", peer_port, "/api/tickets/", peer_auth, ticket))
             for clients in [int(c) for c in args.clients.split(",")]:
-                ceiling = 0.0
-                for name, path, headers in endpoints:
-                    r = run(port, path, lambda n, i: order, headers, clients, args.seconds)
-                    ceiling = ceiling or r["per_s"]
+                rates: list[float] = []
+                for name, at, path, headers, body in endpoints:
+                    r = run(at, path, lambda n, i, body=body: body, headers, clients, args.seconds)
+                    rates.append(r["per_s"])
                     print(
                         f"{workers:>7} {clients:>7}  {name:<34} {r['per_s']:>8.1f} {r['p50']:>8.1f} {r['p99']:>8.1f} "
-                        f"{r['ok']:>7} {r['5xx']:>5} {r['other']:>5}  {r['per_s'] / ceiling:>6.3f}  {load()}",
+                        f"{r['ok']:>7} {r['5xx']:>5} {r['other']:>5}  {r['per_s'] / rates[0]:>6.3f}  {load()}",
                         flush=True,
                     )
+                if len(rates) == 3 and rates[2]:
+                    print(f"{workers:>7} {clients:>7}  REST intake / django-helpdesk: {rates[1] / rates[2]:.2f}×")
         finally:
-            server.terminate()
-            server.wait(60)
+            for server in servers:
+                server.terminate()
+                server.wait(60)
 
 
 def load() -> str:
