@@ -1,6 +1,7 @@
 """Load benchmark of the production server (gunicorn, scripts/serve's configuration) on PostgreSQL.
 
-REST intake (POST /api/v1/orders, each with its own idempotency key, as the demo's operator client) at 8 and 32
+REST intake (POST /api/v1/orders, each with its own idempotency key, as the demo's operator client: placed by its
+street code, and once more without a category, classified by the assistant's measured model) at 8 and 32
 concurrent clients, beside the ceiling measured by the same server in the same run: a minimal Django create view
 (bench/load_bench_urls.py: read JSON, insert one row, answer 201). Each client keeps one HTTP/1.1 connection and sends
 requests back to back for --seconds. Prints orders/s, p50 and p99 latency, and the count of 5xx answers.
@@ -13,7 +14,7 @@ is the machine's load average when the row ended (the machine is shared: compare
 
 With --helpdesk PYTHON, django-helpdesk's ticket creation (its REST API, bench/helpdesk_peer) is measured the same
 way on the same PostgreSQL, from a virtual environment that has it (it is not a jiesu dependency):
-    python3 -m venv /tmp/hd && /tmp/hd/bin/pip install django==5.2.* django-helpdesk gunicorn "psycopg[binary]"
+    python3 -m venv /tmp/hd && /tmp/hd/bin/pip install django==5.2.* django-helpdesk gunicorn "psycopg[binary,pool]"
 
 Usage: .venv/bin/python bench/load_bench.py [--seconds 20] [--workers 1,2,4] [--threads 8] [--clients 8,32]
        [--helpdesk /tmp/hd/bin/python]
@@ -32,6 +33,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -61,9 +63,13 @@ def database(name: str = BENCH_DB) -> str:
 
 
 SETUP = """
+import json
 from jiesu.integrations.models import ApiClient
+from jiesu.intel.tests.synthetic import measured_category_model, sample_call
 from jiesu.testing.world import build_world
 world = build_world()  # the reference data and one user per role
+measured_category_model()  # an active, measured category model: orders without a category are classified
+print(json.dumps(dict(zip(("title", "content"), sample_call("010101"), strict=True)), ensure_ascii=False))
 client = ApiClient(name="load-bench", user=world.operator, rate_limit_per_hour=10**9)
 print(client.issue_key()); client.save()
 """
@@ -128,7 +134,9 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def run(port: int, path: str, body_of, headers: dict[str, str], clients: int, seconds: float) -> dict[str, float]:
+def run(
+    port: int, path: str, body_of: Callable[[int, int], Any], headers: dict[str, str], clients: int, seconds: float
+) -> dict[str, float]:
     latencies: list[float] = []
     statuses: dict[int, int] = {}
     lock = threading.Lock()
@@ -212,19 +220,20 @@ def main() -> None:
     }
     py = sys.executable
     sh(py, "-m", "jiesu", "migrate", "--noinput", "-v", "0", env=env)
-    key = sh(py, "-c", "import django; django.setup()\n" + SETUP, env=env).splitlines()[-1]
+    *_, sample, key = sh(py, "-c", "import django; django.setup()\n" + SETUP, env=env).splitlines()
     order = {
         "title": "小区门口占道经营",
         "content": "每天傍晚有摊贩占道经营，影响通行。",
         "category_code": "010101",
         "street_code": "110105001",
     }
+    unclassified = json.loads(sample) | {"street_code": order["street_code"]}
     auth = {"Authorization": f"Bearer {key}"}
     if args.helpdesk:
         HELPDESK_URL[0] = database(BENCH_DB + "_helpdesk") or ""
     print(f"{args.threads} threads per worker, pool ≤ {args.pool} per worker, {args.seconds:.0f} s per run, PostgreSQL")
     print(
-        f"{'workers':>7} {'clients':>7}  {'endpoint':<34} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'ok':>7} "
+        f"{'workers':>7} {'clients':>7}  {'endpoint':<38} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'ok':>7} "
         f"{'5xx':>5} {'4xx':>5}  {'ratio':>6}  load"
     )
     for workers in [int(w) for w in str(args.workers).split(",")]:
@@ -233,6 +242,7 @@ def main() -> None:
         endpoints = [
             ("minimal Django create (ceiling)", port, "/bench/create/", {}, order),
             ("REST intake POST /api/v1/orders", port, "/api/v1/orders", auth, order),
+            ("REST intake, no category (classified)", port, "/api/v1/orders", auth, unclassified),
         ]
         try:
             if args.helpdesk:
@@ -242,19 +252,27 @@ def main() -> None:
             for clients in [int(c) for c in args.clients.split(",")]:
                 rates: list[float] = []
                 for name, at, path, headers, body in endpoints:
-                    r = run(at, path, lambda n, i, body=body: body, headers, clients, args.seconds)
+                    r = run(at, path, always(body), headers, clients, args.seconds)
                     rates.append(r["per_s"])
                     print(
-                        f"{workers:>7} {clients:>7}  {name:<34} {r['per_s']:>8.1f} {r['p50']:>8.1f} {r['p99']:>8.1f} "
+                        f"{workers:>7} {clients:>7}  {name:<38} {r['per_s']:>8.1f} {r['p50']:>8.1f} {r['p99']:>8.1f} "
                         f"{r['ok']:>7} {r['5xx']:>5} {r['other']:>5}  {r['per_s'] / rates[0]:>6.3f}  {load()}",
                         flush=True,
                     )
-                if len(rates) == 3 and rates[2]:
-                    print(f"{workers:>7} {clients:>7}  REST intake / django-helpdesk: {rates[1] / rates[2]:.2f}×")
+                if len(rates) == 4 and rates[3]:
+                    print(
+                        f"{workers:>7} {clients:>7}  REST intake / django-helpdesk: {rates[1] / rates[3]:.2f}× "
+                        f"(classified: {rates[2] / rates[3]:.2f}×)"
+                    )
         finally:
             for server in servers:
                 server.terminate()
                 server.wait(60)
+
+
+def always(body: dict[str, Any]) -> Callable[[int, int], Any]:
+    """The same body for every client and request (each request still gets its own idempotency key)."""
+    return lambda client, request: body
 
 
 def load() -> str:
