@@ -122,7 +122,7 @@ class Dimension(models.TextChoices):
 
 class GoalSource(models.TextChoices):
     THREE_RATES = "three_rates", _("Three-rate target")
-    TOPIC = "topic", _("每月一题 task")
+    TOPIC = "topic", _("Monthly-topic task (每月一题)")
     PROACTIVE = "proactive", _("Proactive target")
     TYPED = "typed", _("Typed in")
 
@@ -137,7 +137,7 @@ class Metric(models.TextChoices):
     REOPENS = "reopens", _("Reopens")
     FAKE_CLOSURES = "fake_closures", _("Fake-closure signals")
     WHISTLES = "whistles", _("Whistles led")
-    CHALLENGES_DONE = "challenges_done", _("揭榜 tasks delivered")
+    CHALLENGES_DONE = "challenges_done", _("Challenge-board tasks delivered (揭榜)")
 
 
 # Metrics where fewer is better: the item is met when the figure stays at or below the target.

@@ -26,7 +26,7 @@ from jiesu.lib.errors import Forbidden, NotFound, ServiceError
 from jiesu.lib.responses import refused
 from jiesu.orgs.models import OrgUnit
 
-from . import access, chain, export, selectors, services
+from . import access, chain, export, sections, selectors, services
 from .models import (
     AccountabilityCase,
     CadreProfile,
@@ -140,6 +140,7 @@ def profile(request: HttpRequest, pk: int) -> HttpResponse:
             "evaluations": Evaluation.objects.filter(profile=p),
             "default_from": f"{_today().replace(month=1 if _today().month <= 6 else 7, day=1):%Y-%m-%d}",
             "default_to": f"{_half_year_end(_today()):%Y-%m-%d}",
+            "sections": sections.for_profile(user, p),  # registered by higher apps (training: 培训档案)
         },
     )
 

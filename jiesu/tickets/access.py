@@ -20,6 +20,8 @@ ACTION_ROLES: dict[str, frozenset[str]] = {
     Action.INTAKE: frozenset({Role.HOTLINE_OPERATOR, Role.DISPATCHER}),
     Action.ANSWER_DIRECTLY: frozenset({Role.HOTLINE_OPERATOR, Role.DISPATCHER}),
     Action.DECLINE: frozenset({Role.HOTLINE_OPERATOR, Role.DISPATCHER}),
+    # a caller appealing a decline on the phone: the operator records it (`record_decline_appeal`)
+    Action.APPEAL_DECLINE: frozenset({Role.HOTLINE_OPERATOR, Role.DISPATCHER}),
     Action.DISPATCH: frozenset({Role.DISPATCHER}),
     Action.APPROVE_RETURN: frozenset({Role.DISPATCHER}),
     Action.REJECT_RETURN: frozenset({Role.DISPATCHER}),
@@ -113,11 +115,13 @@ def get_ticket_for_requester(number: str, secret: str) -> Ticket:
     code = getattr(ticket, "tracking_code", None)
     if code is not None and code.matches(secret):
         return ticket
-    if code is not None and ticket.channel == Channel.WEB:  # a portal request opens with its code only
+    # a portal request opens only with its code; a phone request (whose code came by SMS, or when it was declined)
+    # also with the phone's last four digits, to read
+    if code is not None and ticket.channel != Channel.PHONE:
         raise NotFound()
     if not (secret.isdigit() and len(secret) == 4 and ticket.requester and ticket.requester.phone.endswith(secret)):
         raise NotFound()
-    return ticket  # read-only: rating needs the code (a phone request's came by SMS)
+    return ticket  # read-only: rating needs the code
 
 
 def requester_holds_code(ticket: Ticket, secret: str) -> bool:
@@ -242,5 +246,23 @@ def offered_actions(user: AnyUser, ticket: Ticket, actions: list[str] | None = N
             continue
         if a == Action.ANSWER_DIRECTLY and ticket.appeal_type != AppealType.INQUIRY:
             continue
+        if a == Action.APPEAL_DECLINE and ticket.decline_appealed:  # once; the second decline is final
+            continue
         offered.append(a)
     return offered
+
+
+def call_ratings_scope(user: AnyUser) -> str:
+    """一次一评 (the caller's rating of the call): an operator sees their own ("own"); the hotline centre's
+    dispatchers (the shift leads), city-level supervisors and administrators see every operator's ("all"); nobody
+    else sees any (""). The call is the centre's service, not a district's, so a district supervisor sees none."""
+    m = membership(user)
+    if getattr(user, "is_superuser", False):
+        return "all"
+    if m is None:
+        return ""
+    if m.role == Role.HOTLINE_OPERATOR:
+        return "own"
+    if m.role in {Role.DISPATCHER, Role.ADMINISTRATOR} or (m.role == Role.SUPERVISOR and sees_everything(user)):
+        return "all"
+    return ""
