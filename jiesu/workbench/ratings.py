@@ -103,3 +103,33 @@ def months(today: dt.date, n: int = 12) -> list[dt.date]:
         out.append(first)
         first = (first - dt.timedelta(days=1)).replace(day=1)
     return out
+
+
+def table(operators: Any) -> tuple[list[str], list[list[Any]]]:
+    """The centre's view as rows for the Excel/CSV export (no personal data: operators by login and name)."""
+    from django.utils.translation import gettext as _
+
+    header = [
+        _("operator"),
+        _("name"),
+        _("phone tickets registered"),
+        _("rated"),
+        str(Satisfaction.SATISFIED.label),
+        str(Satisfaction.FAIRLY_SATISFIED.label),
+        str(Satisfaction.DISSATISFIED.label),
+        _("satisfied or fairly satisfied") + " %",
+    ]
+    rows = [
+        [
+            o.username,
+            o.first_name,
+            o.calls,
+            o.rated,
+            o.satisfied,
+            o.fairly_satisfied,
+            o.dissatisfied,
+            round(o.share, 1) if o.share is not None else "",
+        ]
+        for o in operators
+    ]
+    return header, rows
