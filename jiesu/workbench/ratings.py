@@ -66,7 +66,7 @@ def per_operator(first: dt.date) -> QuerySet[Any]:
         calls=_count(calls, "created_by"), rated=_count(ratings, "ticket__created_by"), **answers
     )
     return (
-        users.filter(Q(membership__role=Role.HOTLINE_OPERATOR) | Q(rated__gt=0))
+        users.filter(Q(membership__role=Role.HOTLINE_OPERATOR) | Q(pk__in=ratings.values("ticket__created_by")))
         .annotate(
             share=Case(
                 When(rated__gt=0, then=(F("satisfied") + F("fairly_satisfied")) * 100.0 / F("rated")),
