@@ -128,8 +128,9 @@
     var rows = Array.prototype.slice.call(body.rows).filter(function (r) { return r.cells.length > index; });
     function key(r) { var c = r.cells[index]; return (c.getAttribute("data-sort") || c.textContent).trim(); }
     rows.sort(function (a, b) {
-      var x = key(a), y = key(b), nx = parseFloat(x), ny = parseFloat(y);
-      var cmp = !isNaN(nx) && !isNaN(ny) && /^[-\d.]/.test(x) && /^[-\d.]/.test(y) ? nx - ny : x.localeCompare(y, "zh");
+      // numbers compare as numbers; anything else (ISO times "2026-11-30T09:05", codes, words) as text
+      var x = key(a), y = key(b), number = /^-?\d+(\.\d+)?$/;
+      var cmp = number.test(x) && number.test(y) ? parseFloat(x) - parseFloat(y) : x.localeCompare(y, "zh");
       return desc ? -cmp : cmp;
     });
     rows.forEach(function (r) { body.appendChild(r); });
