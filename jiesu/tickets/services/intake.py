@@ -322,8 +322,9 @@ def decline(
     if reason is None:
         raise InvalidInput(_("Choose a reason from the published list."), on="reason")
     note = _text(note, "note", required=False)
-    # A caller on the phone has no tracking code: the first decline gives one (told to the caller, shown once to the
-    # staff member, kept only as a hash), with which the caller appeals on the portal or on the phone.
+    # A phone caller without a tracking code (a landline or a hidden number: mobiles get theirs by SMS at intake) gets
+    # one with the first decline (told to the caller, shown once to the staff member, kept only as a hash), with which
+    # they appeal on the portal or on the phone.
     code = ""
     first = ticket.channel == Channel.PHONE and not ticket.decline_appealed
     if first and not TrackingCode.objects.filter(ticket=ticket).exists():
