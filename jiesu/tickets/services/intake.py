@@ -327,7 +327,12 @@ def decline(
     # they appeal on the portal or on the phone.
     code = ""
     first = ticket.channel == Channel.PHONE and not ticket.decline_appealed
-    if first and not TrackingCode.objects.filter(ticket=ticket).exists():
+    held = TrackingCode.objects.filter(ticket=ticket).first()
+    # an SMS the gateway never delivered (given up) leaves the caller without the code: a new one replaces it
+    undelivered = held is not None and bool(held.sms_to) and held.sms_sent_at is None and not held.sms_code
+    if first and (held is None or undelivered):
+        if held is not None:
+            held.delete()
         code = TrackingCode.issue(ticket)
     _change(
         ticket,
@@ -341,6 +346,8 @@ def decline(
     )
     if code:
         ticket.new_tracking_code = code  # type: ignore[attr-defined]  # shown once, to be told to the caller
+    elif first and held is not None and held.sms_to:
+        ticket.appeal_code_by_sms = True  # type: ignore[attr-defined]  # the caller appeals with the SMS code
     return ticket
 
 

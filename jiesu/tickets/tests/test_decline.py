@@ -34,7 +34,7 @@ def test_decline_appeal_and_the_public_digest(world: World, client: Client, call
     assert fresh(ticket).dispatch_state == "declined"
     told = CODE.search(response.content.decode())  # shown once to the operator, to tell the caller
     if mobile:
-        assert told is None  # the caller has the SMS code
+        assert told is None and "申诉码" in response.content.decode()  # the SMS code is the appeal code
         code = sms
     else:
         assert told is not None and ticket.number in response.content.decode()
@@ -102,3 +102,17 @@ def test_an_operator_records_a_phone_callers_appeal(world: World, client: Client
         or fresh(ticket).dispatch_state == "declined"
     )
     assert fresh(ticket).dispatch_state == "declined"
+
+
+def test_an_undelivered_sms_code_is_replaced_at_the_decline(world: World, client: Client) -> None:
+    decline_reason()
+    ticket = new_ticket(world, requester_phone="13812345678")
+    TrackingCode.objects.filter(ticket=ticket).update(sms_code="", sms_attempts=3)  # the gateway gave up
+    client.force_login(world.operator)
+    response = client.post(
+        f"/tickets/{ticket.pk}/act/decline/",
+        {"version": fresh(ticket).version, "decline_reason": "D05", "note": "无具体诉求"},
+        follow=True,
+    )
+    told = CODE.search(response.content.decode())
+    assert told is not None and TrackingCode.objects.get(ticket=ticket).matches(told.group(0))
