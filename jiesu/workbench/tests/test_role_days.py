@@ -549,8 +549,9 @@ def test_handler_and_leader(city: City, people: Any) -> None:
 
     summoned = people("cgw_handler")
     summoned.go("/inbox/?tab=report_in")
+    expect(summoned.page.locator("th", has_text="报到时限")).to_be_visible()
     row = summoned.page.locator("tr", has_text=t["whistled"].number)
-    expect(row).to_be_visible()
+    expect(row.locator(".countdown").first).to_be_visible()
     row.locator("a").first.click()
     summoned.check()
     expect(summoned.page.locator("#act-reply")).to_have_count(0)  # a summoned unit reports in, never replies
