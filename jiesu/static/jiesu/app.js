@@ -188,6 +188,21 @@
   }
   tick();
   setInterval(tick, 30000);
+  // Charts write their text in the page's font (the CJK stack of app.css), not ECharts' own "sans-serif", so that
+  // names, ℃ and the other symbols look as on the page. Deferred scripts run in order before DOMContentLoaded, so
+  // ECharts is loaded here when the page has it, and this runs before the pages' own chart code.
+  document.addEventListener("DOMContentLoaded", function () {
+    if (!window.echarts || echarts.jiesuFont) return;
+    var font = window.getComputedStyle(document.body).fontFamily, init = echarts.init;
+    try {
+      echarts.init = function (el, theme, opts) {
+        var chart = init.call(echarts, el, theme, opts);
+        chart.setOption({textStyle: {fontFamily: font}});
+        return chart;
+      };
+      echarts.jiesuFont = font;
+    } catch (ignored) { /* a frozen module object: charts keep ECharts' default font */ }
+  });
   // The district map (ECharts + the committed GeoJSON), shared by the overview and the city dashboard.
   // `el` carries data-geo (the GeoJSON URL); `rows` are {name, code, <key>: number|null}; a higher value is worse,
   // except for "satisfaction". Redrawing with new rows reuses the chart. Sets el.dataset.map = "ready".
