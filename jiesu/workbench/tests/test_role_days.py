@@ -745,6 +745,7 @@ def test_community_worker_member_and_citizen(city: City, people: Any) -> None:
     expect(worker.page.locator("main")).to_contain_text("修得很好")
     worker.go(f"/community/callout/{callout.pk}/")
     expect(worker.page.locator("main")).to_contain_text("光华路下穿桥")
+    expect(worker.page.locator("main")).not_to_contain_text("原状态")  # shift columns say what they hold
     for path in ("members", "demands", "callouts", "report"):
         worker.go(f"/community/110105001001/{path}/")
     worker.go("/community/110105001001/members/")
@@ -758,7 +759,8 @@ def test_community_worker_member_and_citizen(city: City, people: Any) -> None:
 
     citizen = people(mobile=True)
     citizen.go(f"/wish/track/?number={demand.number}&tail=4321")
-    expect(citizen.page.get_by_label("编号")).to_have_value(demand.number)  # labelled as a number, not 数字
+    expect(citizen.page.get_by_label("编号")).to_have_value(demand.number)
+    expect(citizen.page.locator("main")).not_to_contain_text("数字")  # the wish's number, not "digits"
     expect(citizen.page.locator("main")).to_contain_text("修得很好")
     citizen.go("/portal/")
     page = citizen.page
