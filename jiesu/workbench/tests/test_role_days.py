@@ -1,10 +1,14 @@
 """Every role's day in a real browser (issue 18): Playwright drives Debian's Chromium against one live server over
 one seeded world for the whole module (seeded once, flushed after the module), a test per role.
 
-Every page a role visits is read in Chinese on the way and again in English when the test ends: no server error
-(any response, htmx included), no raw code ("in_progress", "create → draft") and, in Chinese, no untranslated
-English phrase; in English, no Chinese in headings and labels (`Session.check`, run for every role). The clock is
-moved with time-machine, which the live server's thread shares; nothing sleeps.
+Every page a role visits (and, once per module, each page its header offers) is read in Chinese on the way and
+again in English when the test ends: no server error (any response, htmx and fetches included), no raw code
+("in_progress", "create → draft"), no doubled heading and, in Chinese, no untranslated English phrase; in English, no
+Chinese in headings, labels, tabs and buttons (`words_problems`, run for every role by the `people` fixture). The
+clock is moved with time-machine, which the live server's thread shares; nothing sleeps.
+
+Run alone: `PYTHONPATH=$PWD .venv/bin/python -m pytest -p no:cacheprovider -q jiesu/workbench/tests/test_role_days.py`
+(`-k operator` etc. works too: the module creates the test database itself when no other test asked for it).
 """
 
 import contextlib
