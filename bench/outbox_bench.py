@@ -126,7 +126,7 @@ def main() -> None:
     from jiesu.testing.world import build_world
     from jiesu.tickets.tests.helpers import ticket_in
 
-    print(f"PostgreSQL {connection.cursor().connection.info.server_version} · database {DB}")
+    print(f"PostgreSQL {connection.cursor().connection.info.server_version} · database {DB} · load {os.getloadavg()}")
     call_command("migrate", verbosity=0)
     call_command("seed", verbosity=0)
     world = build_world()
@@ -165,6 +165,7 @@ def main() -> None:
         f"{drained:.2f} s = {sum(counts) / drained:,.0f}/s ({wall:.0f} s wall with the processes' start)  "
         f"{check(args.events)}"
     )
+    print("load:", os.getloadavg())
 
 
 if __name__ == "__main__":

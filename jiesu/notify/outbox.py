@@ -85,9 +85,7 @@ def recipients_many(events: Sequence[Claimed]) -> dict[int, list[int]]:
             current.setdefault(ticket_id, set()).add(unit_id)
     units = {u for found in current.values() for u in found}
     units |= {
-        e.lead_unit_id
-        for e in events
-        if e.action in TO_LEAD_STAFF | {Action.SUPERVISE} and e.lead_unit_id is not None
+        e.lead_unit_id for e in events if e.action in TO_LEAD_STAFF | {Action.SUPERVISE} and e.lead_unit_id is not None
     }
     units |= {e.district_id for e in events if e.action == Action.GROUP_WARNING and e.district_id}
     codes = {c for e in events if e.action == Action.WHISTLE for c in e.data.get("units", [])}

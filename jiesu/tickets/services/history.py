@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.utils.translation import gettext_lazy as _
 
@@ -132,18 +133,25 @@ def import_history(orders: Sequence[HistoryOrder]) -> int:
     today = clock.local_date(now)
     calendar = load_calendar()
     policies: dict[int, TimeLimitPolicy] = {}
-    ticket_ids = bulk.reserve_ids(Ticket, len(todo))
-    event_ids = iter(bulk.reserve_ids(TicketEvent, len(todo) + sum(1 for o in todo if o.closed_at)))
-    ticket_base, event_base = bulk.defaults(Ticket), bulk.defaults(TicketEvent)
-    tickets, events = [], []
-    for ticket_id, order, day in zip(ticket_ids, todo, intake_days, strict=True):
-        category = order.category
+
+    def policy_of(category: Category) -> TimeLimitPolicy:
         policy = policies.get(category.pk)
         if policy is None:
             found = policy_for(category, category.time_limit_class, today)
             if found is None:
                 raise InvalidInput(_("No time-limit policy is in force for this category."))
             policy = policies[category.pk] = found
+        return policy
+
+    if connection.vendor == "postgresql":
+        return _import_staged(todo, intake_days, numbers, policy_of, calendar, now)
+    ticket_ids = bulk.reserve_ids(Ticket, len(todo))
+    event_ids = iter(bulk.reserve_ids(TicketEvent, len(todo) + sum(1 for o in todo if o.closed_at)))
+    ticket_base, event_base = bulk.defaults(Ticket), bulk.defaults(TicketEvent)
+    tickets, events = [], []
+    for ticket_id, order, day in zip(ticket_ids, todo, intake_days, strict=True):
+        category = order.category
+        policy = policy_of(category)
         state = (DispatchState.CLOSED if order.closed_at else DispatchState.NEW).value
         tickets.append(
             ticket_base
@@ -188,3 +196,131 @@ def import_history(orders: Sequence[HistoryOrder]) -> int:
     bulk.insert_rows(Ticket, tickets)
     bulk.insert_rows(TicketEvent, events)
     return len(tickets)
+
+
+# The columns of the staging table a PostgreSQL import batch is copied into (a temporary table, emptied at commit):
+# only what varies by order; the constant columns and both events are filled in by the server.
+_STAGE = [
+    ("n", "int4"), ("number", "text"), ("key", "text"), ("channel", "text"), ("appeal_type", "text"),
+    ("title", "text"), ("content", "text"), ("address", "text"), ("latitude", "numeric"), ("longitude", "numeric"),
+    ("category_id", "int8"), ("time_limit_class", "text"), ("policy_id", "int8"), ("intake_at", "timestamptz"),
+    ("due_at", "timestamptz"), ("closed_at", "timestamptz"), ("reply", "text"), ("source", "text"),
+]  # fmt: skip
+_STAGE_TABLE = "jiesu_import_stage"
+
+
+def _import_staged(
+    todo: Sequence[HistoryOrder],
+    intake_days: Sequence[dt.date],
+    numbers: dict[dt.date, list[str]],
+    policy_of: Any,
+    calendar: Any,
+    now: dt.datetime,
+) -> int:
+    """PostgreSQL: one binary COPY of the varying columns into a temporary staging table, then one statement that
+    inserts the tickets and, from their returned ids, both events of each (intake; the close of a closed order), all
+    in the caller's transaction. Python encodes 18 values per order and no event; the server fills in the rest."""
+    dumps = DjangoJSONEncoder(ensure_ascii=False).encode
+    staged = []
+    for n, (order, day) in enumerate(zip(todo, intake_days, strict=True)):
+        category = order.category
+        policy = policy_of(category)  # may query: never while the COPY holds the connection
+        staged.append(
+            (
+                n, numbers[day].pop(), order.key, order.channel, order.appeal_type, order.title, order.content,
+                order.address, order.latitude, order.longitude, category.pk, category.time_limit_class, policy.pk,
+                order.intake_at, None if order.closed_at else compute_due(policy, order.intake_at, calendar),
+                order.closed_at, order.reply, dumps(order.source),
+            )
+        )  # fmt: skip
+    with connection.cursor() as cursor:
+        columns = ", ".join(f"{name} {kind}" for name, kind in _STAGE)
+        cursor.execute(f"CREATE TEMPORARY TABLE IF NOT EXISTS {_STAGE_TABLE} ({columns}) ON COMMIT DELETE ROWS")
+        with cursor.cursor.copy(
+            f"COPY {_STAGE_TABLE} ({', '.join(name for name, _ in _STAGE)}) FROM STDIN (FORMAT BINARY)"
+        ) as copy:
+            copy.set_types([kind for _, kind in _STAGE])
+            for row in staged:
+                copy.write_row(row)
+        sql, params = _staged_insert_sql(now)
+        cursor.execute(sql, params)
+    return len(todo)
+
+
+def _staged_insert_sql(now: dt.datetime) -> tuple[str, list[Any]]:
+    """The statement that turns the staged rows into tickets and events (see `_import_staged`)."""
+    from jiesu.lib import bulk
+
+    quote = connection.ops.quote_name
+    closed, new = DispatchState.CLOSED.value, DispatchState.NEW.value
+    varying = {
+        "number": "s.number",
+        "idempotency_key": "s.key",
+        "channel": "s.channel",
+        "appeal_type": "s.appeal_type",
+        "title": "s.title",
+        "content": "s.content",
+        "address": "s.address",
+        "latitude": "s.latitude",
+        "longitude": "s.longitude",
+        "category_id": "s.category_id",
+        "time_limit_class": "s.time_limit_class",
+        "time_limit_policy_id": "s.policy_id",
+        "dispatch_state": f"CASE WHEN s.closed_at IS NULL THEN '{new}' ELSE '{closed}' END",
+        "public_status": f"CASE WHEN s.closed_at IS NULL THEN '{PUBLIC_STATUS[DispatchState.NEW].value}' "
+        f"ELSE '{PUBLIC_STATUS[DispatchState.CLOSED].value}' END",
+        "intake_at": "s.intake_at",
+        "due_at": "s.due_at",
+        "replied_at": "CASE WHEN s.reply <> '' THEN s.closed_at END",
+        "closed_at": "s.closed_at",
+        "reply": "s.reply",
+        "updated_at": "COALESCE(s.closed_at, s.intake_at)",
+    }
+    params: list[Any] = []
+
+    def select_list(model: type[Any], exprs: dict[str, str]) -> tuple[str, str]:
+        names, values = [], []
+        base = bulk.defaults(model)
+        for field in model._meta.concrete_fields:
+            if field.primary_key:
+                continue
+            names.append(quote(field.column))
+            if field.attname in exprs:
+                values.append(exprs[field.attname])
+            else:
+                values.append("%s")
+                params.append(field.get_db_prep_save(base[field.attname], connection))
+        return ", ".join(names), ", ".join(values)
+
+    ticket_columns, ticket_values = select_list(Ticket, varying)
+    imported = "s.source::jsonb"
+    event_exprs = {
+        "ticket_id": "t.id",
+        "action": "x.action",
+        "from_state": "x.from_state",
+        "to_state": "x.to_state",
+        "note": "x.note",
+        "data": "x.data",
+        "created_at": "x.created_at",
+        "notified_at": "x.notified_at",
+    }
+    ticket_params = list(params)
+    params.clear()
+    event_columns, event_values = select_list(TicketEvent, event_exprs)
+    event_params = list(params)
+    events = quote(TicketEvent._meta.db_table)
+    sql = (
+        f"WITH t AS (INSERT INTO {quote(Ticket._meta.db_table)} ({ticket_columns}) "
+        f"SELECT {ticket_values} FROM {_STAGE_TABLE} s ORDER BY s.n RETURNING id, idempotency_key) "
+        f"INSERT INTO {events} ({event_columns}) SELECT {event_values} FROM t "
+        f"JOIN {_STAGE_TABLE} s ON s.key = t.idempotency_key "
+        "CROSS JOIN LATERAL (VALUES "
+        f"(0, %s, '', %s, '', jsonb_build_object('channel', s.channel, 'source', 'import', 'imported', {imported}), "
+        "s.intake_at, %s::timestamptz), "
+        f"(1, %s, %s, %s, left(s.reply, 2000), jsonb_build_object('imported', {imported}), s.closed_at, "
+        "%s::timestamptz)"
+        ") AS x(k, action, from_state, to_state, note, data, created_at, notified_at) "
+        "WHERE x.k = 0 OR s.closed_at IS NOT NULL ORDER BY s.n, x.k"
+    )
+    values = [Action.INTAKE.value, new, now, Action.LOAD_HISTORY.value, new, closed, now]
+    return sql, ticket_params + event_params + values
