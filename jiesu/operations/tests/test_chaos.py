@@ -25,6 +25,7 @@ from pathlib import Path
 
 import pytest
 import time_machine
+from django.conf import settings
 from django.db import connection, transaction
 
 from jiesu.integrations.models import ApiClient
@@ -34,7 +35,14 @@ from jiesu.operations.tests.test_serving import database_url, free_port, start_s
 from jiesu.tickets.models import Ticket, TicketEvent
 
 ROOT = Path(__file__).resolve().parents[3]
-pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.postgres_only,
+    pytest.mark.skipif(
+        "postgresql" not in settings.DATABASES["default"]["ENGINE"],
+        reason="SKIP LOCKED claims, row locks across processes and the production server need PostgreSQL",
+    ),
+    pytest.mark.django_db(transaction=True),
+]
 
 SETUP = """
 import os, sys

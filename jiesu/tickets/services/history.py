@@ -201,7 +201,7 @@ def import_history(orders: Sequence[HistoryOrder]) -> int:
 # The columns of the staging table a PostgreSQL import batch is copied into (a temporary table, emptied at commit):
 # only what varies by order; the constant columns and both events are filled in by the server.
 _STAGE = [
-    ("n", "int4"), ("number", "text"), ("key", "text"), ("channel", "text"), ("appeal_type", "text"),
+    ("id", "int8"), ("number", "text"), ("key", "text"), ("channel", "text"), ("appeal_type", "text"),
     ("title", "text"), ("content", "text"), ("address", "text"), ("latitude", "numeric"), ("longitude", "numeric"),
     ("category_id", "int8"), ("time_limit_class", "text"), ("policy_id", "int8"), ("intake_at", "timestamptz"),
     ("due_at", "timestamptz"), ("closed_at", "timestamptz"), ("reply", "text"), ("source", "text"),
@@ -217,12 +217,15 @@ def _import_staged(
     calendar: Any,
     now: dt.datetime,
 ) -> int:
-    """PostgreSQL: one binary COPY of the varying columns into a temporary staging table, then one statement that
-    inserts the tickets and, from their returned ids, both events of each (intake; the close of a closed order), all
+    """PostgreSQL: the tickets' ids reserved, one binary COPY of the varying columns into a temporary staging table,
+    then one INSERT … SELECT of the tickets and one of both events of each (intake; the close of a closed order), all
     in the caller's transaction. Python encodes 18 values per order and no event; the server fills in the rest."""
+    from jiesu.lib import bulk
+
     dumps = DjangoJSONEncoder(ensure_ascii=False).encode
     staged = []
-    for n, (order, day) in enumerate(zip(todo, intake_days, strict=True)):
+    ids = bulk.reserve_ids(Ticket, len(todo))
+    for n, order, day in zip(ids, todo, intake_days, strict=True):
         category = order.category
         policy = policy_of(category)  # may query: never while the COPY holds the connection
         staged.append(
@@ -242,18 +245,19 @@ def _import_staged(
             copy.set_types([kind for _, kind in _STAGE])
             for row in staged:
                 copy.write_row(row)
-        sql, params = _staged_insert_sql(now)
-        cursor.execute(sql, params)
+        for sql, params in _staged_insert_sql(now):
+            cursor.execute(sql, params)
     return len(todo)
 
 
-def _staged_insert_sql(now: dt.datetime) -> tuple[str, list[Any]]:
-    """The statement that turns the staged rows into tickets and events (see `_import_staged`)."""
+def _staged_insert_sql(now: dt.datetime) -> list[tuple[str, list[Any]]]:
+    """The two statements that turn the staged rows into tickets and events (see `_import_staged`)."""
     from jiesu.lib import bulk
 
     quote = connection.ops.quote_name
     closed, new = DispatchState.CLOSED.value, DispatchState.NEW.value
     varying = {
+        "id": "s.id",
         "number": "s.number",
         "idempotency_key": "s.key",
         "channel": "s.channel",
@@ -282,8 +286,8 @@ def _staged_insert_sql(now: dt.datetime) -> tuple[str, list[Any]]:
         names, values = [], []
         base = bulk.defaults(model)
         for field in model._meta.concrete_fields:
-            if field.primary_key:
-                continue
+            if field.primary_key and field.attname not in exprs:
+                continue  # the table's own sequence
             names.append(quote(field.column))
             if field.attname in exprs:
                 values.append(exprs[field.attname])
@@ -295,7 +299,7 @@ def _staged_insert_sql(now: dt.datetime) -> tuple[str, list[Any]]:
     ticket_columns, ticket_values = select_list(Ticket, varying)
     imported = "s.source::jsonb"
     event_exprs = {
-        "ticket_id": "t.id",
+        "ticket_id": "s.id",
         "action": "x.action",
         "from_state": "x.from_state",
         "to_state": "x.to_state",
@@ -309,18 +313,19 @@ def _staged_insert_sql(now: dt.datetime) -> tuple[str, list[Any]]:
     event_columns, event_values = select_list(TicketEvent, event_exprs)
     event_params = list(params)
     events = quote(TicketEvent._meta.db_table)
-    sql = (
-        f"WITH t AS (INSERT INTO {quote(Ticket._meta.db_table)} ({ticket_columns}) "
-        f"SELECT {ticket_values} FROM {_STAGE_TABLE} s ORDER BY s.n RETURNING id, idempotency_key) "
-        f"INSERT INTO {events} ({event_columns}) SELECT {event_values} FROM t "
-        f"JOIN {_STAGE_TABLE} s ON s.key = t.idempotency_key "
+    tickets_sql = (
+        f"INSERT INTO {quote(Ticket._meta.db_table)} ({ticket_columns}) "
+        f"SELECT {ticket_values} FROM {_STAGE_TABLE} s ORDER BY s.id"
+    )
+    events_sql = (
+        f"INSERT INTO {events} ({event_columns}) SELECT {event_values} FROM {_STAGE_TABLE} s "
         "CROSS JOIN LATERAL (VALUES "
         f"(0, %s, '', %s, '', jsonb_build_object('channel', s.channel, 'source', 'import', 'imported', {imported}), "
         "s.intake_at, %s::timestamptz), "
         f"(1, %s, %s, %s, left(s.reply, 2000), jsonb_build_object('imported', {imported}), s.closed_at, "
         "%s::timestamptz)"
         ") AS x(k, action, from_state, to_state, note, data, created_at, notified_at) "
-        "WHERE x.k = 0 OR s.closed_at IS NOT NULL ORDER BY s.n, x.k"
+        "WHERE x.k = 0 OR s.closed_at IS NOT NULL ORDER BY s.id, x.k"
     )
     values = [Action.INTAKE.value, new, now, Action.LOAD_HISTORY.value, new, closed, now]
-    return sql, ticket_params + event_params + values
+    return [(tickets_sql, ticket_params), (events_sql, event_params + values)]
