@@ -56,8 +56,13 @@ def hotspot_list(request: HttpRequest) -> HttpResponse:
     closed = request.GET.get("closed") == "1"
     items = selectors.hotspots(request.user, include_closed=closed)
     if closed:
-        items = items.filter(state=HotspotState.CLOSED).order_by("-closed_at")[:50]
-    return render(request, "governance/hotspots.html", {"items": items, "closed": closed})
+        items = items.filter(state=HotspotState.CLOSED).order_by("-closed_at")
+    items, sorting = selectors.HOTSPOT_SORTS.apply(request.GET, items)
+    return render(
+        request,
+        "governance/hotspots.html",
+        {"items": items[:50] if closed else items, "closed": closed, "sorting": sorting},
+    )
 
 
 @steering
@@ -219,7 +224,8 @@ def proposal_list(request: HttpRequest) -> HttpResponse:
     items = selectors.proposals(request.user)
     if governance_access.governance_area(request.user) is None and access.membership(request.user) is None:
         raise Http404
-    return render(request, "governance/proposals.html", {"items": items[:100]})
+    items, sorting = selectors.PROPOSAL_SORTS.apply(request.GET, items)
+    return render(request, "governance/proposals.html", {"items": items[:100], "sorting": sorting})
 
 
 @login_required

@@ -12,7 +12,7 @@ from jiesu.lib.errors import Forbidden, NotFound
 from jiesu.orgs.access import AnyUser, may_see_requester, membership, sees_everything
 from jiesu.orgs.models import STREET_TOWNSHIP_KINDS, UNIT_ROLES, Membership, Role
 
-from .models import AppealType, Assignment, AssignmentRole, Ticket, TicketEvent
+from .models import AppealType, Assignment, AssignmentRole, Channel, Ticket, TicketEvent
 from .workflow import Action, DispatchState, target_state
 
 # Which roles may perform each action (the unit-level checks are in the services).
@@ -20,6 +20,8 @@ ACTION_ROLES: dict[str, frozenset[str]] = {
     Action.INTAKE: frozenset({Role.HOTLINE_OPERATOR, Role.DISPATCHER}),
     Action.ANSWER_DIRECTLY: frozenset({Role.HOTLINE_OPERATOR, Role.DISPATCHER}),
     Action.DECLINE: frozenset({Role.HOTLINE_OPERATOR, Role.DISPATCHER}),
+    # a caller appealing a decline on the phone: the operator records it (`record_decline_appeal`)
+    Action.APPEAL_DECLINE: frozenset({Role.HOTLINE_OPERATOR, Role.DISPATCHER}),
     Action.DISPATCH: frozenset({Role.DISPATCHER}),
     Action.APPROVE_RETURN: frozenset({Role.DISPATCHER}),
     Action.REJECT_RETURN: frozenset({Role.DISPATCHER}),
@@ -110,10 +112,13 @@ def get_ticket_for_requester(number: str, secret: str) -> Ticket:
     if ticket is None:
         raise NotFound()
     code = getattr(ticket, "tracking_code", None)
-    if code is not None:
-        if not code.matches(secret):
-            raise NotFound()
-    elif not (secret.isdigit() and len(secret) == 4 and ticket.requester and ticket.requester.phone.endswith(secret)):
+    if code is not None and code.matches(secret):
+        return ticket
+    # a portal request opens only with its code; a phone request (which gets a code only when declined) also with
+    # the phone's last four digits, to read
+    if code is not None and ticket.channel != Channel.PHONE:
+        raise NotFound()
+    if not (secret.isdigit() and len(secret) == 4 and ticket.requester and ticket.requester.phone.endswith(secret)):
         raise NotFound()
     return ticket
 
@@ -240,5 +245,23 @@ def offered_actions(user: AnyUser, ticket: Ticket, actions: list[str] | None = N
             continue
         if a == Action.ANSWER_DIRECTLY and ticket.appeal_type != AppealType.INQUIRY:
             continue
+        if a == Action.APPEAL_DECLINE and ticket.decline_appealed:  # once; the second decline is final
+            continue
         offered.append(a)
     return offered
+
+
+def call_ratings_scope(user: AnyUser) -> str:
+    """一次一评 (the caller's rating of the call): an operator sees their own ("own"); the hotline centre's
+    dispatchers (the shift leads), city-level supervisors and administrators see every operator's ("all"); nobody
+    else sees any (""). The call is the centre's service, not a district's, so a district supervisor sees none."""
+    m = membership(user)
+    if getattr(user, "is_superuser", False):
+        return "all"
+    if m is None:
+        return ""
+    if m.role == Role.HOTLINE_OPERATOR:
+        return "own"
+    if m.role in {Role.DISPATCHER, Role.ADMINISTRATOR} or (m.role == Role.SUPERVISOR and sees_everything(user)):
+        return "all"
+    return ""

@@ -261,16 +261,24 @@ def decline(
     if reason is None:
         raise InvalidInput(_("Choose a reason from the published list."), on="reason")
     note = _text(note, "note", required=False)
+    # A caller on the phone has no tracking code: the first decline gives one (told to the caller, shown once to the
+    # staff member, kept only as a hash), with which the caller appeals on the portal or on the phone.
+    code = ""
+    first = ticket.channel == Channel.PHONE and not ticket.decline_appealed
+    if first and not TrackingCode.objects.filter(ticket=ticket).exists():
+        code = TrackingCode.issue(ticket)
     _change(
         ticket,
         Action.DECLINE,
         actor,
         note=note,
-        data={"reason": reason.code, "after_appeal": ticket.decline_appealed},
+        data={"reason": reason.code, "after_appeal": ticket.decline_appealed, "appeal_code_issued": bool(code)},
         expected_version=expected_version,
         decline_reason=reason,
         closed_at=clock.now(),
     )
+    if code:
+        ticket.new_tracking_code = code  # type: ignore[attr-defined]  # shown once, to be told to the caller
     return ticket
 
 
@@ -280,7 +288,12 @@ def appeal_decline(number: str, phone_tail: str, reason: str) -> Ticket:
     goes back to registration for review by another look (dispatch, answer, or a final decline)."""
     ticket = tickets_access.get_ticket_for_requester(number, phone_tail)
     if not tickets_access.requester_holds_code(ticket, phone_tail):
-        raise Forbidden(_("An appeal needs the tracking code you were given; requests made by phone appeal by phone."))
+        raise Forbidden(
+            _(
+                "An appeal needs the code you were given: on the portal when you submitted, or on the phone with the "
+                "decline. Without it, call 12345 from the number you called from."
+            )
+        )
     reason = _text(reason, "reason", limit_key="note")
     if ticket.dispatch_state == DispatchState.DECLINED and ticket.decline_appealed:
         raise IllegalTransition(_("This decline was appealed already; the review's decision is final."))
@@ -290,6 +303,53 @@ def appeal_decline(number: str, phone_tail: str, reason: str) -> Ticket:
         None,
         note=reason,
         data={"source": "portal", "reason": ticket.decline_reason.code if ticket.decline_reason else None},
+        decline_appealed=True,
+        decline_reason=None,
+        closed_at=None,
+    )
+    return ticket
+
+
+@transaction.atomic
+def record_decline_appeal(
+    user: Any,
+    ticket_id: int,
+    reason: str,
+    *,
+    caller_phone: str = "",
+    code: str = "",
+    expected_version: int | None = None,
+) -> Ticket:
+    """A caller appeals a decline on the phone; the operator records it, once. The caller proves the request is
+    theirs by calling from the number it was registered with (the operator enters the number on the screen), or by
+    telling the code they were given with the decline. Then the request goes back to registration, as from the
+    portal."""
+    ticket, actor = _load(user, ticket_id, Action.APPEAL_DECLINE, expected_version)
+    if ticket.dispatch_state == DispatchState.DECLINED and ticket.decline_appealed:
+        raise IllegalTransition(_("This decline was appealed already; the review's decision is final."))
+    phone = normalize_phone(str(caller_phone or "").strip()[:32]) if str(caller_phone or "").strip() else ""
+    by_number = bool(phone and ticket.requester and ticket.requester.phone == phone)
+    by_code = bool(str(code or "").strip()) and tickets_access.requester_holds_code(ticket, str(code))
+    if not (by_number or by_code):
+        raise InvalidInput(
+            _(
+                "The caller must call from the number the request was registered with, or tell the code given with "
+                "the decline."
+            ),
+            on="caller_phone",
+        )
+    reason = _text(reason, "reason", limit_key="note")
+    _change(
+        ticket,
+        Action.APPEAL_DECLINE,
+        actor,
+        note=reason,
+        data={
+            "source": "phone",
+            "proof": "number" if by_number else "code",
+            "reason": ticket.decline_reason.code if ticket.decline_reason else None,
+        },
+        expected_version=expected_version,
         decline_appealed=True,
         decline_reason=None,
         closed_at=None,
