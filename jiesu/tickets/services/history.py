@@ -108,30 +108,27 @@ def _history_numbers(days: dict[dt.date, int]) -> dict[dt.date, list[str]]:
     return numbers
 
 
-@transaction.atomic
-def import_history(orders: Sequence[HistoryOrder]) -> int:
-    """导入: load orders from another system with their dates and outcomes, in one transaction. An order whose key is
-    already a ticket is skipped, so re-running a file creates nothing twice. Closed orders get their intake and close
-    events; open ones stay registered (new) for dispatch. Their events are marked as imported and as already
-    notified, so neither notifications nor webhooks replay history. Returns how many tickets were created."""
-    from jiesu.lib import bulk
-
+def _new_orders(orders: Sequence[HistoryOrder], seen: set[str]) -> list[HistoryOrder]:
+    """The orders whose key is neither a ticket yet nor in `seen`, once each; `seen` gets their keys."""
     present = imported_keys([o.key for o in orders])
-    todo, seen = [], set(present)
+    todo = []
     for order in orders:
-        if order.key not in seen:
+        if order.key not in seen and order.key not in present:
             seen.add(order.key)
             todo.append(order)
-    if not todo:
-        return 0
+    return todo
+
+
+def _numbers_for(todo: Sequence[HistoryOrder]) -> tuple[list[dt.date], dict[dt.date, list[str]]]:
     days: dict[dt.date, int] = {}
     intake_days = [clock.local_date(order.intake_at) for order in todo]
     for day in intake_days:
         days[day] = days.get(day, 0) + 1
-    numbers = _history_numbers(days)
-    now = clock.now()
-    today = clock.local_date(now)
-    calendar = load_calendar()
+    with transaction.atomic():
+        return intake_days, _history_numbers(days)
+
+
+def _policies(today: dt.date) -> Any:
     policies: dict[int, TimeLimitPolicy] = {}
 
     def policy_of(category: Category) -> TimeLimitPolicy:
@@ -143,6 +140,24 @@ def import_history(orders: Sequence[HistoryOrder]) -> int:
             policy = policies[category.pk] = found
         return policy
 
+    return policy_of
+
+
+@transaction.atomic
+def import_history(orders: Sequence[HistoryOrder]) -> int:
+    """导入: load orders from another system with their dates and outcomes, in one transaction. An order whose key is
+    already a ticket is skipped, so re-running a file creates nothing twice. Closed orders get their intake and close
+    events; open ones stay registered (new) for dispatch. Their events are marked as imported and as already
+    notified, so neither notifications nor webhooks replay history. Returns how many tickets were created."""
+    from jiesu.lib import bulk
+
+    todo = _new_orders(orders, set())
+    if not todo:
+        return 0
+    intake_days, numbers = _numbers_for(todo)
+    now = clock.now()
+    calendar = load_calendar()
+    policy_of = _policies(clock.local_date(now))
     if connection.vendor == "postgresql":
         return _import_staged(todo, intake_days, numbers, policy_of, calendar, now)
     ticket_ids = bulk.reserve_ids(Ticket, len(todo))
@@ -220,22 +235,41 @@ def _import_staged(
     """PostgreSQL: the tickets' ids reserved, one binary COPY of the varying columns into a temporary staging table,
     then one INSERT … SELECT of the tickets and one of both events of each (intake; the close of a closed order), all
     in the caller's transaction. Python encodes 18 values per order and no event; the server fills in the rest."""
+    return _write_staged(_stage_rows(todo, intake_days, numbers, policy_of, calendar), now)
+
+
+def _stage_rows(
+    todo: Sequence[HistoryOrder],
+    intake_days: Sequence[dt.date],
+    numbers: dict[dt.date, list[str]],
+    policy_of: Any,
+    calendar: Any,
+) -> list[tuple[Any, ...]]:
     from jiesu.lib import bulk
 
-    dumps = DjangoJSONEncoder(ensure_ascii=False).encode
     staged = []
     ids = bulk.reserve_ids(Ticket, len(todo))
     for n, order, day in zip(ids, todo, intake_days, strict=True):
         category = order.category
         policy = policy_of(category)  # may query: never while the COPY holds the connection
+        source = order.source
         staged.append(
             (
                 n, numbers[day].pop(), order.key, order.channel, order.appeal_type, order.title, order.content,
                 order.address, order.latitude, order.longitude, category.pk, category.time_limit_class, policy.pk,
                 order.intake_at, None if order.closed_at else compute_due(policy, order.intake_at, calendar),
-                order.closed_at, order.reply, dumps(order.source),
+                order.closed_at, order.reply,
+                _dumps(source) if source.keys() != {"mapping", "id"} else
+                f'{{"mapping": {_dumps(source["mapping"])}, "id": {_dumps(source["id"])}}}',
             )
         )  # fmt: skip
+    return staged
+
+
+_dumps = DjangoJSONEncoder(ensure_ascii=False).encode
+
+
+def _write_staged(staged: Sequence[tuple[Any, ...]], now: dt.datetime) -> int:
     with connection.cursor() as cursor:
         columns = ", ".join(f"{name} {kind}" for name, kind in _STAGE)
         cursor.execute(f"CREATE TEMPORARY TABLE IF NOT EXISTS {_STAGE_TABLE} ({columns}) ON COMMIT DELETE ROWS")
@@ -247,7 +281,36 @@ def _import_staged(
                 copy.write_row(row)
         for sql, params in _staged_insert_sql(now):
             cursor.execute(sql, params)
-    return len(todo)
+    return len(staged)
+
+
+@dataclasses.dataclass(frozen=True)
+class PreparedHistory:
+    """A batch of orders ready to be written by `write_history`: checked, numbered, staged (PostgreSQL)."""
+
+    rows: list[tuple[Any, ...]]
+    offered: int  # orders in the batch, the ones already present included
+
+
+def prepare_history(orders: Sequence[HistoryOrder], seen: set[str]) -> PreparedHistory:
+    """PostgreSQL, before the batch's own transaction (so that a reader can prepare the next batch while the previous
+    one is written): drops the orders whose key is a ticket already or in `seen` (the file so far, which it extends),
+    reserves their numbers and ids (each a short transaction of its own; a batch that fails later leaves a gap) and
+    builds the staged rows. Nothing is written until `write_history`."""
+    todo = _new_orders(orders, seen)
+    if not todo:
+        return PreparedHistory([], len(orders))
+    intake_days, numbers = _numbers_for(todo)
+    policy_of = _policies(clock.local_date(clock.now()))
+    return PreparedHistory(_stage_rows(todo, intake_days, numbers, policy_of, load_calendar()), len(orders))
+
+
+@transaction.atomic
+def write_history(batch: PreparedHistory) -> int:
+    """导入's write: one batch prepared by `prepare_history`, in one transaction. Returns how many tickets it made."""
+    if not batch.rows:
+        return 0
+    return _write_staged(batch.rows, clock.now())
 
 
 def _staged_insert_sql(now: dt.datetime) -> list[tuple[str, list[Any]]]:
