@@ -262,3 +262,17 @@ def test_batches_prepared_while_the_previous_one_is_written(tmp_path: Path, monk
     assert heat.dispatch_state == "new" and heat.due_at and heat.replied_at is None
     assert TicketEvent.objects.filter(ticket=heat).count() == 1
     assert "新建 0 件，已存在 4 件" in run("import", "orders", str(source), "--mapping", "nyc311")
+
+
+def test_several_batches_in_one_outer_transaction(world: Any, tmp_path: Path, monkeypatch: Any) -> None:
+    """Inside a caller's transaction (here the test's) every batch is written by this thread; on PostgreSQL each one
+    starts from an empty staging table although nothing commits in between."""
+    from jiesu.integrations import transfer
+
+    monkeypatch.setattr(transfer, "BATCH", 2)
+    rows = [r for r in ROWS if r[0] in {"101", "102", "107"}]
+    out = run("import", "orders", str(write_csv(tmp_path / "nyc.csv", rows=rows)), "--mapping", "nyc311")
+    assert "读取 3 行：新建 3 件，已存在 0 件，拒收 0 件" in out
+    made = Ticket.objects.filter(idempotency_key__startswith="imp:nyc311:")
+    assert made.count() == 3
+    assert TicketEvent.objects.filter(ticket__in=made).count() == 4  # 101 closed: intake and close; the others intake

@@ -273,6 +273,8 @@ def _write_staged(staged: Sequence[tuple[Any, ...]], now: dt.datetime) -> int:
     with connection.cursor() as cursor:
         columns = ", ".join(f"{name} {kind}" for name, kind in _STAGE)
         cursor.execute(f"CREATE TEMPORARY TABLE IF NOT EXISTS {_STAGE_TABLE} ({columns}) ON COMMIT DELETE ROWS")
+        # Empty already unless an outer transaction wrote an earlier batch (a savepoint does not empty it).
+        cursor.execute(f"TRUNCATE {_STAGE_TABLE}")
         with cursor.cursor.copy(
             f"COPY {_STAGE_TABLE} ({', '.join(name for name, _ in _STAGE)}) FROM STDIN (FORMAT BINARY)"
         ) as copy:
