@@ -103,8 +103,9 @@ def get_ticket_by_number(user: AnyUser, number: str) -> Ticket:
 def get_ticket_for_requester(number: str, secret: str) -> Ticket:
     """The citizens' portal: a ticket is theirs to see by its number plus its secret. A request made on the portal
     has a tracking code (shown once to the citizen, never to staff) and only that code opens it; a request made by
-    phone or by a partner system has none and opens with the last four digits of the phone it was registered with
-    (to read, not to rate: see `requester_holds_code`). Anything else (wrong secret, merged away) is NotFound."""
+    phone opens with the code sent to the caller by SMS, or, to read but not to rate (see `requester_holds_code`),
+    with the last four digits of the phone it was registered with, as do partner systems' requests, which have no
+    code. Anything else (wrong secret, merged away) is NotFound."""
     number, secret = str(number or "").strip(), str(secret or "").strip()
     if not number.isdigit() or len(number) > 20 or not 4 <= len(secret) <= 16:
         raise NotFound()
@@ -114,13 +115,13 @@ def get_ticket_for_requester(number: str, secret: str) -> Ticket:
     code = getattr(ticket, "tracking_code", None)
     if code is not None and code.matches(secret):
         return ticket
-    # a portal request opens only with its code; a phone request (which gets a code only when declined) also with
-    # the phone's last four digits, to read
+    # a portal request opens only with its code; a phone request (whose code came by SMS, or when it was declined)
+    # also with the phone's last four digits, to read
     if code is not None and ticket.channel != Channel.PHONE:
         raise NotFound()
     if not (secret.isdigit() and len(secret) == 4 and ticket.requester and ticket.requester.phone.endswith(secret)):
         raise NotFound()
-    return ticket
+    return ticket  # read-only: rating needs the code
 
 
 def requester_holds_code(ticket: Ticket, secret: str) -> bool:

@@ -29,6 +29,7 @@ from jiesu.intel import services as intel_services
 from jiesu.intel.models import Feature
 from jiesu.lib import clock
 from jiesu.lib.errors import NotFound, ServiceError
+from jiesu.lib.masking import mask_phone
 from jiesu.orgs import access
 from jiesu.orgs.models import COMMUNITY_KINDS, STREET_TOWNSHIP_KINDS, UNIT_ROLES, OrgUnit, Role, UnitKind
 from jiesu.orgs.selectors import place_codes, resolve_place
@@ -126,6 +127,12 @@ def intake_console(request: HttpRequest) -> HttpResponse:
             if call_pk:
                 telephony.attach_ticket(request.user, call_pk, ticket)
             messages.success(request, f"{ticket.number} · {ticket.get_dispatch_state_display()}")
+            if getattr(ticket, "tracking_sms_to", ""):  # the code itself is never shown to staff
+                messages.info(
+                    request,
+                    _("The caller's tracking code goes by SMS to %(phone)s: tell them to keep it to follow and rate.")
+                    % {"phone": mask_phone(ticket.tracking_sms_to)},  # type: ignore[attr-defined]
+                )
             return redirect(f"{reverse('intake-console')}?last={ticket.pk}")
     last = None
     if request.GET.get("last"):
