@@ -8,6 +8,10 @@ in the same transaction, so a killed worker neither loses nor repeats one: its b
 again. On PostgreSQL the ticket outbox does it set-based: one `UPDATE … FROM (SELECT … FOR UPDATE SKIP LOCKED)
 RETURNING` claims and marks the batch, the recipients of the whole batch take at most three queries, and one
 `INSERT … SELECT FROM unnest(…) ON CONFLICT DO NOTHING` writes the notifications; no model instance is built.
+
+Other apps' records (community events, care alerts, …) reach people through registered sources
+(`register_source`), drained the same way (`claim`, `mark`, `notification`, `save`) and described by their app
+when a page of notifications is shown (`describe`). See README "Architecture: Notifications from any app".
 """
 
 import datetime as dt
