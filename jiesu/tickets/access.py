@@ -2,7 +2,8 @@
 
 - Hotline roles (operator, dispatcher, callback agent), city supervisors and administrators see every ticket.
 - A district supervisor sees the tickets placed in the district or dispatched to a unit under it.
-- Unit handlers and leaders see the tickets ever dispatched to their unit or a unit below it.
+- Unit handlers and leaders see the tickets ever dispatched to their unit or a unit below it; so does the unit's
+  Party secretary (党组织书记), who follows the cadres' figures down to their tickets but acts on none.
 - Anything else sees nothing. A ticket the user may not see answers like a missing one (NotFound).
 """
 
@@ -66,7 +67,7 @@ def visible_tickets(user: AnyUser) -> QuerySet[Ticket]:
     below = Assignment.objects.filter(ticket=OuterRef("pk"), unit__path__startswith=m.unit.path)
     if m.role == Role.SUPERVISOR:
         return tickets.filter(Q(district=m.unit) | Q(street__parent=m.unit) | Exists(below))
-    if m.role in UNIT_ROLES:
+    if m.role in UNIT_ROLES or m.role == Role.PARTY_SECRETARY:
         return tickets.filter(Exists(below))
     return tickets.none()
 

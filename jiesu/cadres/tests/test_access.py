@@ -58,3 +58,20 @@ def test_events_are_append_only(cw: Any) -> None:
         event.save()
     with pytest.raises(ValidationError):
         event.delete()
+
+
+def test_the_party_secretary_opens_the_units_tickets_but_acts_on_none(cw: Any, client: Any) -> None:
+    """The 实绩档案's figures lead to tickets: the street's Party secretary opens them, reads, and acts on none."""
+    from jiesu.tickets.tests.helpers import ticket_in
+
+    ours = ticket_in(cw, "accepted")  # led by 建外街道
+    theirs = ticket_in(cw, "new")  # not dispatched to 建外 yet
+    client.force_login(cw.jw_secretary)
+    page = client.get(f"/tickets/{ours.pk}/")
+    assert page.status_code == 200 and ours.number in page.content.decode()
+    assert 'id="act-' not in page.content.decode()
+    assert client.get(f"/tickets/{theirs.pk}/").status_code == 404
+    before = type(ours).objects.get(pk=ours.pk)
+    client.post(f"/tickets/{ours.pk}/act/reply/", {"reply": "已处理", "version": str(before.version)})
+    after = type(ours).objects.get(pk=ours.pk)
+    assert (after.version, after.reply) == (before.version, before.reply)  # refused, nothing changed
