@@ -76,6 +76,9 @@ class CadreEvent(AppendOnly):
     subject_id = models.PositiveBigIntegerField(null=True, blank=True)
     data = models.JSONField(_("data"), default=dict, blank=True)
     at = models.DateTimeField(_("at"))
+    # the notification outbox's bookkeeping (as on the ticket trail): events that notify somebody are written with
+    # it empty and the worker fills it; every other event is written already processed
+    notified_at = models.DateTimeField(null=True, blank=True, db_index=True)
 
     class Meta:
         verbose_name = _("cadre event")

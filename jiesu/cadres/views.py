@@ -30,6 +30,7 @@ from . import access, chain, export, sections, selectors, services
 from .models import (
     AccountabilityCase,
     CadreProfile,
+    CaseState,
     Charter,
     Dimension,
     Evaluation,
@@ -394,7 +395,9 @@ def tolerance_page(request: HttpRequest, pk: int) -> HttpResponse:
             "tc": tc,
             "tickets": tickets,
             "openable": openable,
-            "notes": list(tc.notes.items()),
+            "notes": [
+                (CaseState(step).label if step in CaseState.values else step, note) for step, note in tc.notes.items()
+            ],
             "decides": access.discipline_area(request.user) is not None
             or access.org_department_area(request.user) is not None,
             "scores": selectors.scores(tc.profile).filter(frozen=True)[:30],
@@ -636,6 +639,9 @@ ACTIONS: dict[str, Callable[[Any, Any], Any]] = {
     ),
     "appeal_case": lambda u, p: services.appeal_case(u, int(p["case"]), p.get("appeal", "")),
     "decide_appeal": lambda u, p: services.decide_case_appeal(u, int(p["case"]), p.get("decision", "")),
+    "commend_on_ticket": lambda u, p: services.commend_on_ticket(
+        u, int(p["ticket"]), int(p["profile"]), p.get("kind", ""), p.get("note", "")
+    ),
     "recognise": lambda u, p: services.recognise(
         u, int(p["profile"]), p.get("kind", ""), p.get("note", ""), p.get("ticket", "")
     ),

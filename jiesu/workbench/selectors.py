@@ -350,8 +350,10 @@ def supervision_list(user: Any, f: SupervisionFilter) -> QuerySet[Ticket]:
     return _list(tickets).order_by("due_at", "pk")
 
 
-def districts() -> QuerySet[OrgUnit]:
-    return OrgUnit.objects.filter(kind=UnitKind.DISTRICT, is_active=True).order_by("code")
+def districts(user: Any) -> QuerySet[OrgUnit]:
+    """The districts `user` may filter by: every one for the city, their own for a district supervisor."""
+    units = OrgUnit.objects.filter(kind=UnitKind.DISTRICT, is_active=True)
+    return units.filter(pk__in=access.units_visible_to(user)).order_by("code")
 
 
 def top_categories(day: dt.date) -> QuerySet[Category]:

@@ -454,7 +454,7 @@ def supervision(request: HttpRequest) -> HttpResponse:
             "page": _page(request, rows),
             "sorting": sorting,
             "query": _query(request),
-            "districts": selectors.districts(),
+            "districts": selectors.districts(request.user),
             "categories": selectors.top_categories(clock.local_date(clock.now())),
             "states": DispatchState.choices,
             "now": clock.now(),

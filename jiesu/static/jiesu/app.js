@@ -128,8 +128,9 @@
     var rows = Array.prototype.slice.call(body.rows).filter(function (r) { return r.cells.length > index; });
     function key(r) { var c = r.cells[index]; return (c.getAttribute("data-sort") || c.textContent).trim(); }
     rows.sort(function (a, b) {
-      var x = key(a), y = key(b), nx = parseFloat(x), ny = parseFloat(y);
-      var cmp = !isNaN(nx) && !isNaN(ny) && /^[-\d.]/.test(x) && /^[-\d.]/.test(y) ? nx - ny : x.localeCompare(y, "zh");
+      // numbers compare as numbers; anything else (ISO times "2026-11-30T09:05", codes, words) as text
+      var x = key(a), y = key(b), number = /^-?\d+(\.\d+)?$/;
+      var cmp = number.test(x) && number.test(y) ? parseFloat(x) - parseFloat(y) : x.localeCompare(y, "zh");
       return desc ? -cmp : cmp;
     });
     rows.forEach(function (r) { body.appendChild(r); });
@@ -187,6 +188,21 @@
   }
   tick();
   setInterval(tick, 30000);
+  // Charts write their text in the page's font (the CJK stack of app.css), not ECharts' own "sans-serif", so that
+  // names, ℃ and the other symbols look as on the page. Deferred scripts run in order before DOMContentLoaded, so
+  // ECharts is loaded here when the page has it, and this runs before the pages' own chart code.
+  document.addEventListener("DOMContentLoaded", function () {
+    if (!window.echarts || echarts.jiesuFont) return;
+    var font = window.getComputedStyle(document.body).fontFamily, init = echarts.init;
+    try {
+      echarts.init = function (el, theme, opts) {
+        var chart = init.call(echarts, el, theme, opts);
+        chart.setOption({textStyle: {fontFamily: font}});
+        return chart;
+      };
+      echarts.jiesuFont = font;
+    } catch (ignored) { /* a frozen module object: charts keep ECharts' default font */ }
+  });
   // The district map (ECharts + the committed GeoJSON), shared by the overview and the city dashboard.
   // `el` carries data-geo (the GeoJSON URL); `rows` are {name, code, <key>: number|null}; a higher value is worse,
   // except for "satisfaction". Redrawing with new rows reuses the chart. Sets el.dataset.map = "ready".

@@ -49,3 +49,8 @@ def test_a_district_supervisor_sees_their_district_and_streets(w: World, people:
     page.wait_for_selector("#streets[data-streets] svg")
     assert int(page.get_attribute("#streets", "data-streets") or 0) >= 40
     assert "建外街道" in page.text_content("#streets")
+    # the charts' text is in the page's CJK font stack, not ECharts' bare sans-serif
+    font = page.get_attribute("#streets svg text", "style") or page.eval_on_selector(
+        "#streets svg text", "t => t.getAttribute('font-family') || getComputedStyle(t).fontFamily"
+    )
+    assert "WenQuanYi" in font, font
