@@ -252,4 +252,13 @@ def ticket_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
             )
             % {"number": done.number, "code": code},
         )
+    elif getattr(done, "appeal_code_sent_to", ""):  # the caller holds the code from the SMS; staff never see it
+        messages.warning(
+            request,
+            _(
+                "Tell the caller: request %(number)s is not accepted. They may appeal once with the tracking code "
+                "sent to them by SMS (%(phone)s), on the portal's tracking page or by calling 12345."
+            )
+            % {"number": done.number, "phone": mask_phone(done.appeal_code_sent_to)},  # type: ignore[attr-defined]
+        )
     return redirect(back or reverse("ticket-detail", args=[pk]))

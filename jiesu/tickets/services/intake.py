@@ -340,6 +340,9 @@ def decline(
     )
     if code:
         ticket.new_tracking_code = code  # type: ignore[attr-defined]  # shown once, to be told to the caller
+    elif first:  # a call from a mobile: the caller's code went by SMS at intake; staff only say so
+        sent_to = TrackingCode.objects.filter(ticket=ticket).exclude(sms_to="").values_list("sms_to", flat=True)
+        ticket.appeal_code_sent_to = next(iter(sent_to), "")  # type: ignore[attr-defined]
     return ticket
 
 

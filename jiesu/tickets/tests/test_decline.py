@@ -33,6 +33,7 @@ def test_decline_appeal_and_the_public_digest(world: World, client: Client, sett
     )
     assert fresh(ticket).dispatch_state == "declined"
     assert CODE.search(response.content.decode()) is None  # the caller has the code by SMS; staff never see one
+    assert "138****5678" in response.content.decode()  # … and are told so, to tell the caller
     assert code not in client.get(f"/tickets/{ticket.pk}/").content.decode()
     assert code not in str(TicketEvent.objects.filter(ticket=ticket).values_list("data", "note"))
 
