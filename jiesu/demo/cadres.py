@@ -232,12 +232,14 @@ def _interview(zzb: object) -> str:
         owners = list(CadreProfile.objects.filter(unit=row.unit).order_by("post"))
         if not owners:  # the generated history has no staff of its own there: give the unit its leader
             owners = [_leader_of(row.unit)]
-        when = clock.now() + dt.timedelta(days=3)
+        when = dt.datetime.combine(
+            clock.local_date(clock.now()) + dt.timedelta(days=3), dt.time(9, 30), tzinfo=clock.SHANGHAI
+        )
         interview = services.schedule_interview(
             zzb,
             unit=row.unit.code,
             month=month,
-            scheduled_for=when.replace(hour=9, minute=30, second=0, microsecond=0),
+            scheduled_for=when,
             attendees=f"{row.unit.name}主要负责人、分管负责人；市委组织部",
             place="市委组织部第一会议室",
         )

@@ -3,7 +3,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from jiesu.demo.cadres import CADRE_LOGINS, seed_cadres
+from jiesu.demo.cadres import CADRE_LOGINS, ensure_profiles, seed_cadres
 from jiesu.demo.calls import seed_call_ratings
 from jiesu.demo.city import (
     PASSWORD,
@@ -86,6 +86,9 @@ class Command(BaseCommand):
             f"simulated history for measured transfer, {trained.alerts} care alerts "
             f"({time.monotonic() - started:.0f} s)"
         )
+        later = ensure_profiles()  # the training history's handlers are cadres of their units too
+        if later:
+            self.stdout.write(f"cadres: {later} more profiles (the training history's handlers)")
         self.stdout.write("\nDemo API clients (demo keys: never use them outside the demo)")
         for name, username, key in ensure_clients():
             self.stdout.write(f"  {name:<20} acts as {username:<12} key {key}")
