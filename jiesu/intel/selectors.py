@@ -52,6 +52,16 @@ def active_model(kind: str) -> TextModel | None:
     return model
 
 
+def warm() -> None:
+    """Load the active models (and with them jieba's dictionary) now: the production server calls it in each new
+    worker process before it takes requests, so no order waits seconds for a first classification."""
+    from jiesu.lib import text
+
+    text.words("warm")  # jieba's dictionary, about a second
+    for kind in (ModelKind.CATEGORY, ModelKind.ROUTER):
+        active_model(kind)
+
+
 # --- category ---------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class CategoryProposal:

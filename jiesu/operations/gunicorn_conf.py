@@ -39,3 +39,20 @@ def child_exit(server: Any, worker: Any) -> None:
     from prometheus_client import multiprocess
 
     multiprocess.mark_process_dead(worker.pid)  # type: ignore[no-untyped-call]
+
+
+def post_worker_init(worker: Any) -> None:
+    """Each new worker process (also one replaced after max_requests) loads the assistant's models before it takes
+    requests: a first classification would otherwise wait seconds. A failure is logged; the worker serves anyway."""
+    import logging
+
+    from django.db import connections
+
+    try:
+        from jiesu.intel.selectors import warm
+
+        warm()
+    except Exception:
+        logging.getLogger("jiesu.intel").exception("could not load the assistant's models at start")
+    finally:
+        connections.close_all()  # back to the pool; requests open their own

@@ -429,7 +429,7 @@ def test_operator(city: City, people: Any) -> None:
     assert "不予受理" in operator.dialogs[-1]
     assert fresh(declined).dispatch_state == "declined"
     expect(page.locator("#state")).to_contain_text("不予受理")
-    expect(page.locator("main")).to_contain_text("申诉码")  # told to the caller once
+    expect(page.locator("main")).to_contain_text("短信")  # a call from a mobile: the code went by SMS at intake
     # the caller calls again to appeal: proven by the number they call from, written any way
     operator.act("appeal_decline", caller_phone="139 0000 0015", note="来电人补充了具体地点")
     assert fresh(declined).dispatch_state == "new" and fresh(declined).decline_appealed
