@@ -6,13 +6,20 @@ and, in English, Chinese text in headings, labels, buttons and options (data suc
         operator,dispatcher,jw_handler,callback,supervisor,sq_worker zh-hans      # or: en
 LIMIT (pages per user, 300) and PER (pages per URL shape, 4) bound the walk.
 """
-import os, re, sys, django
+import os
+import re
+import sys
+
+import django
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jiesu.settings")
 django.setup()
-from django.test import Client
 from django.conf import settings
+from django.test import Client
+
 settings.ALLOWED_HOSTS = ["*"]
 from django.contrib.auth import get_user_model
+
 users = sys.argv[1].split(",") if len(sys.argv) > 1 else [u.username for u in get_user_model().objects.filter(is_active=True)[:40]]
 lang = sys.argv[2] if len(sys.argv) > 2 else "zh-hans"
 LIMIT = int(os.environ.get("LIMIT", "300"))
