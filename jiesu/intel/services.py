@@ -144,7 +144,7 @@ def train_router(*, by: Any = None, activate: bool = True) -> TextModelVersion:
         labels.append(t.lead_unit.code)
     if len(set(labels)) < 2:
         raise InvalidInput(_("The dispatch history names fewer than two lead units: nothing to learn."))
-    model = TextModel(balanced=False).fit(docs, labels)
+    model = TextModel(balanced=False, open_set=False).fit(docs, labels)
     return register(
         model, ModelKind.ROUTER, _("%(n)d closed tickets' lead units") % {"n": len(docs)}, by=by, activate=activate
     )
