@@ -110,6 +110,7 @@ class TextModel:
         self.open_set = open_set
         self.open_set_max = open_set_max
         self.open_floor: float | None = None  # auto-apply only when the top decision reaches it; None: no gate
+        self.text_index: Any = None  # intel.index.TextIndex stored with a category model (duplicate search)
         self.meta: dict[str, Any] = {}
         self.terms: list[str] = []
         self.temperature = 1.0
@@ -545,7 +546,7 @@ def threshold_for(
 def _floor_for(score: np.ndarray, share: float) -> float:
     """The lowest value t such that at most `share` of `score` is ≥ t (−inf when all may pass)."""
     finite = np.sort(score[np.isfinite(score)])[::-1]
-    allowed = int(math.floor(share * len(score) + 1e-9))
+    allowed = math.floor(share * len(score) + 1e-9)
     if allowed >= len(finite):
         return float("-inf")
     return float(np.nextafter(finite[allowed], np.inf))
