@@ -104,7 +104,9 @@ def cross_validate(data, folds, target):
         old_rule[test] = over & (fam >= model.familiar_floors[OLD_QUANTILE])
         d = model.decision(te_docs)
         for m, floor in getattr(model, "open_floors", {}).items():
-            by_open.setdefault(m, np.zeros(len(y), dtype=bool))[test] = over & model.known(d, floor)
+            by_open.setdefault(m, np.zeros(len(y), dtype=bool))[test] = (
+                over & (fam >= model.familiar_floor) & model.known(d, floor)
+            )
         classes = np.array(model.classes, dtype=object)
         pred[test] = classes[proba.argmax(axis=1)]
         conf[test] = proba.max(axis=1)
@@ -160,7 +162,8 @@ def open_set(data, target, result):
             open_by_floor[q] = open_by_floor.get(q, 0) + int((over & (fam >= floor)).sum())
         d = model.decision(te)
         for m, floor in getattr(model, "open_floors", {}).items():
-            open_by_level[m] = open_by_level.get(m, 0) + int((over & model.known(d, floor)).sum())
+            gate = over & (fam >= model.familiar_floor) & model.known(d, floor)
+            open_by_level[m] = open_by_level.get(m, 0) + int(gate.sum())
         old = over & (fam >= model.familiar_floors[OLD_QUANTILE])
         total += len(te)
         applied += int(ok.sum())

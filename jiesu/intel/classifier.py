@@ -63,8 +63,12 @@ FAMILIAR_MAX_ROWS = 20_000
 FLOOR_QUANTILES = (0, 10, 20, 30, 40, 50)
 # Open set (issue 19): the share of texts of a category the model never learned that may still be auto-applied,
 # measured inside the training data by leaving each category out in turn (see `_calibrate_open_set`).
-OPEN_SET_MAX = 0.05
+OPEN_SET_MAX = 0.10  # the default of JIESU_OPEN_SET_MAX (settings.INTEL_OPEN_SET_MAX); see README "Trust"
 OPEN_SET_LEVELS = (0.05, 0.10, 0.15, 0.20)
+# With the open-set gate, the familiarity floor stays as a sanity floor at this lower percentile: a text less like its
+# proposed class's training texts than 90 % of the right held-out proposals is not acted on. It is what rejects
+# everyday calls on a templated history (the demo city), where no left-out category ever clears the threshold.
+FAMILIAR_SANITY_QUANTILE = 10.0
 OPEN_SET_MAX_CLASSES = 30  # categories left out in turn at most (a random sample beyond; bounds retraining time)
 
 
@@ -328,6 +332,7 @@ class TextModel:
                 self.familiar_floor = float(np.percentile(fam[right], FAMILIAR_QUANTILE))
                 # the floors of other quantiles, for measuring the trade-off (bench) and for a stricter setting
                 self.familiar_floors = {q: float(np.percentile(fam[right], q)) for q in FLOOR_QUANTILES}
+                self.oof_fam = fam.astype(np.float32)
         self.meta["cv3"] = {
             "accuracy": round(float(np.mean(right)), 4),
             "macro_f1": round(float(f1_score(truth, guess, average="macro")), 4),
@@ -352,7 +357,8 @@ class TextModel:
         known texts better than the probability, the margin, the entropy, the energy, the nearest-neighbour or
         centroid similarity and a logistic combination of them, README "Trust"). `open_floor` is the lowest top
         decision at which at most `open_set_max` of the left-out rows that clear the probability threshold would
-        be auto-applied. When it is calibrated it replaces the familiarity floor."""
+        be auto-applied, among those that also clear the familiarity floor, which drops to its sanity level
+        (`FAMILIAR_SANITY_QUANTILE`) when the gate is calibrated."""
         assert real is not None
         labels, counts = np.unique(y_real, return_counts=True)
         eligible = [str(c) for c, n in zip(labels, counts, strict=True) if n >= 3]
@@ -364,6 +370,10 @@ class TextModel:
         xr = self._join(real, self.title_weight, self.title_char_weight)
         xt = self._join(tax, self.title_weight, self.title_char_weight) if tax is not None else None
         y_tax = y[len(y_real) :]
+        truth = np.array([self.classes.index(str(c)) for c in y_real])
+        right = decisions.argmax(axis=1) == truth
+        oof_fam = getattr(self, "oof_fam", None)
+        sanity = float(np.percentile(oof_fam[right], FAMILIAR_SANITY_QUANTILE)) if oof_fam is not None else 0.0
         unknown: list[np.ndarray] = []
         for held in eligible:
             keep, keep_tax = y_real != held, y_tax != held
@@ -373,15 +383,16 @@ class TextModel:
             d = d.reshape(int((~keep).sum()), -1) if len(svm.classes_) > 2 else np.column_stack([-d, d])
             p = _softmax(d / self.temperature).max(axis=1)
             assert self.threshold is not None
-            unknown.append(np.where(p >= self.threshold, d.max(axis=1), -np.inf))
+            proposed = [str(svm.classes_[j]) for j in d.argmax(axis=1)]
+            fam = self.familiarity(xr[~keep], proposed)
+            unknown.append(np.where((p >= self.threshold) & (fam >= sanity), d.max(axis=1), -np.inf))
         score = np.concatenate(unknown)
         known_p = _softmax(decisions / self.temperature).max(axis=1)
-        known = np.where(known_p >= self.threshold, decisions.max(axis=1), -np.inf)
-        truth = np.array([self.classes.index(str(c)) for c in y_real])
-        right = decisions.argmax(axis=1) == truth
+        known_fam = oof_fam if oof_fam is not None else np.ones(len(y_real))
+        known = np.where((known_p >= self.threshold) & (known_fam >= sanity), decisions.max(axis=1), -np.inf)
         self.open_floors = {m: _floor_for(score, m) for m in sorted({*OPEN_SET_LEVELS, self.open_set_max})}
         self.open_floor = self.open_floors[self.open_set_max]
-        self.familiar_floor = 0.0
+        self.familiar_floor = sanity
         table = []
         for m, floor in self.open_floors.items():
             acts = np.isfinite(known) & (known >= floor)

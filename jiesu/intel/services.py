@@ -115,7 +115,7 @@ def train_category_model(*, by: Any = None, activate: bool = True) -> TextModelV
     unlabelled: list[Doc] = [(t.title, t.content) for t in open_.only("title", "content")[:MAX_UNLABELLED_ROWS]]
     if len(tax) < 2:
         raise InvalidInput(_("The catalogue has fewer than two effective categories: nothing to learn."))
-    model = TextModel().fit(docs, labels, unlabelled=unlabelled, taxonomy=tax)
+    model = TextModel(open_set_max=settings.INTEL_OPEN_SET_MAX).fit(docs, labels, unlabelled=unlabelled, taxonomy=tax)
     model.text_index = build_text_index()
     return register(
         model,

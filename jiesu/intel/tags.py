@@ -12,8 +12,7 @@ from dataclasses import dataclass
 
 from jiesu.tickets.models import AffectedGroup
 
-# i18n: data
-WORDS: dict[str, tuple[str, ...]] = {
+WORDS: dict[str, tuple[str, ...]] = {  # i18n: data
     AffectedGroup.ELDERLY: (
         "老人",
         "老年",
@@ -107,8 +106,7 @@ WORDS: dict[str, tuple[str, ...]] = {
         "饭店",
     ),
 }
-# i18n: data
-NEUTRAL = (
+NEUTRAL = (  # i18n: data
     "物业公司",
     "自来水公司",
     "燃气公司",
