@@ -18,7 +18,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 
 from jiesu.catalog.models import Category, KnowledgeEntry
 from jiesu.catalog.selectors import knowledge_for, suggest_dispatch
-from jiesu.lib import clock
+from jiesu.lib import clock, refcache
 from jiesu.lib.masking import mask_text
 from jiesu.lib.validation import phone_or_none
 from jiesu.orgs.models import OrgUnit
@@ -36,21 +36,34 @@ _cache: dict[str, tuple[tuple[int, str], TextModel]] = {}
 _cache_lock = threading.Lock()
 
 
+refcache.watch("intel.active_versions", TextModelVersion)
+refcache.watch("intel.switches", FeatureSwitch)
+
+
+def _active_versions() -> dict[str, tuple[int, str]]:
+    return {
+        k: (pk, path)
+        for k, pk, path in TextModelVersion.objects.filter(is_active=True).values_list("kind", "pk", "path")
+    }
+
+
 def active_model(kind: str) -> TextModel | None:
-    """The active model of a kind, loaded once per process and reloaded when another version is activated."""
-    row = TextModelVersion.objects.filter(kind=kind, is_active=True).only("pk", "path").first()
+    """The active model of a kind, loaded once per process and reloaded when another version is activated (the
+    active versions are reference data: dropped at once in the process that activates, within
+    `JIESU_REFERENCE_CACHE_SECONDS` elsewhere). The model carries the fitted text index, so it changes with it."""
+    row = refcache.get("intel.active_versions", _active_versions).get(kind)
     if row is None:
         return None
     with _cache_lock:
         hit = _cache.get(kind)
-        if hit is not None and hit[0] == (row.pk, row.path):
+        if hit is not None and hit[0] == row:
             return hit[1]
     try:
-        model = TextModel.load(Path(row.path))
+        model = TextModel.load(Path(row[1]))
     except (OSError, ValueError):
         return None
     with _cache_lock:
-        _cache[kind] = ((row.pk, row.path), model)
+        _cache[kind] = (row, model)
     return model
 
 
@@ -67,9 +80,10 @@ class CategoryProposal:
 
 
 def feature_on(feature: str) -> bool:
-    """Whether an administrator has left the feature on (a feature without a row has its default)."""
-    row = FeatureSwitch.objects.filter(feature=feature).only("enabled").first()
-    return row.enabled if row is not None else feature not in OFF_BY_DEFAULT
+    """Whether an administrator has left the feature on (a feature without a row has its default). The switches
+    are reference data (dropped at once where they change, within a minute elsewhere)."""
+    rows = refcache.get("intel.switches", lambda: dict(FeatureSwitch.objects.values_list("feature", "enabled")))
+    return bool(rows.get(feature, feature not in OFF_BY_DEFAULT))
 
 
 @dataclass(frozen=True)
