@@ -33,62 +33,75 @@ START = dt.datetime(2026, 10, 1, tzinfo=dt.UTC)
 END = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
 
 
-def synthetic(orders: int, handlers: int, seed: int) -> dict[str, np.ndarray]:
+def synthetic(orders: int, handlers: int, seed: int, days: int = 25) -> dict[str, np.ndarray]:
+    """The trail as compact columns (int32 tickets, people and seconds, int8 codes), ticket by ticket in event order,
+    the way the column path reads it. Orders start uniformly over `days` days from START."""
     rng = np.random.default_rng(seed)
     per_unit = 5
-    unit = rng.integers(0, max(1, handlers // per_unit), orders)
-    first = unit * per_unit + rng.integers(0, per_unit, orders)
-    second = unit * per_unit + rng.integers(0, per_unit, orders)
-    late_sign, late_reply = rng.random(orders) < 0.10, rng.random(orders) < 0.05
-    u = rng.random(orders)
-    res = np.where(u < 0.8, 1, np.where(u < 0.9, 2, 3))
-    sat = np.where(res == 1, rng.choice([1, 2, 4], orders, p=[0.8, 0.15, 0.05]), rng.choice([2, 3, 4], orders))
-    whistle = rng.random(orders) < 0.05
-    early = rng.random(orders) < 0.03  # replied before the month
-    res2 = np.where(rng.random(orders) < 0.7, 1, 3)
-    t0 = rng.uniform(0, 25 * 86400, orders)
-    cols: dict[str, list[np.ndarray]] = {
-        k: [] for k in ("ticket", "order", "action", "actor", "late", "res", "sat", "t")
+    unit = rng.integers(0, max(1, handlers // per_unit), orders, dtype=np.int32)
+    first = unit * per_unit + rng.integers(0, per_unit, orders, dtype=np.int32)
+    second = unit * per_unit + rng.integers(0, per_unit, orders, dtype=np.int32)
+    del unit
+    late_sign, late_reply = rng.random(orders, dtype=np.float32) < 0.10, rng.random(orders, dtype=np.float32) < 0.05
+    u = rng.random(orders, dtype=np.float32)
+    res = np.where(u < 0.8, 1, np.where(u < 0.9, 2, 3)).astype(np.int8)
+    del u
+    sat = np.where(
+        res == 1,
+        rng.choice(np.array([1, 2, 4], np.int8), orders, p=[0.8, 0.15, 0.05]),
+        rng.choice(np.array([2, 3, 4], np.int8), orders),
+    ).astype(np.int8)
+    whistle = rng.random(orders, dtype=np.float32) < 0.05
+    early = rng.random(orders, dtype=np.float32) < 0.03  # replied before the month
+    res2 = np.where(rng.random(orders, dtype=np.float32) < 0.7, 1, 3).astype(np.int8)
+    t0 = (rng.random(orders) * (days * 86400)).astype(np.int32)
+    asked = rng.random(orders, dtype=np.float32) < 0.08  # a return request (退单) before signing; half rejected
+    rejected = asked & (rng.random(orders, dtype=np.float32) < 0.5)
+    again = res == 3  # unsolved: reopened and handled again by a colleague
+    start = t0 - np.where(early, 30 * 86400, 0).astype(np.int32)
+    all_, none = np.ones(orders, bool), np.zeros(orders, bool)
+    zero, nobody = np.zeros(orders, np.int8), np.full(orders, -1, np.int32)
+    # (which orders, action, actor, late, resolution, satisfaction, time), in event order within an order
+    slots = [
+        (asked, 5, first, none, zero, zero, start - 7200),
+        (rejected, 6, nobody, none, zero, zero, start - 3600),
+        (all_, 0, first, late_sign, zero, zero, start),
+        (whistle, 4, first, none, zero, zero, start + 3600),
+        (all_, 1, first, late_reply, zero, zero, start + 7200),
+        (all_, 2, nobody, none, res, sat, t0 + 86400),
+        (again, 3, nobody, none, zero, zero, t0 + 86400 + 60),
+        (again, 0, second, none, zero, zero, t0 + 2 * 86400),
+        (again, 1, second, none, zero, zero, t0 + 3 * 86400),
+        (again, 2, nobody, none, res2, np.where(res2 == 1, 1, 3).astype(np.int8), t0 + 4 * 86400),
+    ]
+    per_order = np.zeros(orders, np.int8)
+    for mask, *_rest in slots:
+        per_order += mask
+    filled = np.zeros(orders + 1, np.int64)
+    np.cumsum(per_order, out=filled[1:])
+    total = int(filled[-1])
+    filled = filled[:-1]
+    out = {
+        "ticket": np.empty(total, np.int32),
+        "action": np.empty(total, np.int8),
+        "actor": np.empty(total, np.int32),
+        "late": np.empty(total, bool),
+        "res": np.empty(total, np.int8),
+        "sat": np.empty(total, np.int8),
+        "t": np.empty(total, np.int32),
     }
-
-    def add(
-        mask: np.ndarray,
-        k: int,
-        action: int,
-        actor: np.ndarray,
-        late: np.ndarray,
-        r: np.ndarray,
-        s: np.ndarray,
-        t: np.ndarray,
-    ) -> None:
-        ids = np.nonzero(mask)[0]
-        cols["ticket"].append(ids)
-        cols["order"].append(np.full(len(ids), k))
-        cols["action"].append(np.full(len(ids), action))
-        cols["actor"].append(actor[ids])
-        cols["late"].append(late[ids])
-        cols["res"].append(r[ids])
-        cols["sat"].append(s[ids])
-        cols["t"].append(t[ids])
-
-    all_, none, zero = np.ones(orders, bool), np.zeros(orders, bool), np.zeros(orders, np.int64)
-    shift = np.where(early, -30 * 86400, 0)
-    asked = rng.random(orders) < 0.08  # a return request (退单) before signing; half of them rejected
-    rejected = asked & (rng.random(orders) < 0.5)
-    add(asked, -2, 5, first, none, zero, zero, t0 + shift - 7200)
-    add(rejected, -1, 6, np.full(orders, -1), none, zero, zero, t0 + shift - 3600)
-    add(all_, 0, 0, first, late_sign, zero, zero, t0 + shift)
-    add(whistle, 1, 4, first, none, zero, zero, t0 + shift + 3600)
-    add(all_, 2, 1, first, late_reply, zero, zero, t0 + shift + 7200)
-    add(all_, 3, 2, np.full(orders, -1), none, res, sat, t0 + 86400)
-    again = res == 3
-    add(again, 4, 3, np.full(orders, -1), none, zero, zero, t0 + 86400 + 60)
-    add(again, 5, 0, second, none, zero, zero, t0 + 2 * 86400)
-    add(again, 6, 1, second, none, zero, zero, t0 + 3 * 86400)
-    add(again, 7, 2, np.full(orders, -1), none, res2, np.where(res2 == 1, 1, 3), t0 + 4 * 86400)
-    out = {k: np.concatenate(v) for k, v in cols.items()}
-    order = np.lexsort((out["order"], out["ticket"]))
-    return {k: v[order] for k, v in out.items()}
+    for mask, action, actor, late, r, s_, t in slots:
+        ids = np.flatnonzero(mask)
+        at = filled[ids]
+        out["ticket"][at] = ids
+        out["action"][at] = action
+        out["actor"][at] = actor[ids]
+        out["late"][at] = late[ids]
+        out["res"][at] = r[ids]
+        out["sat"][at] = s_[ids]
+        out["t"][at] = t[ids]
+        filled[ids] += 1
+    return out
 
 
 def as_rows(c: dict[str, np.ndarray]) -> list[records.Row]:

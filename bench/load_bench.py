@@ -1,6 +1,7 @@
 """Load benchmark of the production server (gunicorn, scripts/serve's configuration) on PostgreSQL.
 
-REST intake (POST /api/v1/orders, each with its own idempotency key, as the demo's operator client) at 8 and 32
+REST intake (POST /api/v1/orders, each with its own idempotency key, as the demo's operator client: placed by its
+street code, and once more without a category, classified by the assistant's measured model) at 8 and 32
 concurrent clients, beside the ceiling measured by the same server in the same run: a minimal Django create view
 (bench/load_bench_urls.py: read JSON, insert one row, answer 201). Each client keeps one HTTP/1.1 connection and sends
 requests back to back for --seconds. Prints orders/s, p50 and p99 latency, and the count of 5xx answers.
@@ -8,7 +9,15 @@ requests back to back for --seconds. Prints orders/s, p50 and p99 latency, and t
 The clients run on the same machine as the server and the database (2 cores here): the numbers are for comparison
 within a run, not a capacity figure.
 
-Usage: .venv/bin/python bench/load_bench.py [--seconds 20] [--workers 2] [--threads 8] [--clients 8,32]
+The ratio column is the row's rate over the minimal view's in the same server, clients and run; the load column
+is the machine's load average when the row ended (the machine is shared: compare ratios, not absolute rates).
+
+With --helpdesk PYTHON, django-helpdesk's ticket creation (its REST API, bench/helpdesk_peer) is measured the same
+way on the same PostgreSQL, from a virtual environment that has it (it is not a jiesu dependency):
+    python3 -m venv /tmp/hd && /tmp/hd/bin/pip install django==5.2.* django-helpdesk gunicorn "psycopg[binary,pool]"
+
+Usage: .venv/bin/python bench/load_bench.py [--seconds 20] [--workers 1,2,4] [--threads 8] [--clients 8,32]
+       [--helpdesk /tmp/hd/bin/python]
        (starts the project's PostgreSQL with scripts/pg on JIESU_PG_PORT, default 54329, unless DATABASE_URL is set)
 """
 
@@ -22,8 +31,11 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCH_DB = "jiesu_load_bench"
@@ -33,12 +45,14 @@ def sh(*args: str, env: dict[str, str] | None = None) -> str:
     return subprocess.run(args, check=True, capture_output=True, text=True, env=env, cwd=ROOT).stdout.strip()
 
 
-def database() -> str:
+def database(name: str = BENCH_DB) -> str:
     base = os.environ.get("DATABASE_URL") or sh(str(ROOT / "scripts" / "pg"))
     server, _, _ = base.rpartition("/")
     psql = sorted(Path("/usr/lib/postgresql").glob("*/bin/psql"))[-1]
-    sh(str(psql), f"{server}/postgres", "-qc", f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
-    sh(str(psql), f"{server}/postgres", "-qc", f"CREATE DATABASE {BENCH_DB}")
+    sh(str(psql), f"{server}/postgres", "-qc", f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    sh(str(psql), f"{server}/postgres", "-qc", f"CREATE DATABASE {name}")
+    if name != BENCH_DB:
+        return f"{server}/{name}"
     sh(
         str(psql),
         f"{server}/{BENCH_DB}",
@@ -49,12 +63,69 @@ def database() -> str:
 
 
 SETUP = """
+import json
 from jiesu.integrations.models import ApiClient
+from jiesu.intel.tests.synthetic import measured_category_model, sample_call
 from jiesu.testing.world import build_world
 world = build_world()  # the reference data and one user per role
+measured_category_model()  # an active, measured category model: orders without a category are classified
+print(json.dumps(dict(zip(("title", "content"), sample_call("010101"), strict=True)), ensure_ascii=False))
 client = ApiClient(name="load-bench", user=world.operator, rate_limit_per_hour=10**9)
 print(client.issue_key()); client.save()
 """
+
+
+HELPDESK_SETUP = """
+from django.contrib.auth import get_user_model
+from rest_framework.authtoken.models import Token
+from helpdesk.models import Queue
+user = get_user_model().objects.create_superuser("bench", "bench@example.org", "bench-" + "x" * 20)
+print(Queue.objects.create(title="Bench", slug="bench").pk)
+print(Token.objects.create(user=user).key)
+"""
+
+
+def helpdesk_peer(
+    python: str, workers: int, threads: int, pool: int
+) -> tuple[subprocess.Popen[bytes], int, dict[str, str], dict[str, Any]]:
+    """django-helpdesk (bench/helpdesk_peer, from the virtual environment of `python`) served by gunicorn with the
+    same workers, threads and pool on the same PostgreSQL: (server, port, headers, a ticket body)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JIESU_")} | {
+        "PYTHONPATH": str(ROOT / "bench"),
+        "DJANGO_SETTINGS_MODULE": "helpdesk_peer.settings",
+        "DATABASE_URL": HELPDESK_URL[0],
+        "POOL_MAX": str(pool),
+    }
+    if not HELPDESK_URL[1]:
+        sh(python, "-m", "django", "migrate", "--noinput", "-v", "0", env=env)
+        HELPDESK_URL[1] = sh(python, "-c", "import django; django.setup()\n" + HELPDESK_SETUP, env=env)
+    queue, token = HELPDESK_URL[1].splitlines()[-2:]
+    port = free_port()
+    like_jiesu = ["-k", "gthread", "-w", str(workers), "--threads", str(threads), "-b", f"127.0.0.1:{port}"]
+    server = subprocess.Popen(
+        [python, "-m", "gunicorn", *like_jiesu, "--log-level", "warning", "django.core.wsgi:get_wsgi_application()"],
+        env=env,
+        cwd=ROOT,
+    )
+    for _ in range(600):
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/api/", timeout=2)
+            break
+        except urllib.error.HTTPError:
+            break  # it answers
+        except OSError:
+            time.sleep(0.2)
+    ticket = {
+        "queue": int(queue),
+        "title": "小区门口占道经营",
+        "description": "每天傍晚有摊贩占道经营，影响通行。",
+        "submitter_email": "citizen@example.org",
+        "priority": 3,
+    }
+    return server, port, {"Authorization": f"Token {token}"}, ticket
+
+
+HELPDESK_URL = ["", ""]  # its database, and what its setup printed (made once per run)
 
 
 def free_port() -> int:
@@ -63,7 +134,9 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def run(port: int, path: str, body_of, headers: dict[str, str], clients: int, seconds: float) -> dict[str, float]:
+def run(
+    port: int, path: str, body_of: Callable[[int, int], Any], headers: dict[str, str], clients: int, seconds: float
+) -> dict[str, float]:
     latencies: list[float] = []
     statuses: dict[int, int] = {}
     lock = threading.Lock()
@@ -124,10 +197,16 @@ def run(port: int, path: str, body_of, headers: dict[str, str], clients: int, se
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=20)
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--workers", default="2", help="gunicorn workers; a list (1,2,4) gives the curve")
     parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--pool", type=int, default=8, help="JIESU_DB_POOL_MAX per worker")
     parser.add_argument("--clients", default="8,32")
+    parser.add_argument(
+        "--helpdesk",
+        default="",
+        help="the python of a virtual environment with django-helpdesk, gunicorn and psycopg: measures its ticket "
+        "creation (bench/helpdesk_peer) the same way, as the peer",
+    )
     args = parser.parse_args()
 
     url = database()
@@ -141,52 +220,83 @@ def main() -> None:
     }
     py = sys.executable
     sh(py, "-m", "jiesu", "migrate", "--noinput", "-v", "0", env=env)
-    key = sh(py, "-c", "import django; django.setup()\n" + SETUP, env=env).splitlines()[-1]
-    port = free_port()
+    *_, sample, key = sh(py, "-c", "import django; django.setup()\n" + SETUP, env=env).splitlines()
+    order = {
+        "title": "小区门口占道经营",
+        "content": "每天傍晚有摊贩占道经营，影响通行。",
+        "category_code": "010101",
+        "street_code": "110105001",
+    }
+    unclassified = json.loads(sample) | {"street_code": order["street_code"]}
+    auth = {"Authorization": f"Bearer {key}"}
+    if args.helpdesk:
+        HELPDESK_URL[0] = database(BENCH_DB + "_helpdesk") or ""
+    print(f"{args.threads} threads per worker, pool ≤ {args.pool} per worker, {args.seconds:.0f} s per run, PostgreSQL")
+    print(
+        f"{'workers':>7} {'clients':>7}  {'endpoint':<38} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'ok':>7} "
+        f"{'5xx':>5} {'4xx':>5}  {'ratio':>6}  load"
+    )
+    for workers in [int(w) for w in str(args.workers).split(",")]:
+        port = free_port()
+        servers = [serve(py, env, port, workers, args.threads, args.pool)]
+        endpoints = [
+            ("minimal Django create (ceiling)", port, "/bench/create/", {}, order),
+            ("REST intake POST /api/v1/orders", port, "/api/v1/orders", auth, order),
+            ("REST intake, no category (classified)", port, "/api/v1/orders", auth, unclassified),
+        ]
+        try:
+            if args.helpdesk:
+                peer, peer_port, peer_auth, ticket = helpdesk_peer(args.helpdesk, workers, args.threads, args.pool)
+                servers.append(peer)
+                endpoints.append(("django-helpdesk POST /api/tickets/", peer_port, "/api/tickets/", peer_auth, ticket))
+            for clients in [int(c) for c in args.clients.split(",")]:
+                rates: list[float] = []
+                for name, at, path, headers, body in endpoints:
+                    r = run(at, path, always(body), headers, clients, args.seconds)
+                    rates.append(r["per_s"])
+                    print(
+                        f"{workers:>7} {clients:>7}  {name:<38} {r['per_s']:>8.1f} {r['p50']:>8.1f} {r['p99']:>8.1f} "
+                        f"{r['ok']:>7} {r['5xx']:>5} {r['other']:>5}  {r['per_s'] / rates[0]:>6.3f}  {load()}",
+                        flush=True,
+                    )
+                if len(rates) == 4 and rates[3]:
+                    print(
+                        f"{workers:>7} {clients:>7}  REST intake / django-helpdesk: {rates[1] / rates[3]:.2f}× "
+                        f"(classified: {rates[2] / rates[3]:.2f}×)"
+                    )
+        finally:
+            for server in servers:
+                server.terminate()
+                server.wait(60)
+
+
+def always(body: dict[str, Any]) -> Callable[[int, int], Any]:
+    """The same body for every client and request (each request still gets its own idempotency key)."""
+    return lambda client, request: body
+
+
+def load() -> str:
+    """The machine's load average (1, 5, 15 minutes): the machine is shared, so every figure carries it."""
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def serve(py: str, env: dict[str, str], port: int, workers: int, threads: int, pool: int) -> subprocess.Popen[bytes]:
     server_env = env | {
         "JIESU_WEB_BIND": f"127.0.0.1:{port}",
-        "JIESU_WEB_WORKERS": str(args.workers),
-        "JIESU_WEB_THREADS": str(args.threads),
-        "JIESU_DB_POOL_MAX": str(args.pool),
+        "JIESU_WEB_WORKERS": str(workers),
+        "JIESU_WEB_THREADS": str(threads),
+        "JIESU_DB_POOL_MAX": str(pool),
     }
     server = subprocess.Popen(
         [py, "-m", "gunicorn", "-c", str(ROOT / "jiesu" / "operations" / "gunicorn_conf.py")], env=server_env, cwd=ROOT
     )
-    try:
-        for _ in range(600):
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2)
-                break
-            except OSError:
-                time.sleep(0.2)
-        order = {
-            "title": "小区门口占道经营",
-            "content": "每天傍晚有摊贩占道经营，影响通行。",
-            "category_code": "010101",
-            "street_code": "110105001",
-        }
-        auth = {"Authorization": f"Bearer {key}"}
-        print(
-            f"gunicorn {args.workers} workers × {args.threads} threads, pool ≤ {args.pool} per worker, "
-            f"{args.seconds:.0f} s per run, PostgreSQL"
-        )
-        print(
-            f"{'clients':>7}  {'endpoint':<34} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'ok':>7} {'5xx':>5} {'4xx':>5}"
-        )
-        for clients in [int(c) for c in args.clients.split(",")]:
-            for name, path, body, headers in (
-                ("minimal Django create (ceiling)", "/bench/create/", lambda n, i: order, {}),
-                ("REST intake POST /api/v1/orders", "/api/v1/orders", lambda n, i: order, auth),
-            ):
-                r = run(port, path, body, headers, clients, args.seconds)
-                print(
-                    f"{clients:>7}  {name:<34} {r['per_s']:>8.1f} {r['p50']:>8.1f} {r['p99']:>8.1f} "
-                    f"{r['ok']:>7} {r['5xx']:>5} {r['other']:>5}",
-                    flush=True,
-                )
-    finally:
-        server.terminate()
-        server.wait(60)
+    for _ in range(600):
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2)
+            break
+        except OSError:
+            time.sleep(0.2)
+    return server
 
 
 if __name__ == "__main__":

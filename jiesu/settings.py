@@ -271,6 +271,11 @@ WHITENOISE_AUTOREFRESH = DEBUG
 # --- Uploads: photos, stored under a configurable media root, served only through access checks ---------
 MEDIA_ROOT = Path(os.environ.get("JIESU_MEDIA_ROOT", DATA_DIR / "media"))
 MEDIA_URL = "/media/"  # not served directly: /attachments/<id>/ checks who may see the ticket
+# Text messages to citizens (the tracking code of a phone request): the gateway is a dotted path to a callable
+# (phone, text); the default writes files into SMS_DIR, a stand-in for development and the demo.
+SMS_SENDER = os.environ.get("JIESU_SMS_SENDER", "jiesu.lib.sms.file_sender")
+SMS_DIR = Path(os.environ.get("JIESU_SMS_DIR", DATA_DIR / "sms"))
+SMS_MAX_ATTEMPTS = envint("JIESU_SMS_MAX_ATTEMPTS", 10)  # then the code is dropped (the callback rates the request)
 JIESU_UPLOAD_MAX_BYTES = envint("JIESU_UPLOAD_MAX_BYTES", 5 * 1024 * 1024)
 JIESU_UPLOAD_MAX_FILES = envint("JIESU_UPLOAD_MAX_FILES", 3)
 # Photos are decoded in full and re-encoded before storage; the EXIF data (GPS location included) is dropped unless 1.

@@ -39,7 +39,8 @@ for username in users:
         ct = r.get("Content-Type", "")
         if "html" not in ct: continue
         body = r.content.decode("utf-8", "replace")
-        for m in set(RAW.findall(body)):
+        # in English the plain words (open, claimed, done …) are labels too; there only snake_case codes count
+        for m in set(RAW.findall(body) if lang != "en" else [x for x in RAW.findall(body) if "_" in x]):
             print(f"{username} RAW {url}: {m!r}")
         if lang == "en":
             for m in set(re.findall(r"<(?:th|label|button|h1|h2|h3|legend|summary|option)[^>]*>([^<]*[\u4e00-\u9fff][^<]*)<", body)):

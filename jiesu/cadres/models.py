@@ -76,6 +76,9 @@ class CadreEvent(AppendOnly):
     subject_id = models.PositiveBigIntegerField(null=True, blank=True)
     data = models.JSONField(_("data"), default=dict, blank=True)
     at = models.DateTimeField(_("at"))
+    # the notification outbox's bookkeeping (as on the ticket trail): events that notify somebody are written with
+    # it empty and the worker fills it; every other event is written already processed
+    notified_at = models.DateTimeField(null=True, blank=True, db_index=True)
 
     class Meta:
         verbose_name = _("cadre event")
@@ -122,7 +125,7 @@ class Dimension(models.TextChoices):
 
 class GoalSource(models.TextChoices):
     THREE_RATES = "three_rates", _("Three-rate target")
-    TOPIC = "topic", _("每月一题 task")
+    TOPIC = "topic", _("Monthly-topic task (每月一题)")
     PROACTIVE = "proactive", _("Proactive target")
     TYPED = "typed", _("Typed in")
 
@@ -137,7 +140,7 @@ class Metric(models.TextChoices):
     REOPENS = "reopens", _("Reopens")
     FAKE_CLOSURES = "fake_closures", _("Fake-closure signals")
     WHISTLES = "whistles", _("Whistles led")
-    CHALLENGES_DONE = "challenges_done", _("揭榜 tasks delivered")
+    CHALLENGES_DONE = "challenges_done", _("Challenge-board tasks delivered (揭榜)")
 
 
 # Metrics where fewer is better: the item is met when the figure stays at or below the target.

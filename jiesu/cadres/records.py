@@ -138,6 +138,94 @@ RESOLUTION_CODES = {"solved": 1, "partly": 2, "unsolved": 3}
 SATISFACTION_CODES = {"satisfied": 1, "fairly_satisfied": 2, "dissatisfied": 3, "not_rated": 4}
 
 
+def _last_before(src: np.ndarray, queries: np.ndarray, clears: np.ndarray, ticket: np.ndarray) -> np.ndarray:
+    """For each query position, the position of the last `src` row before it in the same ticket with no `clears` row
+    in between, or -1. All three position arrays are sorted (rows are sorted by ticket and event)."""
+    if not len(queries) or not len(src):
+        return np.full(len(queries), -1, dtype=np.int64)
+    j = np.searchsorted(src, queries) - 1
+    found = src[np.maximum(j, 0)]
+    ok = (j >= 0) & (ticket[found] == ticket[queries])
+    if len(clears):
+        k = np.searchsorted(clears, queries) - 1
+        ok &= ~((k >= 0) & (clears[np.maximum(k, 0)] > found))
+    return np.where(ok, found, -1)
+
+
+def _replier_scan(rows: np.ndarray, action: np.ndarray, ticket: np.ndarray, actor: np.ndarray) -> np.ndarray:
+    """Whoever gave the reply in force before each of `rows` (positions), or -1: walk back row by row, all queries at
+    once, until a reply (found), a reopen or another ticket (none). A ticket has a handful of rows and the reply is
+    usually the row just before, so this touches a few rows per query instead of the whole trail."""
+    result = np.full(len(rows), -1, dtype=np.int64)
+    pending = np.arange(len(rows))
+    pos = rows - 1
+    own = ticket[rows]
+    while len(pending):
+        inside = pos >= 0
+        at = np.where(inside, pos, 0)
+        a = action[at]
+        same = inside & (ticket[at] == own)
+        found = same & (a == ACTION_CODES["reply"])
+        result[pending[found]] = actor[at[found]]
+        go_on = same & ~found & (a != ACTION_CODES["reopen"])
+        pending, pos, own = pending[go_on], pos[go_on] - 1, own[go_on]
+    return result
+
+
+def flag_events(
+    ticket: np.ndarray, action: np.ndarray, actor: np.ndarray, late: np.ndarray, resolution: np.ndarray
+) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """The events behind the discipline figures, each with the person it counts for (the same rules as `compute`),
+    over the whole trail: figure → (row positions, person). Callers count them per window (`window_counts`).
+
+    Four passes over the whole trail (late marks, unsolved answers, reopens, return requests and rejections); the
+    rest works on those few rows."""
+    action = np.asarray(action, dtype=np.int8)
+    actor = np.asarray(actor, dtype=np.int32)
+    out: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    rows = np.flatnonzero(np.asarray(late, dtype=bool))
+    rows = rows[action[rows] == ACTION_CODES["accept"]]
+    out["signed_late"] = (rows, actor[rows])
+    rows = np.flatnonzero(np.asarray(resolution) == RESOLUTION_CODES["unsolved"])
+    rows = rows[action[rows] == ACTION_CODES["callback"]]
+    out["fake_closures"] = (rows, _replier_scan(rows, action, ticket, actor))
+    rows = np.flatnonzero(action == ACTION_CODES["reopen"])
+    out["reopens"] = (rows, _replier_scan(rows, action, ticket, actor))
+    returns = np.flatnonzero(action >= ACTION_CODES["request_return"])
+    kinds = action[returns]
+    asks = returns[kinds == ACTION_CODES["request_return"]]
+    rejections = returns[kinds == ACTION_CODES["reject_return"]]
+    by = _last_before(asks, rejections, rejections, ticket)
+    out["returns_rejected"] = (rejections, np.where(by >= 0, actor[np.maximum(by, 0)], -1))
+    return {figure: (rows[who >= 0], who[who >= 0]) for figure, (rows, who) in out.items()}
+
+
+def window_counts(
+    who: np.ndarray, at: np.ndarray, ends: np.ndarray, days: int, size: int, *, day: float = 86400
+) -> np.ndarray:
+    """Counts per window and person, as an array [window, person]: events (person `who`, time `at` in seconds) in
+    [end − days, end) for each of `ends`. No sort: each event is placed between the windows' sorted boundaries (a
+    search among a few dozen values), counted per (interval, person) in one `bincount`, and a window is the
+    difference of two running totals."""
+    at, who = np.asarray(at), np.asarray(who)
+    if len(who) and (who.min() < 0 or who.max() >= size):  # people outside 0 … size−1 are not counted
+        keep = (who >= 0) & (who < size)
+        at, who = at[keep], who[keep]
+    pairs = np.array([[end - days * day, end] for end in ends], dtype=np.float64).reshape(-1, 2)
+    if at.dtype.kind in "iu":  # integer times: t ≥ x ⇔ t ≥ ⌈x⌉; search in the array's own type (no cast of it)
+        pairs = np.ceil(pairs)
+    pairs = pairs.astype(at.dtype)
+    bounds = np.unique(pairs)
+    # interval j holds the events with bounds[j-1] ≤ t < bounds[j]; below[j] = events with t < bounds[j]
+    interval = np.searchsorted(bounds, at, side="right").astype(np.intp)
+    interval *= size
+    interval += who
+    grid = np.bincount(interval, minlength=(len(bounds) + 1) * size)[: (len(bounds) + 1) * size]
+    below = np.cumsum(grid.reshape(len(bounds) + 1, size), axis=0)
+    lo, hi = np.searchsorted(bounds, pairs[:, 0]), np.searchsorted(bounds, pairs[:, 1])
+    return np.asarray(below[hi] - below[lo], dtype=np.int64)
+
+
 def fast_counts(
     ticket: np.ndarray,
     action: np.ndarray,
@@ -149,46 +237,69 @@ def fast_counts(
 ) -> dict[str, np.ndarray]:
     """`compute`'s counts for every person, vectorised. Columns are sorted by (ticket, event id); `actor` is -1 for
     no actor, `action` uses ACTION_CODES, `counted` marks the events inside the period. Returns figure → counts
-    indexed by actor id."""
-    n = len(ticket)
+    indexed by actor id.
+
+    Few passes over the whole trail, on compact types (int8 codes, int32 people): one combined key per event
+    (action, counted, late) and one `bincount` over key × person give every figure that counts the actor of its own
+    event; the figures judged against an earlier reply (callbacks, reopens) or return request (rejections) find it by
+    binary search in the sorted positions of those rows, on the few rows concerned."""
+    action = np.asarray(action, dtype=np.int8)
+    actor = np.asarray(actor, dtype=np.int32)
+    n = len(action)
     size = int(actor.max()) + 1 if n else 0
-    first = np.ones(n, dtype=bool)
-    first[1:] = ticket[1:] != ticket[:-1]
-    # the replier in force at each event: set by a reply, cleared by a reopen and at each new ticket
-    is_reply = action == ACTION_CODES["reply"]
-    sets = is_reply | (action == ACTION_CODES["reopen"]) | first
-    value = np.where(is_reply, actor, -1)
-    last_set = np.maximum.accumulate(np.where(sets, np.arange(n), 0))
+    people = size + 1  # bin 0 is "no actor"
+    # key = (action × 2 + counted) × 2 + late, in 0 … 27; one bincount over key × person (bin 0: no actor)
+    key = action * np.int8(4)
+    key += np.asarray(counted, dtype=np.int8) * np.int8(2)
+    key += np.asarray(late, dtype=np.int8)
+    index = key.astype(np.intp)
+    index *= people
+    index += actor
+    index += 1
+    combo = np.bincount(index, minlength=28 * people).reshape(28, people)
+    del index
+    counted_code = key >> 1  # action × 2 + counted
     out: dict[str, np.ndarray] = {}
 
-    def count(who: np.ndarray) -> np.ndarray:
-        return np.bincount(who[who >= 0], minlength=size)
-
-    def events(code: int) -> np.ndarray:
-        return np.flatnonzero((action == code) & counted)
+    def own(code: int, late_only: bool = False) -> np.ndarray:
+        rows: np.ndarray = combo[code * 4 + 3] if late_only else combo[code * 4 + 2] + combo[code * 4 + 3]
+        return np.array(rows[1:])
 
     for code, name, late_name in ((0, "signed", "signed_late"), (1, "handled", "replied_late")):
-        sel = events(code)
-        who = actor[sel]
-        out[name] = count(who)
-        out[late_name] = count(who[late[sel]])
-    sel = events(ACTION_CODES["callback"])
-    who = value[last_set[sel]]  # the last reply before the callback
-    res, sat = resolution[sel], satisfaction[sel]
-    out["called_back"] = count(who)
-    out["solved"] = count(who[res == RESOLUTION_CODES["solved"]])
-    out["fake_closures"] = count(who[res == RESOLUTION_CODES["unsolved"]])
-    rated = (sat > 0) & (sat != SATISFACTION_CODES["not_rated"])
-    out["rated"] = count(who[rated])
-    out["satisfied"] = count(who[rated & (sat <= SATISFACTION_CODES["fairly_satisfied"])])
-    # a reopen clears the replier for what follows but is itself judged against the replier before it
-    sel = events(ACTION_CODES["reopen"])
-    sel = sel[~first[sel]]
-    out["reopens"] = count(value[last_set[sel - 1]])
-    out["whistles"] = count(actor[events(ACTION_CODES["whistle"])])
-    # a rejected return counts for whoever asked for it last
-    asks = action == ACTION_CODES["request_return"]
-    last_ask = np.maximum.accumulate(np.where(asks | first, np.arange(n), 0))
-    asker = np.where(asks, actor, -1)
-    out["returns_rejected"] = count(asker[last_ask[events(ACTION_CODES["reject_return"])]])
+        out[name] = own(code)
+        out[late_name] = own(code, late_only=True)
+    out["whistles"] = own(ACTION_CODES["whistle"])
+
+    def count(people_of: np.ndarray) -> np.ndarray:
+        return np.bincount(people_of[people_of >= 0], minlength=size)
+
+    def where(code: int, only_counted: bool) -> np.ndarray:
+        if only_counted:
+            return np.flatnonzero(counted_code == code * 2 + 1)
+        return np.flatnonzero(action == code)
+
+    reopens = where(ACTION_CODES["reopen"], False)
+
+    def replier_before(rows: np.ndarray) -> np.ndarray:
+        return _replier_scan(rows, action, ticket, actor)
+
+    calls = where(ACTION_CODES["callback"], True)
+    replier = replier_before(calls)
+    res = np.asarray(resolution[calls], dtype=np.intp)
+    sat = np.asarray(satisfaction[calls], dtype=np.intp)
+    keep = replier >= 0
+    grid = np.bincount((res[keep] * 5 + sat[keep]) * size + replier[keep], minlength=20 * size).reshape(4, 5, size)
+    out["called_back"] = grid.sum(axis=(0, 1))
+    out["solved"] = grid[RESOLUTION_CODES["solved"]].sum(axis=0)
+    out["fake_closures"] = grid[RESOLUTION_CODES["unsolved"]].sum(axis=0)
+    out["rated"] = grid[:, 1:4].sum(axis=(0, 1))  # satisfied, fairly satisfied, dissatisfied (not "not rated")
+    out["satisfied"] = grid[:, 1:3].sum(axis=(0, 1))
+    # a reopen counts against the reply before it, and clears it for what follows
+    out["reopens"] = count(replier_before(reopens[key[reopens] >= ACTION_CODES["reopen"] * 4 + 2]))
+    # a rejected return counts for whoever asked for it last (a rejection clears the request)
+    asks = where(ACTION_CODES["request_return"], False)
+    rejections = where(ACTION_CODES["reject_return"], False)
+    judged = rejections[key[rejections] >= ACTION_CODES["reject_return"] * 4 + 2]
+    by = _last_before(asks, judged, rejections, ticket)
+    out["returns_rejected"] = count(np.where(by >= 0, actor[np.maximum(by, 0)], -1))
     return out

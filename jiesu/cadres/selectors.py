@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+import numpy as np
 from django.db.models import Count, Q, QuerySet
 
 from jiesu.assessment import selectors as assessment_selectors
@@ -32,7 +33,7 @@ from .models import (
     Recognition,
     ToleranceCase,
 )
-from .records import ACTIONS, Record, Row, compute
+from .records import ACTION_CODES, ACTIONS, RESOLUTION_CODES, SATISFACTION_CODES, Record, Row, compute
 
 
 def trail_rows(start: dt.datetime, end: dt.datetime, actor_ids: list[int] | None = None) -> list[Row]:
@@ -50,6 +51,39 @@ def trail_rows(start: dt.datetime, end: dt.datetime, actor_ids: list[int] | None
         .values_list("ticket_id", "id", "action", "actor_id", "data", "created_at")
     )
     return list(rows)
+
+
+def trail_columns(start: dt.datetime, end: dt.datetime) -> dict[str, np.ndarray]:
+    """The rows of `trail_rows(start, end)` as columns for the column path (`records.fast_counts`,
+    `records.flag_events`): ticket, action code, actor (-1 for none), late, resolution and satisfaction codes, and
+    `counted` (the row lies in [start, end)). The JSON fields are read by the database, not parsed here."""
+    tickets = TicketEvent.objects.filter(action__in=ACTIONS, created_at__gte=start, created_at__lt=end)
+    rows = (
+        TicketEvent.objects.filter(ticket_id__in=tickets.values("ticket_id"), action__in=ACTIONS, created_at__lt=end)
+        .order_by("ticket_id", "id")
+        .values_list(
+            "ticket_id", "action", "actor_id", "data__late", "data__resolution", "data__satisfaction", "created_at"
+        )
+    )
+    codes, res, sat = ACTION_CODES, RESOLUTION_CODES, SATISFACTION_CODES
+    t, a, who, late, r, f, counted = [], [], [], [], [], [], []
+    for ticket_id, action, actor_id, is_late, resolution, satisfaction, at in rows.iterator(chunk_size=5000):
+        t.append(ticket_id)
+        a.append(codes[action])
+        who.append(-1 if actor_id is None else actor_id)
+        late.append(bool(is_late))
+        r.append(res.get(resolution, 0))
+        f.append(sat.get(satisfaction, 0))
+        counted.append(start <= at < end)
+    return {
+        "ticket": np.array(t, dtype=np.int64),
+        "action": np.array(a, dtype=np.int8),
+        "actor": np.array(who, dtype=np.int64),
+        "late": np.array(late, dtype=bool),
+        "resolution": np.array(r, dtype=np.int8),
+        "satisfaction": np.array(f, dtype=np.int8),
+        "counted": np.array(counted, dtype=bool),
+    }
 
 
 def record(profile: CadreProfile, start: dt.date, end: dt.date) -> Record:
@@ -77,6 +111,7 @@ def add_months(day: dt.date, n: int) -> dt.date:
 class MonthRow:
     month: dt.date
     record: Record
+    recognitions: int = 0  # commendations that landed on the profile in the month (点赞, 一事一评, praise, honours)
 
 
 def monthly(profile: CadreProfile, months: int = 6) -> list[MonthRow]:
@@ -86,11 +121,13 @@ def monthly(profile: CadreProfile, months: int = 6) -> list[MonthRow]:
     end = add_months(month_start(today), 1)
     s, e = clock.start_of_day(first), clock.start_of_day(end)
     rows = trail_rows(s, e, [profile.user_id])
+    commended = list(Recognition.objects.filter(profile=profile, at__gte=s, at__lt=e).values_list("at", flat=True))
     out = []
     for i in range(months):
         m = add_months(first, i)
         ms, me = clock.start_of_day(m), clock.start_of_day(add_months(m, 1))
-        out.append(MonthRow(m, compute(rows, ms, me).get(profile.user_id, Record())))
+        n = sum(1 for at in commended if ms <= at < me)
+        out.append(MonthRow(m, compute(rows, ms, me).get(profile.user_id, Record()), n))
     return list(reversed(out))
 
 
@@ -183,8 +220,10 @@ def corrections(profile: CadreProfile) -> QuerySet[Correction]:
 
 
 def interviews(user: Any) -> QuerySet[Interview]:
-    """约谈 of the units whose personnel the user reads (org department, the unit's secretary and leader)."""
-    return Interview.objects.filter(unit__in=access.personnel_units(user)).select_related("unit")
+    """约谈 of the units whose personnel the user reads (org department, the unit's secretary and leader), and those
+    in which the user owns a rectification item."""
+    mine = Q(items__owner__user_id=user.pk) if getattr(user, "is_authenticated", False) else Q(pk__in=[])
+    return Interview.objects.filter(Q(unit__in=access.personnel_units(user)) | mine).distinct().select_related("unit")
 
 
 def bottom_list(user: Any, month: dt.date) -> tuple[Any, list[UnitScore]]:

@@ -26,10 +26,11 @@ from jiesu.lib.errors import Forbidden, NotFound, ServiceError
 from jiesu.lib.responses import refused
 from jiesu.orgs.models import OrgUnit
 
-from . import access, chain, export, selectors, services
+from . import access, chain, export, sections, selectors, services
 from .models import (
     AccountabilityCase,
     CadreProfile,
+    CaseState,
     Charter,
     Dimension,
     Evaluation,
@@ -140,6 +141,7 @@ def profile(request: HttpRequest, pk: int) -> HttpResponse:
             "evaluations": Evaluation.objects.filter(profile=p),
             "default_from": f"{_today().replace(month=1 if _today().month <= 6 else 7, day=1):%Y-%m-%d}",
             "default_to": f"{_half_year_end(_today()):%Y-%m-%d}",
+            "sections": sections.for_profile(user, p),  # registered by higher apps (training: 培训档案)
         },
     )
 
@@ -393,7 +395,9 @@ def tolerance_page(request: HttpRequest, pk: int) -> HttpResponse:
             "tc": tc,
             "tickets": tickets,
             "openable": openable,
-            "notes": list(tc.notes.items()),
+            "notes": [
+                (CaseState(step).label if step in CaseState.values else step, note) for step, note in tc.notes.items()
+            ],
             "decides": access.discipline_area(request.user) is not None
             or access.org_department_area(request.user) is not None,
             "scores": selectors.scores(tc.profile).filter(frozen=True)[:30],
@@ -635,6 +639,9 @@ ACTIONS: dict[str, Callable[[Any, Any], Any]] = {
     ),
     "appeal_case": lambda u, p: services.appeal_case(u, int(p["case"]), p.get("appeal", "")),
     "decide_appeal": lambda u, p: services.decide_case_appeal(u, int(p["case"]), p.get("decision", "")),
+    "commend_on_ticket": lambda u, p: services.commend_on_ticket(
+        u, int(p["ticket"]), int(p["profile"]), p.get("kind", ""), p.get("note", "")
+    ),
     "recognise": lambda u, p: services.recognise(
         u, int(p["profile"]), p.get("kind", ""), p.get("note", ""), p.get("ticket", "")
     ),

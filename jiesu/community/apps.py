@@ -13,7 +13,7 @@ class CommunityConfig(AppConfig):
         from . import notices
         from .services import escalate_due
 
-        outbox.register_source("community", notices.drain, field="community_event", describe=notices.describe)  # type: ignore[arg-type]
+        outbox.register_source(notices.SOURCE, notices.drain, describe=notices.describe_many)
 
         def unclaimed_tasks(tick: Tick) -> int:
             return escalate_due(tick.now)  # 社区任务 nobody claimed in time → back to the community

@@ -1,13 +1,13 @@
 """Who is told of a community event (the notification outbox calls this) and what the line says."""
 
 import datetime as dt
+from collections.abc import Sequence
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from jiesu.notify.models import Notification
 from jiesu.orgs.models import UNIT_ROLES
 
 from .models import CommunityEvent, PartyMember
@@ -31,6 +31,14 @@ def recipients(event: CommunityEvent) -> list[int]:
         )
     users.discard(event.actor_id or 0)
     return sorted(users)
+
+
+SOURCE = "community"  # Notification.source of the community's notifications
+
+
+def describe_many(ids: Sequence[int]) -> dict[int, tuple[str, str]]:
+    """(text, link) of the notification lines of these community events, by event id (one query)."""
+    return {pk: describe(event) for pk, event in CommunityEvent.objects.in_bulk(list(ids)).items()}
 
 
 def describe(event: CommunityEvent) -> tuple[str, str]:
@@ -61,9 +69,9 @@ def drain(now: dt.datetime, limit: int) -> int:
     with transaction.atomic():
         events = outbox.claim(CommunityEvent, limit)
         notes = [
-            Notification(user_id=uid, community_event=event, created_at=now)
+            outbox.notification(SOURCE, event.pk, uid, at=event.at, now=now)
             for event in outbox.mark(CommunityEvent, events, now)
             for uid in recipients(event)
         ]
-        Notification.objects.bulk_create(notes, ignore_conflicts=True)
+        outbox.save(notes)
         return len(events)

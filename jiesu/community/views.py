@@ -19,7 +19,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from jiesu.community import access as community_access
@@ -43,12 +43,12 @@ from .models import (
 
 View = Callable[..., HttpResponse]
 TASK_ACTIONS = {
-    "offer": _lazy("pushed to the shortlist"),
-    "claim": _lazy("claimed"),
-    "record": _lazy("service recorded"),
-    "rate": _lazy("rated by the resident"),
-    "escalate": _lazy("not claimed in time"),
-    "cancel": _lazy("cancelled"),
+    "offer": gettext_lazy("pushed to the shortlist"),
+    "claim": gettext_lazy("claimed"),
+    "record": gettext_lazy("service recorded"),
+    "rate": gettext_lazy("rated by the resident"),
+    "escalate": gettext_lazy("not claimed in time"),
+    "cancel": gettext_lazy("cancelled"),
 }
 
 

@@ -124,9 +124,50 @@ def ensure_profiles() -> int:
     return len(rows)
 
 
+def ensure_unit_leaders() -> int:
+    """Every unit the assessment ranks has at least its leader's cadre profile (the generated history has no staff
+    of its own there), so that a 约谈 of any unit on the bottom list can name owners for its rectification list.
+    These leaders have no login (an unusable password)."""
+    from jiesu.assessment.models import UnitScore
+
+    User = get_user_model()
+    staffed = set(CadreProfile.objects.values_list("unit_id", flat=True))
+    units = list(OrgUnit.objects.filter(pk__in=UnitScore.objects.values("unit_id")).exclude(pk__in=staffed))
+    if not units:
+        return 0
+    post, ladder, level = POSTS[Role.UNIT_LEADER]
+    today = clock.local_date(clock.now())
+    with transaction.atomic():
+        User.objects.bulk_create(
+            [User(username=f"lead_{u.code}", first_name=f"{u.name[:20]}主任", password="!") for u in units],
+            ignore_conflicts=True,
+        )
+        users = {u.username: u for u in User.objects.filter(username__in=[f"lead_{u.code}" for u in units])}
+        Membership.objects.bulk_create(
+            [Membership(user=users[f"lead_{u.code}"], unit=u, role=Role.UNIT_LEADER) for u in units],
+            ignore_conflicts=True,
+        )
+        CadreProfile.objects.bulk_create(
+            [
+                CadreProfile(
+                    user=users[f"lead_{u.code}"],
+                    unit=u,
+                    post=post,
+                    ladder=ladder,
+                    level=level,
+                    party_member=True,
+                    started_on=today - dt.timedelta(days=1500 + (u.pk * 37) % 1500),
+                )
+                for u in units
+            ],
+            ignore_conflicts=True,
+        )
+    return len(units)
+
+
 def seed_cadres() -> Seeded:
     ensure_cadre_users()
-    made = ensure_profiles()
+    made = ensure_profiles() + ensure_unit_leaders()
     lines: list[str] = []
     for key, kind, label in GROUNDS:
         ToleranceGround.objects.get_or_create(key=key, defaults={"kind": kind, "label": label})

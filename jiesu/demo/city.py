@@ -17,6 +17,7 @@ from django.db import transaction
 from jiesu.catalog.models import Category
 from jiesu.demo import seasons
 from jiesu.lib import clock
+from jiesu.lib.errors import IllegalTransition
 from jiesu.operations.reference_data import HOTLINE_CENTRE
 from jiesu.orgs.models import STREET_TOWNSHIP_KINDS, Membership, OrgUnit, Role, UnitKind
 from jiesu.tickets import services
@@ -569,8 +570,11 @@ def generate_history(orders: int, seed: int = 2026, months: int = 6) -> int:
 
 
 def assess_past_months(months: int = 6) -> list[str]:
-    """The city's assessment history: the months before last are published (as the city would have done);
-    last month is left as a draft, for the supervisor to recompute, take appeals on and publish."""
+    """The city's assessment history: the last `months` full months are published, last month included, as the city
+    would have done by now (Beijing publishes a month's ranking in the first half of the next month), so the
+    organisation department has last month's bottom list for its 约谈 (issue 20). The running month is the
+    supervisor's: `jiesu assess --month <this month>` computes its draft, appeals are taken on it until it is
+    published, and `--correct REASON` starts a correction of a published month."""
     from jiesu.assessment import services as assessment
     from jiesu.assessment.rules import previous_month
     from jiesu.assessment.selectors import current_snapshot
@@ -583,8 +587,11 @@ def assess_past_months(months: int = 6) -> list[str]:
     lines = []
     for month in reversed(todo):
         snapshot = current_snapshot(month)
-        if snapshot is None or (month != last and not snapshot.is_published):
-            snapshot = assessment.compute(month) if month == last else assessment.publish(month)
-            state = "published" if snapshot.is_published else "draft"
-            lines.append(f"assessment {month:%Y-%m} v{snapshot.version} ({state}): {snapshot.scores.count()} units")
+        if snapshot is None or not snapshot.is_published:
+            try:
+                snapshot = assessment.publish(month)
+            except IllegalTransition as e:  # an earlier run's draft with appeals still pending: the supervisor's
+                lines.append(f"assessment {month:%Y-%m}: left as a draft ({e})")
+                continue
+            lines.append(f"assessment {month:%Y-%m} v{snapshot.version} (published): {snapshot.scores.count()} units")
     return lines

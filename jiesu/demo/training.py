@@ -100,9 +100,52 @@ def seed_training(seed: int = 2026, now: dt.datetime | None = None) -> Seeded:
     )
     if onboarding is not None:
         plan.courses.add(onboarding, through_defaults={"position": 0})
+    _commended(jianwai, month)
     history, _course_made = _transfer_course(trainer, rng, now)
     alerts = _overloaded(jianwai, rng, now)
     return Seeded(TrainingCase.objects.count(), Course.objects.count(), history, alerts)
+
+
+COMMENDATIONS = [  # i18n: data
+    ("like", "接单当天上门，协调物业当场解决，答复写清了依据和后续安排。"),
+    ("case_review", "一事一评：先联系、再核实、后答复，群众当面致谢。"),
+]
+
+
+def _commended(jianwai: OrgUnit, month: dt.date) -> int:
+    """Two of last month's solved 建外 tickets commended by the street's leader (a 点赞 and a 一事一评, through the
+    cadre services, at the moment after their callback), so the trainer's excellent-case candidates show commended
+    ones first. Needs the cadre profiles of `seed_cadres`."""
+    from jiesu.assessment.facts import month_bounds
+    from jiesu.cadres.services import recognise
+
+    leader = get_user_model().objects.filter(username="jw_leader").first()
+    profiles = {p.user_id: p for p in CadreProfile.objects.filter(unit=jianwai)}
+    if leader is None or not profiles:
+        return 0
+    start, end = month_bounds(month)
+    callbacks = (
+        Callback.objects.filter(
+            created_at__gte=start,
+            created_at__lt=end - dt.timedelta(hours=1),
+            resolution="solved",
+            ticket__lead_unit=jianwai,
+            ticket__handler_id__in=list(profiles),
+        )
+        .exclude(ticket__reply="")
+        .exclude(ticket__idempotency_key__startswith="gen:")
+        .select_related("ticket")
+        .order_by("id")
+    )
+    chosen: dict[int, Callback] = {}
+    for cb in callbacks:
+        chosen.setdefault(cb.ticket_id, cb)
+    made = 0
+    for cb, (kind, note) in zip(list(chosen.values())[: len(COMMENDATIONS)], COMMENDATIONS, strict=False):
+        with clock.at(cb.created_at + dt.timedelta(minutes=30)):
+            recognise(leader, profiles[cb.ticket.handler_id or 0].pk, kind, note, cb.ticket.number)
+        made += 1
+    return made
 
 
 def _course(trainer: Any, month: dt.date, n: int, title: str, stage: str, at: dt.datetime) -> Course | None:

@@ -14,11 +14,12 @@ from django.utils.translation import gettext_lazy as _
 from jiesu.catalog.models import Category
 from jiesu.governance import access as governance_access
 from jiesu.lib import clock
+from jiesu.lib.sorting import Sorts
 from jiesu.orgs import access
 from jiesu.orgs.models import OrgUnit, UnitKind
 from jiesu.tickets import access as tickets_access
 from jiesu.tickets.models import AffectedGroup, Callback, Channel, Ticket
-from jiesu.tickets.selectors import district_load, with_tag
+from jiesu.tickets.selectors import district_load, street_load, with_tag
 from jiesu.tickets.workflow import IN_HAND, OPEN_STATES
 
 from .models import (
@@ -39,6 +40,33 @@ def _in_area(qs: QuerySet[Any], area: OrgUnit, field: str = "district") -> Query
     if area.kind == UnitKind.CITY:
         return qs
     return qs.filter(**{f"{field}__path__startswith": area.path})
+
+
+HOTSPOT_SORTS = Sorts(
+    {
+        "label": ("label",),
+        "place": ("district__code", "street__code"),
+        "category": ("category__code",),
+        "size": ("size",),
+        "volume": ("volume",),
+        "baseline": ("baseline",),
+        "callers": ("callers",),
+        "heat": ("heat",),
+        "state": ("state",),
+        "since": ("opened_at",),
+    }
+)
+PROPOSAL_SORTS = Sorts(
+    {
+        "days": ("first_day",),
+        "district": ("district__code",),
+        "category": ("category__code",),
+        "unit": ("unit__code",),
+        "expected": ("expected",),
+        "usual": ("usual",),
+        "state": ("state",),
+    }
+)
 
 
 def hotspots(user: Any, *, include_closed: bool = False, tag: str = "") -> QuerySet[Hotspot]:
@@ -361,6 +389,9 @@ def dashboard(user: Any) -> dict[str, Any]:
         "channels": channels,
         "categories": sorted(by_top.items(), key=lambda kv: -kv[1]),
         "districts": districts,
+        # a district's dashboard: its own outline on the map, and its streets
+        "focus": {"code": area.code, "name": area.name} if area.kind == UnitKind.DISTRICT else None,
+        "streets": street_load(tickets, now, area, since=start) if area.kind == UnitKind.DISTRICT else [],
         "hotspots": hot,
         "topics": topic_rows,
         "forecast": forecast_vs_actual(user, area, today),

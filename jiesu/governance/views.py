@@ -58,11 +58,18 @@ def hotspot_list(request: HttpRequest) -> HttpResponse:
     tag = request.GET.get("tag", "")
     items = selectors.hotspots(request.user, include_closed=closed, tag=tag)
     if closed:
-        items = items.filter(state=HotspotState.CLOSED).order_by("-closed_at")[:50]
+        items = items.filter(state=HotspotState.CLOSED).order_by("-closed_at")
+    items, sorting = selectors.HOTSPOT_SORTS.apply(request.GET, items)
     return render(
         request,
         "governance/hotspots.html",
-        {"items": items, "closed": closed, "tag": tag, "tags": AffectedGroup.choices},
+        {
+            "items": items[:50] if closed else items,
+            "closed": closed,
+            "sorting": sorting,
+            "tag": tag,
+            "tags": AffectedGroup.choices,
+        },
     )
 
 
@@ -228,7 +235,8 @@ def proposal_list(request: HttpRequest) -> HttpResponse:
     items = selectors.proposals(request.user)
     if governance_access.governance_area(request.user) is None and access.membership(request.user) is None:
         raise Http404
-    return render(request, "governance/proposals.html", {"items": items[:100]})
+    items, sorting = selectors.PROPOSAL_SORTS.apply(request.GET, items)
+    return render(request, "governance/proposals.html", {"items": items[:100], "sorting": sorting})
 
 
 @login_required

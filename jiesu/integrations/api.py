@@ -22,8 +22,9 @@ from ninja.params.functions import Header, Query
 from ninja.renderers import JSONRenderer
 from ninja.security import HttpBearer
 
+from jiesu.intel import selectors as intel
 from jiesu.intel import services as intel_services
-from jiesu.lib import logins, throttle
+from jiesu.lib import clock, logins, throttle
 from jiesu.lib.errors import ConcurrentEdit, Forbidden, IllegalTransition, InvalidInput, NotFound, ServiceError
 from jiesu.lib.masking import mask_for, mask_name, mask_phone, mask_text
 from jiesu.orgs import access
@@ -48,9 +49,11 @@ class IdempotencyMismatch(Exception):
 
 class TokenAuth(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str) -> ApiClient | None:
-        if logins.api_key_locked(request):
+        # The address's lockout count comes in the key lookup's own statement: no extra query per request, and an
+        # address locked out is refused even with a valid key (so guessing gains nothing while locked).
+        client, failures = ApiClient.by_key_checked(token, logins.api_key_failures_sql(request))
+        if logins.api_key_over_limit(failures):
             raise RateLimited()
-        client = ApiClient.by_key(token)
         if client is None or client.user is None or not client.user.is_active:
             logins.api_key_failed(request)
             return None
@@ -157,7 +160,11 @@ class OrderIn(Schema):
         description="诉求内容",
         examples=["每天傍晚有摊贩在小区门口占道经营，影响通行。"],  # i18n: data
     )
-    category_code: str = Field(..., description="三级分类代码", examples=["010101"])  # i18n: data
+    category_code: str = Field(
+        "",
+        description="三级分类代码；不填时由智能助手按文本分类（仅在其有把握时，否则 400）",  # i18n: data
+        examples=["010101"],
+    )
     appeal_type: Literal[tuple(AppealType.values)] = "complaint"  # type: ignore[valid-type]
     channel: Literal[tuple(Channel.values)] = "api"  # type: ignore[valid-type]
     urgency: Literal[tuple(Urgency.values)] = "normal"  # type: ignore[valid-type]
@@ -340,7 +347,10 @@ def create_order(
     if idempotency_key:
         digest = hashlib.sha256(idempotency_key.encode()).hexdigest()[:40]
         key = f"api:{client.pk}:{digest}"
-    ticket = services.intake(request.user, idempotency_key=key, event_data={"request_sha256": fingerprint}, **fields)
+    data: dict[str, Any] = {"request_sha256": fingerprint}
+    if not str(fields.get("category_code") or "").strip():  # classified, and the trail says so
+        fields["category_code"], data["category"] = _classify(fields["title"], fields["content"])
+    ticket = services.intake(request.user, idempotency_key=key, event_data=data, **fields)
     if not ticket.repeated:  # the answer is built from the objects in hand (no second read)
         # the assistant records its proposals beside the client's choice (and may dispatch on its own)
         if intel_services.after_intake(request.user, ticket, title=ticket.title, content=ticket.content):
@@ -352,6 +362,18 @@ def create_order(
     if first.get("request_sha256", fingerprint) != fingerprint:
         raise IdempotencyMismatch()
     return 200, order_out(ticket, request.user)
+
+
+def _classify(title: str, content: str) -> tuple[str, dict[str, Any]]:
+    """An order without a category: the assistant's category when it is sure (its measured threshold, as the
+    console's auto-fill), else 400 asking for one."""
+    assist = intel.assess_category(str(title), str(content), clock.local_date(clock.now()))
+    if not assist.sure:
+        raise InvalidInput(
+            _("Give category_code: the assistant is not sure which category this text belongs to."), on="category"
+        )
+    top = assist.proposals[0]
+    return top.category.code, {"by": "assistant", "p": round(top.probability, 4)}
 
 
 @api.get("/orders", response={200: OrderPage, **ERRORS}, summary="Orders this token may see, newest first")

@@ -183,9 +183,11 @@ def _positive(request: HttpRequest, name: str, default: int, high: int) -> int:
 
 def _client(request: HttpRequest) -> ApiClient:
     key = _param(request, "api_key")
-    if key and logins.api_key_locked(request):
-        raise Open311Error(429, _("Too many invalid API keys from this address; try again later."))
-    client = ApiClient.by_key(key) if key else None
+    client = None
+    if key:  # the lockout count in the key lookup's statement (see api.TokenAuth)
+        client, failures = ApiClient.by_key_checked(key, logins.api_key_failures_sql(request))
+        if logins.api_key_over_limit(failures):
+            raise Open311Error(429, _("Too many invalid API keys from this address; try again later."))
     if client is None:
         if key:
             logins.api_key_failed(request)

@@ -2,8 +2,10 @@
 
 from typing import Any
 
+from axes.attempts import get_cool_off_threshold
 from axes.backends import AxesStandaloneBackend
 from axes.handlers.proxy import AxesProxyHandler
+from axes.models import AccessAttempt
 from django.conf import settings
 from django.contrib.auth.signals import user_login_failed
 from django.http import HttpRequest
@@ -26,10 +28,31 @@ API_CREDENTIALS = {"username": "<api-key>"}
 
 
 def api_key_locked(request: HttpRequest) -> bool:
-    """True when this client address has sent too many bad API keys within the cool-off period."""
+    """True when this client address has sent too many bad API keys within the cool-off period (a query of its own;
+    the API reads the count inside its key lookup instead, see `api_key_failures_sql`)."""
     if not settings.AXES_ENABLED:
         return False
-    return bool(AxesProxyHandler.get_failures(request, API_CREDENTIALS) >= settings.API_KEY_FAILURE_LIMIT)
+    return api_key_over_limit(AxesProxyHandler.get_failures(request, API_CREDENTIALS))
+
+
+def api_key_over_limit(failures: int) -> bool:
+    return bool(settings.AXES_ENABLED and failures >= settings.API_KEY_FAILURE_LIMIT)
+
+
+def api_key_failures_sql(request: HttpRequest) -> tuple[str, list[Any]]:
+    """The same count as `api_key_locked` reads (django-axes' failures of this address's pseudo user within the
+    cool-off), as a scalar SQL subquery and its parameters, so that the API key lookup reads it in its own
+    statement instead of a second query per request. ("0", []) when the lockout is off."""
+    if not settings.AXES_ENABLED:
+        return "0", []
+    AxesProxyHandler.update_request(request)  # the address and the attempt time, as django-axes records them
+    table = AccessAttempt._meta.db_table
+    sql = (
+        f'(SELECT COALESCE(SUM(a."failures_since_start"), 0) FROM "{table}" a '
+        'WHERE a."username" = %s AND a."ip_address" = %s AND a."attempt_time" >= %s)'
+    )
+    ip = request.axes_ip_address  # type: ignore[attr-defined]
+    return sql, [API_CREDENTIALS["username"], ip, get_cool_off_threshold(request)]
 
 
 def api_key_failed(request: HttpRequest) -> None:

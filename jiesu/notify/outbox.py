@@ -10,6 +10,7 @@ again.
 
 import datetime as dt
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -24,19 +25,66 @@ from .models import Notification
 
 UNIT_STAFF = [Role.UNIT_HANDLER, Role.UNIT_LEADER]
 
-# Other event outboxes (e.g. the community's), registered by their apps in `AppConfig.ready`: each drains up to
-# `limit` of its unprocessed events into notifications at `now` and returns how many it processed.
+# Other event outboxes, registered by their apps in `AppConfig.ready` (`register_source`). A source has a name
+# (stored on its notifications as `Notification.source`), a drain and a describer:
+# - drain(now, limit): turns up to `limit` of its unprocessed events into notifications (`notification(...)`, then
+#   `save(...)`) and returns how many events it processed;
+# - describe(ids): how each of its notifications reads and where it leads, {source id: (text, link)}, for a whole
+#   page of ids at once (one query, not one per line).
 Drain = Callable[[dt.datetime, int], int]
-_sources: dict[str, Drain] = {}
-# How a notification made from another app's event reads: (text, link), by the Notification field it hangs on.
-Describe = Callable[[object], tuple[str, str]]
-describers: dict[str, Describe] = {}
+Describe = Callable[[Sequence[int]], dict[int, tuple[str, str]]]
 
 
-def register_source(name: str, drain: Drain, *, field: str = "", describe: Describe | None = None) -> None:
-    _sources[name] = drain
-    if field and describe is not None:
-        describers[field] = describe
+@dataclass(frozen=True)
+class Source:
+    name: str
+    drain: Drain
+    describe: Describe
+    private: bool = False  # only the recipient sees these rows anywhere (the admin's superuser view included)
+
+
+_sources: dict[str, Source] = {}
+
+
+def register_source(name: str, drain: Drain, *, describe: Describe, private: bool = False) -> None:
+    if not name or len(name) > 40:
+        raise ValueError(f"bad notification source name {name!r}")
+    _sources[name] = Source(name, drain, describe, private)
+
+
+def private_sources() -> set[str]:
+    return {name for name, src in _sources.items() if src.private}
+
+
+def sources() -> dict[str, Source]:
+    return dict(_sources)
+
+
+def notification(source: str, source_id: int, user_id: int, *, at: dt.datetime, now: dt.datetime) -> Notification:
+    """A notification of a registered source's record `source_id` (an event, an alert …) that happened `at`."""
+    return Notification(user_id=user_id, source=source, source_id=source_id, source_at=at, created_at=now)
+
+
+def save(notes: Sequence[Notification]) -> None:
+    """Write notifications; one per (source record, user) and (ticket event, user): a repeat is dropped."""
+    Notification.objects.bulk_create(notes, batch_size=1000, ignore_conflicts=True)
+
+
+def describe(notes: Sequence[Notification]) -> None:
+    """Give each sourced notification its `text` and `link` from its source (one call per source). A source no
+    longer registered reads as its name and leads to the notification list."""
+    wanted: dict[str, set[int]] = {}
+    for n in notes:
+        if n.source and n.source_id is not None:
+            wanted.setdefault(n.source, set()).add(n.source_id)
+    lines: dict[tuple[str, int], tuple[str, str]] = {}
+    for name, ids in wanted.items():
+        src = _sources.get(name)
+        if src is not None:
+            lines.update({(name, i): line for i, line in src.describe(sorted(ids)).items()})
+    for n in notes:
+        if n.source and n.source_id is not None:
+            n.text, n.link = lines.get((n.source, n.source_id), (n.source, ""))  # type: ignore[attr-defined]
 
 
 DISPATCHED = {Action.DISPATCH, Action.APPROVE_RETURN, Action.REOPEN, Action.REJECT_RETURN}
@@ -123,7 +171,7 @@ def _names(event: TicketEvent) -> list[str]:
 
 def process_outbox(now: dt.datetime, limit: int = 500) -> int:
     """Turn up to `limit` unprocessed events into notifications. Returns how many events were processed."""
-    return _ticket_events(now, limit) + sum(drain(now, limit) for drain in _sources.values())
+    return _ticket_events(now, limit) + sum(src.drain(now, limit) for src in _sources.values())
 
 
 def claim(model: type[Any], limit: int, related: tuple[str, ...] = ()) -> list[Any]:

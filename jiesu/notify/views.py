@@ -1,5 +1,6 @@
-"""The user's own notifications (escalations, dispatches, requests to review): newest first, paged, filtered to
-the unread ones by default, marked read one by one, by page, or all at once."""
+"""The user's own notifications (escalations, dispatches, requests to review, and whatever the registered sources
+send: community tasks, care alerts …): newest first, paged, filtered to the unread ones by default, marked read one
+by one, by page, or all at once. A sourced line's text and link come from its source (`outbox.describe`)."""
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -11,11 +12,13 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from jiesu.lib import clock
+from jiesu.lib.sorting import Sorts
 
+from . import outbox
 from .models import Notification
-from .outbox import describers
 
 PAGE_SIZE = 30
+SORTS = Sorts({"at": ("at",), "ticket": ("event__ticket__number",), "action": ("event__action",)})
 
 
 def _mine(request: HttpRequest) -> QuerySet[Notification]:
@@ -32,17 +35,20 @@ def notification_list(request: HttpRequest) -> HttpResponse:
     if show == "unread":
         mine = mine.filter(read_at__isnull=True)
     rows = (
-        mine.select_related("event__ticket", "event__actor_unit", "community_event")
-        .annotate(at=Coalesce(F("event__created_at"), F("community_event__at")))
+        mine.select_related("event__ticket", "event__actor_unit")
+        .annotate(at=Coalesce(F("event__created_at"), F("source_at")))
         .order_by(F("at").desc(nulls_last=True), "-id")
     )
+    rows, sorting = SORTS.apply(request.GET, rows)
+    query = request.GET.copy()
+    query.pop("page", None)
+    query["show"] = show
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
-    for n in page:
-        _describe(n)
+    outbox.describe(list(page))
     return render(
         request,
         "notify/list.html",
-        {"page": page, "show": show, "unread_total": unread_total, "query": f"show={show}"},
+        {"page": page, "show": show, "unread_total": unread_total, "query": query.urlencode(), "sorting": sorting},
     )
 
 
@@ -63,23 +69,15 @@ def mark_read(request: HttpRequest) -> HttpResponse:
 @login_required
 def open_notification(request: HttpRequest, pk: int) -> HttpResponse:
     """Open what a notification is about, and mark it read on the way."""
-    n = _mine(request).filter(pk=pk).select_related("event", "community_event").first()
+    n = _mine(request).filter(pk=pk).select_related("event").first()
     if n is None:
         return redirect("notifications")
     if n.read_at is None:
         Notification.objects.filter(pk=n.pk).update(read_at=clock.now())
     if n.event is None:
-        _describe(n)
+        outbox.describe([n])
         return redirect(getattr(n, "link", "") or reverse("notifications"))
     return redirect("ticket-detail", n.event.ticket_id)
-
-
-def _describe(n: Notification) -> None:
-    """The text and link of a notification made from another app's event (community tasks, …)."""
-    for field, describe in describers.items():
-        source = getattr(n, field)
-        if source is not None:
-            n.text, n.link = describe(source)  # type: ignore[attr-defined]
 
 
 def unread_count(request: HttpRequest) -> dict[str, int]:

@@ -12,7 +12,7 @@ from jiesu.lib.errors import Forbidden, NotFound
 from jiesu.orgs.access import AnyUser, may_see_requester, membership, sees_everything
 from jiesu.orgs.models import STREET_TOWNSHIP_KINDS, UNIT_ROLES, Membership, Role
 
-from .models import AppealType, Assignment, AssignmentRole, Ticket, TicketEvent
+from .models import AppealType, Assignment, AssignmentRole, Channel, Ticket, TicketEvent
 from .workflow import Action, DispatchState, target_state
 
 # Which roles may perform each action (the unit-level checks are in the services).
@@ -20,6 +20,8 @@ ACTION_ROLES: dict[str, frozenset[str]] = {
     Action.INTAKE: frozenset({Role.HOTLINE_OPERATOR, Role.DISPATCHER}),
     Action.ANSWER_DIRECTLY: frozenset({Role.HOTLINE_OPERATOR, Role.DISPATCHER}),
     Action.DECLINE: frozenset({Role.HOTLINE_OPERATOR, Role.DISPATCHER}),
+    # a caller appealing a decline on the phone: the operator records it (`record_decline_appeal`)
+    Action.APPEAL_DECLINE: frozenset({Role.HOTLINE_OPERATOR, Role.DISPATCHER}),
     Action.DISPATCH: frozenset({Role.DISPATCHER}),
     Action.APPROVE_RETURN: frozenset({Role.DISPATCHER}),
     Action.REJECT_RETURN: frozenset({Role.DISPATCHER}),
@@ -102,8 +104,9 @@ def get_ticket_by_number(user: AnyUser, number: str) -> Ticket:
 def get_ticket_for_requester(number: str, secret: str) -> Ticket:
     """The citizens' portal: a ticket is theirs to see by its number plus its secret. A request made on the portal
     has a tracking code (shown once to the citizen, never to staff) and only that code opens it; a request made by
-    phone or by a partner system has none and opens with the last four digits of the phone it was registered with
-    (to read, not to rate: see `requester_holds_code`). Anything else (wrong secret, merged away) is NotFound."""
+    phone opens with the code sent to the caller by SMS, or, to read but not to rate (see `requester_holds_code`),
+    with the last four digits of the phone it was registered with, as do partner systems' requests, which have no
+    code. Anything else (wrong secret, merged away) is NotFound."""
     number, secret = str(number or "").strip(), str(secret or "").strip()
     if not number.isdigit() or len(number) > 20 or not 4 <= len(secret) <= 16:
         raise NotFound()
@@ -111,12 +114,15 @@ def get_ticket_for_requester(number: str, secret: str) -> Ticket:
     if ticket is None:
         raise NotFound()
     code = getattr(ticket, "tracking_code", None)
-    if code is not None:
-        if not code.matches(secret):
-            raise NotFound()
-    elif not (secret.isdigit() and len(secret) == 4 and ticket.requester and ticket.requester.phone.endswith(secret)):
+    if code is not None and code.matches(secret):
+        return ticket
+    # a portal request opens only with its code; a phone request (whose code came by SMS, or when it was declined)
+    # also with the phone's last four digits, to read
+    if code is not None and ticket.channel != Channel.PHONE:
         raise NotFound()
-    return ticket
+    if not (secret.isdigit() and len(secret) == 4 and ticket.requester and ticket.requester.phone.endswith(secret)):
+        raise NotFound()
+    return ticket  # read-only: rating needs the code
 
 
 def requester_holds_code(ticket: Ticket, secret: str) -> bool:
@@ -241,5 +247,23 @@ def offered_actions(user: AnyUser, ticket: Ticket, actions: list[str] | None = N
             continue
         if a == Action.ANSWER_DIRECTLY and ticket.appeal_type != AppealType.INQUIRY:
             continue
+        if a == Action.APPEAL_DECLINE and ticket.decline_appealed:  # once; the second decline is final
+            continue
         offered.append(a)
     return offered
+
+
+def call_ratings_scope(user: AnyUser) -> str:
+    """一次一评 (the caller's rating of the call): an operator sees their own ("own"); the hotline centre's
+    dispatchers (the shift leads), city-level supervisors and administrators see every operator's ("all"); nobody
+    else sees any (""). The call is the centre's service, not a district's, so a district supervisor sees none."""
+    m = membership(user)
+    if getattr(user, "is_superuser", False):
+        return "all"
+    if m is None:
+        return ""
+    if m.role == Role.HOTLINE_OPERATOR:
+        return "own"
+    if m.role in {Role.DISPATCHER, Role.ADMINISTRATOR} or (m.role == Role.SUPERVISOR and sees_everything(user)):
+        return "all"
+    return ""

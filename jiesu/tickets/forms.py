@@ -44,6 +44,8 @@ class ActionForm(forms.Form):
     department_codes = forms.CharField(required=False)
     master_number = forms.CharField(required=False)
     decline_reason = forms.CharField(required=False, max_length=16)
+    caller_phone = forms.CharField(required=False, max_length=32)
+    appeal_code = forms.CharField(required=False, max_length=16)
     handler_id = forms.IntegerField(required=False)
     requested_due_at = forms.DateTimeField(required=False, input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"])
     respond_by = forms.DateTimeField(required=False, input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"])

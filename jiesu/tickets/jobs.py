@@ -1,12 +1,13 @@
 """The tickets' part of `jiesu worker`: the two deadline clocks (signing, then handling), registered as tick steps
-in `apps.py`. Each ticket is claimed by a compare-and-set in `services.escalate_overdue`."""
+in `apps.py`, each ticket claimed by a compare-and-set in `services.escalate_overdue`; then the tracking codes of
+phone requests go out by SMS (`services.send_tracking_codes`)."""
 
 import time
 from collections.abc import Callable
 
 from jiesu.lib.jobs import Tick
 
-from .services import DEADLINES, Deadline, escalate_overdue, overdue_candidates
+from .services import DEADLINES, Deadline, escalate_overdue, overdue_candidates, send_tracking_codes
 
 
 def deadline_step(deadline: Deadline) -> Callable[[Tick], int]:
@@ -26,3 +27,4 @@ def register() -> None:
 
     for order, deadline in enumerate(DEADLINES, start=10):  # signing (签收) first, then handling
         register_tick_step(f"deadline:{deadline.action}", deadline_step(deadline), order=order)
+    register_tick_step("sms:tracking-codes", lambda tick: send_tracking_codes(tick.batch), order=30)

@@ -496,16 +496,26 @@ class Attachment(models.Model):
 
 
 class TrackingCode(models.Model):
-    """The citizen's own secret for a request made on the portal (issue 22): shown once to the citizen at submission,
-    stored only as a keyed hash, never shown to staff. It tracks the request and is the only way to rate it there.
-    Requests made by phone or by partner systems have none (their callback is the hotline's)."""
+    """The citizen's own secret for a request (issue 22), stored only as a keyed hash and never shown to staff. It
+    tracks the request on the portal and is the only way to rate it there.
+
+    - A portal submission shows it once to the citizen on the answer page.
+    - A phone request to a mobile number gets one by SMS: `sms_code` holds it only until the worker hands the message
+      to the SMS gateway (`JIESU_SMS_SENDER`), then it is blanked; the operator's screen never shows it.
+    - Requests from partner systems, and phone requests from a landline, have none (the hotline's callback rates
+      them)."""
 
     ticket = models.OneToOneField(Ticket, on_delete=models.CASCADE, related_name="tracking_code", editable=False)
     code_hash = models.CharField(max_length=64, editable=False)
+    sms_to = models.CharField(max_length=20, blank=True, editable=False)  # the mobile the code is sent to
+    sms_code = models.CharField(max_length=8, blank=True, editable=False)  # the code, only until the SMS is sent
+    sms_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
+    sms_attempts = models.PositiveSmallIntegerField(default=0, editable=False)
 
     class Meta:
         verbose_name = _("tracking code")
         verbose_name_plural = _("tracking codes")
+        indexes = [models.Index(fields=["id"], condition=~Q(sms_code=""), name="tracking_sms_pending")]
 
     def __str__(self) -> str:
         return f"{self.ticket_id}"
@@ -523,12 +533,17 @@ class TrackingCode(models.Model):
         return salted_hmac("jiesu.tickets.TrackingCode", TrackingCode.normalise(code)).hexdigest()
 
     @classmethod
-    def issue(cls, ticket: "Ticket") -> str:
-        """A new code for `ticket` (8 characters, shown as XXXX-XXXX); only its hash is kept."""
+    def issue(cls, ticket: "Ticket", *, sms_to: str = "") -> str:
+        """A new code for `ticket` (8 characters, shown as XXXX-XXXX); only its hash is kept, and with `sms_to` the
+        code itself until the SMS to that number is sent."""
         from django.utils.crypto import get_random_string
 
         code = get_random_string(8, cls.ALPHABET)
-        cls.objects.create(ticket=ticket, code_hash=cls.digest(code))
+        cls.objects.create(ticket=ticket, code_hash=cls.digest(code), sms_to=sms_to, sms_code=code if sms_to else "")
+        return cls.shown(code)
+
+    @staticmethod
+    def shown(code: str) -> str:
         return f"{code[:4]}-{code[4:]}"
 
     def matches(self, code: str) -> bool:

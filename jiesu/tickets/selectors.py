@@ -3,16 +3,34 @@
 import datetime as dt
 from typing import Any, TypeVar
 
-from django.db.models import Count, Model, Q, QuerySet
+from django.db.models import Count, Model, Q, QuerySet, Value
 
 from jiesu.lib import clock
+from jiesu.lib.sorting import Sorts
 from jiesu.lib.validation import phone_or_none
+from jiesu.orgs.models import STREET_TOWNSHIP_KINDS, OrgUnit
 from jiesu.tickets import access
 
 from .models import AffectedGroup, Ticket, TicketEvent
 from .workflow import IN_HAND, OPEN_STATES
 
 M = TypeVar("M", bound=Model)
+
+# The sortable columns of every ticket list (`jiesu.lib.sorting`): key → ordering fields.
+TICKET_COLUMNS: dict[str, tuple[str, ...]] = {
+    "number": ("number",),
+    "title": ("title",),
+    "category": ("category__code",),
+    "place": ("district__code", "street__code"),
+    "unit": ("lead_unit__code",),
+    "handler": ("handler__username",),
+    "state": ("dispatch_state",),
+    "urgency": ("urgency",),
+    "intake": ("intake_at",),
+    "due": ("due_at",),
+    "supervised": ("supervised",),
+}
+TICKET_SORTS = Sorts(TICKET_COLUMNS)
 
 
 def ticket_list(user: Any, *, state: str = "", q: str = "", overdue: bool = False) -> QuerySet[Ticket]:
@@ -49,6 +67,31 @@ def district_load(tickets: QuerySet[Ticket], now: dt.datetime) -> list[dict[str,
     return [
         {"code": r["district__code"], "name": r["district__name"], "open": r["open"], "overdue": r["overdue"]}
         for r in rows
+    ]
+
+
+def street_load(
+    tickets: QuerySet[Ticket], now: dt.datetime, district: OrgUnit, since: dt.datetime | None = None
+) -> list[dict[str, Any]]:
+    """Per street/township of `district` (every one, zeros included): open and overdue tickets placed in it, and
+    those registered since `since`; for a district's own map and tables."""
+    counted = tickets.filter(street__parent=district).values("street__code")
+    load = {
+        r["street__code"]: r
+        for r in counted.annotate(
+            open=Count("pk", filter=Q(dispatch_state__in=OPEN_STATES)),
+            overdue=Count("pk", filter=Q(dispatch_state__in=IN_HAND, due_at__lt=now)),
+            today=Count("pk", filter=Q(intake_at__gte=since)) if since else Value(0),
+        ).order_by()
+    }
+    streets = OrgUnit.objects.filter(parent=district, kind__in=STREET_TOWNSHIP_KINDS, is_active=True).order_by("code")
+    return [
+        {
+            "code": s.code,
+            "name": s.name,
+            **{k: load.get(s.code, {}).get(k, 0) for k in ("open", "overdue", "today")},
+        }
+        for s in streets
     ]
 
 

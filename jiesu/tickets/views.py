@@ -19,7 +19,7 @@ from jiesu.catalog.selectors import suggest_dispatch
 from jiesu.lib import clock
 from jiesu.lib.errors import NotFound, ServiceError
 from jiesu.lib.masking import mask_name, mask_phone
-from jiesu.orgs.models import UNIT_ROLES, Membership, OrgUnit
+from jiesu.orgs.models import UNIT_ROLES, Membership
 from jiesu.tickets import access as tickets_access
 
 from . import panels, selectors, services
@@ -31,6 +31,7 @@ from .workflow import Action, DispatchState
 ACTION_FIELDS: dict[str, list[str]] = {
     Action.ANSWER_DIRECTLY: ["text"],
     Action.DECLINE: ["decline_reason", "note"],
+    Action.APPEAL_DECLINE: ["caller_phone", "appeal_code", "note"],
     Action.DISPATCH: ["lead_code", "assist_codes", "note"],
     Action.ACCEPT: [],
     Action.REQUEST_RETURN: ["note"],
@@ -56,7 +57,7 @@ ACTION_FIELDS: dict[str, list[str]] = {
 }
 
 
-def _perform(user: Any, ticket_id: int, action: str, form: ActionForm, photos: list[Any]) -> None:
+def _perform(user: Any, ticket_id: int, action: str, form: ActionForm, photos: list[Any]) -> Any:
     d = form.cleaned_data
     v = d.get("version")
     note, text = d.get("note", ""), d.get("text", "")
@@ -64,6 +65,14 @@ def _perform(user: Any, ticket_id: int, action: str, form: ActionForm, photos: l
         Action.ANSWER_DIRECTLY: lambda: services.answer_directly(user, ticket_id, text, expected_version=v),
         Action.DECLINE: lambda: services.decline(
             user, ticket_id, d.get("decline_reason", ""), note, expected_version=v
+        ),
+        Action.APPEAL_DECLINE: lambda: services.record_decline_appeal(
+            user,
+            ticket_id,
+            note,
+            caller_phone=d.get("caller_phone", ""),
+            code=d.get("appeal_code", ""),
+            expected_version=v,
         ),
         Action.DISPATCH: lambda: services.dispatch(
             user,
@@ -125,7 +134,7 @@ def _perform(user: Any, ticket_id: int, action: str, form: ActionForm, photos: l
         ),
         Action.SET_TAGS: lambda: services.set_tags(user, ticket_id, d.get("tags") or [], note, expected_version=v),
     }
-    calls[action]()
+    return calls[action]()
 
 
 @login_required
@@ -137,12 +146,17 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
         q=request.GET.get("q", "")[:50],
         overdue=request.GET.get("overdue") == "1",
     )
+    tickets, sorting = selectors.TICKET_SORTS.apply(request.GET, tickets)
     page = Paginator(tickets, 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
     return render(
         request,
         "tickets/list.html",
         {
             "page": page,
+            "sorting": sorting,
+            "query": query.urlencode(),
             "states": DispatchState.choices,
             "state": state,
             "q": request.GET.get("q", ""),
@@ -207,11 +221,6 @@ def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "decline_reasons": DeclineReason.objects.filter(is_active=True)
             if any(a == Action.DECLINE for a, _, _ in actions)
             else [],
-            "handling_units": []
-            if not any(f.endswith("_codes") or f == "lead_code" for _, _, fields in actions for f in fields)
-            else OrgUnit.objects.filter(is_active=True)
-            .exclude(kind__in=["city", "community", "village"])
-            .only("code", "name"),
         },
     )
 
@@ -229,11 +238,21 @@ def ticket_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         messages.error(request, "; ".join(str(e) for errors in form.errors.values() for e in errors))
         return redirect(back or reverse("ticket-detail", args=[pk]))
     try:
-        _perform(request.user, pk, action, form, request.FILES.getlist("photos"))
+        done = _perform(request.user, pk, action, form, request.FILES.getlist("photos"))
     except NotFound:
         raise Http404 from None
     except ServiceError as error:
         messages.error(request, str(error))
         return redirect(back or reverse("ticket-detail", args=[pk]))
     messages.success(request, Action(action).label)
+    code = getattr(done, "new_tracking_code", "")
+    if code:  # a phone request declined: the caller appeals with this code (shown only now)
+        messages.warning(
+            request,
+            _(
+                "Tell the caller: request %(number)s, appeal code %(code)s. With it they may appeal once, on the "
+                "portal's tracking page or by calling 12345. The code is shown only now."
+            )
+            % {"number": done.number, "code": code},
+        )
     return redirect(back or reverse("ticket-detail", args=[pk]))

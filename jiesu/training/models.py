@@ -36,6 +36,18 @@ class LostPoint(models.TextChoices):
     RETURNED = "returned", _("Returned without cause")
 
 
+class Merit(models.TextChoices):
+    """Why a ticket is a candidate excellent case: a commendation naming it (the recognitions of `cadres`, by their
+    kind), the requester's own top rating (一事一评 on the portal or the call), or a first round done right."""
+
+    LIKE = "like", _("Leader's 点赞")
+    CASE_REVIEW = "case_review", _("一事一评 commendation")
+    RESIDENT_PRAISE = "resident_praise", _("Residents' praise")
+    HONOURS = "honours", _("On the monthly honours list")
+    RATED = "rated", _("Requester rated it satisfied (一事一评)")
+    EXEMPLARY = "exemplary", _("First round: signed in time, contacted, solved, satisfied")
+
+
 class Skill(models.TextChoices):
     MASS_WORK = "mass_work", _("Working with the masses (群众工作方法)")
     POLICY = "policy", _("Policy knowledge")
@@ -65,6 +77,7 @@ class TrainingCase(models.Model):
     real_reply = models.TextField(_("the unit's real reply (masked)"), blank=True)
     outcome = models.JSONField(_("real outcome"), default=dict, blank=True)
     lost_points = models.JSONField(_("lost points"), default=list, blank=True)
+    merits = models.JSONField(_("merits"), default=list, blank=True)  # an excellent case's `Merit` codes
     review = models.TextField(_("review (复盘)"), blank=True)
     reflection = models.TextField(_("reflection (反思)"), blank=True)
     process_fix = models.TextField(_("process fix (流程改进)"), blank=True)
@@ -303,6 +316,7 @@ class CareAlert(models.Model):
     state = models.CharField(_("state"), max_length=12, choices=AlertState.choices, default=AlertState.OPEN)
     created_at = models.DateTimeField(_("raised"))
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    notified_at = models.DateTimeField(null=True, blank=True)  # the notification outbox's bookkeeping
 
     class Meta:
         verbose_name = _("care alert")

@@ -3,6 +3,7 @@ pages. Every query starts from `jiesu.training.access`."""
 
 import dataclasses
 import datetime as dt
+from collections.abc import Iterable
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -11,11 +12,12 @@ from django.db.models import Count, Q, QuerySet
 from jiesu.assessment import facts
 from jiesu.assessment.reference_engine import judge
 from jiesu.assessment.rules import RESOLUTION_CODES, SATISFACTION_CODES, rules_for
+from jiesu.cadres.models import Recognition
 from jiesu.lib import clock
 from jiesu.orgs.access import AnyUser, membership
 from jiesu.orgs.models import Membership, OrgUnit
 from jiesu.tickets import access as ticket_access
-from jiesu.tickets.models import TicketEvent
+from jiesu.tickets.models import Callback, Satisfaction, TicketEvent
 from jiesu.tickets.workflow import Action
 
 from . import access, transfer
@@ -24,11 +26,13 @@ from .models import (
     Course,
     Enrolment,
     LostPoint,
+    Merit,
     PublishState,
     TrainingCase,
     TransferSurvey,
 )
 from .outcomes import outcomes
+from .practice import mask_case_text
 
 
 # --- lost points ------------------------------------------------------------------------------------------
@@ -90,10 +94,10 @@ def lost_point_tickets(user: AnyUser, month: dt.date, *, limit: int = 300) -> li
             out.append(LostPointRow(row["ticket_id"], "", "", units[row["unit_id"]], month, reasons))
     out = out[:limit]
     info = {
-        pk: (title, category)
-        for pk, title, category in ticket_access.all_tickets()
+        t.pk: (_masked_title(t), t.category.name)
+        for t in ticket_access.all_tickets()
         .filter(pk__in=[r.ticket_id for r in out])
-        .values_list("pk", "title", "category__name")
+        .select_related("category", "requester")
     }
     cases = dict(
         TrainingCase.objects.filter(source_ticket_id__in=[r.ticket_id for r in out]).values_list(
@@ -106,35 +110,93 @@ def lost_point_tickets(user: AnyUser, month: dt.date, *, limit: int = 300) -> li
     return out
 
 
-def excellent_candidates(user: AnyUser, month: dt.date, *, limit: int = 50) -> list[LostPointRow]:
-    """Candidates for excellent cases: first-round tickets of the month signed in time, contacted, solved and
-    satisfied, with a reply worth reading (the recognitions of issue 20 will add 点赞 / 一事一评 ones)."""
+def _masked_title(ticket: Any) -> str:
+    """A ticket's title as the candidate lists show it: masked like a case (no caller's name, phone or house)."""
+    r = ticket.requester
+    return mask_case_text(ticket.title, name=r.name if r else "", phone=r.phone if r else "")
+
+
+@dataclasses.dataclass
+class CandidateRow:
+    """A candidate excellent case: the ticket (title, category, unit; no number, no requester) and its merits."""
+
+    ticket_id: int
+    title: str
+    category: str
+    unit: str
+    merits: list[str]
+
+    @property
+    def merit_labels(self) -> list[str]:
+        return [str(Merit(m).label) for m in self.merits]
+
+
+def merits_of(ticket_ids: Iterable[int]) -> dict[int, list[str]]:
+    """Why each ticket is a candidate excellent case (`Merit` codes, in the order of `Merit`), in three queries:
+    the recognitions naming it (点赞, 一事一评, residents' praise, honours), the requester's own rating "satisfied"
+    (一事一评 on the portal or the call), a first round signed in time, contacted, solved and satisfied."""
+    ids = list(ticket_ids)
+    found: dict[int, set[str]] = {i: set() for i in ids}
+    for ticket_id, kind in Recognition.objects.filter(ticket_id__in=ids).values_list("ticket_id", "kind"):
+        if kind in Merit.values:
+            found[ticket_id].add(kind)
+    for ticket_id in TicketEvent.objects.filter(
+        ticket_id__in=ids, action=Action.RATE, data__satisfaction=Satisfaction.SATISFIED
+    ).values_list("ticket_id", flat=True):
+        found[ticket_id].add(Merit.RATED)
+    for ticket_id in Callback.objects.filter(ticket_id__in=ids, **EXEMPLARY_CALLBACK).values_list(
+        "ticket_id", flat=True
+    ):
+        found[ticket_id].add(Merit.EXEMPLARY)
+    order = list(Merit.values)
+    return {i: sorted(m, key=order.index) for i, m in found.items()}
+
+
+EXEMPLARY_CALLBACK = {
+    "round": 1,
+    "contacted": True,
+    "resolution": "solved",
+    "satisfaction": "satisfied",
+    "signed_in_time": True,
+    "ticket__reopen_count": 0,
+}
+
+
+def excellent_candidates(user: AnyUser, month: dt.date, *, limit: int = 50) -> list[CandidateRow]:
+    """Candidates for excellent cases in the trainer's area, from the month's
+    - recognitions naming a ticket (a leader's 点赞, 一事一评, residents' praise, the honours list: `cadres`),
+    - the requesters' own ratings "satisfied" (一事一评),
+    - first-round tickets signed in time, contacted, solved and satisfied;
+    commended ones first, then by how many merits they have. Tickets already in the library are left out."""
     area = access.trainer_area(user)
     if area is None:
         return []
     start, end = facts.month_bounds(month)
-    tickets = (
+    commended = Recognition.objects.filter(at__gte=start, at__lt=end, ticket__isnull=False).values("ticket_id")
+    rated = TicketEvent.objects.filter(
+        created_at__gte=start, created_at__lt=end, action=Action.RATE, data__satisfaction=Satisfaction.SATISFIED
+    ).values("ticket_id")
+    exemplary = Callback.objects.filter(created_at__gte=start, created_at__lt=end, **EXEMPLARY_CALLBACK).values(
+        "ticket_id"
+    )
+    tickets = list(
         ticket_access.all_tickets()
-        .filter(
-            callbacks__created_at__gte=start,
-            callbacks__created_at__lt=end,
-            callbacks__round=1,
-            callbacks__contacted=True,
-            callbacks__resolution="solved",
-            callbacks__satisfaction="satisfied",
-            callbacks__signed_in_time=True,
-            reopen_count=0,
-            lead_unit__path__startswith=area.path,
-        )
+        .filter(Q(pk__in=commended) | Q(pk__in=rated) | Q(pk__in=exemplary), lead_unit__path__startswith=area.path)
+        .exclude(reply="")
         .exclude(idempotency_key__startswith="gen:")
         .exclude(training_case__isnull=False)
-        .select_related("category", "lead_unit")
-        .order_by("-closed_at")[:limit]
+        .select_related("category", "lead_unit", "requester")
+        .order_by("-closed_at", "-id")[: limit * 4]
     )
-    return [
-        LostPointRow(t.pk, t.title, t.category.name, t.lead_unit.name if t.lead_unit else "", month, [])
+    merits = merits_of(t.pk for t in tickets)
+    recognised = {m.value for m in (Merit.LIKE, Merit.CASE_REVIEW, Merit.RESIDENT_PRAISE, Merit.HONOURS)}
+    rows = [
+        CandidateRow(t.pk, _masked_title(t), t.category.name, t.lead_unit.name if t.lead_unit else "", merits[t.pk])
         for t in tickets
+        if merits[t.pk]
     ]
+    rows.sort(key=lambda r: (not recognised & set(r.merits), -len(r.merits)))
+    return rows[:limit]
 
 
 # --- library and courses ----------------------------------------------------------------------------------

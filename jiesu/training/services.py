@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from jiesu.assessment import facts
 from jiesu.assessment.rules import rules_for
+from jiesu.cadres.models import Recognition
 from jiesu.catalog.models import Category, TimeLimitClass
 from jiesu.lib import clock
 from jiesu.lib.errors import Forbidden, InvalidInput, NotFound
@@ -45,7 +46,7 @@ from .models import (
     TransferSurvey,
     Wave,
 )
-from .selectors import lost_points_of
+from .selectors import lost_points_of, merits_of
 
 TEXT_LIMIT = 4000
 FOLLOW_UP_FROM_DAYS = 30
@@ -89,7 +90,9 @@ def _masked(ticket: Ticket, text: str) -> str:
 @transaction.atomic
 def make_case(user: Any, ticket_id: int, kind: str, *, month: dt.date | None = None) -> TrainingCase:
     """Turn a real ticket into a draft case, masked. A lost-point case needs a ticket the month's assessment
-    docked (its reasons are recorded); an excellent case a ticket solved to the requester's satisfaction."""
+    docked (its reasons are recorded); an excellent case a replied ticket with a merit (`selectors.merits_of`: a
+    commendation naming it, the requester's rating "satisfied", an exemplary first round), recorded with the
+    commendations' words, masked."""
     _require_trainer(user)
     area = access.trainer_area(user)
     if kind not in CaseKind.values:
@@ -102,6 +105,7 @@ def make_case(user: Any, ticket_id: int, kind: str, *, month: dt.date | None = N
     if TrainingCase.objects.filter(source_ticket=ticket).exists():
         raise InvalidInput(_("This ticket is already a case in the library."), on="ticket")
     lost: list[str] = []
+    merits: list[str] = []
     outcome: dict[str, Any] = {}
     callback = ticket.callbacks.order_by("-round").first()
     if callback is not None:
@@ -119,8 +123,19 @@ def make_case(user: Any, ticket_id: int, kind: str, *, month: dt.date | None = N
         lost = _lost_points(ticket, month)
         if not lost:
             raise InvalidInput(_("The assessment of that month did not dock this ticket."), on="ticket")
-    elif callback is None or callback.resolution != "solved" or callback.satisfaction != "satisfied":
-        raise InvalidInput(_("An excellent case needs a ticket solved to the requester's satisfaction."))
+    else:
+        merits = merits_of([ticket.pk])[ticket.pk]
+        if not merits or not ticket.reply.strip():
+            raise InvalidInput(
+                _(
+                    "An excellent case needs a replied ticket that was commended (点赞, 一事一评), rated satisfied by "
+                    "the requester, or solved to their satisfaction in the first round."
+                )
+            )
+        outcome["commendations"] = [
+            {"kind": kind, "note": _masked(ticket, note)}
+            for kind, note in Recognition.objects.filter(ticket=ticket).values_list("kind", "note")
+        ]
     now = clock.now()
     case = TrainingCase.objects.create(
         kind=kind,
@@ -135,12 +150,13 @@ def make_case(user: Any, ticket_id: int, kind: str, *, month: dt.date | None = N
         real_reply=_masked(ticket, ticket.reply),
         outcome=outcome,
         lost_points=lost,
+        merits=merits,
         roles=[Role.UNIT_HANDLER.value],
         created_by=user if user.is_authenticated else None,
         created_at=now,
         updated_at=now,
     )
-    _event("case_made", user, "case", case.pk, kind=kind, lost_points=lost)
+    _event("case_made", user, "case", case.pk, kind=kind, lost_points=lost, merits=merits)
     return case
 
 

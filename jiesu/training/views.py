@@ -29,6 +29,7 @@ from .models import (
     Course,
     Enrolment,
     LostPoint,
+    Merit,
     PracticeAttempt,
     SignalContext,
     Skill,
@@ -194,6 +195,7 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "skills": Skill.choices,
             "roles": Role.choices,
             "lost": [LostPoint(x).label for x in case.lost_points if x in LostPoint.values],
+            "merits": [Merit(x).label for x in case.merits if x in Merit.values],
         },
     )
 

@@ -71,6 +71,7 @@ class SupervisionFilterForm(forms.Form):
         ],
     )
     district = forms.CharField(label=_("district"), required=False, max_length=12)
+    street = forms.CharField(label=_("street/township"), required=False, max_length=12)
     unit = forms.CharField(label=_("lead unit"), required=False, max_length=32)
     category = forms.CharField(label=_("category"), required=False, max_length=12)
     state = forms.ChoiceField(
@@ -86,6 +87,7 @@ class SupervisionFilterForm(forms.Form):
         return SupervisionFilter(
             scope=d["scope"] or "overdue",
             district=d["district"].strip(),
+            street=d["street"].strip(),
             unit=d["unit"].strip(),
             category=d["category"].strip(),
             state=d["state"],

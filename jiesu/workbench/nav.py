@@ -7,17 +7,20 @@ from django.utils.translation import gettext_lazy as _
 from jiesu.cadres.nav import links as cadre_links
 from jiesu.orgs import access
 from jiesu.orgs.models import COMMUNITY_KINDS, STREET_TOWNSHIP_KINDS, UNIT_ROLES, Role
+from jiesu.tickets import access as tickets_access
 
 LINKS: dict[str, list[tuple[str, object]]] = {
     Role.HOTLINE_OPERATOR: [
         ("intake-console", _("Intake console")),
         ("missed-calls", _("Missed calls")),
+        ("call-ratings", _("My call ratings")),
         ("knowledge", _("Knowledge base")),
     ],
     Role.DISPATCHER: [
         ("dispatch-desk", _("Dispatch desk")),
         ("intake-console", _("Intake console")),
         ("missed-calls", _("Missed calls")),
+        ("call-ratings", _("Call ratings")),
         ("knowledge", _("Knowledge base")),
     ],
     Role.CALLBACK_AGENT: [("callback-worklist", _("Callbacks"))],
@@ -62,6 +65,8 @@ def nav(request: HttpRequest) -> dict[str, object]:
         )
     if m.role == Role.SUPERVISOR:
         links.append((reverse("community-home"), _("Community service")))
+    if m.role in {Role.SUPERVISOR, Role.ADMINISTRATOR} and tickets_access.call_ratings_scope(request.user) == "all":
+        links.append((reverse("call-ratings"), _("Call ratings")))
     if m.role == Role.UNIT_LEADER:
         links.append((reverse("work-unit-report"), _("Members' community service")))
     # issue 21: training (能力提升) and care (人文关怀) are for every member of staff

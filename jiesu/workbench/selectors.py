@@ -7,13 +7,15 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, When
+from django.utils.translation import gettext
 
 from jiesu.catalog.models import Category
 from jiesu.intel.selectors import similarities
 from jiesu.lib import clock
+from jiesu.lib.sorting import Sorts
 from jiesu.lib.validation import phone_or_none
 from jiesu.orgs import access
-from jiesu.orgs.models import UNIT_ROLES, OrgUnit, UnitKind
+from jiesu.orgs.models import STREET_TOWNSHIP_KINDS, UNIT_ROLES, OrgUnit, UnitKind
 from jiesu.tickets import access as tickets_access
 from jiesu.tickets.models import (
     Assignment,
@@ -24,7 +26,7 @@ from jiesu.tickets.models import (
     SupervisionOrder,
     Ticket,
 )
-from jiesu.tickets.selectors import district_load
+from jiesu.tickets.selectors import TICKET_COLUMNS, TICKET_SORTS, district_load, street_load
 from jiesu.tickets.workflow import IN_HAND, OPEN_STATES, DispatchState
 
 LIST_RELATED = ("category", "district", "street", "lead_unit", "handler")
@@ -99,6 +101,18 @@ def dispatch_queue(user: Any) -> QuerySet[Ticket]:
         .annotate(urgency_rank=rank)
         .order_by("urgency_rank", "intake_at", "pk")
     )
+
+
+DISPATCH_SORTS = Sorts(
+    {k: TICKET_COLUMNS[k] for k in ("number", "intake", "title", "category", "place")} | {"urgency": ("urgency_rank",)}
+)
+_REQUEST_COLUMNS: dict[str, tuple[str, ...]] = {
+    "number": ("ticket__number",),
+    "unit": ("unit__code",),
+    "requested": ("requested_at",),
+}
+RETURN_SORTS = Sorts(_REQUEST_COLUMNS)
+EXTENSION_SORTS = Sorts(_REQUEST_COLUMNS | {"requested_due": ("requested_due_at",)})
 
 
 def pending_returns(user: Any) -> QuerySet[ReturnRequest]:
@@ -177,6 +191,13 @@ def merge_candidates(user: Any, days: int = 7, limit: int = 30) -> list[MergePai
 
 # --- handling unit --------------------------------------------------------------------------------------
 INBOX_TABS = ("sign", "in_hand", "due_soon", "overdue", "returned", "reopened", "supervised", "report_in")
+# The deadline a tab is about, shown (and sortable) in its own column.
+INBOX_DEADLINE_FIELDS = {"sign": "accept_due_at", "supervised": "respond_by", "report_in": "report_in_due_at"}
+
+
+def inbox_sorts(tab: str) -> Sorts:
+    field = INBOX_DEADLINE_FIELDS.get(tab)
+    return Sorts(TICKET_COLUMNS | {"deadline": (field,)}) if field else TICKET_SORTS
 
 
 def inbox(user: Any, tab: str, *, mine: bool = False) -> QuerySet[Ticket]:
@@ -288,11 +309,19 @@ def callback_worklist(user: Any) -> QuerySet[Ticket]:
 class SupervisionFilter:
     scope: str = "overdue"  # overdue | due_soon | open | all
     district: str = ""
+    street: str = ""
     unit: str = ""
     category: str = ""  # a category code or its prefix (一级/二级)
     state: str = ""
     date_from: dt.date | None = None
     date_to: dt.date | None = None
+
+
+SUPERVISION_SORTS = TICKET_SORTS
+MISSED_CALL_SORTS = Sorts({"rang": ("rang_at",), "caller": ("caller_phone",), "due": ("callback_due_at",)})
+CALLBACK_SORTS = Sorts(
+    {k: TICKET_COLUMNS[k] for k in ("number", "category", "unit", "due")} | {"replied": ("replied_at",)}
+)
 
 
 def supervision_list(user: Any, f: SupervisionFilter) -> QuerySet[Ticket]:
@@ -306,6 +335,8 @@ def supervision_list(user: Any, f: SupervisionFilter) -> QuerySet[Ticket]:
         tickets = tickets.filter(dispatch_state__in=OPEN_STATES)
     if f.district:
         tickets = tickets.filter(district__code=f.district)
+    if f.street:
+        tickets = tickets.filter(street__code=f.street)
     if f.unit:
         tickets = tickets.filter(lead_unit__code=f.unit)
     if f.category:
@@ -319,8 +350,10 @@ def supervision_list(user: Any, f: SupervisionFilter) -> QuerySet[Ticket]:
     return _list(tickets).order_by("due_at", "pk")
 
 
-def districts() -> QuerySet[OrgUnit]:
-    return OrgUnit.objects.filter(kind=UnitKind.DISTRICT, is_active=True).order_by("code")
+def districts(user: Any) -> QuerySet[OrgUnit]:
+    """The districts `user` may filter by: every one for the city, their own for a district supervisor."""
+    units = OrgUnit.objects.filter(kind=UnitKind.DISTRICT, is_active=True)
+    return units.filter(pk__in=access.units_visible_to(user)).order_by("code")
 
 
 def top_categories(day: dt.date) -> QuerySet[Category]:
@@ -349,4 +382,69 @@ def overview(user: Any) -> dict[str, Any]:
     headline["today"] = sum(hours["today"])
     by_state = dict(open_.values_list("dispatch_state").annotate(n=Count("pk")).values_list("dispatch_state", "n"))
     states = [(str(DispatchState(s).label), by_state.get(s, 0)) for s in DispatchState.values if s in OPEN_STATES]
-    return {"headline": headline, "hours": hours, "states": states, "districts": district_load(tickets, now)}
+    data = {"headline": headline, "hours": hours, "states": states, "districts": district_load(tickets, now)}
+    return data | district_focus(user, tickets, now, today)
+
+
+def district_focus(user: Any, tickets: QuerySet[Ticket], now: dt.datetime, today: dt.datetime) -> dict[str, Any]:
+    """A district supervisor's map shows their district and its streets: the district (`focus`) and the load per
+    street (`streets`). Nothing for the city level."""
+    m = access.membership(user)
+    if m is None or m.unit.kind != UnitKind.DISTRICT:
+        return {"focus": None, "streets": []}
+    return {
+        "focus": {"code": m.unit.code, "name": m.unit.name},
+        "streets": street_load(tickets, now, m.unit, since=today),
+    }
+
+
+# --- the unit picker ---------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class UnitGroup:
+    """One branch of the unit picker's tree: a district (the district itself, then its streets/townships and its
+    departments as sub-branches) or a city-level list (departments, public-service companies)."""
+
+    name: str
+    code: str
+    unit: OrgUnit | None  # the district itself, pickable (兜底); None for a plain list
+    units: list[OrgUnit]
+    branches: list["UnitGroup"]
+
+
+UNIT_PICKS = ("all", "summonable", "streets")  # every handling unit | departments and companies (吹哨) | streets
+
+
+def unit_tree(pick: str) -> list[UnitGroup]:
+    """The active handling units as a tree: district → streets/townships and district departments; then the city's
+    departments and the public-service companies. `pick` narrows it (see UNIT_PICKS)."""
+    units = list(
+        OrgUnit.objects.filter(is_active=True)
+        .exclude(kind__in=[UnitKind.CITY, UnitKind.COMMUNITY, UnitKind.VILLAGE, UnitKind.HOTLINE_CENTRE])
+        .select_related("parent")
+        .order_by("path")
+    )
+    below: dict[int, list[OrgUnit]] = {}
+    for u in units:
+        if u.parent_id is not None:
+            below.setdefault(u.parent_id, []).append(u)
+    summonable = {UnitKind.DEPARTMENT, UnitKind.PUBLIC_SERVICE_COMPANY}
+    groups: list[UnitGroup] = []
+    for d in (u for u in units if u.kind == UnitKind.DISTRICT):
+        streets = [u for u in below.get(d.pk, []) if u.kind in STREET_TOWNSHIP_KINDS]
+        departments = [u for u in below.get(d.pk, []) if u.kind == UnitKind.DEPARTMENT]
+        branches = []
+        if pick != "summonable" and streets:
+            branches.append(UnitGroup(gettext("Streets and townships"), d.code + "-s", None, streets, []))
+        if pick != "streets" and departments:
+            branches.append(UnitGroup(gettext("District departments"), d.code + "-d", None, departments, []))
+        groups.append(UnitGroup(d.name, d.code, d if pick == "all" else None, [], branches))
+    if pick != "streets":
+        top = [u for u in units if u.parent is not None and u.parent.kind == UnitKind.CITY and u.kind in summonable]
+        for kind, label in (
+            (UnitKind.DEPARTMENT, gettext("City departments")),
+            (UnitKind.PUBLIC_SERVICE_COMPANY, gettext("Public-service companies")),
+        ):
+            chosen = [u for u in top if u.kind == kind]
+            if chosen:
+                groups.append(UnitGroup(label, kind, None, chosen, []))
+    return groups

@@ -7,6 +7,7 @@ from functools import wraps
 from typing import Any
 
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
@@ -28,6 +29,7 @@ from jiesu.intel import services as intel_services
 from jiesu.intel.models import Feature
 from jiesu.lib import clock
 from jiesu.lib.errors import NotFound, ServiceError
+from jiesu.lib.masking import mask_phone
 from jiesu.orgs import access
 from jiesu.orgs.models import COMMUNITY_KINDS, STREET_TOWNSHIP_KINDS, UNIT_ROLES, OrgUnit, Role, UnitKind
 from jiesu.orgs.selectors import place_codes, resolve_place
@@ -38,7 +40,7 @@ from jiesu.tickets.forms import INTAKE_INPUTS
 from jiesu.tickets.models import Attachment, CallbackOutcome, Resolution, Satisfaction
 from jiesu.tickets.workflow import DispatchState
 
-from . import exports, selectors
+from . import exports, ratings, selectors
 from .forms import IntakeConsoleForm, SupervisionFilterForm
 
 PAGE_SIZE = 30
@@ -125,6 +127,12 @@ def intake_console(request: HttpRequest) -> HttpResponse:
             if call_pk:
                 telephony.attach_ticket(request.user, call_pk, ticket)
             messages.success(request, f"{ticket.number} · {ticket.get_dispatch_state_display()}")
+            if getattr(ticket, "tracking_sms_to", ""):  # the code itself is never shown to staff
+                messages.info(
+                    request,
+                    _("The caller's tracking code goes by SMS to %(phone)s: tell them to keep it to follow and rate.")
+                    % {"phone": mask_phone(ticket.tracking_sms_to)},  # type: ignore[attr-defined]
+                )
             return redirect(f"{reverse('intake-console')}?last={ticket.pk}")
     last = None
     if request.GET.get("last"):
@@ -178,12 +186,14 @@ def missed_calls(request: HttpRequest) -> HttpResponse:
     calls = telephony_selectors.missed_calls(include_done=done)
     if done:
         calls = calls.filter(called_back_at__isnull=False)
+    calls, sorting = selectors.MISSED_CALL_SORTS.apply(request.GET, calls)
     m = access.membership(request.user)
     return render(
         request,
         "workbench/missed_calls.html",
         {
             "page": _page(request, calls),
+            "sorting": sorting,
             "done": done,
             "query": _query(request),
             "now": clock.now(),
@@ -275,6 +285,36 @@ def _unit(code: str, kinds: set[str]) -> OrgUnit | None:
     return unit if unit is not None and unit.kind in kinds else None
 
 
+@login_required
+def call_ratings(request: HttpRequest) -> HttpResponse:
+    """一次一评: an operator's own call ratings; the centre's view across operators, and one operator's ratings
+    (`?operator=<login>`). Apart from the units' three rates."""
+    scope = tickets_access.call_ratings_scope(request.user)
+    if not scope:
+        raise Http404
+    today = clock.local_date(clock.now())
+    first = ratings.month_of(request.GET.get("month", ""), today)
+    operator: Any = request.user if scope == "own" else None
+    if scope == "all" and request.GET.get("operator"):
+        operator = get_user_model().objects.filter(username=request.GET["operator"][:150]).first()
+        if operator is None:
+            raise Http404
+    context: dict[str, Any] = {"scope": scope, "month": first, "months": ratings.months(today), "operator": operator}
+    if operator is None:
+        rows, sorting = ratings.OPERATOR_SORTS.apply(request.GET, ratings.per_operator(first))
+        context |= {"page": _page(request, rows), "totals": ratings.totals(first)}
+    else:
+        context["summary"] = ratings.per_operator(first).filter(pk=operator.pk).first()
+        rows, sorting = ratings.RATING_SORTS.apply(request.GET, ratings.ratings_of(operator, first))
+        page = _page(request, rows)
+        labels = dict(Satisfaction.choices)
+        for e in page:
+            e.answer = labels.get(e.data.get("satisfaction"), "—")
+        context["page"] = page
+    context |= {"sorting": sorting, "query": _query(request)}
+    return render(request, "workbench/call_ratings.html", context)
+
+
 # --- dispatcher -----------------------------------------------------------------------------------------
 DISPATCH_TABS = ("queue", "returns", "extensions", "merge")
 
@@ -292,13 +332,17 @@ def dispatch_desk(request: HttpRequest) -> HttpResponse:
     }
     q = request.GET.get("q", "")
     items: Any
+    sorting = None
     if tab == "queue":
         items = selectors.search(selectors.dispatch_queue(user), q, by_phone=tickets_access.searches_by_phone(user))
+        items, sorting = selectors.DISPATCH_SORTS.apply(request.GET, items)
     elif tab == "returns":
         items = selectors.search(selectors.pending_returns(user), q, "ticket__")
+        items, sorting = selectors.RETURN_SORTS.apply(request.GET, items)
     elif tab == "extensions":
         items = selectors.search(selectors.pending_extensions(user), q, "ticket__")
-    else:
+        items, sorting = selectors.EXTENSION_SORTS.apply(request.GET, items)
+    else:  # proposals, best first
         items = selectors.merge_candidates(user)
     counts["merge"] = len(items) if tab == "merge" else -1
     return render(
@@ -307,6 +351,7 @@ def dispatch_desk(request: HttpRequest) -> HttpResponse:
         {
             "tab": tab,
             "page": _page(request, items),
+            "sorting": sorting,
             "counts": counts,
             "q": q,
             "query": _query(request),
@@ -358,6 +403,7 @@ def unit_inbox(request: HttpRequest) -> HttpResponse:
     mine = request.GET.get("mine") == "1"
     q = request.GET.get("q", "")
     tickets = selectors.search(selectors.inbox(request.user, tab, mine=mine), q)
+    tickets, sorting = selectors.inbox_sorts(tab).apply(request.GET, tickets)
     m = access.membership(request.user)
     workload, unassigned = (None, 0)
     if m is not None and m.role == Role.UNIT_LEADER:
@@ -365,7 +411,7 @@ def unit_inbox(request: HttpRequest) -> HttpResponse:
     page = _page(request, tickets)
     deadline_label = INBOX_DEADLINES.get(tab)
     if deadline_label:
-        field = {"sign": "accept_due_at", "supervised": "respond_by", "report_in": "report_in_due_at"}[tab]
+        field = selectors.INBOX_DEADLINE_FIELDS[tab]
         for t in page:
             t.deadline = getattr(t, field, None)  # type: ignore[attr-defined]
     return render(
@@ -375,6 +421,7 @@ def unit_inbox(request: HttpRequest) -> HttpResponse:
             "deadline_label": deadline_label,
             "tab": tab,
             "tabs": selectors.INBOX_TABS,
+            "sorting": sorting,
             "mine": mine,
             "q": q,
             "query": _query(request),
@@ -391,11 +438,14 @@ def unit_inbox(request: HttpRequest) -> HttpResponse:
 @roles(Role.CALLBACK_AGENT)
 def callback_worklist(request: HttpRequest) -> HttpResponse:
     q = request.GET.get("q", "")
+    rows = selectors.search(selectors.callback_worklist(request.user), q, by_phone=True)
+    rows, sorting = selectors.CALLBACK_SORTS.apply(request.GET, rows)
     return render(
         request,
         "workbench/callbacks.html",
         {
-            "page": _page(request, selectors.search(selectors.callback_worklist(request.user), q, by_phone=True)),
+            "page": _page(request, rows),
+            "sorting": sorting,
             "q": q,
             "query": _query(request),
             "resolution_choices": Resolution.answers(),
@@ -411,15 +461,17 @@ def callback_worklist(request: HttpRequest) -> HttpResponse:
 def supervision(request: HttpRequest) -> HttpResponse:
     form = SupervisionFilterForm(request.GET or None)
     f = form.filter()
+    rows, sorting = selectors.SUPERVISION_SORTS.apply(request.GET, selectors.supervision_list(request.user, f))
     return render(
         request,
         "workbench/supervision.html",
         {
             "form": form,
             "f": f,
-            "page": _page(request, selectors.supervision_list(request.user, f)),
+            "page": _page(request, rows),
+            "sorting": sorting,
             "query": _query(request),
-            "districts": selectors.districts(),
+            "districts": selectors.districts(request.user),
             "categories": selectors.top_categories(clock.local_date(clock.now())),
             "states": DispatchState.choices,
             "now": clock.now(),
@@ -437,6 +489,21 @@ def overview(request: HttpRequest) -> HttpResponse:
     )
 
 
+# --- the unit picker ---------------------------------------------------------------------------------------
+@login_required
+def unit_picker(request: HttpRequest) -> HttpResponse:
+    """The unit picker's tree (a fragment the picker loads when first opened): district → streets/townships and
+    district departments, then the city's departments and companies; `?pick=all|summonable|streets`."""
+    if access.membership(request.user) is None:
+        raise Http404
+    pick = request.GET.get("pick", "all")
+    if pick not in selectors.UNIT_PICKS:
+        pick = "all"
+    response = render(request, "workbench/_unit_tree.html", {"groups": selectors.unit_tree(pick), "pick": pick})
+    response["Cache-Control"] = "private, max-age=300"
+    return response
+
+
 # --- exports -------------------------------------------------------------------------------------------
 @login_required
 def export_list(request: HttpRequest, name: str, fmt: str) -> HttpResponse:
@@ -448,21 +515,22 @@ def export_list(request: HttpRequest, name: str, fmt: str) -> HttpResponse:
     user, q = request.user, request.GET.get("q", "")
     if name == "supervision" and m.role == Role.SUPERVISOR:
         rows = selectors.supervision_list(user, SupervisionFilterForm(request.GET or None).filter())
-        title = gettext("Supervision")
+        sorts, title = selectors.SUPERVISION_SORTS, gettext("Supervision")
     elif name == "inbox" and m.role in UNIT_ROLES:
         tab = request.GET.get("tab", "sign")
         if tab not in selectors.INBOX_TABS:
             raise Http404
         rows = selectors.search(selectors.inbox(user, tab, mine=request.GET.get("mine") == "1"), q)
-        title = gettext("Inbox")
+        sorts, title = selectors.inbox_sorts(tab), gettext("Inbox")
     elif name == "dispatch" and m.role == Role.DISPATCHER:
         rows = selectors.search(selectors.dispatch_queue(user), q, by_phone=True)
-        title = gettext("Dispatch desk")
+        sorts, title = selectors.DISPATCH_SORTS, gettext("Dispatch desk")
     elif name == "callbacks" and m.role == Role.CALLBACK_AGENT:
         rows = selectors.search(selectors.callback_worklist(user), q, by_phone=True)
-        title = gettext("Callbacks")
+        sorts, title = selectors.CALLBACK_SORTS, gettext("Callbacks")
     else:
         raise Http404
+    rows, _sorting = sorts.apply(request.GET, rows)  # the page's order, over the whole list
     header, table = exports.ticket_table(user, rows.select_related("requester")[: exports.MAX_ROWS])
     response = HttpResponse(exports.render(fmt, str(title), header, table), content_type=exports.FORMATS[fmt])
     stamp = clock.now().astimezone(clock.SHANGHAI).strftime("%Y%m%d-%H%M")

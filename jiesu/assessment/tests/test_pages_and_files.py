@@ -58,6 +58,8 @@ def test_report_files_open_and_contain_the_ranking(assessed: Snapshot, tmp_path:
 
     raw = weasyprint.HTML(string=report.html(selectors.report(assessed))).write_pdf(uncompressed_pdf=True)
     assert re.search(rb"/BaseFont\s*/[A-Z]{6}\+(WenQuanYi|Noto|SourceHan|WQY)", raw)
+    fonts = set(re.findall(rb"/BaseFont\s*/([^\s/>\]\[]+)", raw))
+    assert all(re.match(rb"[A-Z]{6}\+(WenQuanYi|Noto|SourceHan|WQY)", f) for f in fonts), fonts  # no fallback font
 
 
 def test_supervisor_page_and_drill_down(assessed: Snapshot, world: World) -> None:

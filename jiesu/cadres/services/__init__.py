@@ -32,7 +32,7 @@ from .evaluation import (
 )
 from .interviews import add_rectification, record_minutes, schedule_interview, verify_rectifications
 from .profiles import create_profile
-from .recognition import praise_from_callbacks, recognise
+from .recognition import commend_on_ticket, commendable, praise_from_callbacks, recognise, ticket_cadres
 from .responsibility import (
     METRIC_FIGURE,
     acknowledge_charter,
@@ -69,6 +69,8 @@ __all__ = [
     "case_statement",
     "close_period",
     "combine",
+    "commend_on_ticket",
+    "commendable",
     "compute_rewards",
     "create_profile",
     "decide_case",
@@ -100,6 +102,7 @@ __all__ = [
     "self_assess",
     "spend",
     "spent",
+    "ticket_cadres",
     "verify_rectifications",
     "weights_in_force",
 ]

@@ -16,6 +16,8 @@ from .. import access
 from ..models import CadreEvent, CadreProfile
 
 TWO = Decimal("0.01")
+# the events the notification outbox turns into notifications (jiesu.cadres.notices)
+NOTIFIED = frozenset({"rectification_escalated"})
 
 
 def _event(
@@ -28,6 +30,7 @@ def _event(
     subject_id: int | None = None,
     **data: Any,
 ) -> CadreEvent:
+    at = clock.now()
     return CadreEvent.objects.create(
         actor=actor if actor is not None and getattr(actor, "pk", None) else None,
         profile=profile,
@@ -36,7 +39,8 @@ def _event(
         subject=subject,
         subject_id=subject_id,
         data=data,
-        at=clock.now(),
+        at=at,
+        notified_at=None if action in NOTIFIED else at,
     )
 
 

@@ -11,6 +11,7 @@ from jiesu.catalog.models import Category
 from jiesu.governance import access as governance_access
 from jiesu.governance.models import Hotspot, MonthlyTopic
 from jiesu.lib import clock
+from jiesu.lib import text as zh
 from jiesu.lib.errors import Forbidden, IllegalTransition, InvalidInput, NotFound
 from jiesu.orgs import access as org_access
 from jiesu.orgs.models import OrgUnit
@@ -29,6 +30,16 @@ def _poster_area(actor: Any) -> OrgUnit:
     if area is None:
         raise Forbidden()
     return area
+
+
+def hotspot_terms(label: str) -> str:
+    """The key terms a task from a hotspot is scoped by. A hotspot's label reads "place：problem" (governance's
+    `describe`), where the problem is its common words run together: the place, within the hotspot's category and
+    area, is what the requests share; without a place, the label's words."""
+    place, sep, _problem = label.partition("：")
+    if sep and place.strip():
+        return place.strip()
+    return " ".join(w for w in zh.words(label) if len(w) >= 2)[:200] or label
 
 
 @transaction.atomic
@@ -60,7 +71,7 @@ def post_challenge(
             "category": hotspot.category,
             "district": hotspot.district,
             "street": hotspot.street,
-            "keywords": hotspot.label,
+            "keywords": hotspot_terms(hotspot.label),
         }
     elif topic_id:
         topic = MonthlyTopic.objects.filter(pk=int(topic_id)).first()

@@ -4,13 +4,14 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
+import numpy as np
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from jiesu.lib import clock
 from jiesu.lib.errors import Forbidden, IllegalTransition, InvalidInput, NotFound
 
-from .. import access, selectors
+from .. import access, records, selectors
 from ..models import (
     AccountabilityCase,
     CadreProfile,
@@ -25,7 +26,6 @@ from ..models import (
     ToleranceCase,
     ToleranceGround,
 )
-from ..records import Record
 from ._core import _choice, _date, _decimal, _event, _text, _ticket_ids
 from .interviews import _interview
 
@@ -53,29 +53,43 @@ def ensure_flag_rules() -> None:
 @transaction.atomic
 def run_flag_rules(actor: Any = None) -> list[Flag]:
     """Apply every active rule to every cadre's trail over the rule's window ending today. A flag is a question for
-    discipline inspection; it never changes a score. One flag per rule, cadre and window end."""
+    discipline inspection; it never changes a score. One flag per rule, cadre and window end.
+
+    The trail is read once per window length as columns, and the rules' figures come from `records.flag_events`
+    (the record's rules over columns, for everybody at once); the tickets of each flagged count are its evidence."""
     today = clock.local_date(clock.now())
     end = today + dt.timedelta(days=1)
     profiles = {p.user_id: p for p in CadreProfile.objects.select_related("unit")}
     made = []
-    by_window: dict[int, dict[int, Record]] = {}
+    by_window: dict[int, tuple[dict[str, Any], dict[str, tuple[Any, Any]]]] = {}
     for rule in FlagRule.objects.filter(active=True):
-        recs = by_window.get(rule.window_days)
-        if recs is None:
-            recs = by_window[rule.window_days] = selectors.records(end - dt.timedelta(days=rule.window_days), end)
+        found = by_window.get(rule.window_days)
+        if found is None:
+            start = end - dt.timedelta(days=rule.window_days)
+            cols = selectors.trail_columns(clock.start_of_day(start), clock.start_of_day(end))
+            events = records.flag_events(
+                cols["ticket"], cols["action"], cols["actor"], cols["late"], cols["resolution"]
+            )
+            found = by_window[rule.window_days] = (cols, events)
+        cols, events = found
         figure = FLAG_FIGURE[FlagKind(rule.kind)]
-        for user_id, rec in recs.items():
+        rows, who = events[figure]
+        inside = cols["counted"][rows]
+        rows, who = rows[inside], who[inside]
+        counts = np.bincount(who, minlength=1) if len(who) else np.zeros(1, dtype=np.int64)
+        for user_id in np.flatnonzero(counts >= rule.threshold).tolist():
             profile = profiles.get(user_id)
-            if profile is None or rec.count(figure) < rule.threshold:
+            if profile is None:
                 continue
+            tickets = sorted(set(cols["ticket"][rows[who == user_id]].tolist()))
             flag, created = Flag.objects.get_or_create(
                 rule=rule,
                 profile=profile,
                 window_to=today,
                 defaults={
                     "window_from": end - dt.timedelta(days=rule.window_days),
-                    "count": rec.count(figure),
-                    "tickets": sorted(rec.figures[figure]),
+                    "count": int(counts[user_id]),
+                    "tickets": tickets,
                     "created_at": clock.now(),
                 },
             )

@@ -6,10 +6,16 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from jiesu.lib import clock
+from jiesu.lib.errors import InvalidInput, NotFound
+from jiesu.tickets import access as ticket_access
+from jiesu.tickets.models import Ticket, TicketEvent
 
-from .. import selectors
+from .. import access, selectors
 from ..models import CadreProfile, Recognition, RecognitionKind
 from ._core import _choice, _event, _manage, _month, _profile, _text, _ticket_ids
+
+# Who worked a ticket, for the commendation buttons on its page: whoever signed it, replied to it or holds it.
+WORKED = ("accept", "reply")
 
 
 @transaction.atomic
@@ -73,3 +79,62 @@ def praise_from_callbacks(month: Any, actor: Any = None) -> int:
         _event(actor, "recognised", profile=profile, subject="recognition", subject_id=praise.pk, kind=praise.kind)
         made += 1
     return made
+
+
+def ticket_cadres(ticket: Ticket) -> list[CadreProfile]:
+    """The cadres who worked the ticket (signed it, replied to it, or hold it), in order of first appearance."""
+    ids = list(
+        TicketEvent.objects.filter(ticket=ticket, action__in=WORKED, actor__isnull=False)
+        .order_by("id")
+        .values_list("actor_id", flat=True)
+    )
+    if ticket.handler_id:
+        ids.append(ticket.handler_id)
+    order = list(dict.fromkeys(ids))
+    profiles = {p.user_id: p for p in CadreProfile.objects.filter(user_id__in=order).select_related("user", "unit")}
+    return [profiles[u] for u in order if u in profiles]
+
+
+def commendable(user: Any, ticket: Ticket) -> list[CadreProfile]:
+    """The ticket's cadres this user may commend: those of the units the user leads (not the user themself)."""
+    if access.personnel_scope(user) is None:  # leads no unit: nothing to ask the trail
+        return []
+    return [p for p in ticket_cadres(ticket) if p.user_id != user.pk and access.may_manage_unit(user, p.unit)]
+
+
+@transaction.atomic
+def commend_on_ticket(actor: Any, ticket_id: int, profile_id: int, kind: str, note: str = "") -> Recognition:
+    """A leader's 点赞 (one click; once per leader, cadre and ticket) or 一事一评 (with the leader's words) from the
+    ticket page, for a cadre who worked the ticket. It lands on the cadre's profile and record like any
+    commendation."""
+    try:
+        ticket = ticket_access.get_ticket(actor, int(ticket_id))
+    except (ValueError, TypeError):
+        raise NotFound(_("The ticket does not exist or you may not see it.")) from None
+    kind = _choice(kind, RecognitionKind, "kind", _("kind"))
+    if kind not in (RecognitionKind.LIKE, RecognitionKind.CASE_REVIEW):
+        raise InvalidInput(_("From a ticket, a leader gives a 点赞 or a 一事一评."), on="kind")
+    if not any(access.may_manage_unit(actor, p.unit) for p in access.visible_profiles(actor).filter(pk=profile_id)):
+        raise NotFound(_("The cadre does not exist or you may not see them."))  # forbidden answers as not found
+    profile = next((p for p in ticket_cadres(ticket) if str(p.pk) == str(profile_id)), None)
+    if profile is None:
+        raise InvalidInput(_("Only a cadre who worked this ticket can be commended for it."), on="profile")
+    if profile.user_id == actor.pk:
+        raise InvalidInput(_("Nobody commends themself."), on="profile")
+    if kind == RecognitionKind.LIKE:
+        if Recognition.objects.filter(profile=profile, ticket=ticket, kind=kind, by=actor).exists():
+            raise InvalidInput(_("You have already given a 点赞 for this ticket."), on="kind")
+        words = _text(note, "note", _("note"), 2000, required=False) or f"{ticket.number} {ticket.title}"
+    else:
+        words = _text(note, "note", _("comment (一事一评)"), 2000)
+    r = Recognition.objects.create(profile=profile, kind=kind, note=words, ticket=ticket, by=actor, at=clock.now())
+    _event(
+        actor,
+        "recognised",
+        profile=profile,
+        subject="recognition",
+        subject_id=r.pk,
+        kind=r.kind,
+        ticket=ticket.number,
+    )
+    return r

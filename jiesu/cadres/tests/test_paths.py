@@ -273,6 +273,9 @@ def test_flags_queue_and_accountability_case(cw: Any, clock: Any) -> None:
     assert [(f.rule.kind, f.profile.user.username, f.count) for f in flags] == [("late_signing", "jw_handler", 3)]
     assert services.run_flag_rules() == []  # once per window end
     flag = flags[0]
+    # the column path's evidence is the plain loop's ticket set
+    plain = selectors.records(flag.window_from, flag.window_to + dt.timedelta(days=1))[cw.jw_handler.pk]
+    assert flag.tickets == sorted(plain.figures["signed_late"]) and len(flag.tickets) == 3
     assert list(selectors.flags(cw.cy_jjw)) == [flag] and list(selectors.flags(cw.hd_jjw)) == []
     with pytest.raises(NotFound):
         services.decide_flag(cw.hd_jjw, flag.pk, "dismissed", "x")

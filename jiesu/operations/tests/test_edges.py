@@ -54,6 +54,43 @@ def test_bad_api_keys_are_throttled_per_address(world: World, settings: Any) -> 
     assert other_address.status_code == 200
 
 
+def test_the_api_key_lockout_is_read_in_the_key_lookup_and_still_holds(world: World, settings: Any) -> None:
+    """The lockout count costs no query of its own (it comes in the key lookup's statement), yet it is django-axes'
+    count: a locked address is refused even with a valid key, a deactivated key is refused at once, and the lockout
+    ends with the cool-off."""
+    import datetime as dt
+
+    import time_machine
+    from django.db import connection
+    from django.test import RequestFactory
+    from django.test.utils import CaptureQueriesContext
+
+    from jiesu.integrations.models import ApiClient
+    from jiesu.lib import logins
+
+    settings.API_KEY_FAILURE_LIMIT = 3
+    client = ApiClient(name="good", user=world.operator)
+    key = client.issue_key()
+    client.save()
+    prefix = key.partition(".")[0]
+    start = dt.datetime.now(dt.UTC)
+    with time_machine.travel(start, tick=False):
+        with CaptureQueriesContext(connection) as queries:
+            assert Client().get("/api/v1/me", headers={"Authorization": f"Bearer {key}"}).status_code == 200
+        reads = [q["sql"] for q in queries.captured_queries if "axes_accessattempt" in q["sql"]]
+        assert len(reads) == 1 and "integrations_apiclient" in reads[0]  # one statement: the client and the count
+        for guess in (f"{prefix}.wrong-secret-0", "nobody.guess-1234", "x" * 300):  # right prefix, unknown, too long
+            assert Client().get("/api/v1/me", headers={"Authorization": f"Bearer {guess}"}).status_code == 401
+        assert logins.api_key_locked(RequestFactory().get("/api/v1/me"))  # django-axes' own count agrees
+        refused = Client().get("/api/v1/me", headers={"Authorization": f"Bearer {key}"})
+        assert refused.status_code == 429  # a locked address gains nothing from guessing right
+    with time_machine.travel(start + dt.timedelta(minutes=settings.AXES_COOLOFF_MINUTES + 1), tick=False):
+        assert not logins.api_key_locked(RequestFactory().get("/api/v1/me"))
+        assert Client().get("/api/v1/me", headers={"Authorization": f"Bearer {key}"}).status_code == 200
+        ApiClient.objects.filter(pk=client.pk).update(is_active=False)  # revoked: refused by the very next request
+        assert Client().get("/api/v1/me", headers={"Authorization": f"Bearer {key}"}).status_code == 401
+
+
 def test_password_validators_refuse_weak_passwords() -> None:
     from django.contrib.auth.password_validation import validate_password
     from django.core.exceptions import ValidationError

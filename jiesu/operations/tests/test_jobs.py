@@ -51,6 +51,7 @@ def test_the_lower_apps_register_their_jobs_and_the_worker_knows_none() -> None:
     assert steps == ["deadline:mark_sign_overdue", "deadline:mark_overdue", "community-tasks", "outbox"]
     periodic = {p.name: p.task.module_path for p in jobs.periodic_tasks()}
     assert periodic == {
+        "cadre-rectifications": "jiesu.cadres.tasks.verify_rectification_items",
         "care-scan": "jiesu.training.tasks.care_scan",
         "forecasts": "jiesu.governance.tasks.forecast_requests",
         "hotspots": "jiesu.governance.tasks.detect_hotspots",

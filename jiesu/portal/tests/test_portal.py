@@ -170,3 +170,97 @@ def test_phone_requests_are_tracked_by_phone_digits_but_rated_only_by_the_callba
     ).content.decode()
     assert not TicketEvent.objects.filter(ticket=ticket, action="rate").exists()
     assert "回访" in page
+
+
+def test_a_phone_request_gets_the_callers_own_code_by_sms_and_only_the_caller_rates(
+    world: World, client: Client, settings: Any, tmp_path: Any
+) -> None:
+    """The operator registers a call; the caller's tracking code goes by SMS (the worker hands it to the gateway),
+    never through a staff screen, and is blanked once sent. With it the caller tracks and rates; staff, who see the
+    masked number and the whole ticket, rate nothing."""
+    from django.core.management import call_command
+
+    from jiesu.tickets.models import TrackingCode
+    from jiesu.workbench.tests.test_workbench import CONSOLE
+
+    settings.SMS_DIR = tmp_path
+    operator = Client()
+    operator.force_login(world.operator)
+    call = CONSOLE | {
+        "appeal_type": "complaint",
+        "title": "噪音扰民",
+        "content": "夜间施工噪音",
+        "category_code": "010201",
+    }
+    answer = operator.post("/intake/", call | {"street_code": "110105001", "requester_phone": "13811114444"})
+    assert answer.status_code == 302
+    screen = operator.get(answer["Location"]).content.decode()
+    ticket = Ticket.objects.get(requester__phone="13811114444")
+    assert "138****4444" in screen  # the console says a code is on its way, not which
+    pending = TrackingCode.objects.get(ticket=ticket)
+    assert pending.sms_to == "13811114444" and len(pending.sms_code) == 8 and pending.sms_sent_at is None
+    assert pending.sms_code not in screen
+    operator.post("/intake/", call | {"street_code": "110105001", "requester_phone": "13811114444"})  # double submit
+    assert TrackingCode.objects.filter(ticket=ticket).count() == 1
+
+    call_command("worker", "--once", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    (message,) = [p.read_text(encoding="utf-8") for p in tmp_path.iterdir() if "13811114444" in p.name]
+    code = re.search(r"[A-Z0-9]{4}-[A-Z0-9]{4}", message).group(0)
+    assert ticket.number in message and "查询码" in message
+    sent = TrackingCode.objects.get(ticket=ticket)
+    assert sent.sms_code == "" and sent.sms_sent_at is not None and sent.matches(code)  # only the hash stays
+    call_command("worker", "--once", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    assert len(list(tmp_path.iterdir())) == 1  # sent once
+
+    services.dispatch(world.dispatcher, ticket.pk)
+    services.accept(world.jw_handler, ticket.pk)
+    services.reply(world.jw_handler, ticket.pk, "已责令夜间停工。")
+    for staff in (world.operator, world.dispatcher, world.jw_handler):  # what staff see of the ticket
+        seen = Client()
+        seen.force_login(staff)
+        assert code not in seen.get(f"/tickets/{ticket.pk}/").content.decode()
+    forged = {"number": ticket.number, "phone_tail": "4444", "satisfaction": "satisfied"}
+    assert "回访" in client.post("/portal/rate/", forged).content.decode()  # the visible digits rate nothing
+    assert not TicketEvent.objects.filter(ticket=ticket, action="rate").exists()
+    assert "已责令夜间停工" in track(client, ticket.number, code)
+    data = {"number": ticket.number, "phone_tail": code, "satisfaction": "satisfied", "comment": "满意"}
+    assert client.post("/portal/rate/", data).status_code == 302
+    assert TicketEvent.objects.get(ticket=ticket, action="rate").data["satisfaction"] == "satisfied"
+
+
+def test_a_landline_call_gets_no_code_and_a_failing_gateway_is_retried(
+    world: World, settings: Any, tmp_path: Any
+) -> None:
+    from jiesu.tickets.models import TrackingCode
+
+    landline = services.intake(
+        world.operator,
+        channel="phone",
+        appeal_type="complaint",
+        title="噪音",
+        content="夜间施工噪音",
+        category_code="010201",
+        requester_phone="010-65123456",
+    )
+    assert not TrackingCode.objects.filter(ticket=landline).exists()  # no SMS to a landline: the callback rates it
+    services.intake(
+        world.operator,
+        channel="phone",
+        appeal_type="complaint",
+        title="噪音",
+        content="夜间施工噪音",
+        category_code="010201",
+        requester_phone="13811115555",
+    )
+    settings.SMS_SENDER = "jiesu.portal.tests.test_portal.failing_gateway"
+    settings.SMS_MAX_ATTEMPTS = 2
+    assert services.send_tracking_codes() == 0
+    row = TrackingCode.objects.get(sms_to="13811115555")
+    assert row.sms_attempts == 1 and row.sms_code  # kept for the next tick
+    assert services.send_tracking_codes() == 0
+    row.refresh_from_db()
+    assert row.sms_attempts == 2 and row.sms_code == "" and row.sms_sent_at is None  # given up: no code lingers
+
+
+def failing_gateway(phone: str, text: str) -> None:
+    raise OSError("gateway down")

@@ -181,8 +181,8 @@ def rate_by_requester(number: str, phone_tail: str, satisfaction: str, comment: 
     if not access.requester_holds_code(ticket, phone_tail):
         raise Forbidden(
             _(
-                "Rating needs the tracking code you were given when you submitted the request. "
-                "Requests made by phone are rated in the hotline's callback."
+                "Rating needs the tracking code you were given: on the page after submitting, or by SMS for a "
+                "request made by phone. Without one, the hotline's callback asks for your rating."
             )
         )
     satisfaction = _choice(satisfaction, Satisfaction, _("satisfaction"))

@@ -1,15 +1,19 @@
 """受理: registering appeals from the console, the portal and partner systems; 直接办结 of inquiries."""
 
 import datetime as dt
+import logging
+import re
 from collections.abc import Sequence
 from typing import Any
 
+from django.conf import settings
 from django.db import connection, transaction
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from jiesu.catalog.models import Category, TimeLimitClass
 from jiesu.catalog.selectors import effective_category
-from jiesu.lib import clock
+from jiesu.lib import clock, sms
 from jiesu.lib.errors import Forbidden, IllegalTransition, InvalidInput, NotFound
 from jiesu.lib.uploads import CheckedImage, check_images
 from jiesu.lib.validation import normalize_phone
@@ -35,6 +39,8 @@ from ..workflow import PUBLIC_STATUS, Action, DispatchState
 from ._core import _change, _choice, _coordinate, _event, _load, _text, _unit
 from .dispatch import _merge
 
+logger = logging.getLogger("jiesu.tickets")
+
 
 # --- intake ---------------------------------------------------------------------------------------------
 @transaction.atomic
@@ -52,11 +58,62 @@ def intake(user: Any, *, answer: str = "", merge_into: str = "", **fields: Any) 
     ticket = _register(actor, **fields)
     if ticket.repeated or ticket.dispatch_state != DispatchState.NEW:  # a repeated submission: already done
         return ticket
+    phone = ticket.requester.phone if ticket.requester else ""
+    if ticket.channel == Channel.PHONE and MOBILE.match(phone):
+        # The caller's own tracking code goes by SMS, never through the operator's screen (staff cannot rate)
+        TrackingCode.issue(ticket, sms_to=phone)
+        ticket.tracking_sms_to = phone  # type: ignore[attr-defined]  # the console says a code is on its way
     if answer:  # the caller gets the ticket as it is now (closed), never the registered one
         ticket = answer_directly(user, ticket.pk, answer)
     elif master is not None:
         _merge(ticket, actor, master, _("Registered as a repeat of %(number)s.") % {"number": master.number})
     return ticket
+
+
+MOBILE = re.compile(r"^1[3-9]\d{9}$")  # the canonical mobile number (lib.validation.normalize_phone)
+
+
+def send_tracking_codes(limit: int = 100) -> int:
+    """Hand the pending tracking-code SMS to the gateway (a step of `jiesu worker`), each in its own transaction:
+    claimed with SKIP LOCKED, sent, then the code is blanked (only its hash stays). A failed send is retried next
+    tick, up to `JIESU_SMS_MAX_ATTEMPTS`, then the code is dropped (the hotline's callback rates the request).
+    A worker killed between the gateway's answer and the commit sends the message again: at least once."""
+    sent, last = 0, 0
+    for _n in range(limit):
+        with transaction.atomic():
+            row = (
+                TrackingCode.objects.select_for_update(skip_locked=True, of=("self",))
+                .select_related("ticket")
+                .exclude(sms_code="")
+                .filter(id__gt=last)  # one attempt per message and run
+                .order_by("id")
+                .first()
+            )
+            if row is None:
+                break
+            last = row.pk
+            with translation.override("zh-hans"):  # citizens read Chinese
+                text = str(
+                    _(
+                        "[Beijing 12345] Your request %(number)s is registered. Tracking code: %(code)s. "
+                        "With the number and this code you can follow and rate it on the citizens' portal. "
+                        "Do not share the code."
+                    )
+                    % {"number": row.ticket.number, "code": TrackingCode.shown(row.sms_code)}
+                )
+            try:
+                sms.send(row.sms_to, text)
+            except Exception:
+                logger.exception("SMS for ticket %s not accepted by the gateway", row.ticket.number)
+                row.sms_attempts += 1
+                if row.sms_attempts >= settings.SMS_MAX_ATTEMPTS:
+                    row.sms_code = ""
+                row.save(update_fields=["sms_attempts", "sms_code"])
+                continue
+            row.sms_code, row.sms_sent_at, row.sms_attempts = "", clock.now(), row.sms_attempts + 1
+            row.save(update_fields=["sms_code", "sms_sent_at", "sms_attempts"])
+            sent += 1
+    return sent
 
 
 @transaction.atomic
@@ -190,17 +247,21 @@ def _earlier(key: str) -> Ticket | None:
     Checked once, inside the intake transaction, with no savepoint: on PostgreSQL a transaction-scoped advisory
     lock on the key makes a concurrent retry with the same key wait until this one commits, then find its ticket;
     SQLite has one writer at a time (`BEGIN IMMEDIATE`), so nobody can come between the check and the insert."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
             cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 23))", [key])
-    found = (
-        Ticket.objects.select_related("category", "district", "street", "lead_unit", "requester")
-        .filter(idempotency_key=key)
-        .first()
-    )
-    if found is not None:
-        found.repeated = True
+        # A new key is the common case: a bare probe (the ORM's compilation of the full query below cost more
+        # processor time than the rest of the intake's queries together); the ticket is loaded only on a repeat.
+        cursor.execute(_PROBE, [key])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    found = Ticket.objects.select_related("category", "district", "street", "lead_unit", "requester").get(pk=row[0])
+    found.repeated = True
     return found
+
+
+_PROBE = f'SELECT "id" FROM "{Ticket._meta.db_table}" WHERE "idempotency_key" = %s'
 
 
 def time_limit(category: Category, urgency: str, day: dt.date) -> tuple[str, TimeLimitPolicy | None]:
@@ -261,16 +322,24 @@ def decline(
     if reason is None:
         raise InvalidInput(_("Choose a reason from the published list."), on="reason")
     note = _text(note, "note", required=False)
+    # A caller on the phone has no tracking code: the first decline gives one (told to the caller, shown once to the
+    # staff member, kept only as a hash), with which the caller appeals on the portal or on the phone.
+    code = ""
+    first = ticket.channel == Channel.PHONE and not ticket.decline_appealed
+    if first and not TrackingCode.objects.filter(ticket=ticket).exists():
+        code = TrackingCode.issue(ticket)
     _change(
         ticket,
         Action.DECLINE,
         actor,
         note=note,
-        data={"reason": reason.code, "after_appeal": ticket.decline_appealed},
+        data={"reason": reason.code, "after_appeal": ticket.decline_appealed, "appeal_code_issued": bool(code)},
         expected_version=expected_version,
         decline_reason=reason,
         closed_at=clock.now(),
     )
+    if code:
+        ticket.new_tracking_code = code  # type: ignore[attr-defined]  # shown once, to be told to the caller
     return ticket
 
 
@@ -280,7 +349,12 @@ def appeal_decline(number: str, phone_tail: str, reason: str) -> Ticket:
     goes back to registration for review by another look (dispatch, answer, or a final decline)."""
     ticket = tickets_access.get_ticket_for_requester(number, phone_tail)
     if not tickets_access.requester_holds_code(ticket, phone_tail):
-        raise Forbidden(_("An appeal needs the tracking code you were given; requests made by phone appeal by phone."))
+        raise Forbidden(
+            _(
+                "An appeal needs the code you were given: on the portal when you submitted, or on the phone with the "
+                "decline. Without it, call 12345 from the number you called from."
+            )
+        )
     reason = _text(reason, "reason", limit_key="note")
     if ticket.dispatch_state == DispatchState.DECLINED and ticket.decline_appealed:
         raise IllegalTransition(_("This decline was appealed already; the review's decision is final."))
@@ -290,6 +364,53 @@ def appeal_decline(number: str, phone_tail: str, reason: str) -> Ticket:
         None,
         note=reason,
         data={"source": "portal", "reason": ticket.decline_reason.code if ticket.decline_reason else None},
+        decline_appealed=True,
+        decline_reason=None,
+        closed_at=None,
+    )
+    return ticket
+
+
+@transaction.atomic
+def record_decline_appeal(
+    user: Any,
+    ticket_id: int,
+    reason: str,
+    *,
+    caller_phone: str = "",
+    code: str = "",
+    expected_version: int | None = None,
+) -> Ticket:
+    """A caller appeals a decline on the phone; the operator records it, once. The caller proves the request is
+    theirs by calling from the number it was registered with (the operator enters the number on the screen), or by
+    telling the code they were given with the decline. Then the request goes back to registration, as from the
+    portal."""
+    ticket, actor = _load(user, ticket_id, Action.APPEAL_DECLINE, expected_version)
+    if ticket.dispatch_state == DispatchState.DECLINED and ticket.decline_appealed:
+        raise IllegalTransition(_("This decline was appealed already; the review's decision is final."))
+    phone = normalize_phone(str(caller_phone or "").strip()[:32]) if str(caller_phone or "").strip() else ""
+    by_number = bool(phone and ticket.requester and ticket.requester.phone == phone)
+    by_code = bool(str(code or "").strip()) and tickets_access.requester_holds_code(ticket, str(code))
+    if not (by_number or by_code):
+        raise InvalidInput(
+            _(
+                "The caller must call from the number the request was registered with, or tell the code given with "
+                "the decline."
+            ),
+            on="caller_phone",
+        )
+    reason = _text(reason, "reason", limit_key="note")
+    _change(
+        ticket,
+        Action.APPEAL_DECLINE,
+        actor,
+        note=reason,
+        data={
+            "source": "phone",
+            "proof": "number" if by_number else "code",
+            "reason": ticket.decline_reason.code if ticket.decline_reason else None,
+        },
+        expected_version=expected_version,
         decline_appealed=True,
         decline_reason=None,
         closed_at=None,

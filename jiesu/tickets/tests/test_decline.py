@@ -1,12 +1,18 @@
-"""不予受理 with a published reason, the requester's appeal (once, with the tracking code), the public digest."""
+"""不予受理 with a published reason, the requester's appeal (once, with the tracking code), the public digest; a
+phone caller's appeal (the code told with the decline, or recorded by an operator when they call back)."""
 
+import re
+
+import pytest
 from django.test import Client
 
 from jiesu.testing.world import World
 from jiesu.tickets import services
-from jiesu.tickets.models import TrackingCode
+from jiesu.tickets.models import TicketEvent, TrackingCode
 
-from .helpers import decline_reason, fresh, new_ticket
+from .helpers import decline_reason, fresh, new_ticket, ticket_in
+
+CODE = re.compile(r"\b[A-HJ-NP-Z2-9]{4}-[A-HJ-NP-Z2-9]{4}\b")
 
 
 def test_decline_appeal_and_the_public_digest(world: World, client: Client) -> None:
@@ -18,13 +24,19 @@ def test_decline_appeal_and_the_public_digest(world: World, client: Client) -> N
     response = client.post(
         f"/tickets/{ticket.pk}/act/decline/",
         {"version": fresh(ticket).version, "decline_reason": "D05", "note": "无具体诉求"},
+        follow=True,
     )
-    assert response.status_code == 302 and fresh(ticket).dispatch_state == "declined"
+    assert fresh(ticket).dispatch_state == "declined"
+    told = CODE.search(response.content.decode())  # shown once to the operator, to tell the caller
+    assert told is not None and ticket.number in response.content.decode()
+    code = told.group(0)
+    assert code not in client.get(f"/tickets/{ticket.pk}/").content.decode()  # never again
+    assert code not in str(TicketEvent.objects.filter(ticket=ticket).values_list("data", "note"))
 
     client.logout()
     track = client.get("/portal/track/", {"number": ticket.number, "phone_tail": "5678"}).content.decode()
     assert "无实质内容或恶意骚扰" in track and 'id="appeal"' not in track  # the phone's digits prove nothing
-    code = TrackingCode.issue(ticket)  # as a portal submission would have given the citizen
+    assert 'id="appeal-how"' in track  # … but the page says how to appeal
     track = client.get("/portal/track/", {"number": ticket.number, "phone_tail": code}).content.decode()
     assert 'id="appeal"' in track
     digest = client.get("/portal/declined/").content.decode()
@@ -36,3 +48,48 @@ def test_decline_appeal_and_the_public_digest(world: World, client: Client) -> N
     services.decline(world.dispatcher, ticket.pk, "D05", "复核后仍不予受理")
     track = client.get("/portal/track/", {"number": ticket.number, "phone_tail": code}).content.decode()
     assert 'id="appeal"' not in track  # once only
+
+
+def _appeal(client: Client, ticket_pk: int, **fields: str) -> str:
+    data = {"version": str(fresh_version(ticket_pk)), "note": "我的诉求是具体的"} | fields
+    return client.post(f"/tickets/{ticket_pk}/act/appeal_decline/", data, follow=True).content.decode()
+
+
+def fresh_version(pk: int) -> int:
+    from jiesu.tickets.models import Ticket
+
+    return Ticket.objects.get(pk=pk).version
+
+
+@pytest.mark.parametrize("proof", ["number", "code"])
+def test_an_operator_records_a_phone_callers_appeal(world: World, client: Client, proof: str) -> None:
+    decline_reason()
+    ticket = ticket_in(world, "declined")  # registered from 13812345678
+    assert TrackingCode.objects.filter(ticket=ticket).exists()  # given with the decline, kept only as a hash
+    client.force_login(world.jw_handler)
+    assert client.post(f"/tickets/{ticket.pk}/act/appeal_decline/", {"note": "x"}).status_code == 404
+    client.force_login(world.operator)
+    page = client.get(f"/tickets/{ticket.pk}/").content.decode()
+    assert 'id="act-appeal_decline"' in page and 'id="appeal-caller-phone"' in page
+    refused = _appeal(client, ticket.pk, caller_phone="13900009999")  # another number, no code
+    assert "registered with" in refused or "登记" in refused
+    assert fresh(ticket).dispatch_state == "declined"
+    if proof == "number":
+        _appeal(client, ticket.pk, caller_phone="+86 138-1234-5678")  # the same number, written otherwise
+    else:
+        TrackingCode.objects.filter(ticket=ticket).delete()
+        told = TrackingCode.issue(ticket)
+        _appeal(client, ticket.pk, appeal_code=told.lower())
+    t = fresh(ticket)
+    assert (t.dispatch_state, t.decline_appealed, t.decline_reason) == ("new", True, None)
+    event = t.events.order_by("-id").first()
+    assert event is not None and event.action == "appeal_decline" and event.actor == world.operator
+    assert event.data["source"] == "phone" and event.data["proof"] == proof
+    services.decline(world.dispatcher, ticket.pk, "D05", "复核后仍不予受理")  # final
+    page = client.get(f"/tickets/{ticket.pk}/").content.decode()
+    assert 'id="act-appeal_decline"' not in page
+    assert (
+        "appealed already" in _appeal(client, ticket.pk, caller_phone="13812345678")
+        or fresh(ticket).dispatch_state == "declined"
+    )
+    assert fresh(ticket).dispatch_state == "declined"

@@ -8,6 +8,7 @@ import pytest
 
 from jiesu.cadres.models import CadreProfile
 from jiesu.lib import clock
+from jiesu.notify.outbox import process_outbox
 from jiesu.orgs.models import Role
 from jiesu.testing.world import JIANWAI, World, make_user
 from jiesu.tickets import services as tickets
@@ -110,11 +111,14 @@ def test_a_leader_receives_a_care_alert_and_records_a_talk(w: World, people: Any
     for _ in range(2):
         ticket_in(w, "accepted")
     (alert,) = services.scan(unit=w.jw_handler.membership.unit)
+    process_outbox(clock.now())  # the worker's outbox step: the alert becomes the leader's notification
     leader = people("jw_leader")
     page = leader.page
     leader.go("/care/")
     assert "在手工单高于本单位中位数" in page.text_content("#alerts")
-    page.click(f"#alerts a[href='/care/people/{w.jw_handler.pk}/']")
+    page.click("header a[href='/notifications/']")  # the badge in the header
+    page.click("text=关怀提醒")
+    assert page.url.endswith(f"/care/people/{w.jw_handler.pk}/#alert-{alert.pk}")
     page.fill("#topic", "工作量与休息安排")
     page.fill("#follow_up", "本周调两件工单给同事，周末轮休。")
     leader.shot("care-talk-form")

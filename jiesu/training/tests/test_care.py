@@ -170,3 +170,40 @@ def test_an_abusive_call_is_left_out_of_the_operators_and_the_handlers_own_figur
         services.mark_abusive(tw.jw_handler, calls[0].number)
     with pytest.raises(NotFound):  # a ticket the user may not see
         services.mark_abusive(tw.hd_handler, calls[1].number)
+
+
+def test_a_care_alert_reaches_the_leader_as_a_notification_and_leads_to_the_talk(tw: World, clock: Any) -> None:
+    from django.contrib.auth import get_user_model
+
+    from jiesu.notify.models import Notification
+    from jiesu.notify.outbox import process_outbox
+
+    settings(load_min=3, load_ratio=2.0, min_signals=1)
+    for _ in range(3):
+        ticket_in(tw, "accepted")
+    (alert,) = services.scan(unit=tw.jw_handler.membership.unit)
+    process_outbox(clock_now())
+    process_outbox(clock_now())  # drained once
+    told = Notification.objects.filter(source="care", source_id=alert.pk)
+    assert list(told.values_list("user__username", flat=True)) == ["jw_leader"]  # not the person, not a peer
+    leader = Client()
+    leader.force_login(tw.jw_leader)
+    assert '通知 <span class="badge red">' in leader.get("/care/").content.decode()
+    page = leader.get("/notifications/").content.decode()
+    name = tw.jw_handler.first_name or tw.jw_handler.username
+    assert f"关怀提醒：{name}" in page
+    opened = leader.get(f"/notifications/{told.get().pk}/")
+    assert opened["Location"] == f"/care/people/{tw.jw_handler.pk}/#alert-{alert.pk}"
+    care_page = leader.get(opened["Location"]).content.decode()
+    assert f'id="alert-{alert.pk}"' in care_page and 'id="talk-form"' in care_page
+    r = leader.post(
+        f"/care/people/{tw.jw_handler.pk}/talk/", {"held_on": "2026-11-17", "topic": "谈心", "alert": alert.pk}
+    )
+    assert r.status_code == 302 and CareAlert.objects.get(pk=alert.pk).state == AlertState.TALKED
+    # the admin: not even a superuser sees somebody else's care notification
+    root = get_user_model().objects.create_superuser("root21", "root@example.org", "x")
+    admin_client = Client()
+    admin_client.force_login(root)
+    change = f"/admin/notify/notification/{told.get().pk}/change/"
+    assert change not in admin_client.get("/admin/notify/notification/").content.decode()
+    assert admin_client.get(change).status_code in {302, 404}

@@ -240,3 +240,75 @@ def test_a_new_handler_sees_the_onboarding_plan(tw: World, clock: Any) -> None:
     veteran = Client()
     veteran.force_login(tw.jw_handler)  # no profile: in service, no onboarding plan
     assert "新人上岗引导" not in veteran.get("/training/").content.decode()
+
+
+def test_the_training_record_lands_on_the_cadre_profile(tw: World, clock: Any) -> None:
+    from jiesu.cadres.models import CadreProfile
+
+    course, cases = course_of(tw, 1)
+    enrolment = services.enrol(tw.jw_newcomer, course.pk)
+    services.submit_practice(
+        tw.jw_newcomer,
+        enrolment.pk,
+        cases[0].pk,
+        category_code="010201",
+        unit_code=JIANWAI,
+        time_limit_class="ordinary",
+        reply="已致电联系诉求人，并到现场核实，已安排清运处理完毕。",
+    )
+    profile = CadreProfile.objects.get(user=tw.jw_newcomer)
+    url = f"/cadres/{profile.pk}/"
+    for user in (tw.jw_leader, tw.jw_newcomer):  # whoever reads the personnel file, and the cadre
+        client = Client()
+        client.force_login(user)
+        page = client.get(url).content.decode()
+        assert 'id="section-training"' in page and "培训档案" in page
+        assert (
+            "失分案例" in page and f"/training/people/{tw.jw_newcomer.pk}/" in page and "1 门课程，已完成 1 门" in page
+        )
+    peer = Client()
+    peer.force_login(tw.jw_handler)
+    assert peer.get(url).status_code == 404  # the profile itself: not found, so no section either
+
+
+def test_excellent_cases_from_commendations_and_ratings_are_picked_by_the_trainer_and_masked(
+    tw: World, clock: Any
+) -> None:
+    from jiesu.cadres.models import CadreProfile
+    from jiesu.cadres.services import recognise
+    from jiesu.tickets.models import TrackingCode
+    from jiesu.tickets.services.callback import rate_by_requester
+
+    who = {"content": CONTENT, "requester_name": "李四", "requester_phone": "13912345678"}
+    exemplary = ticket_in(tw, "closed", title="李四反映垃圾清运", **who)  # first round done right
+    rated = ticket_in(tw, "replied", title="路灯不亮", **who)
+    rate_by_requester(rated.number, TrackingCode.issue(rated), "satisfied")  # 一事一评 by the requester
+    liked = ticket_in(tw, "replied", title="噪音扰民", **who)
+    profile = CadreProfile.objects.get(user=tw.jw_newcomer)
+    recognise(tw.jw_leader, profile.pk, "like", "耐心向李四（13912345678）解释政策，化解矛盾", liked.number)
+    plain = ticket_in(tw, "replied", title="井盖缺失", **who)
+
+    trainer = Client()
+    trainer.force_login(tw.trainer)
+    page = trainer.get("/training/cases/lost-points/?month=2026-11").content.decode()
+    excellent = page.split('id="excellent"')[1]
+    assert excellent.index("噪音扰民") < excellent.index("路灯不亮")  # commended first
+    assert "领导点赞" in excellent and "诉求人评价满意（一事一评）" in excellent and "首轮" in excellent
+    assert "井盖缺失" not in excellent  # no merit
+    assert "李四" not in page and "13912345678" not in page  # titles masked like cases
+    r = trainer.post(
+        "/training/cases/make/",
+        {"kind": "excellent", "ticket": [liked.pk, rated.pk, exemplary.pk], "course_title": "优秀案例：群众工作方法"},
+    )
+    assert r.status_code == 302
+    case = TrainingCase.objects.get(source_ticket=liked)
+    assert case.kind == CaseKind.EXCELLENT and case.merits == ["like"]
+    assert TrainingCase.objects.get(source_ticket=rated).merits == ["rated"]
+    assert TrainingCase.objects.get(source_ticket=exemplary).merits == ["exemplary"]
+    (note,) = case.outcome["commendations"]
+    assert "解释政策" in note["note"] and "李四" not in note["note"] and "13912345678" not in note["note"]
+    shown = trainer.get(f"/training/cases/{case.pk}/").content.decode()
+    assert "领导点赞" in shown and "解释政策" in shown and "李四" not in shown
+    with pytest.raises(InvalidInput):  # a ticket with no merit is no excellent case; nothing made
+        services.make_case(tw.trainer, plain.pk, CaseKind.EXCELLENT)
+    assert not TrainingCase.objects.filter(source_ticket=plain).exists()

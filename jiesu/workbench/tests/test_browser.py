@@ -5,7 +5,6 @@ saved under var/screenshots/ (JIESU_SCREENSHOT_DIR) as test artifacts.
 """
 
 import datetime as dt
-import io
 import os
 import re
 from collections.abc import Iterator
@@ -464,40 +463,6 @@ def test_community_wish_to_rated_service_and_a_call_out_on_phones(w: World, peop
     expect(page.locator(".coverage").first).to_have_text("1 / 1", timeout=20000)
     assert page.evaluate("() => window.__same") is True  # live coverage, no reload
     worker.shot("community-callout-filled")
-
-
-def test_a_day_of_handler_callback_agent_and_supervisor(w: World, people: Any) -> None:
-    """The issue's 'done when': a handler calls the caller from the order; a callback agent retries an unreachable
-    caller; a supervisor exports the overdue list to Excel."""
-    ticket = ticket_in(w, "accepted")
-    handler = people("jw_handler")
-    handler.go(f"/tickets/{ticket.pk}/")
-    assert handler.page.get_attribute("#call-caller", "href") == "tel:13812345678"
-    assert handler.page.locator("#act-whistle").count() == 1 and handler.page.locator("#act-report_in").count() == 0
-    handler.act("reply", text="已清运完毕。")
-
-    agent = people("agent")
-    agent.go("/callbacks/")
-    card = f"#cb-{ticket.pk}"
-    assert agent.page.locator(f"{card} input[name=outcome]:checked").count() == 0  # the form starts empty
-    agent.page.check(f"{card} input[name=outcome][value=no_answer]")
-    agent.page.click(f"{card} button")
-    agent.page.wait_for_load_state()
-    assert "无人接听（已拨 1 次）" in agent.page.text_content(card)
-    agent.shot("callback-retry")
-    assert fresh(ticket).dispatch_state == "replied" and fresh(ticket).callback_attempts == 1
-
-    with clock.at(clock.now() - dt.timedelta(days=30)):
-        late = ticket_in(w, "accepted")
-    supervisor = people("city_supervisor")
-    supervisor.go("/supervision/")
-    with supervisor.page.expect_download() as download:
-        supervisor.page.click("#export-xlsx")
-    assert download.value.suggested_filename.endswith(".xlsx")
-    from openpyxl import load_workbook
-
-    rows = list(load_workbook(io.BytesIO(Path(download.value.path()).read_bytes())).active.iter_rows(values_only=True))
-    assert late.number in [r[0] for r in rows[1:]]
 
 
 def test_phone_pages_fit_390_px_and_the_big_screen_reads(w: World, people: Any) -> None:

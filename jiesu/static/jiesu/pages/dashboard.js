@@ -9,7 +9,11 @@ window.addEventListener("DOMContentLoaded", function () {
     categories: echarts.init(document.getElementById("categories"), theme, opts), forecast: echarts.init(document.getElementById("forecast"), theme, opts)};
   var metric = document.getElementById("metric"), data = JSON.parse(document.getElementById("dashboard-data").textContent);
   function esc(s) { var d = document.createElement("div"); d.textContent = s == null ? "" : String(s); return d.innerHTML; }
-  function drawMap() { jiesuDistrictMap(document.getElementById("map"), data.districts, metric.value, opts); }
+  function drawMap() {
+    jiesuDistrictMap(document.getElementById("map"), data.districts, metric.value, opts);
+    var streets = document.getElementById("streets");  // a district's dashboard: its streets, shaded by the same metric
+    if (streets && data.focus) jiesuStreetChart(streets, data.streets, metric.value === "satisfaction" ? "open" : metric.value, opts);
+  }
   function draw() {
     drawMap();
     charts.channels.setOption({animation: false, tooltip: {trigger: "item"}, series: [{type: "pie", radius: ["35%", "65%"], data: data.channels.filter(function (c) { return c[1] > 0; }).map(function (c) { return {name: c[0], value: c[1]}; })}]}, {replaceMerge: ["series"]});

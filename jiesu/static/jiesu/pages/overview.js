@@ -5,6 +5,7 @@ window.addEventListener("DOMContentLoaded", function () {
   var T = {today: TEXT["today"], yesterday: TEXT["yesterday"]};
   var opts = {renderer: "svg", locale: document.documentElement.lang.indexOf("zh") === 0 ? "ZH" : "EN"};
   jiesuDistrictMap(document.getElementById("map"), data.districts, "open", opts);
+  if (data.focus) jiesuStreetChart(document.getElementById("streets"), data.streets, "open", opts);
   var hours = Array.from({length: 24}, function (_, i) { return i + ":00"; });
   echarts.init(document.getElementById("hours"), null, opts).setOption({
     animation: false, tooltip: {trigger: "axis"}, legend: {top: 0, data: [T.today, T.yesterday]},
