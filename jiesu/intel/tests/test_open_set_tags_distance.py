@@ -156,6 +156,7 @@ def test_neutral_phrases_do_not_make_tags() -> None:
 
     assert propose("物业公司不作为", "老旧小区的物业公司不管事，老师也反映过") == []
     assert [t.tag for t in propose("个体户办营业执照", "")] == ["businesses"]
+    assert propose("饭店油烟扰民", "楼下饭店和工厂的公司排放油烟") == []
 
 
 def test_hotspots_and_topics_filter_by_tag(world: World, client: Client) -> None:
