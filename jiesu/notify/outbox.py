@@ -6,6 +6,10 @@ not waited for), on SQLite, which has one writer at a time (`BEGIN IMMEDIATE`), 
 transaction. It writes their notifications and marks them with a conditional update on `notified_at IS NULL`
 in the same transaction, so a killed worker neither loses nor repeats one: its batch is rolled back and claimed
 again.
+
+Other apps' records (community events, care alerts, …) reach people through registered sources
+(`register_source`), drained the same way (`claim`, `mark`, `notification`, `save`) and described by their app
+when a page of notifications is shown (`describe`). See README "Architecture: Notifications from any app".
 """
 
 import datetime as dt

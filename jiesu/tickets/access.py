@@ -6,6 +6,8 @@
 - Anything else sees nothing. A ticket the user may not see answers like a missing one (NotFound).
 """
 
+import datetime as dt
+
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from jiesu.lib.errors import Forbidden, NotFound
@@ -136,6 +138,12 @@ def all_tickets() -> QuerySet[Ticket]:
     """Every ticket, for the server's own command line with no user (`jiesu export orders` without --user); what it
     shows of requesters is decided by the caller (masked)."""
     return Ticket.objects.all()
+
+
+def phone_calls_registered(start: dt.datetime, end: dt.datetime) -> QuerySet[Ticket]:
+    """Phone tickets registered in [start, end), for the hotline centre's counts per operator (一次一评); only counts
+    leave the caller (workbench/ratings.py), so no unit's visibility applies."""
+    return Ticket.objects.filter(channel=Channel.PHONE, intake_at__gte=start, intake_at__lt=end)
 
 
 def open311_tickets() -> QuerySet[Ticket]:

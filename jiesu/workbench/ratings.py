@@ -14,7 +14,8 @@ from django.db.models.functions import Coalesce
 from jiesu.lib import clock
 from jiesu.lib.sorting import Sorts
 from jiesu.orgs.models import Role
-from jiesu.tickets.models import Channel, Satisfaction, Ticket, TicketEvent
+from jiesu.tickets import access as tickets_access
+from jiesu.tickets.models import Satisfaction, TicketEvent
 from jiesu.tickets.workflow import Action
 
 ANSWERS = (Satisfaction.SATISFIED, Satisfaction.FAIRLY_SATISFIED, Satisfaction.DISSATISFIED)
@@ -60,7 +61,7 @@ def per_operator(first: dt.date) -> QuerySet[Any]:
     registered, ratings, each answer, and the share satisfied or fairly satisfied (None without ratings)."""
     start, end = bounds(first)
     ratings = _ratings(start, end)
-    calls = Ticket.objects.filter(channel=Channel.PHONE, intake_at__gte=start, intake_at__lt=end)
+    calls = tickets_access.phone_calls_registered(start, end)
     answers = {a.value: _count(ratings.filter(data__satisfaction=a.value), "ticket__created_by") for a in ANSWERS}
     users = get_user_model().objects.annotate(
         calls=_count(calls, "created_by"), rated=_count(ratings, "ticket__created_by"), **answers

@@ -20,6 +20,10 @@ def backwards(apps, schema_editor):  # type: ignore[no-untyped-def]
     Notification = apps.get_model("notify", "Notification")
     Notification.objects.filter(source="community").update(community_event_id=models.F("source_id"))
     Notification.objects.filter(event__isnull=True, community_event__isnull=True).delete()  # other sources
+    if schema_editor.connection.vendor == "postgresql":
+        # the foreign-key checks of the rows just changed fire now, so that the table can be altered next in this
+        # transaction ("pending trigger events" otherwise)
+        schema_editor.execute("SET CONSTRAINTS ALL IMMEDIATE")
 
 
 class Migration(migrations.Migration):

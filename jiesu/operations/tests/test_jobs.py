@@ -48,7 +48,13 @@ def only(monkeypatch: pytest.MonkeyPatch) -> Any:
 
 def test_the_lower_apps_register_their_jobs_and_the_worker_knows_none() -> None:
     steps = [s.name for s in jobs.tick_steps()]
-    assert steps == ["deadline:mark_sign_overdue", "deadline:mark_overdue", "community-tasks", "outbox"]
+    assert steps == [
+        "deadline:mark_sign_overdue",
+        "deadline:mark_overdue",
+        "community-tasks",
+        "sms:tracking-codes",
+        "outbox",
+    ]
     periodic = {p.name: p.task.module_path for p in jobs.periodic_tasks()}
     assert periodic == {
         "cadre-rectifications": "jiesu.cadres.tasks.verify_rectification_items",

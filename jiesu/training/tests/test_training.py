@@ -282,6 +282,7 @@ def test_excellent_cases_from_commendations_and_ratings_are_picked_by_the_traine
     who = {"content": CONTENT, "requester_name": "李四", "requester_phone": "13912345678"}
     exemplary = ticket_in(tw, "closed", title="李四反映垃圾清运", **who)  # first round done right
     rated = ticket_in(tw, "replied", title="路灯不亮", **who)
+    TrackingCode.objects.filter(ticket=rated).delete()  # the code the requester holds, issued afresh here
     rate_by_requester(rated.number, TrackingCode.issue(rated), "satisfied")  # 一事一评 by the requester
     liked = ticket_in(tw, "replied", title="噪音扰民", **who)
     profile = CadreProfile.objects.get(user=tw.jw_newcomer)
