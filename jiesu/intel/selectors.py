@@ -160,7 +160,11 @@ def similar_closed(user: Any, text: str, category: Category, limit: int = 3) -> 
         texts = _texts([pk for pk, _ in keys])
         scores = similarities(text, [texts.get(pk, "") for pk, _ in keys])
     ranked = [(pk, float(s)) for (pk, _), s in sorted(zip(keys, scores, strict=True), key=lambda p: -p[1])[:limit]]
-    found = Ticket.objects.only("pk", "number", "title", "content", "closed_at").in_bulk([pk for pk, s in ranked])
+    found = (
+        access.visible_tickets(user)
+        .only("pk", "number", "title", "content", "closed_at")
+        .in_bulk([pk for pk, s in ranked])
+    )
     return [SimilarCase(found[pk], round(s, 2)) for pk, s in ranked if s >= 0.2 and pk in found]
 
 
@@ -261,11 +265,13 @@ def text_index() -> TextIndex | None:
 
 
 def _texts(pks: list[int]) -> dict[int, str]:
-    return {pk: f"{t}{c}" for pk, t, c in Ticket.objects.filter(pk__in=pks).values_list("pk", "title", "content")}
+    # the ids come from a query through access; this only reads their texts for the vector cache
+    rows = access.all_tickets().filter(pk__in=pks).values_list("pk", "title", "content")
+    return {pk: f"{t}{c}" for pk, t, c in rows}
 
 
 def _addresses(pks: list[int]) -> dict[int, str]:
-    return dict(Ticket.objects.filter(pk__in=pks).values_list("pk", "address"))
+    return dict(access.all_tickets().filter(pk__in=pks).values_list("pk", "address"))
 
 
 def scores_against(
@@ -359,8 +365,10 @@ def possible_duplicates(
         near_m = metres if bonus > 0 else None
         scored.append((pk, round(min(score, 1.0), 2), same_caller, evidence, near_m))
     scored = sorted(scored, key=lambda p: -p[1])[:limit]
-    tickets = Ticket.objects.select_related("street", "district", "category", "requester").in_bulk(
-        [p[0] for p in scored]
+    tickets = (
+        access.visible_tickets(user)
+        .select_related("street", "district", "category", "requester")
+        .in_bulk([p[0] for p in scored])
     )
     return [
         Duplicate(tickets[pk], score, street is not None, same, ev, m)
