@@ -33,7 +33,7 @@ from jiesu.catalog.models import Category
 from jiesu.lib import clock
 from jiesu.lib.errors import InvalidInput
 from jiesu.tickets.models import AppealType, Channel
-from jiesu.tickets.services import HistoryOrder, import_history
+from jiesu.tickets.services import HistoryOrder, import_history, prepare_history, write_history
 
 MAPPINGS = Path(__file__).with_name("mappings")
 BATCH = 10_000
@@ -305,9 +305,11 @@ def import_orders(path: Path, mapping: Mapping, rejects_path: Path | None = None
     """Load `path` with `mapping`, in batches of 10,000 rows, each batch one transaction. Rejected rows are written
     to `rejects_path` (default FILE.rejects.csv) with their reason in the last column.
 
-    On PostgreSQL (outside a caller's transaction) a batch is written by a second thread with its own connection
-    while this one reads and checks the next: the database's work (COPY, indexes, the foreign-key checks at commit)
-    overlaps the parsing instead of following it. Batches still commit one after the other, in file order."""
+    On PostgreSQL (outside a caller's transaction) this thread reads, checks and prepares a batch (keys looked up,
+    numbers and ids reserved, rows staged: `prepare_history`) and a second thread with its own connection writes it
+    (`write_history`: COPY into the staging table, INSERT … SELECT, the foreign-key checks at commit) while this one
+    prepares the next: the database's work overlaps the Python work instead of following it. Batches still commit
+    one after the other, in file order."""
     if not path.is_file():
         raise InvalidInput(_("No such file: %(path)s"), path=str(path))
     source = rows(path)
@@ -357,6 +359,7 @@ class _Writer:
         self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="jiesu-import")
         self.pending: Future[int] | None = None
         self.size = 0
+        self.seen: set[str] = set()  # the keys of the file so far (a batch in flight is not committed yet)
 
     def wait(self) -> None:
         if self.pending is not None:
@@ -366,9 +369,10 @@ class _Writer:
             self.pending = None
 
     def submit(self, orders: list[HistoryOrder]) -> None:
+        prepared = prepare_history(orders, self.seen)  # while the previous batch is being written
         self.wait()
-        self.size = len(orders)
-        self.pending = self.pool.submit(import_history, orders)
+        self.size = prepared.offered
+        self.pending = self.pool.submit(write_history, prepared)
 
     def finish(self) -> None:
         try:

@@ -4,7 +4,18 @@ order, each signed with HMAC-SHA256.
 Delivery reads the event trail (the outbox) after the subscription's cursor. A success moves the cursor; a failure
 (no connection, a timeout, any non-2xx answer) is recorded and the subscription waits 10 s, 20 s, 40 s … up to
 `WEBHOOK_MAX_BACKOFF_SECONDS` before it tries the same event again, so nothing is skipped and nothing overtakes:
-a receiver that is down for an hour gets everything, in order, within one back-off of coming back. Delivery is at
+a receiver that is down for an hour gets everything, in order, within one back-off of coming back.
+
+Nothing overtakes on PostgreSQL either, where event ids come from a sequence and commit in any order: an intake
+that took id 10 may commit after one that took id 11. A run delivers only up to the *settled* id (`settled_event_id`):
+it reads the sequence's last value L and takes a transaction id N, then waits (at most about a second; else it
+sends nothing this round) until no transaction older than N is in progress. Any id ≤ L was handed out before
+the read to a transaction that already held a transaction id (every ticket event is written after its ticket row in
+the same transaction: intake inserts it, every other change is a compare-and-set on its version), so every event
+≤ L is then committed or gone for good, and the cursor never passes an event still to come. A ticket's events
+are committed in id order (each change locks the ticket row), so each subscriber gets each ticket's events in order
+and the whole trail in id order, across a failover too (the cursor is committed with the database; a delivery whose
+cursor update was lost is sent again, which the receiver drops by `X-Jiesu-Event`). Delivery is at
 least once (a worker killed between the receiver's 2xx and saving the cursor sends that event again); receivers
 drop repeats by `X-Jiesu-Event`. Events of imported history are not sent.
 
@@ -21,6 +32,7 @@ import urllib.request
 from typing import Any
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import Q
 
 from jiesu.integrations.open311 import open311_status
@@ -98,13 +110,53 @@ def pending(subscription: WebhookSubscription) -> Any:
     return events.filter(action__in=actions) if actions else events
 
 
-def deliver(subscription: WebhookSubscription, batch: int = 100) -> int:
+_sequence: dict[str, str] = {}
+
+
+def settled_event_id(wait: float = 1.0) -> int | None:
+    """The highest event id no transaction still in progress can commit below (PostgreSQL; None elsewhere: SQLite has
+    one writer, so ids commit in order). 0 when the transactions in progress did not end within `wait` seconds.
+
+    One statement reads the sequence's last value L and takes a transaction id N (so every transaction that held an
+    id ≤ L had a smaller transaction id); L is settled once no transaction below N is in progress. Inside a caller's
+    transaction (the tests' wrapper) N would be the caller's own id, so there L is taken as it is: call it from
+    autocommit code where writers run concurrently (the delivery task does)."""
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        if "name" not in _sequence:
+            cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [TicketEvent._meta.db_table])
+            _sequence["name"] = cursor.fetchone()[0]
+        cursor.execute(
+            "SELECT CASE WHEN is_called THEN last_value ELSE last_value - 1 END, pg_current_xact_id()::text "
+            f"FROM {_sequence['name']}"
+        )
+        last, xid = cursor.fetchone()
+        if connection.in_atomic_block:
+            return int(last)
+        for _ in range(max(int(wait / 0.01), 1)):  # counted, not timed: tests freeze the clock
+            cursor.execute(
+                "SELECT NOT EXISTS (SELECT 1 FROM pg_snapshot_xip(pg_current_snapshot()) AS x WHERE x < %s::xid8)",
+                [xid],
+            )
+            if cursor.fetchone()[0]:
+                return int(last)
+            time.sleep(0.01)  # transactions are short; there is no lock to wait on for another's end
+    return 0
+
+
+def deliver(subscription: WebhookSubscription, batch: int = 100, settled: int | None = None) -> int:
     """Deliver up to `batch` events to one claimed subscription, stopping at the first failure. Returns how many
-    were delivered."""
+    were delivered. `settled` (see `settled_event_id`) bounds the events sent on PostgreSQL."""
     user = subscription.client.user
     unmasked = user is not None and access.may_see_requester(user)
     delivered = 0
-    for event in pending(subscription)[:batch]:
+    events = pending(subscription)
+    if settled is None and connection.vendor == "postgresql":
+        settled = settled_event_id()
+    if settled is not None:
+        events = events.filter(id__lte=settled)
+    for event in events[:batch]:
         body = json.dumps(payload(event, unmasked), ensure_ascii=False).encode()
         started = time.monotonic()
         ok, status, error = _post(subscription, event, body)
@@ -143,10 +195,11 @@ def deliver_due(batch: int = 100) -> int:
         client__user__isnull=False,
     ).select_related("client__user")
     delivered = 0
+    settled = settled_event_id()
     for subscription in due:
         claimed = WebhookSubscription.objects.filter(
             pk=subscription.pk, next_attempt_at=subscription.next_attempt_at
         ).update(next_attempt_at=now + lease(batch))
         if claimed:
-            delivered += deliver(subscription, batch)
+            delivered += deliver(subscription, batch, settled)
     return delivered

@@ -5,7 +5,9 @@ one transaction: on PostgreSQL with `SELECT … FOR UPDATE SKIP LOCKED` (another
 not waited for), on SQLite, which has one writer at a time (`BEGIN IMMEDIATE`), by reading them inside its write
 transaction. It writes their notifications and marks them with a conditional update on `notified_at IS NULL`
 in the same transaction, so a killed worker neither loses nor repeats one: its batch is rolled back and claimed
-again.
+again. On PostgreSQL the ticket outbox does it set-based: one `UPDATE … FROM (SELECT … FOR UPDATE SKIP LOCKED)
+RETURNING` claims and marks the batch, the recipients of the whole batch take at most three queries, and one
+`INSERT … SELECT FROM unnest(…) ON CONFLICT DO NOTHING` writes the notifications; no model instance is built.
 
 Other apps' records (community events, care alerts, …) reach people through registered sources
 (`register_source`), drained the same way (`claim`, `mark`, `notification`, `save`) and described by their app
@@ -13,16 +15,17 @@ when a page of notifications is shown (`describe`). See README "Architecture: No
 """
 
 import datetime as dt
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.db.models import Q
 
 from jiesu.orgs.models import Membership, Role
-from jiesu.tickets.models import Assignment, TicketEvent
+from jiesu.tickets.models import Assignment, Ticket, TicketEvent
 from jiesu.tickets.workflow import Action
 
 from .models import Notification
@@ -97,12 +100,31 @@ TO_LEAD_STAFF = {Action.APPROVE_EXTENSION, Action.DENY_EXTENSION}
 BY_NAME = {Action.MARK_OVERDUE, Action.MARK_SIGN_OVERDUE, Action.ASSIGN_HANDLER}
 
 
+class Claimed(NamedTuple):
+    """What the recipients of a claimed event depend on: the event's own columns and two of its ticket's."""
+
+    pk: int
+    ticket_id: int
+    action: str
+    actor_id: int | None
+    data: dict[str, Any]
+    lead_unit_id: int | None
+    district_id: int | None
+
+
+def claimed(event: TicketEvent) -> Claimed:
+    ticket = event.ticket
+    return Claimed(
+        event.pk, event.ticket_id, event.action, event.actor_id, event.data, ticket.lead_unit_id, ticket.district_id
+    )
+
+
 def recipients(event: TicketEvent) -> list[int]:
     """User ids to notify of an event."""
-    return recipients_many([event])[event.pk]
+    return recipients_many([claimed(event)])[event.pk]
 
 
-def recipients_many(events: Sequence[TicketEvent]) -> dict[int, list[int]]:
+def recipients_many(events: Sequence[Claimed]) -> dict[int, list[int]]:
     """User ids to notify of each event (by event id), in at most three queries for the whole batch:
     the current units of dispatched tickets, the staff of every unit and role concerned, users by name."""
     User = get_user_model()
@@ -115,11 +137,9 @@ def recipients_many(events: Sequence[TicketEvent]) -> dict[int, list[int]]:
             current.setdefault(ticket_id, set()).add(unit_id)
     units = {u for found in current.values() for u in found}
     units |= {
-        e.ticket.lead_unit_id
-        for e in events
-        if e.action in TO_LEAD_STAFF | {Action.SUPERVISE} and e.ticket.lead_unit_id is not None
+        e.lead_unit_id for e in events if e.action in TO_LEAD_STAFF | {Action.SUPERVISE} and e.lead_unit_id is not None
     }
-    units |= {e.ticket.district_id for e in events if e.action == Action.GROUP_WARNING and e.ticket.district_id}
+    units |= {e.district_id for e in events if e.action == Action.GROUP_WARNING and e.district_id}
     codes = {c for e in events if e.action == Action.WHISTLE for c in e.data.get("units", [])}
     roles = {Role.DISPATCHER for e in events if e.action in TO_DISPATCHERS}
     roles |= {Role.CALLBACK_AGENT for e in events if e.action == Action.REPLY}
@@ -153,21 +173,21 @@ def recipients_many(events: Sequence[TicketEvent]) -> dict[int, list[int]]:
         elif action in TO_DISPATCHERS:
             users = members({Role.DISPATCHER})
         elif action in TO_LEAD_STAFF:
-            users = members(set(UNIT_STAFF), {event.ticket.lead_unit_id or 0})
+            users = members(set(UNIT_STAFF), {event.lead_unit_id or 0})
         elif action == Action.SUPERVISE:
-            users = members({Role.UNIT_LEADER}, {event.ticket.lead_unit_id or 0})
+            users = members({Role.UNIT_LEADER}, {event.lead_unit_id or 0})
         elif action in BY_NAME:
             users = {names[n] for n in _names(event) if n in names}
         elif action == Action.REPLY:
             users = members({Role.CALLBACK_AGENT})
         elif action == Action.GROUP_WARNING:  # 群体诉求预警: the supervisors of the ticket's district
-            users = members({Role.SUPERVISOR}, {event.ticket.district_id or 0})
+            users = members({Role.SUPERVISOR}, {event.district_id or 0})
         users.discard(event.actor_id or 0)
         found[event.pk] = sorted(users)
     return found
 
 
-def _names(event: TicketEvent) -> list[str]:
+def _names(event: Claimed) -> list[str]:
     if event.action == Action.ASSIGN_HANDLER:
         return [str(event.data.get("to"))] if event.data.get("to") else []
     return [str(n) for n in event.data.get("escalated_to", [])]
@@ -193,12 +213,65 @@ def mark(model: type[Any], events: list[Any], now: dt.datetime) -> list[Any]:
     return events
 
 
+NEEDS_DATA = {Action.WHISTLE.value, *(a.value for a in BY_NAME)}  # the actions whose recipients are in `data`
+
+
 def _ticket_events(now: dt.datetime, limit: int) -> int:
-    with transaction.atomic():
-        events = claim(TicketEvent, limit, ("ticket",))
-        if not events:
+    """Claim, mark and notify up to `limit` ticket events in one transaction of three statements plus the recipients'
+    queries: no model instances, the notifications inserted as arrays (`unnest`) on PostgreSQL."""
+    events = TicketEvent._meta.db_table
+    tickets = Ticket._meta.db_table
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # One statement claims (SKIP LOCKED), marks and returns the batch with the two ticket columns needed.
+            cursor.execute(
+                f"WITH claimed AS (SELECT id FROM {events} WHERE notified_at IS NULL ORDER BY id LIMIT %s "
+                "FOR UPDATE SKIP LOCKED) "
+                f"UPDATE {events} e SET notified_at = %s FROM claimed c, {tickets} t "
+                "WHERE e.id = c.id AND t.id = e.ticket_id "
+                "RETURNING e.id, e.ticket_id, e.action, e.actor_id, "
+                "CASE WHEN e.action = ANY(%s) THEN e.data::text END, t.lead_unit_id, t.district_id",
+                [limit, now, sorted(NEEDS_DATA)],
+            )
+            rows = sorted(cursor.fetchall())
+        else:  # SQLite: the only writer while this transaction lasts
+            rows = list(
+                TicketEvent.objects.filter(notified_at__isnull=True)
+                .order_by("id")
+                .values_list(
+                    "id", "ticket_id", "action", "actor_id", "data", "ticket__lead_unit_id", "ticket__district_id"
+                )[:limit]
+            )
+            if rows:
+                TicketEvent.objects.filter(pk__in=[r[0] for r in rows], notified_at__isnull=True).update(
+                    notified_at=now
+                )
+        if not rows:
             return 0
-        told = recipients_many(mark(TicketEvent, events, now))
-        notes = [Notification(user_id=uid, event=event, created_at=now) for event in events for uid in told[event.pk]]
-        Notification.objects.bulk_create(notes, batch_size=1000, ignore_conflicts=True)
-        return len(events)
+        batch = [
+            Claimed(pk, ticket, action, actor, _data(data) if action in NEEDS_DATA else {}, lead, district)
+            for pk, ticket, action, actor, data, lead, district in rows
+        ]
+        told = recipients_many(batch)
+        users = [uid for event in batch for uid in told[event.pk]]
+        ids = [event.pk for event in batch for _ in told[event.pk]]
+        if users:
+            table = Notification._meta.db_table
+            if connection.vendor == "postgresql":
+                cursor.execute(
+                    f"INSERT INTO {table} (user_id, event_id, source, created_at) "
+                    "SELECT u, e, '', %s FROM unnest(%s::bigint[], %s::bigint[]) AS n(u, e) ON CONFLICT DO NOTHING",
+                    [now, users, ids],
+                )
+            else:
+                Notification.objects.bulk_create(
+                    [Notification(user_id=u, event_id=e, created_at=now) for u, e in zip(users, ids, strict=True)],
+                    batch_size=1000,
+                    ignore_conflicts=True,
+                )
+        return len(batch)
+
+
+def _data(value: Any) -> dict[str, Any]:
+    found = json.loads(value) if isinstance(value, str | bytes) else value
+    return found if isinstance(found, dict) else {}

@@ -255,4 +255,13 @@ def ticket_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
             )
             % {"number": done.number, "code": code},
         )
+    elif getattr(done, "appeal_code_by_sms", False):  # a mobile caller: the code came by SMS at intake
+        messages.warning(
+            request,
+            _(
+                "Tell the caller: request %(number)s. The tracking code sent to them by SMS is their appeal code: "
+                "with it they may appeal once, on the portal's tracking page, or by calling 12345 from this number."
+            )
+            % {"number": done.number},
+        )
     return redirect(back or reverse("ticket-detail", args=[pk]))

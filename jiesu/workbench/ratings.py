@@ -67,7 +67,7 @@ def per_operator(first: dt.date) -> QuerySet[Any]:
         calls=_count(calls, "created_by"), rated=_count(ratings, "ticket__created_by"), **answers
     )
     return (
-        users.filter(Q(membership__role=Role.HOTLINE_OPERATOR) | Q(rated__gt=0))
+        users.filter(Q(membership__role=Role.HOTLINE_OPERATOR) | Q(pk__in=ratings.values("ticket__created_by")))
         .annotate(
             share=Case(
                 When(rated__gt=0, then=(F("satisfied") + F("fairly_satisfied")) * 100.0 / F("rated")),
@@ -104,3 +104,33 @@ def months(today: dt.date, n: int = 12) -> list[dt.date]:
         out.append(first)
         first = (first - dt.timedelta(days=1)).replace(day=1)
     return out
+
+
+def table(operators: Any) -> tuple[list[str], list[list[Any]]]:
+    """The centre's view as rows for the Excel/CSV export (no personal data: operators by login and name)."""
+    from django.utils.translation import gettext as _
+
+    header = [
+        _("operator"),
+        _("name"),
+        _("phone tickets registered"),
+        _("rated"),
+        str(Satisfaction.SATISFIED.label),
+        str(Satisfaction.FAIRLY_SATISFIED.label),
+        str(Satisfaction.DISSATISFIED.label),
+        _("satisfied or fairly satisfied") + " %",
+    ]
+    rows = [
+        [
+            o.username,
+            o.first_name,
+            o.calls,
+            o.rated,
+            o.satisfied,
+            o.fairly_satisfied,
+            o.dissatisfied,
+            round(o.share, 1) if o.share is not None else "",
+        ]
+        for o in operators
+    ]
+    return header, rows

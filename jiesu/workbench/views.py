@@ -513,6 +513,14 @@ def export_list(request: HttpRequest, name: str, fmt: str) -> HttpResponse:
     if fmt not in exports.FORMATS or m is None:
         raise Http404
     user, q = request.user, request.GET.get("q", "")
+    if name == "call-ratings":  # 一次一评 across operators (the centre's view), in the page's month and order
+        if tickets_access.call_ratings_scope(user) != "all":
+            raise Http404
+        first = ratings.month_of(request.GET.get("month", ""), clock.local_date(clock.now()))
+        operators, _sorting = ratings.OPERATOR_SORTS.apply(request.GET, ratings.per_operator(first))
+        header, table = ratings.table(operators[: exports.MAX_ROWS])
+        title = gettext("Call ratings") + first.strftime(" %Y-%m")
+        return _file(name, fmt, exports.render(fmt, title, header, table))
     if name == "supervision" and m.role == Role.SUPERVISOR:
         rows = selectors.supervision_list(user, SupervisionFilterForm(request.GET or None).filter())
         sorts, title = selectors.SUPERVISION_SORTS, gettext("Supervision")
@@ -532,7 +540,11 @@ def export_list(request: HttpRequest, name: str, fmt: str) -> HttpResponse:
         raise Http404
     rows, _sorting = sorts.apply(request.GET, rows)  # the page's order, over the whole list
     header, table = exports.ticket_table(user, rows.select_related("requester")[: exports.MAX_ROWS])
-    response = HttpResponse(exports.render(fmt, str(title), header, table), content_type=exports.FORMATS[fmt])
+    return _file(name, fmt, exports.render(fmt, str(title), header, table))
+
+
+def _file(name: str, fmt: str, body: bytes) -> HttpResponse:
+    response = HttpResponse(body, content_type=exports.FORMATS[fmt])
     stamp = clock.now().astimezone(clock.SHANGHAI).strftime("%Y%m%d-%H%M")
     response["Content-Disposition"] = f'attachment; filename="jiesu-{name}-{stamp}.{fmt}"'
     return response

@@ -10,6 +10,7 @@ from typing import Any
 
 import pyarrow.parquet as pq
 import pytest
+from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.test import Client
 from openpyxl import Workbook, load_workbook
@@ -223,3 +224,55 @@ def test_shipped_mappings_on_the_real_files(
     assert "新建 0 件" in run(
         "import", "orders", str(datasets.root() / relative), "--mapping", mapping, "--rejects", str(tmp_path / "r.csv")
     )
+
+
+@pytest.mark.postgres_only
+@pytest.mark.skipif(
+    "postgresql" not in settings.DATABASES["default"]["ENGINE"],
+    reason="the second writer thread and the staging table are PostgreSQL's",
+)
+@pytest.mark.django_db(transaction=True)
+def test_batches_prepared_while_the_previous_one_is_written(tmp_path: Path, monkeypatch: Any) -> None:
+    """PostgreSQL outside a transaction: batches are prepared by the reader and written by a second thread (staging
+    COPY, INSERT … SELECT). A key repeated in a later batch, while the first is still in flight, is made once;
+    every order gets its events; a re-run makes nothing."""
+    from jiesu.integrations import transfer
+    from jiesu.testing.world import build_world
+
+    build_world()
+    monkeypatch.setattr(transfer, "BATCH", 2)
+    rows = [r for r in ROWS if r[0] in {"101", "102", "107"}] + [ROWS[0]]  # 101 again, in the second batch
+    source = write_csv(tmp_path / "nyc.csv", rows=rows)
+    out = run("import", "orders", str(source), "--mapping", "nyc311")
+    assert "读取 4 行：新建 3 件，已存在 1 件，拒收 0 件" in out
+    tickets = Ticket.objects.filter(idempotency_key__startswith="imp:nyc311:")
+    assert tickets.count() == 3
+    noise = tickets.get(idempotency_key="imp:nyc311:101")
+    assert noise.dispatch_state == "closed" and noise.public_status == "closed" and noise.replied_at == noise.closed_at
+    assert noise.number.startswith("20240106") and int(noise.number[-6:]) > 500000 and noise.urgency == "normal"
+    events = list(TicketEvent.objects.filter(ticket=noise).order_by("id"))
+    assert [(e.action, e.from_state, e.to_state) for e in events] == [
+        ("intake", "", "new"),
+        ("load_history", "new", "closed"),
+    ]
+    assert events[0].data == {"channel": "phone", "source": "import", "imported": {"mapping": "nyc311", "id": "101"}}
+    assert events[1].note == "The Police Department responded." and events[1].created_at == noise.closed_at
+    assert all(e.notified_at is not None for e in events)
+    heat = tickets.get(idempotency_key="imp:nyc311:102")
+    assert heat.dispatch_state == "new" and heat.due_at and heat.replied_at is None
+    assert TicketEvent.objects.filter(ticket=heat).count() == 1
+    assert "新建 0 件，已存在 4 件" in run("import", "orders", str(source), "--mapping", "nyc311")
+
+
+def test_several_batches_in_one_outer_transaction(world: Any, tmp_path: Path, monkeypatch: Any) -> None:
+    """Inside a caller's transaction (here the test's) every batch is written by this thread; on PostgreSQL each one
+    starts from an empty staging table although nothing commits in between."""
+    from jiesu.integrations import transfer
+
+    monkeypatch.setattr(transfer, "BATCH", 2)
+    rows = [r for r in ROWS if r[0] in {"101", "102", "107"}]
+    out = run("import", "orders", str(write_csv(tmp_path / "nyc.csv", rows=rows)), "--mapping", "nyc311")
+    assert "读取 3 行：新建 3 件，已存在 0 件，拒收 0 件" in out
+    made = Ticket.objects.filter(idempotency_key__startswith="imp:nyc311:")
+    assert made.count() == 3
+    assert TicketEvent.objects.filter(ticket__in=made).count() == 4  # 101 closed: intake and close; the others intake

@@ -7,6 +7,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -130,6 +131,48 @@ def test_scope_filters_signature_and_masking(world: Any, receiver: Receiver) -> 
     failure = WebhookDelivery.objects.get()
     assert failure.status_code == 401 and not failure.ok
     assert receiver.received()[0]["valid"] is False
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_event_committed_late_is_not_overtaken(receiver: Receiver) -> None:
+    """PostgreSQL hands out event ids before commit: an intake holding id n still uncommitted while the intake with
+    id n+1 commits must not be skipped. The delivery waits for it, then sends both in id order."""
+    from django.db import connection, transaction
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite has one writer: event ids commit in order")
+    from jiesu.testing.world import build_world
+
+    world = build_world()
+    first = new_ticket(world)  # makes the day's number sequence, so neither intake below waits for the other
+    subscribe(world.dispatcher, f"http://127.0.0.1:{receiver.port}/hook", cursor=first.events.get().pk)
+    receiver.start()
+    holding, release = threading.Event(), threading.Event()
+    slow: list[int] = []
+
+    def late_intake() -> None:
+        try:
+            with transaction.atomic():
+                slow.append(new_ticket(world).pk)
+                holding.set()
+                release.wait(60)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=late_intake)
+    thread.start()
+    assert holding.wait(60)
+    fast = new_ticket(world, requester_phone="13900000002")  # a later id, committed first (another caller)
+    try:
+        assert webhooks.deliver_due() == 0  # the earlier id is still in flight: nothing overtakes it
+        assert receiver.received() == []
+    finally:
+        release.set()
+        thread.join(60)
+    assert webhooks.deliver_due() == 2
+    early = TicketEvent.objects.get(ticket_id=slow[0]).pk
+    assert [r["event"] for r in receiver.received()] == [early, fast.events.get().pk]
+    assert early < fast.events.get().pk
 
 
 def test_signature_is_hmac_of_timestamp_and_body() -> None:

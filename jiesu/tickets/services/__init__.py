@@ -54,10 +54,13 @@ from .handling import (
 from .history import (
     HISTORY_SEQUENCE_FROM,
     HistoryOrder,
+    PreparedHistory,
     import_history,
     imported_keys,
     load_history,
+    prepare_history,
     reserve_history_numbers,
+    write_history,
 )
 from .intake import (
     answer_directly,
@@ -83,6 +86,7 @@ __all__ = [
     "SIGN_DEADLINE",
     "Deadline",
     "HistoryOrder",
+    "PreparedHistory",
     "accept",
     "add_progress",
     "answer_directly",
@@ -107,6 +111,7 @@ __all__ = [
     "load_history",
     "merge",
     "overdue_candidates",
+    "prepare_history",
     "propose_tags",
     "rate_by_requester",
     "rate_call",
@@ -129,4 +134,5 @@ __all__ = [
     "time_limit",
     "undo_auto_dispatch",
     "whistle",
+    "write_history",
 ]

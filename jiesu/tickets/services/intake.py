@@ -322,11 +322,17 @@ def decline(
     if reason is None:
         raise InvalidInput(_("Choose a reason from the published list."), on="reason")
     note = _text(note, "note", required=False)
-    # A caller on the phone has no tracking code: the first decline gives one (told to the caller, shown once to the
-    # staff member, kept only as a hash), with which the caller appeals on the portal or on the phone.
+    # A phone caller without a tracking code (a landline or a hidden number: mobiles get theirs by SMS at intake) gets
+    # one with the first decline (told to the caller, shown once to the staff member, kept only as a hash), with which
+    # they appeal on the portal or on the phone.
     code = ""
     first = ticket.channel == Channel.PHONE and not ticket.decline_appealed
-    if first and not TrackingCode.objects.filter(ticket=ticket).exists():
+    held = TrackingCode.objects.filter(ticket=ticket).first()
+    # an SMS the gateway never delivered (given up) leaves the caller without the code: a new one replaces it
+    undelivered = held is not None and bool(held.sms_to) and held.sms_sent_at is None and not held.sms_code
+    if first and (held is None or undelivered):
+        if held is not None:
+            held.delete()
         code = TrackingCode.issue(ticket)
     _change(
         ticket,
@@ -340,6 +346,8 @@ def decline(
     )
     if code:
         ticket.new_tracking_code = code  # type: ignore[attr-defined]  # shown once, to be told to the caller
+    elif first and held is not None and held.sms_to:
+        ticket.appeal_code_by_sms = True  # type: ignore[attr-defined]  # the caller appeals with the SMS code
     return ticket
 
 

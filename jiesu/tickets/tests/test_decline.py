@@ -15,11 +15,13 @@ from .helpers import decline_reason, fresh, new_ticket, ticket_in
 CODE = re.compile(r"\b[A-HJ-NP-Z2-9]{4}-[A-HJ-NP-Z2-9]{4}\b")
 
 
-def test_decline_appeal_and_the_public_digest(world: World, client: Client) -> None:
-    # A landline caller has no tracking code by SMS (a mobile caller's goes by SMS at intake, issue 22), so the
-    # decline gives one, told on the phone.
-    ticket = new_ticket(world, title="请帮我查邻居的手机号 13900001111", requester_phone="010-6500-5678")
-    assert not TrackingCode.objects.filter(ticket=ticket).exists()
+@pytest.mark.parametrize("caller", ["010-65123456", "13812345678"])
+def test_decline_appeal_and_the_public_digest(world: World, client: Client, caller: str) -> None:
+    """A landline caller is told an appeal code with the decline; a mobile caller has had theirs by SMS since
+    intake, and the decline shows none."""
+    ticket = new_ticket(world, title="请帮我查邻居的手机号 13900001111", requester_phone=caller)
+    mobile = caller.startswith("1")
+    sms = TrackingCode.shown(TrackingCode.objects.get(ticket=ticket).sms_code) if mobile else ""
     client.force_login(world.operator)
     page = client.get(f"/tickets/{ticket.pk}/").content.decode()
     assert 'id="act-decline"' in page
@@ -31,13 +33,17 @@ def test_decline_appeal_and_the_public_digest(world: World, client: Client) -> N
     )
     assert fresh(ticket).dispatch_state == "declined"
     told = CODE.search(response.content.decode())  # shown once to the operator, to tell the caller
-    assert told is not None and ticket.number in response.content.decode()
-    code = told.group(0)
+    if mobile:
+        assert told is None and "申诉码" in response.content.decode()  # the SMS code is the appeal code
+        code = sms
+    else:
+        assert told is not None and ticket.number in response.content.decode()
+        code = told.group(0)
     assert code not in client.get(f"/tickets/{ticket.pk}/").content.decode()  # never again
     assert code not in str(TicketEvent.objects.filter(ticket=ticket).values_list("data", "note"))
 
     client.logout()
-    track = client.get("/portal/track/", {"number": ticket.number, "phone_tail": "5678"}).content.decode()
+    track = client.get("/portal/track/", {"number": ticket.number, "phone_tail": caller[-4:]}).content.decode()
     assert "无实质内容或恶意骚扰" in track and 'id="appeal"' not in track  # the phone's digits prove nothing
     assert 'id="appeal-how"' in track  # … but the page says how to appeal
     track = client.get("/portal/track/", {"number": ticket.number, "phone_tail": code}).content.decode()
@@ -96,3 +102,17 @@ def test_an_operator_records_a_phone_callers_appeal(world: World, client: Client
         or fresh(ticket).dispatch_state == "declined"
     )
     assert fresh(ticket).dispatch_state == "declined"
+
+
+def test_an_undelivered_sms_code_is_replaced_at_the_decline(world: World, client: Client) -> None:
+    decline_reason()
+    ticket = new_ticket(world, requester_phone="13812345678")
+    TrackingCode.objects.filter(ticket=ticket).update(sms_code="", sms_attempts=3)  # the gateway gave up
+    client.force_login(world.operator)
+    response = client.post(
+        f"/tickets/{ticket.pk}/act/decline/",
+        {"version": fresh(ticket).version, "decline_reason": "D05", "note": "无具体诉求"},
+        follow=True,
+    )
+    told = CODE.search(response.content.decode())
+    assert told is not None and TrackingCode.objects.get(ticket=ticket).matches(told.group(0))

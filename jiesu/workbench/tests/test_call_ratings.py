@@ -47,9 +47,17 @@ def test_operators_see_their_own_ratings_and_the_centre_sees_all(world: World, c
         assert client.get("/intake/ratings/?operator=nobody").status_code == 404
         assert client.get("/intake/ratings/?month=garbage&sort=bogus").status_code == 200
 
-    for outsider in (world.cy_supervisor, world.jw_handler, world.agent):
+    client.force_login(world.dispatcher)
+    assert 'id="ratings-xlsx"' in client.get("/intake/ratings/").content.decode()
+    csv = client.get("/export/call-ratings.csv?sort=-share").content.decode("utf-8-sig").splitlines()
+    assert csv[1].startswith("operator2,") and csv[2].startswith("operator,") and "50.0" in csv[2]
+    assert client.get("/export/call-ratings.xlsx").status_code == 200
+
+    for outsider in (world.cy_supervisor, world.jw_handler, world.agent, world.operator):
         client.force_login(outsider)
-        assert client.get("/intake/ratings/").status_code == 404
+        assert client.get("/export/call-ratings.csv").status_code == 404
+        if outsider != world.operator:
+            assert client.get("/intake/ratings/").status_code == 404
 
 
 def test_call_ratings_never_enter_the_three_rates(world: World, client: Client) -> None:

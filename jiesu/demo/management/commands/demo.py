@@ -4,6 +4,7 @@ from typing import Any
 from django.core.management.base import BaseCommand
 
 from jiesu.demo.cadres import CADRE_LOGINS, seed_cadres
+from jiesu.demo.calls import seed_call_ratings
 from jiesu.demo.city import (
     PASSWORD,
     assess_past_months,
@@ -44,6 +45,9 @@ class Command(BaseCommand):
             made = generate_tickets(options["tickets"], seed=options["seed"])
             made += plant_hotspots(seed=options["seed"])
             self.stdout.write(f"made {made} tickets (hotspots planted) in {time.monotonic() - started:.0f} s")
+            self.stdout.write(
+                f"callers rated {seed_call_ratings(seed=options['seed'])} calls on the phone after hanging up"
+            )
             if options["history"]:
                 self.stdout.write(f"generating {options['history']} closed tickets of the last six months…")
                 self.stdout.write(f"made {generate_history(options['history'], seed=options['seed'])} more")
