@@ -1,10 +1,11 @@
-"""Speed of one order's full assist on the demo city, beside the issue-4 assist in the same run.
+"""Speed of one order's full assist on the demo city, beside the previous path in the same run.
 
-For up to 300 demo tickets' texts (title, content, address, caller's phone) it times, per order, what the intake
-console's panel computes: category (`assess_category`: probabilities, evidence words, familiarity and the similar
-closed orders), unit (`propose_units`), place (`resolve_place`) and duplicates with the same caller
-(`possible_duplicates`). The baseline is the issue-4 assist: the model's top 3 with evidence words only
-(`TextModel.top` + `explain`), the same unit, place and duplicate calls. Prints median and p95 in milliseconds.
+For up to 300 demo tickets' texts (title, content, address, caller's phone, coordinates) it times, per order, what
+the intake console's panel computes: category (`assess_category`: probabilities, evidence words, the open-set gate
+and the similar closed orders), unit (`propose_units`), place (`resolve_place`), duplicates with the same caller
+and the distance bonus (`possible_duplicates`) and tags (`tags.propose`). "now" queries the text index fitted by
+the retraining task (vectors cached per process); the baseline, interleaved order by order in the same process, fits
+a TF-IDF on the candidate tickets on every call as before. Prints median and p95 in milliseconds.
 
 Usage (a demo database; `jiesu demo` on a throw-away SQLite is enough, e.g.
 JIESU_DEMO=1 JIESU_SQLITE_PATH=/tmp/demo.sqlite3 jiesu demo --tickets 1500 --history 0):
@@ -30,7 +31,7 @@ import numpy as np  # noqa: E402
 from django.contrib.auth import get_user_model  # noqa: E402
 
 from jiesu.intel import selectors as intel  # noqa: E402
-from jiesu.intel import services  # noqa: E402
+from jiesu.intel import services, tags  # noqa: E402
 from jiesu.intel.models import ModelKind  # noqa: E402
 from jiesu.lib import clock  # noqa: E402
 from jiesu.orgs.models import Membership, Role  # noqa: E402
@@ -65,31 +66,51 @@ def main() -> None:
     )
     model = intel.active_model(ModelKind.CATEGORY)
     assert model is not None
-    full, base = [], []
-    for t in tickets[:20]:  # warm up caches (jieba, models, the database)
-        intel.assess_category(t.title, t.content, day, user=operator)
-    for t in tickets:
+    index = intel.text_index()
+    if index is None:  # a model trained before the index existed: add one (what retraining now does)
+        model.text_index = services.build_text_index()
+        index = intel.text_index()
+    fitted_path = intel.text_index
+
+    def assist_one(t: Ticket) -> None:
         phone = t.requester.phone if t.requester else ""
         text = f"{t.title} {t.content}"
-        start = time.perf_counter()
         assist = intel.assess_category(t.title, t.content, day, user=operator)
-        places = resolve_place(t.address)
+        resolve_place(t.address)
         category = assist.proposals[0].category if assist.proposals else None
         intel.propose_units(category, t.district, t.street, t.title, t.content, day)
-        intel.possible_duplicates(operator, text, t.street, t.district, address=t.address, phone=phone, exclude=t.pk)
-        full.append((time.perf_counter() - start) * 1000)
+        intel.possible_duplicates(
+            operator,
+            text,
+            t.street,
+            t.district,
+            address=t.address,
+            phone=phone,
+            latitude=t.latitude,
+            longitude=t.longitude,
+            exclude=t.pk,
+        )
+        tags.propose(t.title, t.content)
+
+    full, base = [], []
+    for t in tickets[:20]:  # warm up (jieba, models, the database, the vector cache of the fitted index)
+        assist_one(t)
+    for t in tickets:
+        intel.text_index = fitted_path  # the fitted index, queried
         start = time.perf_counter()
-        top = model.top([(t.title, t.content)], 3)[0]
-        for label, _ in top:
-            model.explain((t.title, t.content), label)
-        places = resolve_place(t.address)
-        intel.propose_units(category, t.district, t.street, t.title, t.content, day)
-        intel.possible_duplicates(operator, text, t.street, t.district, address=t.address, phone=phone, exclude=t.pk)
+        assist_one(t)
+        full.append((time.perf_counter() - start) * 1000)
+        intel.text_index = lambda: None  # the per-call TF-IDF fit on the candidates (issue 4 and 19 before)
+        start = time.perf_counter()
+        assist_one(t)
         base.append((time.perf_counter() - start) * 1000)
-    del places
+    intel.text_index = fitted_path
     print(f"{len(tickets)} orders of the demo city ({Ticket.objects.count()} tickets in the database)")
-    print(f"issue-19 full assist (category+familiarity+similar closed, unit, place, duplicates): {ms(full)}")
-    print(f"baseline issue-4 assist (top 3 + evidence words, unit, place, duplicates):          {ms(base)}")
+    print(f"index: {index.rows if index else 0} texts, {len(index.vec.vocabulary_) if index else 0} n-grams")
+    print("full assist = category (probabilities, evidence, open-set gate, similar closed orders), unit, place,")
+    print("duplicates (same caller, address, distance) and tags; interleaved, same orders, same process:")
+    print(f"  fitted index + vector cache (now):        {ms(full)}")
+    print(f"  baseline: TF-IDF fitted per call (before): {ms(base)}")
 
 
 if __name__ == "__main__":

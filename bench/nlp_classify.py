@@ -49,6 +49,7 @@ from jiesu.demo import datasets  # noqa: E402
 from jiesu.intel.classifier import TextModel, expected_calibration_error, threshold_for  # noqa: E402
 
 warnings.filterwarnings("ignore", message="The least populated class")
+OLD_QUANTILE = 30  # the issue-19 first rule: probability threshold and the P30 familiarity floor
 
 SETS = {
     "teddy": (datasets.teddy, (datasets.TEDDY_LABELLED, datasets.TEDDY_UNLABELLED, datasets.TEDDY_TAXONOMY)),
@@ -82,6 +83,8 @@ def cross_validate(data, folds, target):
     top3 = np.zeros(len(y), dtype=bool)
     proba_rows, truth_rows, chosen = [], [], []
     by_floor: dict[int, np.ndarray] = {}
+    by_open: dict[float, np.ndarray] = {}
+    old_rule = np.zeros(len(y), dtype=bool)
     t0 = time.perf_counter()
     for train, test in StratifiedKFold(folds, shuffle=True, random_state=0).split(data.docs, y):
         tr_docs = [data.docs[i] for i in train]
@@ -90,11 +93,20 @@ def cross_validate(data, folds, target):
         model = TextModel(target=target).fit(
             tr_docs, list(y[train]), unlabelled=data.unlabelled, taxonomy=data.taxonomy
         )
-        chosen.append(model.meta["chosen"] | {"T": model.meta["temperature"], "threshold": model.meta["threshold"]})
+        chosen.append(
+            model.meta["chosen"]
+            | {"T": model.meta["temperature"], "threshold": model.meta["threshold"], "open": model.meta["open_floor"]}
+        )
         proba, ok, fam = model.sure(te_docs)
         over = proba.max(axis=1) >= (model.threshold if model.threshold is not None else 2.0)
         for q, floor in model.familiar_floors.items():
             by_floor.setdefault(q, np.zeros(len(y), dtype=bool))[test] = over & (fam >= floor)
+        old_rule[test] = over & (fam >= model.familiar_floors[OLD_QUANTILE])
+        d = model.decision(te_docs)
+        for m, floor in getattr(model, "open_floors", {}).items():
+            by_open.setdefault(m, np.zeros(len(y), dtype=bool))[test] = (
+                over & (fam >= model.familiar_floor) & model.known(d, floor)
+            )
         classes = np.array(model.classes, dtype=object)
         pred[test] = classes[proba.argmax(axis=1)]
         conf[test] = proba.max(axis=1)
@@ -119,16 +131,22 @@ def cross_validate(data, folds, target):
         "seconds": seconds,
         "chosen": chosen,
         "floors": {q: (m.mean(), right[m].mean() if m.any() else float("nan")) for q, m in by_floor.items()},
+        "opens": {q: (m.mean(), right[m].mean() if m.any() else float("nan")) for q, m in by_open.items()},
+        "old_cov": old_rule.mean(),
+        "old_acc": right[old_rule].mean() if old_rule.any() else float("nan"),
     }
 
 
-def open_set(data, target, floors):
-    """Each category left out of training in turn: how often its texts would be auto-applied."""
+def open_set(data, target, result):
+    """Each category left out of training in turn: how often its texts would be auto-applied, by the open-set gate
+    (calibrated inside the training data by leaving each of its categories out in turn) and, in the same run, by the
+    issue-19 first rule (probability threshold and the P30 familiarity floor)."""
     y = np.array(data.labels, dtype=object)
     print(f"\nopen set on {data.name}: each category left out of training; share of its texts auto-applied")
-    print(f"{'left out':<16}{'texts':>6}{'auto-applied':>14}{'p ≥ threshold only':>20}")
-    total = applied = by_p = 0
+    print(f"{'left out':<16}{'texts':>6}{'gate (now)':>12}{'P30 rule (before)':>19}{'p ≥ threshold only':>20}")
+    total = applied = by_p = by_old = 0
     open_by_floor: dict[int, int] = {}
+    open_by_level: dict[float, int] = {}
     for held in sorted(set(data.labels)):
         keep = y != held
         model = TextModel(target=target).fit(
@@ -142,15 +160,30 @@ def open_set(data, target, floors):
         over = proba.max(axis=1) >= (model.threshold if model.threshold is not None else 2.0)
         for q, floor in model.familiar_floors.items():
             open_by_floor[q] = open_by_floor.get(q, 0) + int((over & (fam >= floor)).sum())
+        d = model.decision(te)
+        for m, floor in getattr(model, "open_floors", {}).items():
+            gate = over & (fam >= model.familiar_floor) & model.known(d, floor)
+            open_by_level[m] = open_by_level.get(m, 0) + int(gate.sum())
+        old = over & (fam >= model.familiar_floors[OLD_QUANTILE])
         total += len(te)
         applied += int(ok.sum())
         by_p += int(over.sum())
-        print(f"{held:<16}{len(te):>6}{ok.mean():>14.1%}{over.mean():>20.1%}")
-    print(f"{'all':<16}{total:>6}{applied / total:>14.1%}{by_p / total:>20.1%}")
-    print("\ntrade-off of the familiarity floor (the percentile of the right held-out proposals' familiarity):")
+        by_old += int(old.sum())
+        print(f"{held:<16}{len(te):>6}{ok.mean():>12.1%}{old.mean():>19.1%}{over.mean():>20.1%}")
+    print(f"{'all':<16}{total:>6}{applied / total:>12.1%}{by_old / total:>19.1%}{by_p / total:>20.1%}")
+    print(
+        f"\nclosed set in the same run (outer folds): gate (now) coverage {result['auto_cov']:.1%} at "
+        f"{result['auto_acc']:.1%}; P30 rule (before) coverage {result['old_cov']:.1%} at {result['old_acc']:.1%}"
+    )
+    print("\ntrade-off of the open-set gate (the share of left-out-category texts allowed inside training):")
+    print(f"{'allowed':>8}{'closed-set coverage':>21}{'accuracy':>10}{'open-set auto-applied':>23}")
+    for m in sorted(open_by_level):
+        cov, acc = result["opens"][m]
+        print(f"{m:>8.0%}{cov:>21.1%}{acc:>10.1%}{open_by_level[m] / total:>23.1%}")
+    print("\nbefore: trade-off of the familiarity floor (the percentile of the right held-out proposals' familiarity):")
     print(f"{'floor':>8}{'closed-set coverage':>21}{'accuracy':>10}{'open-set auto-applied':>23}")
     for q in sorted(open_by_floor):
-        cov, acc = floors[q]
+        cov, acc = result["floors"][q]
         print(f"{'P' + str(q):>8}{cov:>21.1%}{acc:>10.1%}{open_by_floor[q] / total:>23.1%}")
 
 
@@ -218,7 +251,7 @@ def main():
             print(f"    outer fold {n}: chose {c}")
     if not args.no_open_set:
         for name, data in loaded.items():
-            open_set(data, args.target, results[name]["floors"])
+            open_set(data, args.target, results[name])
     if not args.no_speed and "teddy" in loaded:
         speed()
 

@@ -81,7 +81,7 @@ def run(city, rows):
         two = np.sort(d, axis=1)[:, -2:] if d.shape[1] > 1 else np.column_stack([-d[:, 0], d[:, 0]])
         base_margin[test] = two[:, 1] - two[:, 0]
         base3[test] = top_hits(d, classes, y[test], 3)
-        model = TextModel(balanced=False).fit(tr, list(y[train]))
+        model = TextModel(balanced=False, open_set=False).fit(tr, list(y[train]))
         t0 = time.perf_counter()
         p, ok, _ = model.sure(te)
         predict_s += time.perf_counter() - t0

@@ -18,8 +18,8 @@ from jiesu.lib.sorting import Sorts
 from jiesu.orgs import access
 from jiesu.orgs.models import OrgUnit, UnitKind
 from jiesu.tickets import access as tickets_access
-from jiesu.tickets.models import Callback, Channel, Ticket
-from jiesu.tickets.selectors import district_load, street_load
+from jiesu.tickets.models import AffectedGroup, Callback, Channel, Ticket
+from jiesu.tickets.selectors import district_load, street_load, with_tag
 from jiesu.tickets.workflow import IN_HAND, OPEN_STATES
 
 from .models import (
@@ -69,11 +69,14 @@ PROPOSAL_SORTS = Sorts(
 )
 
 
-def hotspots(user: Any, *, include_closed: bool = False) -> QuerySet[Hotspot]:
+def hotspots(user: Any, *, include_closed: bool = False, tag: str = "") -> QuerySet[Hotspot]:
+    """Hotspots in the user's area; with `tag` (事项 × 标签) only those holding a ticket of that affected group."""
     area = governance_access.governance_area(user)
     if area is None:
         return Hotspot.objects.none()
     qs = Hotspot.objects.select_related("district", "street", "category")
+    if tag in AffectedGroup.values:
+        qs = qs.filter(pk__in=with_tag(Hotspot.tickets.through.objects.all(), tag, "ticket__").values("hotspot_id"))
     if not include_closed:
         qs = qs.filter(state__in=OPEN_HOTSPOT_STATES)
     return _in_area(qs, area).order_by("-heat", "-id")
@@ -100,6 +103,15 @@ def topics(user: Any) -> QuerySet[MonthlyTopic]:
     if area.kind != UnitKind.CITY:
         qs = qs.filter(district__path__startswith=area.path)
     return qs.order_by("-month", "-id")
+
+
+def topics_with_tag(user: Any, tag: str, limit: int = 50) -> list[MonthlyTopic]:
+    """The user's topics (newest first, at most `limit`); with `tag` only those whose scope holds a request of that
+    affected group (事项 × 标签)."""
+    rows = list(topics(user)[:limit])
+    if tag not in AffectedGroup.values:
+        return rows
+    return [t for t in rows if with_tag(scope_tickets(t), tag).exists()]
 
 
 def topic(user: Any, pk: int) -> MonthlyTopic | None:

@@ -22,6 +22,7 @@ from jiesu.lib.responses import refused
 from jiesu.lib.routing import standby_reads
 from jiesu.orgs import access
 from jiesu.orgs.models import OrgUnit, UnitKind
+from jiesu.tickets.models import AffectedGroup
 
 from . import selectors, services
 from .models import HotspotState, PolicyKind, TargetMetric
@@ -54,14 +55,21 @@ def _units() -> Any:
 @steering
 def hotspot_list(request: HttpRequest) -> HttpResponse:
     closed = request.GET.get("closed") == "1"
-    items = selectors.hotspots(request.user, include_closed=closed)
+    tag = request.GET.get("tag", "")
+    items = selectors.hotspots(request.user, include_closed=closed, tag=tag)
     if closed:
         items = items.filter(state=HotspotState.CLOSED).order_by("-closed_at")
     items, sorting = selectors.HOTSPOT_SORTS.apply(request.GET, items)
     return render(
         request,
         "governance/hotspots.html",
-        {"items": items[:50] if closed else items, "closed": closed, "sorting": sorting},
+        {
+            "items": items[:50] if closed else items,
+            "closed": closed,
+            "sorting": sorting,
+            "tag": tag,
+            "tags": AffectedGroup.choices,
+        },
     )
 
 
@@ -122,8 +130,11 @@ def topic_list(request: HttpRequest) -> HttpResponse:
         except ServiceError as error:
             return refused(request, error, reverse("topic-list"))
         return redirect("topic-detail", topic.pk)
-    rows = [(t, selectors.progress(t)) for t in selectors.topics(request.user)[:50]]
-    return render(request, "governance/topics.html", {"rows": rows, "units": _units()})
+    tag = request.GET.get("tag", "")
+    rows = [(t, selectors.progress(t)) for t in selectors.topics_with_tag(request.user, tag)[:50]]
+    return render(
+        request, "governance/topics.html", {"rows": rows, "units": _units(), "tag": tag, "tags": AffectedGroup.choices}
+    )
 
 
 @steering

@@ -23,6 +23,7 @@ from ninja.renderers import JSONRenderer
 from ninja.security import HttpBearer
 
 from jiesu.intel import selectors as intel
+from jiesu.intel import services as intel_services
 from jiesu.lib import clock, logins, throttle
 from jiesu.lib.errors import ConcurrentEdit, Forbidden, IllegalTransition, InvalidInput, NotFound, ServiceError
 from jiesu.lib.masking import mask_for, mask_name, mask_phone, mask_text
@@ -351,6 +352,9 @@ def create_order(
         fields["category_code"], data["category"] = _classify(fields["title"], fields["content"])
     ticket = services.intake(request.user, idempotency_key=key, event_data=data, **fields)
     if not ticket.repeated:  # the answer is built from the objects in hand (no second read)
+        # the assistant records its proposals beside the client's choice (and may dispatch on its own)
+        if intel_services.after_intake(request.user, ticket, title=ticket.title, content=ticket.content):
+            ticket.refresh_from_db()
         return 201, order_out(ticket, request.user)
     # The same key again (also from a concurrent request that waited for the first): the first order, if the body is
     # the same; the key is this client's own, so a repeat returns the client's own order.

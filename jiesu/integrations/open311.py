@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
 from jiesu.catalog.models import Category
+from jiesu.intel import services as intel_services
 from jiesu.lib import clock, logins, throttle
 from jiesu.lib.errors import Forbidden, NotFound, ServiceError
 from jiesu.lib.masking import mask_text
@@ -461,6 +462,8 @@ def request_create(request: HttpRequest, fmt: str) -> HttpResponse:
         if error.on == "street":
             raise Open311Error(400, _("address_id %(id)s is not a street/township code") % {"id": address_id}) from None
         raise
+    # the assistant records its proposals beside the client's service code (and may dispatch on its own)
+    intel_services.after_intake(None, ticket, title=title, content=content)
     notice = (
         _("Received. A reply is due by %(due)s.")
         % {"due": timezone.localtime(ticket.due_at).strftime("%Y-%m-%d %H:%M")}

@@ -61,6 +61,15 @@ FAMILIAR_NEIGHBOURS = 5
 FAMILIAR_QUANTILE = 30.0  # percent of the right held-out proposals allowed below the familiarity floor (see bench)
 FAMILIAR_MAX_ROWS = 20_000
 FLOOR_QUANTILES = (0, 10, 20, 30, 40, 50)
+# Open set (issue 19): the share of texts of a category the model never learned that may still be auto-applied,
+# measured inside the training data by leaving each category out in turn (see `_calibrate_open_set`).
+OPEN_SET_MAX = 0.10  # the default of JIESU_OPEN_SET_MAX (settings.INTEL_OPEN_SET_MAX); see README "Trust"
+OPEN_SET_LEVELS = (0.05, 0.10, 0.15, 0.20)
+# With the open-set gate, the familiarity floor stays as a sanity floor at this lower percentile: a text less like its
+# proposed class's training texts than 90 % of the right held-out proposals is not acted on. It is what rejects
+# everyday calls on a templated history (the demo city), where no left-out category ever clears the threshold.
+FAMILIAR_SANITY_QUANTILE = 10.0
+OPEN_SET_MAX_CLASSES = 30  # categories left out in turn at most (a random sample beyond; bounds retraining time)
 
 
 @dataclass(frozen=True)
@@ -86,10 +95,15 @@ class TextModel:
         balanced: bool = True,
         select: bool = True,
         target: float = 0.92,
+        open_set: bool = True,
+        open_set_max: float = OPEN_SET_MAX,
     ) -> None:
         """`balanced` weighs classes equally (best for macro-F1 of categories); the router turns it off, as
         there the share of requests routed right is what counts. `select` chooses the weights and C by inner
-        cross-validation; `target` is the accuracy the auto-apply threshold must hold on held-out rows."""
+        cross-validation; `target` is the accuracy the auto-apply threshold must hold on held-out rows. `open_set`
+        calibrates the open-set gate (leave-one-category-out inside the training data) so that at most
+        `open_set_max` of the texts of a category the model never learned are auto-applied; without it (the router)
+        the familiarity floor is the gate."""
         self.balanced = balanced
         self.title_weight = title_weight
         self.title_char_weight = title_char_weight
@@ -97,6 +111,10 @@ class TextModel:
         self.c = c
         self.select = select
         self.target = target
+        self.open_set = open_set
+        self.open_set_max = open_set_max
+        self.open_floor: float | None = None  # auto-apply only when the top decision reaches it; None: no gate
+        self.text_index: Any = None  # intel.index.TextIndex stored with a category model (duplicate search)
         self.meta: dict[str, Any] = {}
         self.terms: list[str] = []
         self.temperature = 1.0
@@ -178,6 +196,8 @@ class TextModel:
         self._remember(real)
         if decisions is not None:
             self._calibrate(decisions, y_real)
+            if self.open_set and self.threshold is not None:
+                self._calibrate_open_set(real, tax, y_real, y, decisions)
         self.meta.update(
             format=FORMAT,
             created_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
@@ -189,6 +209,7 @@ class TextModel:
             chosen={"title_weight": self.title_weight, "title_char_weight": self.title_char_weight, "c": self.c},
             threshold=None if self.threshold is None else round(self.threshold, 4),
             familiar_floor=round(self.familiar_floor, 4),
+            open_floor=None if self.open_floor is None else round(self.open_floor, 4),
         )
         return self
 
@@ -311,6 +332,7 @@ class TextModel:
                 self.familiar_floor = float(np.percentile(fam[right], FAMILIAR_QUANTILE))
                 # the floors of other quantiles, for measuring the trade-off (bench) and for a stricter setting
                 self.familiar_floors = {q: float(np.percentile(fam[right], q)) for q in FLOOR_QUANTILES}
+                self.oof_fam = fam.astype(np.float32)
         self.meta["cv3"] = {
             "accuracy": round(float(np.mean(right)), 4),
             "macro_f1": round(float(f1_score(truth, guess, average="macro")), 4),
@@ -318,6 +340,76 @@ class TextModel:
             "coverage_at_target": round(float(np.mean(conf >= self.threshold)) if self.threshold else 0.0, 4),
             "target": self.target,
             "note": "3-fold out-of-fold on the labelled rows (taxonomy rows always in training)",
+        }
+
+    def _calibrate_open_set(
+        self,
+        real: list[csr_matrix] | None,
+        tax: list[csr_matrix] | None,
+        y_real: np.ndarray,
+        y: np.ndarray,
+        decisions: np.ndarray,
+    ) -> None:
+        """The open-set gate, measured inside the training data only. Each category with labelled rows is left out
+        in turn (its labelled rows and its taxonomy names): a model with the chosen weights and C is trained on
+        the rest and applied to the left-out rows, which stand for calls of a category the model never learned.
+        The gate is the top decision value (the SVM's score of the proposed class; it separated unknown from
+        known texts better than the probability, the margin, the entropy, the energy, the nearest-neighbour or
+        centroid similarity and a logistic combination of them, README "Trust"). `open_floor` is the lowest top
+        decision at which at most `open_set_max` of the left-out rows that clear the probability threshold would
+        be auto-applied, among those that also clear the familiarity floor, which drops to its sanity level
+        (`FAMILIAR_SANITY_QUANTILE`) when the gate is calibrated."""
+        assert real is not None
+        labels, counts = np.unique(y_real, return_counts=True)
+        eligible = [str(c) for c, n in zip(labels, counts, strict=True) if n >= 3]
+        if len(labels) < 3 or not eligible:
+            return
+        if len(eligible) > OPEN_SET_MAX_CLASSES:
+            rng = np.random.default_rng(0)
+            eligible = sorted(rng.choice(eligible, OPEN_SET_MAX_CLASSES, replace=False).tolist())
+        xr = self._join(real, self.title_weight, self.title_char_weight)
+        xt = self._join(tax, self.title_weight, self.title_char_weight) if tax is not None else None
+        y_tax = y[len(y_real) :]
+        truth = np.array([self.classes.index(str(c)) for c in y_real])
+        right = decisions.argmax(axis=1) == truth
+        oof_fam = getattr(self, "oof_fam", None)
+        sanity = float(np.percentile(oof_fam[right], FAMILIAR_SANITY_QUANTILE)) if oof_fam is not None else 0.0
+        unknown: list[np.ndarray] = []
+        for held in eligible:
+            keep, keep_tax = y_real != held, y_tax != held
+            x = xr[keep] if xt is None else vstack([xr[keep], xt[keep_tax]], format="csr")
+            svm = self._svm(self.c).fit(x, np.concatenate([y_real[keep], y_tax[keep_tax]]))
+            d = svm.decision_function(xr[~keep])
+            d = d.reshape(int((~keep).sum()), -1) if len(svm.classes_) > 2 else np.column_stack([-d, d])
+            p = _softmax(d / self.temperature).max(axis=1)
+            assert self.threshold is not None
+            proposed = [str(svm.classes_[j]) for j in d.argmax(axis=1)]
+            fam = self.familiarity(xr[~keep], proposed)
+            unknown.append(np.where((p >= self.threshold) & (fam >= sanity), d.max(axis=1), -np.inf))
+        score = np.concatenate(unknown)
+        known_p = _softmax(decisions / self.temperature).max(axis=1)
+        known_fam = oof_fam if oof_fam is not None else np.ones(len(y_real))
+        known = np.where((known_p >= self.threshold) & (known_fam >= sanity), decisions.max(axis=1), -np.inf)
+        self.open_floors = {m: _floor_for(score, m) for m in sorted({*OPEN_SET_LEVELS, self.open_set_max})}
+        self.open_floor = self.open_floors[self.open_set_max]
+        self.familiar_floor = sanity
+        table = []
+        for m, floor in self.open_floors.items():
+            acts = np.isfinite(known) & (known >= floor)
+            table.append(
+                {
+                    "open_max": m,
+                    "floor": round(floor, 4),
+                    "open_applied": round(float(np.mean(np.isfinite(score) & (score >= floor))), 4),
+                    "coverage": round(float(np.mean(acts)), 4),
+                    "accuracy": round(float(np.mean(right[acts])), 4) if acts.any() else None,
+                }
+            )
+        self.meta["open_set"] = {
+            "left_out": len(eligible),
+            "unknown_rows": len(score),
+            "levels": table,
+            "note": "leave-one-category-out inside the training data; coverage on the 3-fold out-of-fold rows",
         }
 
     # --- use --------------------------------------------------------------------------------------------
@@ -339,13 +431,23 @@ class TextModel:
     def sure(self, docs: Sequence[Doc]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """For a batch: (probabilities, sure-enough-to-act flags, familiarity of the top label)."""
         x = self.features(docs)
-        proba = _softmax(self._decide(x) / self.temperature)
+        d = self._decide(x)
+        proba = _softmax(d / self.temperature)
         top = [self.classes[j] for j in proba.argmax(axis=1)]
         fam = self.familiarity(x, top)
         threshold = getattr(self, "threshold", None)
         if threshold is None:
             return proba, np.zeros(len(docs), dtype=bool), fam
-        return proba, (proba.max(axis=1) >= threshold) & (fam >= getattr(self, "familiar_floor", 0.0)), fam
+        ok = (proba.max(axis=1) >= threshold) & (fam >= getattr(self, "familiar_floor", 0.0))
+        return proba, ok & self.known(d), fam
+
+    def known(self, decisions: np.ndarray, open_floor: float | None = None) -> np.ndarray:
+        """Per row: whether the top decision clears the open-set gate (all rows when the model has no gate)."""
+        floor = getattr(self, "open_floor", None) if open_floor is None else open_floor
+        if floor is None:
+            return np.ones(decisions.shape[0], dtype=bool)
+        out: np.ndarray = decisions.max(axis=1) >= floor
+        return out
 
     def threshold_at(self, precision: float, label: str | None = None) -> float | None:
         """The lowest probability whose held-out proposals are right at least `precision` of the time (among the
@@ -392,7 +494,8 @@ class TextModel:
     def assess(self, doc: Doc, k: int = 3) -> Assessment:
         """Top `k` labels of one document with probability and explaining terms, and whether to act alone."""
         x = self.features([doc])
-        proba = _softmax(self._decide(x) / self.temperature)[0]
+        d = self._decide(x)
+        proba = _softmax(d / self.temperature)[0]
         order = np.argsort(-proba)[:k]
         ranked = [(self.classes[j], float(proba[j]), self.explain(doc, self.classes[j], x=x)) for j in order]
         fam = float(self.familiarity(x, [self.classes[order[0]]])[0])
@@ -401,7 +504,7 @@ class TextModel:
             reason = "unmeasured"
         elif proba[order[0]] < threshold:
             reason = "low_confidence"
-        elif fam < getattr(self, "familiar_floor", 0.0):
+        elif fam < getattr(self, "familiar_floor", 0.0) or not self.known(d)[0]:
             reason = "unfamiliar"
         else:
             reason = "sure"
@@ -449,6 +552,15 @@ def threshold_for(
         n = max(1, round(q * len(order)))
         curve.append((round(float(conf[order][n - 1]), 4), round(n / len(order), 4), round(float(acc[n - 1]), 4)))
     return threshold, curve
+
+
+def _floor_for(score: np.ndarray, share: float) -> float:
+    """The lowest value t such that at most `share` of `score` is ≥ t (−inf when all may pass)."""
+    finite = np.sort(score[np.isfinite(score)])[::-1]
+    allowed = math.floor(share * len(score) + 1e-9)
+    if allowed >= len(finite):
+        return float("-inf")
+    return float(np.nextafter(finite[allowed], np.inf))
 
 
 def _softmax(z: np.ndarray) -> np.ndarray:

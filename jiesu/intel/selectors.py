@@ -18,7 +18,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 
 from jiesu.catalog.models import Category, KnowledgeEntry
 from jiesu.catalog.selectors import knowledge_for, suggest_dispatch
-from jiesu.lib import clock
+from jiesu.lib import clock, refcache
 from jiesu.lib.masking import mask_text
 from jiesu.lib.validation import phone_or_none
 from jiesu.orgs.models import OrgUnit
@@ -26,29 +26,44 @@ from jiesu.tickets import access
 from jiesu.tickets.models import Ticket
 from jiesu.tickets.workflow import OPEN_STATES, DispatchState
 
-from . import services
+from . import services, tags
 from .classifier import TextModel
+from .index import CACHE, TextIndex, cosine, metres
 from .models import OFF_BY_DEFAULT, Feature, FeatureSwitch, ModelKind, TextModelVersion
+from .tags import TagProposal
 
 _cache: dict[str, tuple[tuple[int, str], TextModel]] = {}
 _cache_lock = threading.Lock()
 
 
+refcache.watch("intel.active_versions", TextModelVersion)
+refcache.watch("intel.switches", FeatureSwitch)
+
+
+def _active_versions() -> dict[str, tuple[int, str]]:
+    return {
+        k: (pk, path)
+        for k, pk, path in TextModelVersion.objects.filter(is_active=True).values_list("kind", "pk", "path")
+    }
+
+
 def active_model(kind: str) -> TextModel | None:
-    """The active model of a kind, loaded once per process and reloaded when another version is activated."""
-    row = TextModelVersion.objects.filter(kind=kind, is_active=True).only("pk", "path").first()
+    """The active model of a kind, loaded once per process and reloaded when another version is activated (the
+    active versions are reference data: dropped at once in the process that activates, within
+    `JIESU_REFERENCE_CACHE_SECONDS` elsewhere). The model carries the fitted text index, so it changes with it."""
+    row = refcache.get("intel.active_versions", _active_versions).get(kind)
     if row is None:
         return None
     with _cache_lock:
         hit = _cache.get(kind)
-        if hit is not None and hit[0] == (row.pk, row.path):
+        if hit is not None and hit[0] == row:
             return hit[1]
     try:
-        model = TextModel.load(Path(row.path))
+        model = TextModel.load(Path(row[1]))
     except (OSError, ValueError):
         return None
     with _cache_lock:
-        _cache[kind] = ((row.pk, row.path), model)
+        _cache[kind] = (row, model)
     return model
 
 
@@ -75,9 +90,10 @@ class CategoryProposal:
 
 
 def feature_on(feature: str) -> bool:
-    """Whether an administrator has left the feature on (a feature without a row has its default)."""
-    row = FeatureSwitch.objects.filter(feature=feature).only("enabled").first()
-    return row.enabled if row is not None else feature not in OFF_BY_DEFAULT
+    """Whether an administrator has left the feature on (a feature without a row has its default). The switches
+    are reference data (dropped at once where they change, within a minute elsewhere)."""
+    rows = refcache.get("intel.switches", lambda: dict(FeatureSwitch.objects.values_list("feature", "enabled")))
+    return bool(rows.get(feature, feature not in OFF_BY_DEFAULT))
 
 
 @dataclass(frozen=True)
@@ -143,15 +159,30 @@ def auto_applies(assist: CategoryAssist) -> bool:
 
 def similar_closed(user: Any, text: str, category: Category, limit: int = 3) -> list[SimilarCase]:
     """Closed tickets of `category` whose text is most like `text` (the panel's "similar past orders")."""
-    pool = list(
+    keys = list(
         access.visible_tickets(user)
         .filter(category__code=category.code, dispatch_state=DispatchState.CLOSED)
-        .only("pk", "number", "title", "content", "closed_at")
-        .order_by("-closed_at")[:200]
+        .order_by("-closed_at")
+        .values_list("pk", "version")[:200]
     )
-    scores = similarities(text, [f"{t.title}{t.content}" for t in pool])
-    ranked = sorted(zip(pool, scores, strict=True), key=lambda p: -p[1])[:limit]
-    return [SimilarCase(t, round(float(s), 2)) for t, s in ranked if s >= 0.2]
+    scores = scores_against(text, keys)
+    if scores is None:
+        texts = _texts([pk for pk, _ in keys])
+        scores = similarities(text, [texts.get(pk, "") for pk, _ in keys])
+    ranked = [(pk, float(s)) for (pk, _), s in sorted(zip(keys, scores, strict=True), key=lambda p: -p[1])[:limit]]
+    found = (
+        access.visible_tickets(user)
+        .only("pk", "number", "title", "content", "closed_at")
+        .in_bulk([pk for pk, s in ranked])
+    )
+    return [SimilarCase(found[pk], round(s, 2)) for pk, s in ranked if s >= 0.2 and pk in found]
+
+
+def propose_tags(title: str, content: str) -> list[TagProposal]:
+    """事项 × 标签: the affected groups the text names (`intel.tags`), nothing when the feature is switched off."""
+    if not feature_on(Feature.TAGS) or len(f"{title}{content}".strip()) < 2:
+        return []
+    return tags.propose(title, content)
 
 
 # --- units ------------------------------------------------------------------------------------------------
@@ -206,6 +237,7 @@ class Duplicate:
     same_place: bool
     same_caller: bool = False
     evidence: list[str] = field(default_factory=list)
+    metres: float | None = None  # distance where both orders have coordinates and lie within the radius
 
 
 _NOT_DIGIT = re.compile(r"\D+")
@@ -219,6 +251,49 @@ def phone_key(phone: str) -> str:
 
 DUPLICATE_DAYS = 30
 DUPLICATE_MIN = 0.45
+DUPLICATE_POOL = 500
+# Distance bonus (issue 19): where both orders carry coordinates and lie within `DISTANCE_RADIUS_M` metres, the
+# score gains DISTANCE_BONUS × (1 − d / DISTANCE_RADIUS_M): 0.15 at the same point, falling linearly to 0 at the
+# radius; beyond it, or without coordinates on either side, nothing.
+DISTANCE_RADIUS_M = 500.0
+DISTANCE_BONUS = 0.15
+ADDRESS_BONUS = 0.1
+CALLER_BONUS = 0.1
+
+
+def distance_bonus(metres: float | None) -> float:
+    if metres is None or metres >= DISTANCE_RADIUS_M:
+        return 0.0
+    return DISTANCE_BONUS * (1.0 - metres / DISTANCE_RADIUS_M)
+
+
+def text_index() -> TextIndex | None:
+    """The fitted text index of the active category model (built when it was trained), or None."""
+    model = active_model(ModelKind.CATEGORY)
+    index = getattr(model, "text_index", None) if model is not None else None
+    return index if isinstance(index, TextIndex) else None
+
+
+def _texts(pks: list[int]) -> dict[int, str]:
+    # the ids come from a query through access; this only reads their texts for the vector cache
+    rows = access.all_tickets().filter(pk__in=pks).values_list("pk", "title", "content")
+    return {pk: f"{t}{c}" for pk, t, c in rows}
+
+
+def _addresses(pks: list[int]) -> dict[int, str]:
+    return dict(access.all_tickets().filter(pk__in=pks).values_list("pk", "address"))
+
+
+def scores_against(
+    text: str, keys: list[tuple[int, int]], field: str = "text", *, index: TextIndex | None = None
+) -> np.ndarray | None:
+    """Cosine of `text` to the tickets `keys` ((id, version)) through the fitted index and the per-process vector
+    cache; None when no index is active (the caller then fits on the texts as issue 4 did)."""
+    index = index if index is not None else text_index()
+    if index is None:
+        return None
+    rows = CACHE.rows(index, field, keys, _texts if field == "text" else _addresses)
+    return cosine(index, text, rows)
 
 
 def possible_duplicates(
@@ -229,34 +304,63 @@ def possible_duplicates(
     *,
     address: str = "",
     phone: str = "",
+    latitude: float | None = None,
+    longitude: float | None = None,
     exclude: int | None = None,
     days: int = DUPLICATE_DAYS,
     limit: int = 5,
+    fitted: bool = True,
 ) -> list[Duplicate]:
     """Open tickets of the same street (else district) within `days` whose text is a near duplicate of `text`,
-    with the evidence: text similarity, same street, close address, same caller. Merging (并单) stays the
-    dispatcher's decision."""
+    with the evidence: text similarity, same street, close address, same caller, distance. Merging (并单) stays
+    the dispatcher's decision. The score is the text cosine plus bonuses: close address (≥ 0.6) +0.1, same caller
+    +0.1, and the distance bonus where both have coordinates (`distance_bonus`). `fitted=False` forces the issue-4
+    path (a TF-IDF fitted on the candidates per call; the speed benchmark's baseline)."""
     if len(text.strip()) < 4 or (street is None and district is None) or not feature_on(Feature.DUPLICATES):
         return []
     phone = phone_or_none(phone) or ""  # the caller's number in its one canonical form, as stored
     since = clock.now() - dt.timedelta(days=days)
     place = Q(street=street) if street is not None else Q(district=district)
+    # the place and time prefilter runs in the database; only ids, versions, phones and coordinates come back
     pool = list(
         access.visible_tickets(user)
         .filter(place, dispatch_state__in=OPEN_STATES, intake_at__gte=since)
         .exclude(pk=exclude or 0)
-        .select_related("street", "district", "category", "requester")
-        .order_by("-intake_at")[:500]
+        .order_by("-intake_at")
+        .values_list("pk", "version", "requester__phone", "latitude", "longitude")[:DUPLICATE_POOL]
     )
     if not pool:
         return []
+    keys = [(pk, version) for pk, version, *_ in pool]
+    index = text_index() if fitted else None
+    text_scores = scores_against(text, keys, index=index) if index is not None else None
+    if text_scores is None:
+        texts = _texts([k for k, _ in keys])
+        text_scores = similarities(text, [texts.get(k, "") for k, _ in keys])
     caller = phone_key(phone)
-    text_scores = similarities(text, [f"{t.title}{t.content}" for t in pool])
-    addr_scores = similarities(address, [t.address for t in pool]) if address.strip() else np.zeros(len(pool))
-    found: list[Duplicate] = []
-    for t, s, a in zip(pool, text_scores, addr_scores, strict=True):
-        same_caller = bool(caller) and t.requester is not None and phone_key(t.requester.phone) == caller
-        score = float(s) + (0.1 if a >= 0.6 else 0.0) + (0.1 if same_caller else 0.0)
+    here = (float(latitude), float(longitude)) if latitude is not None and longitude is not None else None
+    prelim = []
+    for (pk, _v, their_phone, lat, lng), s in zip(pool, text_scores, strict=True):
+        same_caller = bool(caller) and their_phone is not None and phone_key(their_phone) == caller
+        metres = _metres(here, lat, lng)
+        best = float(s) + ADDRESS_BONUS + (CALLER_BONUS if same_caller else 0.0) + distance_bonus(metres)
+        if best >= DUPLICATE_MIN:  # could still reach the bar with the address bonus
+            prelim.append((pk, float(s), same_caller, metres))
+    if not prelim:
+        return []
+    addr_scores: dict[int, float] = {}
+    if address.strip():
+        near = [(pk, v) for pk, v in keys if pk in {p[0] for p in prelim}]
+        found = scores_against(address, near, "address", index=index) if index is not None else None
+        if found is None:
+            addrs = _addresses([pk for pk, _ in near])
+            found = similarities(address, [addrs.get(pk, "") for pk, _ in near])
+        addr_scores = {pk: float(a) for (pk, _), a in zip(near, found, strict=True)}
+    scored = []
+    for pk, s, same_caller, metres in prelim:
+        a = addr_scores.get(pk, 0.0)
+        bonus = distance_bonus(metres)
+        score = s + (ADDRESS_BONUS if a >= 0.6 else 0.0) + (CALLER_BONUS if same_caller else 0.0) + bonus
         if score < DUPLICATE_MIN:
             continue
         evidence = [f"text {s:.2f}"]
@@ -266,8 +370,27 @@ def possible_duplicates(
             evidence.append(f"address {a:.2f}")
         if same_caller:
             evidence.append("same caller")
-        found.append(Duplicate(t, round(min(score, 1.0), 2), street is not None, same_caller, evidence))
-    return sorted(found, key=lambda d: -d.score)[:limit]
+        if bonus > 0 and metres is not None:
+            evidence.append(f"{metres:.0f} m")
+        near_m = metres if bonus > 0 else None
+        scored.append((pk, round(min(score, 1.0), 2), same_caller, evidence, near_m))
+    scored = sorted(scored, key=lambda p: -p[1])[:limit]
+    tickets = (
+        access.visible_tickets(user)
+        .select_related("street", "district", "category", "requester")
+        .in_bulk([p[0] for p in scored])
+    )
+    return [
+        Duplicate(tickets[pk], score, street is not None, same, ev, m)
+        for pk, score, same, ev, m in scored
+        if pk in tickets
+    ]
+
+
+def _metres(here: tuple[float, float] | None, lat: Any, lng: Any) -> float | None:
+    if here is None or lat is None or lng is None:
+        return None
+    return metres(here[0], here[1], float(lat), float(lng))
 
 
 # --- similar solved cases and the reply draft ---------------------------------------------------------------

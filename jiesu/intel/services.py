@@ -29,6 +29,7 @@ from jiesu.tickets.models import TicketEvent
 from jiesu.tickets.workflow import OPEN_STATES, Action, DispatchState
 
 from .classifier import Doc, TextModel
+from .index import INDEX_MAX_ROWS, TextIndex
 from .models import Feature, FeatureSwitch, ModelActivation, ModelKind, Outcome, ProposalRecord, TextModelVersion
 
 log = logging.getLogger(__name__)
@@ -114,7 +115,8 @@ def train_category_model(*, by: Any = None, activate: bool = True) -> TextModelV
     unlabelled: list[Doc] = [(t.title, t.content) for t in open_.only("title", "content")[:MAX_UNLABELLED_ROWS]]
     if len(tax) < 2:
         raise InvalidInput(_("The catalogue has fewer than two effective categories: nothing to learn."))
-    model = TextModel().fit(docs, labels, unlabelled=unlabelled, taxonomy=tax)
+    model = TextModel(open_set_max=settings.INTEL_OPEN_SET_MAX).fit(docs, labels, unlabelled=unlabelled, taxonomy=tax)
+    model.text_index = build_text_index()
     return register(
         model,
         ModelKind.CATEGORY,
@@ -122,6 +124,18 @@ def train_category_model(*, by: Any = None, activate: bool = True) -> TextModelV
         by=by,
         activate=activate,
     )
+
+
+def build_text_index() -> TextIndex:
+    """The character TF-IDF the duplicate search and "similar past orders" query (`intel.index`), fitted on the
+    newest tickets' texts and addresses; stored in the category model's file, so it is replaced with the model."""
+    rows = access.training_tickets().order_by("-intake_at").values_list("title", "content", "address")
+    texts: list[str] = []
+    for title, content, address in rows[:INDEX_MAX_ROWS]:
+        texts.append(f"{title}{content}")
+        if address:
+            texts.append(address)
+    return TextIndex(texts)
 
 
 def router_doc(category: Category | None, district: Any, street: Any, title: str, content: str) -> Doc:
@@ -144,7 +158,7 @@ def train_router(*, by: Any = None, activate: bool = True) -> TextModelVersion:
         labels.append(t.lead_unit.code)
     if len(set(labels)) < 2:
         raise InvalidInput(_("The dispatch history names fewer than two lead units: nothing to learn."))
-    model = TextModel(balanced=False).fit(docs, labels)
+    model = TextModel(balanced=False, open_set=False).fit(docs, labels)
     return register(
         model, ModelKind.ROUTER, _("%(n)d closed tickets' lead units") % {"n": len(docs)}, by=by, activate=activate
     )
@@ -253,6 +267,7 @@ def after_intake(user: Any, ticket: Any, *, title: str, content: str) -> Any:
             created_at=clock.now(),
             decided_at=clock.now(),
         )
+    propose_tags(ticket, title, content)
     if selectors.feature_on(Feature.GROUP_WARNING):
         warn_group(ticket)
     if not selectors.feature_on(Feature.AUTO_DISPATCH) or ticket.dispatch_state != DispatchState.NEW:
@@ -272,6 +287,30 @@ def after_intake(user: Any, ticket: Any, *, title: str, content: str) -> Any:
         created_at=clock.now(),
     )
     return done
+
+
+def propose_tags(ticket: Any, title: str, content: str) -> list[str]:
+    """事项 × 标签 at intake: the groups the text names (`intel.tags` rules) are set on the ticket by the assistant
+    (an event with the matching words) and recorded as a proposal; staff edit them on the ticket page, and such an
+    edit counts as an override. Nothing when the feature is off or nothing matches."""
+    from . import selectors
+
+    found = selectors.propose_tags(title, content)
+    if not found:
+        return []
+    values = [t.tag for t in found]
+    done = tickets.propose_tags(ticket.pk, values, {"words": {t.tag: t.words for t in found}})
+    if done is not None:
+        ticket.tags, ticket.version = done.tags, done.version
+    ProposalRecord.objects.create(
+        feature=Feature.TAGS,
+        ticket=ticket,
+        proposed=" ".join(values)[:64],
+        final=" ".join(values)[:64],
+        acted_alone=True,
+        created_at=clock.now(),
+    )
+    return values
 
 
 def auto_dispatch_decision(ticket: Any, assist: Any, title: str, content: str) -> tuple[str, dict[str, Any]] | None:
@@ -312,14 +351,18 @@ def auto_dispatch_decision(ticket: Any, assist: Any, title: str, content: str) -
 
 def acceptance() -> list[dict[str, Any]]:
     """Per feature: proposals recorded, accepted and overridden, and the acceptance rate. For automatic dispatch,
-    an undo (a dispatcher's one click, an event on the ticket) is the override."""
+    an undo (a dispatcher's one click, an event on the ticket) is the override; for tags, a staff edit of them."""
     undone = set(TicketEvent.objects.filter(action=Action.UNDO_AUTO_DISPATCH).values_list("ticket_id", flat=True))
+    edited = set(
+        TicketEvent.objects.filter(action=Action.SET_TAGS, data__by="staff").values_list("ticket_id", flat=True)
+    )
     out = []
     for feature in Feature:
         rows = ProposalRecord.objects.filter(feature=feature)
-        if feature == Feature.AUTO_DISPATCH:
+        if feature in (Feature.AUTO_DISPATCH, Feature.TAGS):
             tickets_ = list(rows.values_list("ticket_id", flat=True))
-            total, overridden = len(tickets_), sum(1 for t in tickets_ if t in undone)
+            changed = undone if feature == Feature.AUTO_DISPATCH else edited
+            total, overridden = len(tickets_), sum(1 for t in tickets_ if t in changed)
         else:
             total = rows.count()
             overridden = rows.filter(outcome=Outcome.OVERRIDDEN).count()

@@ -14,6 +14,7 @@ from jiesu.lib import refcache
 from .models import STREET_TOWNSHIP_KINDS, OrgUnit, PlaceHint, UnitKind
 
 refcache.watch("orgs.active_units", OrgUnit)
+refcache.watch("orgs.gazetteer", OrgUnit, PlaceHint)
 
 PLACE_KINDS = [UnitKind.DISTRICT, *STREET_TOWNSHIP_KINDS, UnitKind.COMMUNITY, UnitKind.VILLAGE]
 LOCAL_KINDS = frozenset({UnitKind.COMMUNITY, UnitKind.VILLAGE})
@@ -41,13 +42,11 @@ def resolve_place(address: str) -> list[PlaceMatch]:
     address = address.strip()[:500]
     if len(address) < 2:
         return []
-    units = {
-        u.pk: u for u in OrgUnit.objects.filter(is_active=True, kind__in=PLACE_KINDS).select_related("parent__parent")
-    }
+    units, hints = refcache.get("orgs.gazetteer", _gazetteer)
     hits = [h for u in units.values() if (h := _name_hit(u, address))]
-    for hint in PlaceHint.objects.filter(is_active=True, unit__is_active=True).only("text", "unit_id"):
-        if hint.text and hint.text in address and hint.unit_id in units:
-            hits.append(_Hit(units[hint.unit_id], hint.text, HINT))
+    for text, unit_id in hints:
+        if text in address and unit_id in units:
+            hits.append(_Hit(units[unit_id], text, HINT))
     hits = _drop_inner(hits)
 
     districts = [h.unit for h in hits if h.unit.kind == UnitKind.DISTRICT]
@@ -61,6 +60,25 @@ def resolve_place(address: str) -> list[PlaceMatch]:
     if streets:
         return [PlaceMatch(h.unit.district(), h.unit, h.text) for h in streets[:8]]
     return [PlaceMatch(d, None, d.name) for d in districts[:8]]
+
+
+def _gazetteer() -> tuple[dict[int, OrgUnit], list[tuple[str, int]]]:
+    """The active place units by id (parents linked in memory) and the active hints, held in the reference cache
+    (intake and the assistant read them for every order; issue 19's speed budget)."""
+    every = list(OrgUnit.objects.filter(is_active=True))
+    by_id = {u.pk: u for u in every}
+    for unit in every:
+        if unit.parent_id in by_id:
+            unit.parent = by_id[unit.parent_id]
+    units = {u.pk: u for u in every if u.kind in PLACE_KINDS}
+    hints = [
+        (text, unit_id)
+        for text, unit_id in PlaceHint.objects.filter(is_active=True, unit__is_active=True).values_list(
+            "text", "unit_id"
+        )
+        if text
+    ]
+    return units, hints
 
 
 def place_codes(places: list[PlaceMatch]) -> tuple[str | None, str | None]:

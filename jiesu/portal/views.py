@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from jiesu.catalog.models import Category
+from jiesu.intel import services as intel_services
 from jiesu.lib import clock, throttle
 from jiesu.lib.errors import NotFound, ServiceError
 from jiesu.orgs.selectors import place_codes, resolve_place
@@ -84,6 +85,8 @@ def submit(request: HttpRequest) -> HttpResponse:
                     field = INTAKE_INPUTS.get(error.on or "")
                     form.add_error(field if field in form.fields else None, str(error))
             else:
+                if not ticket.repeated:  # the assistant records its proposals beside the citizen's choice
+                    intel_services.after_intake(None, ticket, title=ticket.title, content=ticket.content)
                 # the tracking code is shown once, from the session, never in a URL (logs, Referer)
                 code = getattr(ticket, "new_tracking_code", "")
                 request.session["portal_receipt"] = {"number": ticket.number, "code": code}

@@ -32,6 +32,7 @@ ACTION_ROLES: dict[str, frozenset[str]] = {
     Action.DENY_EXTENSION: frozenset({Role.DISPATCHER}),
     Action.MERGE: frozenset({Role.DISPATCHER}),
     Action.UNDO_AUTO_DISPATCH: frozenset({Role.DISPATCHER}),
+    Action.SET_TAGS: frozenset({Role.HOTLINE_OPERATOR, Role.DISPATCHER}),
     Action.SPLIT: frozenset({Role.DISPATCHER}),
     Action.ACCEPT: UNIT_ROLES,
     Action.REQUEST_RETURN: UNIT_ROLES,

@@ -3,7 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .models import AppealType, CallbackOutcome, Channel, Resolution, Satisfaction, Urgency
+from .models import AffectedGroup, AppealType, CallbackOutcome, Channel, Resolution, Satisfaction, Urgency
 
 # The intake service's field names (ServiceError.on) → the input names of every intake form (console, portal),
 # so that a refusal is shown next to its field.
@@ -53,6 +53,7 @@ class ActionForm(forms.Form):
     contacted = forms.ChoiceField(choices=[("yes", _("Yes")), ("no", _("No"))], required=False)
     resolution = forms.ChoiceField(choices=Resolution.choices, required=False)
     satisfaction = forms.ChoiceField(choices=Satisfaction.choices, required=False)
+    tags = forms.MultipleChoiceField(choices=AffectedGroup.choices, required=False)
 
     def codes(self, field: str) -> list[str]:
         return [c for c in self.cleaned_data.get(field, "").replace("，", ",").replace(" ", ",").split(",") if c]

@@ -43,6 +43,16 @@ class Urgency(models.TextChoices):
     EMERGENCY = "emergency", _("Emergency")
 
 
+class AffectedGroup(models.TextChoices):
+    """事项 × 标签: the groups of people an order affects, beside its category (issue 19)."""
+
+    ELDERLY = "elderly", _("Elderly people")
+    DISABLED = "disabled", _("People with disabilities")
+    CHILDREN = "children", _("Children")
+    NEW_RESIDENTS = "new_residents", _("New residents")
+    BUSINESSES = "businesses", _("Businesses")
+
+
 class Requester(models.Model):
     """The caller's personal data, stored apart from the ticket and masked for all but hotline roles."""
 
@@ -183,6 +193,9 @@ class Ticket(models.Model):
     )
     updated_at = models.DateTimeField(_("updated at"))
     version = models.PositiveIntegerField(default=1, editable=False)
+    # 事项 × 标签: AffectedGroup values, space-separated with a space at both ends (" elderly children "), so that a
+    # tag filters with one `contains` on every database (`tickets.selectors.with_tag`). Set by services only.
+    tags = models.CharField(_("affected groups"), max_length=100, blank=True, default="", editable=False)
 
     # Not a column: intake sets it on the earlier ticket it returns for a repeated idempotency key.
     repeated = False
@@ -212,6 +225,14 @@ class Ticket(models.Model):
         if self.pk and not kwargs.get("update_fields"):
             raise ValidationError("Tickets change only through jiesu.tickets.services")
         super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+    @property
+    def tag_list(self) -> list[str]:
+        return [t for t in self.tags.split() if t in AffectedGroup.values]
+
+    @property
+    def tag_labels(self) -> list[str]:
+        return [str(AffectedGroup(t).label) for t in self.tag_list]
 
 
 class AssignmentRole(models.TextChoices):

@@ -1,9 +1,9 @@
 """Ticket queries for pages: always start from access.visible_tickets, fetch related rows up front."""
 
 import datetime as dt
-from typing import Any
+from typing import Any, TypeVar
 
-from django.db.models import Count, Q, QuerySet, Value
+from django.db.models import Count, Model, Q, QuerySet, Value
 
 from jiesu.lib import clock
 from jiesu.lib.sorting import Sorts
@@ -11,8 +11,10 @@ from jiesu.lib.validation import phone_or_none
 from jiesu.orgs.models import STREET_TOWNSHIP_KINDS, OrgUnit
 from jiesu.tickets import access
 
-from .models import Ticket, TicketEvent
+from .models import AffectedGroup, Ticket, TicketEvent
 from .workflow import IN_HAND, OPEN_STATES
+
+M = TypeVar("M", bound=Model)
 
 # The sortable columns of every ticket list (`jiesu.lib.sorting`): key → ordering fields.
 TICKET_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -136,3 +138,11 @@ def declined_digest(months: int = 6) -> dict[str, Any]:
         "reasons": [r for r in reasons.values() if r.is_active],
         "appealed": sum(1 for e in events if e.ticket.decline_appealed),
     }
+
+
+def with_tag(tickets: QuerySet[M], tag: str, prefix: str = "") -> QuerySet[M]:
+    """Only the tickets carrying the affected-group `tag` (事项 × 标签); unchanged when `tag` is empty or unknown.
+    `prefix` reaches the ticket through a relation ("ticket__")."""
+    if tag not in AffectedGroup.values:
+        return tickets
+    return tickets.filter(**{f"{prefix}tags__contains": f" {tag} "})

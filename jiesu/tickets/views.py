@@ -24,7 +24,7 @@ from jiesu.tickets import access as tickets_access
 
 from . import panels, selectors, services
 from .forms import ActionForm
-from .models import CallbackOutcome, DeclineReason, Resolution, Satisfaction
+from .models import AffectedGroup, CallbackOutcome, DeclineReason, Resolution, Satisfaction
 from .workflow import Action, DispatchState
 
 # Fields each action's form shows, in order.
@@ -53,6 +53,7 @@ ACTION_FIELDS: dict[str, list[str]] = {
     Action.SUPERVISE: ["note", "respond_by"],
     Action.ANSWER_SUPERVISION: ["text"],
     Action.ASSIGN_HANDLER: ["handler_id", "note"],
+    Action.SET_TAGS: ["tags", "note"],
 }
 
 
@@ -131,6 +132,7 @@ def _perform(user: Any, ticket_id: int, action: str, form: ActionForm, photos: l
         Action.ASSIGN_HANDLER: lambda: services.assign_handler(
             user, ticket_id, d["handler_id"] or 0, note, expected_version=v
         ),
+        Action.SET_TAGS: lambda: services.set_tags(user, ticket_id, d.get("tags") or [], note, expected_version=v),
     }
     return calls[action]()
 
@@ -211,6 +213,7 @@ def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "library_name": settings.SOLUTION_LIBRARY_NAME or _("Solution library"),
             **panels.context(request.user, ticket, (a for a, _, _ in actions)),
             "form": ActionForm(),
+            "affected_groups": AffectedGroup.choices,
             "now": clock.now(),
             "satisfaction_choices": Satisfaction.answers(),
             "resolution_choices": Resolution.answers(),

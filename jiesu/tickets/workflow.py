@@ -79,6 +79,7 @@ class Action(models.TextChoices):
     LOAD_HISTORY = "load_history", _("Closed in the source system (loaded history)")
     UNDO_AUTO_DISPATCH = "undo_auto_dispatch", _("Undo the automatic dispatch")
     GROUP_WARNING = "group_warning", _("Group complaint early warning")
+    SET_TAGS = "set_tags", _("Set the affected groups")
 
 
 S = DispatchState
@@ -133,6 +134,8 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str | None]] = {
     Action.UNDO_AUTO_DISPATCH: (frozenset({S.DISPATCHED}), S.NEW),
     # The assistant warns the district: many callers about one place in a short time (state untouched).
     Action.GROUP_WARNING: (OPEN_STATES, None),
+    # 事项 × 标签: the assistant proposes the affected groups at intake, staff edit them (state untouched).
+    Action.SET_TAGS: (OPEN_STATES | {S.CLOSED}, None),
 }
 
 

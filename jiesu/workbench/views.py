@@ -252,12 +252,29 @@ def intake_assist(request: HttpRequest) -> HttpResponse:
         else [],
         "deadline": deadline,
         "similar": intel.possible_duplicates(
-            request.user, text, street, district, address=address, phone=q.get("requester_phone", "").strip()[:20]
+            request.user,
+            text,
+            street,
+            district,
+            address=address,
+            phone=q.get("requester_phone", "").strip()[:20],
+            latitude=_coordinate(q.get("latitude", ""), 90),
+            longitude=_coordinate(q.get("longitude", ""), 180),
         ),
+        "tags": intel.propose_tags(title, content),
         "knowledge": knowledge_for(text) if q.get("appeal_type") == "inquiry" else [],
         "now": clock.now(),
     }
     return render(request, "workbench/_intake_assist.html", context)
+
+
+def _coordinate(value: str, bound: float) -> float | None:
+    """A latitude or longitude from the query (where the caller's client knows one), None when absent or bad."""
+    try:
+        number = float(value[:20])
+    except ValueError:
+        return None
+    return number if -bound <= number <= bound else None
 
 
 def _unit(code: str, kinds: set[str]) -> OrgUnit | None:

@@ -15,7 +15,7 @@ from jiesu.sla.policy import due_at as compute_due
 from jiesu.sla.policy import load_calendar
 from jiesu.tickets import access
 
-from ..models import RequestState, ReturnRequest, Ticket, TicketEvent
+from ..models import AffectedGroup, RequestState, ReturnRequest, Ticket, TicketEvent
 from ..workflow import Action, DispatchState
 from ._core import _assign, _change, _load, _policy, _require_lead, _text, _unit, _units
 
@@ -291,4 +291,59 @@ def split(user: Any, ticket_id: int, note: str, *, expected_version: int | None 
         accepted_at=None,
     )
     ticket.assignments.filter(is_current=True).update(is_current=False, ended_at=now)
+    return ticket
+
+
+def _tags(values: Sequence[str]) -> str:
+    unknown = [v for v in values if v not in AffectedGroup.values]
+    if unknown:
+        raise InvalidInput(_("Unknown affected group: “%(value)s”."), value=str(unknown[0])[:30], on="tags")
+    ordered = [g for g in AffectedGroup.values if g in set(values)]
+    return f" {' '.join(ordered)} " if ordered else ""
+
+
+@transaction.atomic
+def set_tags(
+    user: Any, ticket_id: int, tags: Sequence[str], note: str = "", *, expected_version: int | None = None
+) -> Ticket:
+    """事项 × 标签: an operator or dispatcher sets the groups the order affects (one event with before and after)."""
+    ticket, actor = _load(user, ticket_id, Action.SET_TAGS, expected_version)
+    note = _text(note, "note", required=False)
+    value = _tags(tags)
+    if value == ticket.tags:
+        return ticket
+    before = ticket.tag_list
+    _change(
+        ticket,
+        Action.SET_TAGS,
+        actor,
+        note=note,
+        data={"from": before, "to": value.split(), "by": "staff"},
+        expected_version=expected_version,
+        tags=value,
+    )
+    return ticket
+
+
+@transaction.atomic
+def propose_tags(ticket_id: int, tags: Sequence[str], evidence: dict[str, Any]) -> Ticket | None:
+    """The assistant's tags at intake (no actor; the event carries the words that matched). Nothing when empty."""
+    value = _tags(tags)
+    if not value:
+        return None
+    ticket = (
+        Ticket.objects.select_for_update(of=("self",))
+        .select_related(*access.TICKET_RELATED)
+        .filter(pk=ticket_id)
+        .first()
+    )
+    if ticket is None:
+        raise InvalidInput(_("No such ticket."))
+    _change(
+        ticket,
+        Action.SET_TAGS,
+        None,
+        data={"from": ticket.tag_list, "to": value.split(), "by": "assistant"} | evidence,
+        tags=value,
+    )
     return ticket

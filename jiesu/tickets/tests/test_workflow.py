@@ -49,6 +49,8 @@ PERFORM: dict[str, Perform] = {
     Action.RATE_CALL: lambda w, t: services.rate_call(t.pk, "satisfied", source="ivr:test"),
     Action.DECLINE: lambda w, t: services.decline(w.operator, t.pk, decline_reason(), "来电无具体诉求"),
     Action.APPEAL_DECLINE: lambda w, t: services.appeal_decline(t.number, _code(t), "我的诉求是具体的：楼道灯不亮"),
+    # 事项 × 标签: a dispatcher sets the groups the order affects (the assistant's proposal: jiesu/intel/tests)
+    Action.SET_TAGS: lambda w, t: services.set_tags(w.dispatcher, t.pk, ["elderly"]),
 }
 
 
