@@ -401,6 +401,7 @@ def warn_group(ticket: Any) -> Any:
         .filter(street_id=ticket.street_id, intake_at__gte=since, intake_at__lte=ticket.intake_at)
         .exclude(pk=ticket.pk)
         .select_related("requester")
+        .only("id", "number", "title", "content", "category_id", "intake_at", "requester__phone")
         .order_by("-intake_at")[:300]
     )
     if len(pool) + 1 < GROUP_MIN_CALLERS:

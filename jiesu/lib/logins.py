@@ -1,5 +1,6 @@
 """Login throttling (django-axes) for the login page and the API keys."""
 
+import ipaddress
 from typing import Any
 
 from axes.attempts import get_cool_off_threshold
@@ -47,12 +48,17 @@ def api_key_failures_sql(request: HttpRequest) -> tuple[str, list[Any]]:
         return "0", []
     AxesProxyHandler.update_request(request)  # the address and the attempt time, as django-axes records them
     table = AccessAttempt._meta.db_table
+    ip = str(request.axes_ip_address or "")  # type: ignore[attr-defined]
+    try:
+        ipaddress.ip_address(ip)
+        address, params = 'a."ip_address" = %s', [ip]
+    except ValueError:  # no usable address (e.g. no REMOTE_ADDR): axes records it as NULL
+        address, params = 'a."ip_address" IS NULL', []
     sql = (
         f'(SELECT COALESCE(SUM(a."failures_since_start"), 0) FROM "{table}" a '
-        'WHERE a."username" = %s AND a."ip_address" = %s AND a."attempt_time" >= %s)'
+        f'WHERE a."username" = %s AND {address} AND a."attempt_time" >= %s)'
     )
-    ip = request.axes_ip_address  # type: ignore[attr-defined]
-    return sql, [API_CREDENTIALS["username"], ip, get_cool_off_threshold(request)]
+    return sql, [API_CREDENTIALS["username"], *params, get_cool_off_threshold(request)]
 
 
 def api_key_failed(request: HttpRequest) -> None:

@@ -139,3 +139,19 @@ def test_hotline_roles_never_open_assessment_drill_downs(october: Any, world: Wo
     supervisor = Client()
     supervisor.force_login(world.city_supervisor)
     assert supervisor.get(f"/assessment/{draft.pk}/units/{JIANWAI}/").status_code == 200
+
+
+def test_an_api_request_without_an_address_is_answered_and_counted(world: World, settings: Any) -> None:
+    """A request whose address is empty (no REMOTE_ADDR, as a WSGI test client sends) gets an answer, never a 500
+    (PostgreSQL refused '' as an inet), and its failures still count towards the lockout (axes stores NULL)."""
+    from jiesu.integrations.models import ApiClient
+
+    settings.API_KEY_FAILURE_LIMIT = 3
+    client = ApiClient(name="no address", user=world.operator)
+    key = client.issue_key()
+    client.save()
+    anonymous = Client(REMOTE_ADDR="")
+    assert anonymous.get("/api/v1/me", headers={"Authorization": f"Bearer {key}"}).status_code == 200
+    for guess in ("nobody.guess-1", "nobody.guess-2", "nobody.guess-3"):
+        assert anonymous.get("/api/v1/me", headers={"Authorization": f"Bearer {guess}"}).status_code == 401
+    assert anonymous.get("/api/v1/me", headers={"Authorization": f"Bearer {key}"}).status_code == 429
