@@ -158,6 +158,19 @@ def _load(user: Any, ticket_id: int, action: str, expected_version: int | None =
     return ticket, actor
 
 
+def _lock_for_assistant(ticket_id: int) -> Ticket:
+    """The ticket, row-locked, for a change the assistant makes with no actor (so no visibility applies)."""
+    ticket = (
+        Ticket.objects.select_for_update(of=("self",))
+        .select_related(*access.TICKET_RELATED)
+        .filter(pk=ticket_id)
+        .first()
+    )
+    if ticket is None:
+        raise InvalidInput(_("No such ticket."))
+    return ticket
+
+
 def _check_transition(ticket: Ticket, action: str) -> None:
     if target_state(action, ticket.dispatch_state) is None:
         raise IllegalTransition(

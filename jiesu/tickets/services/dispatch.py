@@ -17,7 +17,7 @@ from jiesu.tickets import access
 
 from ..models import AffectedGroup, RequestState, ReturnRequest, Ticket, TicketEvent
 from ..workflow import Action, DispatchState
-from ._core import _assign, _change, _load, _policy, _require_lead, _text, _unit, _units
+from ._core import _assign, _change, _load, _lock_for_assistant, _policy, _require_lead, _text, _unit, _units
 
 
 # --- dispatch and returns -------------------------------------------------------------------------------
@@ -106,14 +106,7 @@ def auto_dispatch(
     """派单 by the assistant, without a person (the caller, `intel`, has checked its measured thresholds). The event is
     an ordinary dispatch with no actor and `data["auto"] = True` plus the evidence (probabilities, thresholds), so
     the trail, the unit's inbox and the statistics treat it as a dispatch and anyone can see it was automatic."""
-    ticket = (
-        Ticket.objects.select_for_update(of=("self",))
-        .select_related(*access.TICKET_RELATED)
-        .filter(pk=ticket_id)
-        .first()
-    )
-    if ticket is None:
-        raise InvalidInput(_("No such ticket."))
+    ticket = _lock_for_assistant(ticket_id)
     lead, assists, info = _resolve_units(ticket, lead_code, assist_codes)
     _send(ticket, Action.DISPATCH, None, lead, assists, info | {"auto": True, "evidence": evidence}, "", None)
     return ticket
@@ -123,14 +116,7 @@ def auto_dispatch(
 def group_warning(ticket_id: int, evidence: dict[str, Any]) -> Ticket:
     """群体诉求预警, raised by the assistant (no actor) on the ticket that completed the group: the outbox notifies
     the supervisors of the ticket's district. The evidence names the tickets, callers and window."""
-    ticket = (
-        Ticket.objects.select_for_update(of=("self",))
-        .select_related(*access.TICKET_RELATED)
-        .filter(pk=ticket_id)
-        .first()
-    )
-    if ticket is None:
-        raise InvalidInput(_("No such ticket."))
+    ticket = _lock_for_assistant(ticket_id)
     _change(ticket, Action.GROUP_WARNING, None, data=evidence)
     return ticket
 
@@ -331,14 +317,7 @@ def propose_tags(ticket_id: int, tags: Sequence[str], evidence: dict[str, Any]) 
     value = _tags(tags)
     if not value:
         return None
-    ticket = (
-        Ticket.objects.select_for_update(of=("self",))
-        .select_related(*access.TICKET_RELATED)
-        .filter(pk=ticket_id)
-        .first()
-    )
-    if ticket is None:
-        raise InvalidInput(_("No such ticket."))
+    ticket = _lock_for_assistant(ticket_id)
     _change(
         ticket,
         Action.SET_TAGS,
