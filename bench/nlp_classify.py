@@ -14,11 +14,9 @@ Printed per data set:
   test rows it would fill (coverage) and how many of those are right;
 - the coverage at which the pooled outer-fold probabilities reach the target accuracy (the best threshold in
   hindsight, for comparison), and the same for the baseline's decision margin.
-Open set (default; `--no-open-set` skips it): for each category, the model is trained without it (same nested
-procedure) and applied to that category's texts; the share it would auto-apply is printed (target under 5 %), by the
-open-set gate on the sub-topic support (now), beside the gate on the top decision value (before, calibrated the same
-way in the same training), the P30 familiarity rule (first) and the probability threshold alone; then the
-trade-off of each gate's setting against the closed set's coverage and accuracy.
+Open set (`--open-set`): for each category, the model is trained without it (same nested procedure) and applied to
+that category's texts; the share it would auto-apply is printed (target under 5 %), beside how many it would
+auto-apply with the probability threshold alone.
 
 Usage: .venv/bin/python bench/nlp_classify.py [--sets teddy,hangzhou,fuzhou] [--folds 5] [--no-open-set]
 Reads ../shared/data (JIESU_SHARED_DATA overrides); skips a set whose files are absent. No thresholds asserted.
@@ -86,7 +84,6 @@ def cross_validate(data, folds, target):
     proba_rows, truth_rows, chosen = [], [], []
     by_floor: dict[int, np.ndarray] = {}
     by_open: dict[float, np.ndarray] = {}
-    by_open_top: dict[float, np.ndarray] = {}
     old_rule = np.zeros(len(y), dtype=bool)
     t0 = time.perf_counter()
     for train, test in StratifiedKFold(folds, shuffle=True, random_state=0).split(data.docs, y):
@@ -105,15 +102,9 @@ def cross_validate(data, folds, target):
         for q, floor in model.familiar_floors.items():
             by_floor.setdefault(q, np.zeros(len(y), dtype=bool))[test] = over & (fam >= floor)
         old_rule[test] = over & (fam >= model.familiar_floors[OLD_QUANTILE])
-        x = model.features(te_docs)
-        d = model._decide(x)
-        support = model.open_scores(x, d)
+        d = model.decision(te_docs)
         for m, floor in getattr(model, "open_floors", {}).items():
             by_open.setdefault(m, np.zeros(len(y), dtype=bool))[test] = (
-                over & (fam >= model.familiar_floor) & model.known(support, floor)
-            )
-        for m, floor in getattr(model, "open_floors_top", {}).items():
-            by_open_top.setdefault(m, np.zeros(len(y), dtype=bool))[test] = (
                 over & (fam >= model.familiar_floor) & model.known(d, floor)
             )
         classes = np.array(model.classes, dtype=object)
@@ -141,8 +132,6 @@ def cross_validate(data, folds, target):
         "chosen": chosen,
         "floors": {q: (m.mean(), right[m].mean() if m.any() else float("nan")) for q, m in by_floor.items()},
         "opens": {q: (m.mean(), right[m].mean() if m.any() else float("nan")) for q, m in by_open.items()},
-        "opens_top": {q: (m.mean(), right[m].mean() if m.any() else float("nan")) for q, m in by_open_top.items()},
-        "open_max": TextModel().open_set_max,
         "old_cov": old_rule.mean(),
         "old_acc": right[old_rule].mean() if old_rule.any() else float("nan"),
     }
@@ -150,20 +139,14 @@ def cross_validate(data, folds, target):
 
 def open_set(data, target, result):
     """Each category left out of training in turn: how often its texts would be auto-applied, by the open-set gate
-    on the sub-topic support (now) and, in the same run, by the gate on the top decision value (before; both
-    calibrated inside the training data by leaving each of its categories out in turn), by the issue-19 first rule
-    (probability threshold and the P30 familiarity floor) and by the probability threshold alone."""
+    (calibrated inside the training data by leaving each of its categories out in turn) and, in the same run, by the
+    issue-19 first rule (probability threshold and the P30 familiarity floor)."""
     y = np.array(data.labels, dtype=object)
-    default = result["open_max"]
     print(f"\nopen set on {data.name}: each category left out of training; share of its texts auto-applied")
-    print(
-        f"{'left out':<16}{'texts':>6}{'gate (now)':>12}{'top-decision gate (before)':>28}{'P30 rule (first)':>18}"
-        f"{'p ≥ threshold only':>20}"
-    )
-    total = applied = by_p = by_old = by_top = 0
+    print(f"{'left out':<16}{'texts':>6}{'gate (now)':>12}{'P30 rule (before)':>19}{'p ≥ threshold only':>20}")
+    total = applied = by_p = by_old = 0
     open_by_floor: dict[int, int] = {}
     open_by_level: dict[float, int] = {}
-    open_by_level_top: dict[float, int] = {}
     for held in sorted(set(data.labels)):
         keep = y != held
         model = TextModel(target=target).fit(
@@ -177,48 +160,27 @@ def open_set(data, target, result):
         over = proba.max(axis=1) >= (model.threshold if model.threshold is not None else 2.0)
         for q, floor in model.familiar_floors.items():
             open_by_floor[q] = open_by_floor.get(q, 0) + int((over & (fam >= floor)).sum())
-        x = model.features(te)
-        d = model._decide(x)
-        support = model.open_scores(x, d)
+        d = model.decision(te)
         for m, floor in getattr(model, "open_floors", {}).items():
-            gate = over & (fam >= model.familiar_floor) & model.known(support, floor)
-            open_by_level[m] = open_by_level.get(m, 0) + int(gate.sum())
-        top = np.zeros(len(te), dtype=bool)
-        for m, floor in getattr(model, "open_floors_top", {}).items():
             gate = over & (fam >= model.familiar_floor) & model.known(d, floor)
-            open_by_level_top[m] = open_by_level_top.get(m, 0) + int(gate.sum())
-            if m == default:
-                top = gate
+            open_by_level[m] = open_by_level.get(m, 0) + int(gate.sum())
         old = over & (fam >= model.familiar_floors[OLD_QUANTILE])
         total += len(te)
         applied += int(ok.sum())
         by_p += int(over.sum())
         by_old += int(old.sum())
-        by_top += int(top.sum())
-        print(f"{held:<16}{len(te):>6}{ok.mean():>12.1%}{top.mean():>28.1%}{old.mean():>18.1%}{over.mean():>20.1%}")
-    print(
-        f"{'all':<16}{total:>6}{applied / total:>12.1%}{by_top / total:>28.1%}{by_old / total:>18.1%}"
-        f"{by_p / total:>20.1%}"
-    )
-    top_cov, top_acc = result["opens_top"].get(default, (float("nan"), float("nan")))
+        print(f"{held:<16}{len(te):>6}{ok.mean():>12.1%}{old.mean():>19.1%}{over.mean():>20.1%}")
+    print(f"{'all':<16}{total:>6}{applied / total:>12.1%}{by_old / total:>19.1%}{by_p / total:>20.1%}")
     print(
         f"\nclosed set in the same run (outer folds): gate (now) coverage {result['auto_cov']:.1%} at "
-        f"{result['auto_acc']:.1%}; top-decision gate (before) {top_cov:.1%} at {top_acc:.1%}; "
-        f"P30 rule (first) coverage {result['old_cov']:.1%} at {result['old_acc']:.1%}"
+        f"{result['auto_acc']:.1%}; P30 rule (before) coverage {result['old_cov']:.1%} at {result['old_acc']:.1%}"
     )
-    print("\ntrade-off of each open-set gate's setting (the share of left-out-category texts allowed inside training):")
-    print(
-        f"{'allowed':>8}  {'now: coverage':>14}{'accuracy':>10}{'open set':>10}  "
-        f"{'before: coverage':>17}{'accuracy':>10}{'open set':>10}"
-    )
+    print("\ntrade-off of the open-set gate (the share of left-out-category texts allowed inside training):")
+    print(f"{'allowed':>8}{'closed-set coverage':>21}{'accuracy':>10}{'open-set auto-applied':>23}")
     for m in sorted(open_by_level):
         cov, acc = result["opens"][m]
-        tcov, tacc = result["opens_top"].get(m, (float("nan"), float("nan")))
-        print(
-            f"{m:>8.1%}  {cov:>14.1%}{acc:>10.1%}{open_by_level[m] / total:>10.1%}  "
-            f"{tcov:>17.1%}{tacc:>10.1%}{open_by_level_top.get(m, 0) / total:>10.1%}"
-        )
-    print("\nfirst: trade-off of the familiarity floor (the percentile of the right held-out proposals' familiarity):")
+        print(f"{m:>8.0%}{cov:>21.1%}{acc:>10.1%}{open_by_level[m] / total:>23.1%}")
+    print("\nbefore: trade-off of the familiarity floor (the percentile of the right held-out proposals' familiarity):")
     print(f"{'floor':>8}{'closed-set coverage':>21}{'accuracy':>10}{'open-set auto-applied':>23}")
     for q in sorted(open_by_floor):
         cov, acc = result["floors"][q]

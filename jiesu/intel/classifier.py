@@ -30,8 +30,6 @@ import joblib
 import numpy as np
 from scipy.optimize import minimize_scalar
 from scipy.sparse import csr_matrix, hstack, vstack
-from sklearn.cluster import KMeans
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.metrics import f1_score
 from sklearn.model_selection import StratifiedKFold
@@ -65,20 +63,13 @@ FAMILIAR_MAX_ROWS = 20_000
 FLOOR_QUANTILES = (0, 10, 20, 30, 40, 50)
 # Open set (issue 19): the share of texts of a category the model never learned that may still be auto-applied,
 # measured inside the training data by leaving each category out in turn (see `_calibrate_open_set`).
-OPEN_SET_MAX = 0.075  # the default of JIESU_OPEN_SET_MAX (settings.INTEL_OPEN_SET_MAX); see README "Trust"
-OPEN_SET_LEVELS = (0.05, 0.075, 0.10, 0.15, 0.20)
+OPEN_SET_MAX = 0.10  # the default of JIESU_OPEN_SET_MAX (settings.INTEL_OPEN_SET_MAX); see README "Trust"
+OPEN_SET_LEVELS = (0.05, 0.10, 0.15, 0.20)
 # With the open-set gate, the familiarity floor stays as a sanity floor at this lower percentile: a text less like its
 # proposed class's training texts than 90 % of the right held-out proposals is not acted on. It is what rejects
 # everyday calls on a templated history (the demo city), where no left-out category ever clears the threshold.
 FAMILIAR_SANITY_QUANTILE = 10.0
 OPEN_SET_MAX_CLASSES = 30  # categories left out in turn at most (a random sample beyond; bounds retraining time)
-# The open-set gate's score (issue 19, second round): how strongly the text belongs to one of the proposed class's
-# sub-topics. Each class's labelled texts are split by k-means into sub-topics of about `SUBTOPIC_ROWS` texts, a linear
-# SVM is trained over all sub-topics, and the score is the best decision among the proposed class's sub-topics,
-# averaged over `SUBTOPIC_SEEDS` k-means runs. A text of a category the model never learned may land on the broad
-# side of a known class, but it seldom lands squarely inside one of its tighter sub-topics (README "Trust").
-SUBTOPIC_ROWS = 20
-SUBTOPIC_SEEDS = (0, 1, 2)
 
 
 @dataclass(frozen=True)
@@ -122,9 +113,7 @@ class TextModel:
         self.target = target
         self.open_set = open_set
         self.open_set_max = open_set_max
-        self.open_floor: float | None = None  # auto-apply only when the open-set score reaches it; None: no gate
-        # the sub-topic models of the open-set score: (coef, intercept, class index of each sub-topic) per seed
-        self.subtopics: list[tuple[csr_matrix, np.ndarray, np.ndarray]] = []
+        self.open_floor: float | None = None  # auto-apply only when the top decision reaches it; None: no gate
         self.text_index: Any = None  # intel.index.TextIndex stored with a category model (duplicate search)
         self.meta: dict[str, Any] = {}
         self.terms: list[str] = []
@@ -208,7 +197,7 @@ class TextModel:
         if decisions is not None:
             self._calibrate(decisions, y_real)
             if self.open_set and self.threshold is not None:
-                self._calibrate_open_set(real, tax, y_real, y, decisions, folds)
+                self._calibrate_open_set(real, tax, y_real, y, decisions)
         self.meta.update(
             format=FORMAT,
             created_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
@@ -360,19 +349,16 @@ class TextModel:
         y_real: np.ndarray,
         y: np.ndarray,
         decisions: np.ndarray,
-        folds: list[tuple[np.ndarray, np.ndarray]],
     ) -> None:
         """The open-set gate, measured inside the training data only. Each category with labelled rows is left out
-        in turn (its labelled rows and its taxonomy names): a model with the chosen weights and C, and its sub-topic
-        models, are trained on the rest and applied to the left-out rows, which stand for calls of a category the
-        model never learned. The gate's score is the sub-topic support of the proposed class (`SUBTOPIC_ROWS`; it
-        separated unknown from known texts better than the top decision value, which was the gate before and
-        itself beat the probability, the margin, the entropy, the energy, the nearest-neighbour or centroid
-        similarity and a logistic combination of them, README "Trust"). `open_floor` is the lowest score at which at
-        most `open_set_max` of the left-out rows that clear the probability threshold would be auto-applied, among
-        those that also clear the familiarity floor, which drops to its sanity level (`FAMILIAR_SANITY_QUANTILE`)
-        when the gate is calibrated. The same is measured for the top decision value (`open_floors_top`, the gate
-        before), so the benchmark shows both from one training."""
+        in turn (its labelled rows and its taxonomy names): a model with the chosen weights and C is trained on
+        the rest and applied to the left-out rows, which stand for calls of a category the model never learned.
+        The gate is the top decision value (the SVM's score of the proposed class; it separated unknown from
+        known texts better than the probability, the margin, the entropy, the energy, the nearest-neighbour or
+        centroid similarity and a logistic combination of them, README "Trust"). `open_floor` is the lowest top
+        decision at which at most `open_set_max` of the left-out rows that clear the probability threshold would
+        be auto-applied, among those that also clear the familiarity floor, which drops to its sanity level
+        (`FAMILIAR_SANITY_QUANTILE`) when the gate is calibrated."""
         assert real is not None
         labels, counts = np.unique(y_real, return_counts=True)
         eligible = [str(c) for c, n in zip(labels, counts, strict=True) if n >= 3]
@@ -385,18 +371,10 @@ class TextModel:
         xt = self._join(tax, self.title_weight, self.title_char_weight) if tax is not None else None
         y_tax = y[len(y_real) :]
         truth = np.array([self.classes.index(str(c)) for c in y_real])
-        guess = decisions.argmax(axis=1)
-        right = guess == truth
+        right = decisions.argmax(axis=1) == truth
         oof_fam = getattr(self, "oof_fam", None)
         sanity = float(np.percentile(oof_fam[right], FAMILIAR_SANITY_QUANTILE)) if oof_fam is not None else 0.0
-        assert self.threshold is not None
-        # the known rows' support, out of fold (the sub-topics of each inner fold's training part)
-        known_support = np.zeros(len(y_real))
-        for train, test in folds:
-            models = self._fit_subtopics(xr[train], y_real[train], xt, y_tax)
-            known_support[test] = self._support(xr[test], models)[np.arange(len(test)), guess[test]]
         unknown: list[np.ndarray] = []
-        unknown_top: list[np.ndarray] = []
         for held in eligible:
             keep, keep_tax = y_real != held, y_tax != held
             x = xr[keep] if xt is None else vstack([xr[keep], xt[keep_tax]], format="csr")
@@ -404,115 +382,35 @@ class TextModel:
             d = svm.decision_function(xr[~keep])
             d = d.reshape(int((~keep).sum()), -1) if len(svm.classes_) > 2 else np.column_stack([-d, d])
             p = _softmax(d / self.temperature).max(axis=1)
+            assert self.threshold is not None
             proposed = [str(svm.classes_[j]) for j in d.argmax(axis=1)]
             fam = self.familiarity(xr[~keep], proposed)
-            passes = (p >= self.threshold) & (fam >= sanity)
-            models = self._fit_subtopics(
-                xr[keep], y_real[keep], xt[keep_tax] if xt is not None else None, y_tax[keep_tax]
-            )
-            columns = np.array([self.classes.index(c) for c in proposed])
-            support = self._support(xr[~keep], models)[np.arange(len(proposed)), columns]
-            unknown.append(np.where(passes, support, -np.inf))
-            unknown_top.append(np.where(passes, d.max(axis=1), -np.inf))
+            unknown.append(np.where((p >= self.threshold) & (fam >= sanity), d.max(axis=1), -np.inf))
+        score = np.concatenate(unknown)
         known_p = _softmax(decisions / self.temperature).max(axis=1)
         known_fam = oof_fam if oof_fam is not None else np.ones(len(y_real))
-        passes = (known_p >= self.threshold) & (known_fam >= sanity)
-        levels = sorted({*OPEN_SET_LEVELS, self.open_set_max})
-        self.familiar_floor = sanity
-        self.subtopics = self._fit_subtopics(xr, y_real, xt, y_tax)
-        tables: dict[str, list[dict[str, Any]]] = {}
-        for name, unknown_score, known_score in (
-            ("support", np.concatenate(unknown), np.where(passes, known_support, -np.inf)),
-            ("top_decision", np.concatenate(unknown_top), np.where(passes, decisions.max(axis=1), -np.inf)),
-        ):
-            floors = {m: _floor_for(unknown_score, m) for m in levels}
-            if name == "support":
-                self.open_floors = floors
-            else:
-                self.open_floors_top = floors
-            tables[name] = []
-            for m, floor in floors.items():
-                acts = np.isfinite(known_score) & (known_score >= floor)
-                tables[name].append(
-                    {
-                        "open_max": m,
-                        "floor": round(floor, 4),
-                        "open_applied": round(float(np.mean(np.isfinite(unknown_score) & (unknown_score >= floor))), 4),
-                        "coverage": round(float(np.mean(acts)), 4),
-                        "accuracy": round(float(np.mean(right[acts])), 4) if acts.any() else None,
-                    }
-                )
+        known = np.where((known_p >= self.threshold) & (known_fam >= sanity), decisions.max(axis=1), -np.inf)
+        self.open_floors = {m: _floor_for(score, m) for m in sorted({*OPEN_SET_LEVELS, self.open_set_max})}
         self.open_floor = self.open_floors[self.open_set_max]
+        self.familiar_floor = sanity
+        table = []
+        for m, floor in self.open_floors.items():
+            acts = np.isfinite(known) & (known >= floor)
+            table.append(
+                {
+                    "open_max": m,
+                    "floor": round(floor, 4),
+                    "open_applied": round(float(np.mean(np.isfinite(score) & (score >= floor))), 4),
+                    "coverage": round(float(np.mean(acts)), 4),
+                    "accuracy": round(float(np.mean(right[acts])), 4) if acts.any() else None,
+                }
+            )
         self.meta["open_set"] = {
             "left_out": len(eligible),
-            "unknown_rows": sum(len(u) for u in unknown),
-            "score": "support",
-            "levels": tables["support"],
-            "levels_top_decision": tables["top_decision"],
+            "unknown_rows": len(score),
+            "levels": table,
             "note": "leave-one-category-out inside the training data; coverage on the 3-fold out-of-fold rows",
         }
-
-    def _fit_subtopics(
-        self, xr: csr_matrix, y_real: np.ndarray, xt: csr_matrix | None, y_tax: np.ndarray
-    ) -> list[tuple[csr_matrix, np.ndarray, np.ndarray]]:
-        """Per seed of `SUBTOPIC_SEEDS`: each class's labelled rows split by k-means (cosine) into sub-topics of
-        about `SUBTOPIC_ROWS` rows, its taxonomy names put into their nearest sub-topic (one sub-topic for a class
-        known by its names only), and a linear SVM over all sub-topics; kept as (coef, intercept, class index of each
-        sub-topic)."""
-        xn = normalize(xr)
-        xtn = normalize(xt) if xt is not None else None
-        models = []
-        for seed in SUBTOPIC_SEEDS:
-            sub = np.zeros(len(y_real), dtype=np.int64)
-            sub_tax = np.zeros(len(y_tax), dtype=np.int64)
-            parents: list[str] = []
-            for label in sorted({*map(str, y_real), *map(str, y_tax)}):
-                rows = np.flatnonzero(y_real == label)
-                tax_rows = np.flatnonzero(y_tax == label)
-                k = max(1, min(len(rows), round(len(rows) / SUBTOPIC_ROWS)))
-                if k > 1:
-                    with warnings.catch_warnings():  # identical texts may leave fewer distinct sub-topics than k
-                        warnings.simplefilter("ignore", ConvergenceWarning)
-                        km = KMeans(k, n_init=4, random_state=seed).fit(xn[rows])
-                    sub[rows] = len(parents) + km.labels_
-                    if len(tax_rows) and xtn is not None:
-                        sub_tax[tax_rows] = len(parents) + km.predict(xtn[tax_rows])
-                else:
-                    sub[rows] = len(parents)
-                    sub_tax[tax_rows] = len(parents)
-                parents.extend([label] * k)
-            used = np.unique(np.concatenate([sub, sub_tax]))
-            x = xr if xt is None else vstack([xr, xt], format="csr")
-            svm = self._svm(self.c).fit(x, np.concatenate([sub, sub_tax]))
-            coef = svm.coef_ if len(used) > 2 else np.vstack([-svm.coef_, svm.coef_])
-            bias = svm.intercept_ if len(used) > 2 else np.concatenate([-svm.intercept_, svm.intercept_])
-            owner = np.array([self.classes.index(parents[int(j)]) for j in svm.classes_])
-            # sparse: a feature no training row has (most of the vocabulary fitted on unlabelled texts) weighs 0
-            models.append((csr_matrix(coef.astype(np.float32)), bias.astype(np.float32), owner))
-        return models
-
-    def _support(self, x: csr_matrix, models: list[tuple[csr_matrix, np.ndarray, np.ndarray]]) -> np.ndarray:
-        """Per row and class: the best decision among the class's sub-topics, averaged over the seeds (−10 for a
-        class without a sub-topic in a model)."""
-        out = np.zeros((x.shape[0], len(self.classes)))
-        for coef, bias, owner in models:
-            d = (x @ coef.T).toarray() + bias
-            best = np.full((x.shape[0], len(self.classes)), -10.0)
-            for j in np.unique(owner):
-                best[:, j] = d[:, owner == j].max(axis=1)
-            out += best
-        return out / max(1, len(models))
-
-    def open_scores(self, x: csr_matrix, decisions: np.ndarray) -> np.ndarray:
-        """The open-set gate's score of each row's top class: its sub-topic support, or the top decision value for a
-        model without sub-topics (a model saved before them)."""
-        models = getattr(self, "subtopics", None)
-        if not models:
-            out: np.ndarray = decisions.max(axis=1)
-            return out
-        top = decisions.argmax(axis=1)
-        support: np.ndarray = self._support(x, models)[np.arange(x.shape[0]), top]
-        return support
 
     # --- use --------------------------------------------------------------------------------------------
     def _decide(self, x: csr_matrix) -> np.ndarray:
@@ -541,17 +439,14 @@ class TextModel:
         if threshold is None:
             return proba, np.zeros(len(docs), dtype=bool), fam
         ok = (proba.max(axis=1) >= threshold) & (fam >= getattr(self, "familiar_floor", 0.0))
-        return proba, ok & self.known(self.open_scores(x, d)), fam
+        return proba, ok & self.known(d), fam
 
-    def known(self, scores: np.ndarray, open_floor: float | None = None) -> np.ndarray:
-        """Per row: whether its open-set score (`open_scores`; a decision matrix counts by its top decision) clears
-        the open-set gate, at `open_floor` when given (all rows when the model has no gate)."""
+    def known(self, decisions: np.ndarray, open_floor: float | None = None) -> np.ndarray:
+        """Per row: whether the top decision clears the open-set gate (all rows when the model has no gate)."""
         floor = getattr(self, "open_floor", None) if open_floor is None else open_floor
-        if scores.ndim == 2:
-            scores = scores.max(axis=1)
         if floor is None:
-            return np.ones(scores.shape[0], dtype=bool)
-        out: np.ndarray = scores >= floor
+            return np.ones(decisions.shape[0], dtype=bool)
+        out: np.ndarray = decisions.max(axis=1) >= floor
         return out
 
     def threshold_at(self, precision: float, label: str | None = None) -> float | None:
@@ -609,7 +504,7 @@ class TextModel:
             reason = "unmeasured"
         elif proba[order[0]] < threshold:
             reason = "low_confidence"
-        elif fam < getattr(self, "familiar_floor", 0.0) or not self.known(self.open_scores(x, d))[0]:
+        elif fam < getattr(self, "familiar_floor", 0.0) or not self.known(d)[0]:
             reason = "unfamiliar"
         else:
             reason = "sure"
