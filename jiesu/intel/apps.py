@@ -35,7 +35,7 @@ class IntelConfig(AppConfig):
         from . import services
 
         def assistant(tick: Tick) -> int:
-            return services.assist_queued(tick.batch)
+            return services.assist_queued(tick.batch, seconds=services.ASSIST_TICK_SECONDS)
 
         # orders from the API, Open311 and the portal: after intake, before the outbox notifies their events
         register_tick_step("assistant", assistant, order=40)

@@ -10,6 +10,7 @@ Two kinds are trained from the platform's own history:
 
 import datetime as dt
 import logging
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -312,14 +313,22 @@ def queue_assist(ticket: Any) -> None:
 _QUEUE = f'INSERT INTO "{AssistQueue._meta.db_table}" ("ticket_id", "queued_at", "attempts") VALUES (%s, %s, 0)'
 
 
-def assist_queued(limit: int = 100) -> int:
+ASSIST_TICK_SECONDS = 1.0
+
+
+def assist_queued(limit: int = 100, seconds: float | None = None) -> int:
     """A step of `jiesu worker`: the assistant's after-intake work (`after_intake`) for the queued orders, oldest
     first, each in its own transaction with its queue row, claimed with SKIP LOCKED (a second worker takes the next
     one; a killed worker's order is claimed again). An order whose work fails is retried on the next ticks and
     dropped after `ASSIST_MAX_ATTEMPTS` (the order itself is registered and untouched; only the assistance is
-    lost, and the log says so). Returns how many orders were assisted."""
+    lost, and the log says so). With `seconds`, it stops taking orders after that long (the worker's tick gives it
+    `ASSIST_TICK_SECONDS`, so a burst of orders never holds up the deadlines, the outbox and the webhooks behind
+    it). Returns how many orders were assisted."""
     done, last = 0, 0
+    stop_at = None if seconds is None else time.monotonic() + seconds
     for _n in range(limit):
+        if stop_at is not None and time.monotonic() >= stop_at:
+            break
         with transaction.atomic():
             row = (
                 AssistQueue.objects.select_for_update(skip_locked=True)
@@ -461,7 +470,18 @@ def warn_group(ticket: Any) -> Any:
         .only("id", "number", "title", "content", "category_id", "intake_at", "requester__phone")
         .order_by("-intake_at")[:300]
     )
-    if len(pool) + 1 < GROUP_MIN_CALLERS:
+
+    def caller(t: Any) -> str:
+        return selectors.phone_key(t.requester.phone) if t.requester else f"#{t.pk}"
+
+    # The cheap refusals first (a burst at one place makes this run for each of its orders): too few distinct
+    # callers in the whole window, or the place already warned in it.
+    if len({caller(t) for t in [ticket, *pool]}) < GROUP_MIN_CALLERS:
+        return None
+    already = TicketEvent.objects.filter(
+        action=Action.GROUP_WARNING, ticket__street_id=ticket.street_id, created_at__gte=since
+    ).exists()
+    if already:
         return None
     text = f"{ticket.title}{ticket.content}"
     scores = selectors.similarities(text, [f"{t.title}{t.content}" for t in pool])
@@ -471,13 +491,8 @@ def warn_group(ticket: Any) -> Any:
         if s >= GROUP_SIMILARITY or (ticket.category_id is not None and t.category_id == ticket.category_id)
     ]
     group = [ticket, *same]
-    callers = {selectors.phone_key(t.requester.phone) if t.requester else f"#{t.pk}" for t in group}
+    callers = {caller(t) for t in group}
     if len(callers) < GROUP_MIN_CALLERS:
-        return None
-    already = TicketEvent.objects.filter(
-        action=Action.GROUP_WARNING, ticket__street_id=ticket.street_id, created_at__gte=since
-    ).exists()
-    if already:
         return None
     evidence = {
         "callers": len(callers),
