@@ -301,6 +301,8 @@ def test_a_failing_assist_is_retried_then_dropped_and_the_order_stays(world: Wor
     def broken(*args: Any, **kwargs: Any) -> None:
         raise RuntimeError("model file unreadable")
 
+    assert services.assist_queued(seconds=0) == 0  # the tick's time budget is spent: nothing taken
+    assert AssistQueue.objects.get(ticket=ticket).attempts == 0
     monkeypatch.setattr(services, "after_intake", broken)
     for attempt in range(1, services.ASSIST_MAX_ATTEMPTS):
         assert services.assist_queued() == 0
