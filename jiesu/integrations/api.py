@@ -348,7 +348,8 @@ def create_order(
         digest = hashlib.sha256(idempotency_key.encode()).hexdigest()[:40]
         key = f"api:{client.pk}:{digest}"
     data: dict[str, Any] = {"request_sha256": fingerprint}
-    if not str(fields.get("category_code") or "").strip():  # classified, and the trail says so
+    texts = str(fields["title"]).strip() and str(fields["content"]).strip()  # else intake names the empty field
+    if texts and not str(fields.get("category_code") or "").strip():  # classified, and the trail says so
         fields["category_code"], data["category"] = _classify(fields["title"], fields["content"])
     # The assistant records its proposals beside the client's choice (and may dispatch on its own) in the worker:
     # the order is queued for it in the intake's transaction, and this request does not wait for its CPU.
