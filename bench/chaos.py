@@ -24,7 +24,8 @@ The default run
    (so each ticket's events in order); repeats (at least once, dropped by `X-Jiesu-Event`) are counted.
 
 `--surge` sends orders at 3.5 × `--rate` orders/s (default 0.75/s, Beijing's 65,000 a day) for `--minutes`, open
-loop, and reports the p50/p99 latency and the outbox lag (age of the oldest unnotified event) every 10 s.
+loop, and reports the p50/p99 latency, the outbox lag (age of the oldest unnotified event) and the assistant's lag
+(age of the oldest order waiting in its queue) every 10 s.
 Nothing is asserted with thresholds; the figures are printed. Exit status 1 when an order was lost, duplicated or
 half-written.
 """
@@ -438,6 +439,7 @@ def report(run: Run, total: int) -> None:
 
 
 def surge(token: str, base_rate: float, minutes: float, clients: int) -> None:
+    from jiesu.intel.models import AssistQueue
     from jiesu.tickets.models import TicketEvent
 
     run = Run()
@@ -470,10 +472,12 @@ def surge(token: str, base_rate: float, minutes: float, clients: int) -> None:
             from jiesu.lib import clock
 
             lag = (clock.now() - oldest.created_at).total_seconds() if oldest else 0.0
+            waiting = AssistQueue.objects.order_by("queued_at").first()
+            assist_lag = (clock.now() - waiting.queued_at).total_seconds() if waiting else 0.0
             lat = sorted(a.seconds for a in run.attempts if 200 <= a.status < 300)
             p99 = lat[int(len(lat) * 0.99)] * 1000 if lat else 0
             print(f"  t={time.monotonic() - run.started:5.0f} s  acknowledged {len(run.acknowledged):,}  "
-                  f"p99 {p99:.0f} ms  outbox lag {lag:.1f} s")  # fmt: skip
+                  f"p99 {p99:.0f} ms  outbox lag {lag:.1f} s  assistant lag {assist_lag:.1f} s")  # fmt: skip
     for thread in threads:
         thread.join(130)
     report(run, n)
