@@ -16,12 +16,16 @@ The default run
    `jiesu worker`, at 50 % the primary's whole node (its pg_auto_failover keeper and PostgreSQL, `kill -9`, as a
    machine would die); the killed app node and worker are started again 10 s later (as systemd would), the old
    primary once the standby has taken over (it rejoins as the new standby);
-4. waits for the workers to drain the outbox, then checks: every order acknowledged with 2xx exists exactly once
-   with the acknowledged number; every order of the run has its intake event (none half-written); no event is
-   left unnotified; every planted ticket was escalated exactly once.
+4. waits for the workers to drain the outbox, the assistant's queue and the webhook deliveries, then checks: every
+   order acknowledged with 2xx exists exactly once with the acknowledged number; every order of the run has its
+   intake event (none half-written); no event is left unnotified; every planted ticket was escalated exactly once;
+   a webhook receiver (an HTTP server in this process, subscribed before the run to every event the operator may
+   see) got every such event of the run, none it should not, and the first arrival of each in event id order
+   (so each ticket's events in order); repeats (at least once, dropped by `X-Jiesu-Event`) are counted.
 
 `--surge` sends orders at 3.5 × `--rate` orders/s (default 0.75/s, Beijing's 65,000 a day) for `--minutes`, open
-loop, and reports the p50/p99 latency and the outbox lag (age of the oldest unnotified event) every 10 s.
+loop, and reports the p50/p99 latency, the outbox lag (age of the oldest unnotified event) and the assistant's lag
+(age of the oldest order waiting in its queue) every 10 s.
 Nothing is asserted with thresholds; the figures are printed. Exit status 1 when an order was lost, duplicated or
 half-written.
 """
@@ -30,6 +34,7 @@ import argparse
 import contextlib
 import datetime as dt
 import hashlib
+import http.server
 import json
 import os
 import random
@@ -98,6 +103,85 @@ class Run:
     done_at: dict[str, float] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
     marks: dict[str, float] = field(default_factory=dict)
+
+
+class Receiver:
+    """A webhook receiver: records the `X-Jiesu-Event` of every POST in arrival order and answers 204."""
+
+    def __init__(self) -> None:
+        self.got: list[int] = []
+        self.lock = threading.Lock()
+        receiver = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                with receiver.lock:
+                    receiver.got.append(int(self.headers["X-Jiesu-Event"]))
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+def subscribe(client_pk: int, port: int) -> tuple[int, int]:
+    """A webhook subscription of the bench's client to every event from now on: (its id, the cursor it starts at)."""
+    from django.db.models import Max
+
+    from jiesu.integrations.models import WebhookSubscription
+    from jiesu.tickets.models import TicketEvent
+
+    start = TicketEvent.objects.aggregate(m=Max("id"))["m"] or 0
+    WebhookSubscription.objects.filter(client_id=client_pk).update(is_active=False)  # an earlier run's
+    sub = WebhookSubscription.objects.create(client_id=client_pk, url=f"http://127.0.0.1:{port}/hook", cursor=start)
+    return sub.pk, start
+
+
+def drain_webhooks(sub_pk: int, limit: float = 900) -> float:
+    """Wait until the subscription has nothing left to deliver (its cursor past every event it may see)."""
+    from jiesu.integrations import webhooks
+    from jiesu.integrations.models import WebhookSubscription
+
+    started = time.monotonic()
+    while time.monotonic() - started < limit:
+        close_old_connections()
+        with contextlib.suppress(Exception):
+            sub = WebhookSubscription.objects.select_related("client__user").get(pk=sub_pk)
+            if not webhooks.pending(sub).exists():
+                break
+        time.sleep(1)
+    return time.monotonic() - started
+
+
+def verify_webhooks(receiver: Receiver, sub_pk: int, start: int) -> bool:
+    from jiesu.integrations import webhooks
+    from jiesu.integrations.models import WebhookSubscription
+
+    close_old_connections()
+    sub = WebhookSubscription.objects.select_related("client__user").get(pk=sub_pk)
+    sub.cursor = start  # not saved: every event the subscription should have got since it was made
+    expected = list(webhooks.pending(sub).values_list("id", flat=True))
+    with receiver.lock:
+        got = list(receiver.got)
+    first: list[int] = []
+    seen: set[int] = set()
+    for event_id in got:
+        if event_id not in seen:
+            seen.add(event_id)
+            first.append(event_id)
+    missing = set(expected) - seen
+    extra = seen - set(expected)
+    in_order = first == sorted(first)
+    print(
+        f"  webhooks: {len(expected):,} events to deliver, received {len(seen):,} ({len(got) - len(seen)} repeats); "
+        f"missing {len(missing)}, unexpected {len(extra)}, first arrivals in event order: {'yes' if in_order else 'NO'}"
+    )
+    return not missing and not extra and in_order
 
 
 def setup() -> tuple[str, int]:
@@ -257,13 +341,15 @@ def rate(run: Run, start: float, end: float) -> float:
 
 
 def drain_outbox(limit: float = 300) -> float:
+    """Wait until the assistant has taken every queued order and the outbox has notified every event."""
+    from jiesu.intel.models import AssistQueue
     from jiesu.tickets.models import TicketEvent
 
     started = time.monotonic()
     while time.monotonic() - started < limit:
         close_old_connections()
         try:
-            if not TicketEvent.objects.filter(notified_at__isnull=True).exists():
+            if not AssistQueue.objects.exists() and not TicketEvent.objects.filter(notified_at__isnull=True).exists():
                 break
         except Exception:
             pass
@@ -353,6 +439,7 @@ def report(run: Run, total: int) -> None:
 
 
 def surge(token: str, base_rate: float, minutes: float, clients: int) -> None:
+    from jiesu.intel.models import AssistQueue
     from jiesu.tickets.models import TicketEvent
 
     run = Run()
@@ -385,10 +472,12 @@ def surge(token: str, base_rate: float, minutes: float, clients: int) -> None:
             from jiesu.lib import clock
 
             lag = (clock.now() - oldest.created_at).total_seconds() if oldest else 0.0
+            waiting = AssistQueue.objects.order_by("queued_at").first()
+            assist_lag = (clock.now() - waiting.queued_at).total_seconds() if waiting else 0.0
             lat = sorted(a.seconds for a in run.attempts if 200 <= a.status < 300)
             p99 = lat[int(len(lat) * 0.99)] * 1000 if lat else 0
             print(f"  t={time.monotonic() - run.started:5.0f} s  acknowledged {len(run.acknowledged):,}  "
-                  f"p99 {p99:.0f} ms  outbox lag {lag:.1f} s")  # fmt: skip
+                  f"p99 {p99:.0f} ms  outbox lag {lag:.1f} s  assistant lag {assist_lag:.1f} s")  # fmt: skip
     for thread in threads:
         thread.join(130)
     report(run, n)
@@ -408,6 +497,8 @@ def main() -> int:
         surge(token, args.rate, args.minutes, args.clients)
         return 0
 
+    receiver = Receiver()
+    sub_pk, start = subscribe(client_pk, receiver.port)
     run = Run()
     keys = [f"chaos-{int(time.time())}-{i}" for i in range(args.orders)]
     todo = list(keys)
@@ -435,8 +526,9 @@ def main() -> int:
     agent.join(600)
     print("## timeline")
     report(run, args.orders)
-    print(f"## after the run (outbox drained in {drain_outbox():.1f} s)")
+    print(f"## after the run (outbox drained in {drain_outbox():.1f} s, webhooks in {drain_webhooks(sub_pk):.1f} s)")
     ok = verify(run, client_pk, planted)
+    ok = verify_webhooks(receiver, sub_pk, start) and ok
     print("RESULT:", "0 lost, 0 duplicated, 0 half-written" if ok else "FAILED")
     return 0 if ok else 1
 

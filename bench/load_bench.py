@@ -207,6 +207,9 @@ def main() -> None:
         help="the python of a virtual environment with django-helpdesk, gunicorn and psycopg: measures its ticket "
         "creation (bench/helpdesk_peer) the same way, as the peer",
     )
+    parser.add_argument(
+        "--drain", type=int, default=2000, help="then time the worker's assistant over this many queued orders"
+    )
     args = parser.parse_args()
 
     url = database()
@@ -268,6 +271,32 @@ def main() -> None:
             for server in servers:
                 server.terminate()
                 server.wait(60)
+    if args.drain:
+        drain_assistant(py, env, args.drain)
+
+
+DRAIN = """
+import time
+from jiesu.intel import services
+from jiesu.intel.models import AssistQueue
+queued = AssistQueue.objects.count()
+started = time.perf_counter()
+done = services.assist_queued(min(queued, LIMIT))
+print(queued, done, time.perf_counter() - started)
+"""
+
+
+def drain_assistant(py: str, env: dict[str, str], limit: int) -> None:
+    """The assistant's after-intake work, which the REST intake leaves to `jiesu worker` (intel.AssistQueue): one
+    worker process assists up to `limit` of the queued orders; their rate is printed beside the intake's."""
+    queued, done, seconds = sh(
+        py, "-c", "import django; django.setup()\n" + DRAIN.replace("LIMIT", str(limit)), env=env
+    ).split()
+    print(
+        f"assistant in one worker process (jiesu worker's step): {done} of {queued} queued orders in "
+        f"{float(seconds):.1f} s = {int(done) / float(seconds):.1f} orders/s (every bench order is on one street: "
+        f"the group-complaint check's worst case)  load {load()}"
+    )
 
 
 def always(body: dict[str, Any]) -> Callable[[int, int], Any]:

@@ -348,13 +348,15 @@ def create_order(
         digest = hashlib.sha256(idempotency_key.encode()).hexdigest()[:40]
         key = f"api:{client.pk}:{digest}"
     data: dict[str, Any] = {"request_sha256": fingerprint}
-    if not str(fields.get("category_code") or "").strip():  # classified, and the trail says so
+    texts = str(fields["title"]).strip() and str(fields["content"]).strip()  # else intake names the empty field
+    if texts and not str(fields.get("category_code") or "").strip():  # classified, and the trail says so
         fields["category_code"], data["category"] = _classify(fields["title"], fields["content"])
-    ticket = services.intake(request.user, idempotency_key=key, event_data=data, **fields)
+    # The assistant records its proposals beside the client's choice (and may dispatch on its own) in the worker:
+    # the order is queued for it in the intake's transaction, and this request does not wait for its CPU.
+    ticket = services.intake(
+        request.user, idempotency_key=key, event_data=data, then=intel_services.queue_assist, **fields
+    )
     if not ticket.repeated:  # the answer is built from the objects in hand (no second read)
-        # the assistant records its proposals beside the client's choice (and may dispatch on its own)
-        if intel_services.after_intake(request.user, ticket, title=ticket.title, content=ticket.content):
-            ticket.refresh_from_db()
         return 201, order_out(ticket, request.user)
     # The same key again (also from a concurrent request that waited for the first): the first order, if the body is
     # the same; the key is this client's own, so a repeat returns the client's own order.

@@ -457,13 +457,14 @@ def request_create(request: HttpRequest, fmt: str) -> HttpResponse:
             latitude=lat,
             longitude=long,
             idempotency_key=f"o311:{token}",
+            # the assistant records its proposals beside the client's service code (and may dispatch on its own)
+            # in the worker, not in this request
+            then=intel_services.queue_assist,
         )
     except ServiceError as error:
         if error.on == "street":
             raise Open311Error(400, _("address_id %(id)s is not a street/township code") % {"id": address_id}) from None
         raise
-    # the assistant records its proposals beside the client's service code (and may dispatch on its own)
-    intel_services.after_intake(None, ticket, title=title, content=content)
     notice = (
         _("Received. A reply is due by %(due)s.")
         % {"due": timezone.localtime(ticket.due_at).strftime("%Y-%m-%d %H:%M")}

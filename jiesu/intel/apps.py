@@ -29,3 +29,13 @@ class IntelConfig(AppConfig):
         from . import tasks
 
         tasks.register()
+
+        from jiesu.lib.jobs import Tick, register_tick_step
+
+        from . import services
+
+        def assistant(tick: Tick) -> int:
+            return services.assist_queued(tick.batch, seconds=services.ASSIST_TICK_SECONDS)
+
+        # orders from the API, Open311 and the portal: after intake, before the outbox notifies their events
+        register_tick_step("assistant", assistant, order=40)

@@ -153,3 +153,24 @@ class ProposalRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.feature} {self.proposed} → {self.final} ({self.outcome})"
+
+
+class AssistQueue(models.Model):
+    """An order registered by a machine interface (the REST API, Open311, the citizens' portal), waiting for the
+    assistant's after-intake work (its proposal record, tags, the group-complaint check and automatic dispatch).
+    The row is written in the intake's own transaction and deleted in the transaction that does the work
+    (`intel.services.assist_queued`, a step of `jiesu worker`, claimed with SKIP LOCKED), so no order is skipped
+    or assisted twice, and the intake request does not pay for the assistant's CPU."""
+
+    ticket = models.OneToOneField(
+        "tickets.Ticket", verbose_name=_("ticket"), primary_key=True, on_delete=models.CASCADE, related_name="+"
+    )
+    queued_at = models.DateTimeField(_("queued"))
+    attempts = models.PositiveSmallIntegerField(_("failed attempts"), default=0)
+
+    class Meta:
+        verbose_name = _("order waiting for the assistant")
+        verbose_name_plural = _("orders waiting for the assistant")
+
+    def __str__(self) -> str:
+        return f"assist {self.ticket_id}"

@@ -10,12 +10,13 @@ Two kinds are trained from the platform's own history:
 
 import datetime as dt
 import logging
+import time
 import uuid
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
 from jiesu.catalog.models import Category
@@ -30,7 +31,16 @@ from jiesu.tickets.workflow import OPEN_STATES, Action, DispatchState
 
 from .classifier import Doc, TextModel
 from .index import INDEX_MAX_ROWS, TextIndex
-from .models import Feature, FeatureSwitch, ModelActivation, ModelKind, Outcome, ProposalRecord, TextModelVersion
+from .models import (
+    AssistQueue,
+    Feature,
+    FeatureSwitch,
+    ModelActivation,
+    ModelKind,
+    Outcome,
+    ProposalRecord,
+    TextModelVersion,
+)
 
 log = logging.getLogger(__name__)
 MAX_TRAINING_ROWS = 200_000
@@ -289,6 +299,62 @@ def after_intake(user: Any, ticket: Any, *, title: str, content: str) -> Any:
     return done
 
 
+ASSIST_MAX_ATTEMPTS = 5
+
+
+def queue_assist(ticket: Any) -> None:
+    """An order from a machine interface waits for the assistant (`intake(then=queue_assist)`: in the intake's own
+    transaction). The request answers at once; `assist_queued` does the work in the worker. One plain INSERT (the
+    ORM's compilation of it cost as much processor time as the statement)."""
+    with connection.cursor() as cursor:
+        cursor.execute(_QUEUE, [ticket.pk, connection.ops.adapt_datetimefield_value(clock.now())])
+
+
+_QUEUE = f'INSERT INTO "{AssistQueue._meta.db_table}" ("ticket_id", "queued_at", "attempts") VALUES (%s, %s, 0)'
+
+
+ASSIST_TICK_SECONDS = 1.0
+
+
+def assist_queued(limit: int = 100, seconds: float | None = None) -> int:
+    """A step of `jiesu worker`: the assistant's after-intake work (`after_intake`) for the queued orders, oldest
+    first, each in its own transaction with its queue row, claimed with SKIP LOCKED (a second worker takes the next
+    one; a killed worker's order is claimed again). An order whose work fails is retried on the next ticks and
+    dropped after `ASSIST_MAX_ATTEMPTS` (the order itself is registered and untouched; only the assistance is
+    lost, and the log says so). With `seconds`, it stops taking orders after that long (the worker's tick gives it
+    `ASSIST_TICK_SECONDS`, so a burst of orders never holds up the deadlines, the outbox and the webhooks behind
+    it). Returns how many orders were assisted."""
+    done, last = 0, 0
+    stop_at = None if seconds is None else time.monotonic() + seconds
+    for _n in range(limit):
+        if stop_at is not None and time.monotonic() >= stop_at:
+            break
+        with transaction.atomic():
+            row = (
+                AssistQueue.objects.select_for_update(skip_locked=True)
+                .filter(ticket_id__gt=last)
+                .order_by("ticket_id")
+                .first()
+            )
+            if row is None:
+                break
+            last = row.ticket_id
+            ticket = access.all_tickets().select_related("category", "requester").get(pk=row.ticket_id)
+            try:
+                with transaction.atomic():
+                    after_intake(None, ticket, title=ticket.title, content=ticket.content)
+            except Exception:
+                log.exception("the assistant failed on ticket %s (attempt %d)", ticket.number, row.attempts + 1)
+                row.attempts += 1
+                if row.attempts < ASSIST_MAX_ATTEMPTS:
+                    row.save(update_fields=["attempts"])
+                    continue
+                log.error("ticket %s dropped from the assistant's queue after %d attempts", ticket.number, row.attempts)
+            row.delete()
+            done += 1
+    return done
+
+
 def propose_tags(ticket: Any, title: str, content: str) -> list[str]:
     """事项 × 标签 at intake: the groups the text names (`intel.tags` rules) are set on the ticket by the assistant
     (an event with the matching words) and recorded as a proposal; staff edit them on the ticket page, and such an
@@ -404,7 +470,18 @@ def warn_group(ticket: Any) -> Any:
         .only("id", "number", "title", "content", "category_id", "intake_at", "requester__phone")
         .order_by("-intake_at")[:300]
     )
-    if len(pool) + 1 < GROUP_MIN_CALLERS:
+
+    def caller(t: Any) -> str:
+        return selectors.phone_key(t.requester.phone) if t.requester else f"#{t.pk}"
+
+    # The cheap refusals first (a burst at one place makes this run for each of its orders): too few distinct
+    # callers in the whole window, or the place already warned in it.
+    if len({caller(t) for t in [ticket, *pool]}) < GROUP_MIN_CALLERS:
+        return None
+    already = TicketEvent.objects.filter(
+        action=Action.GROUP_WARNING, ticket__street_id=ticket.street_id, created_at__gte=since
+    ).exists()
+    if already:
         return None
     text = f"{ticket.title}{ticket.content}"
     scores = selectors.similarities(text, [f"{t.title}{t.content}" for t in pool])
@@ -414,13 +491,8 @@ def warn_group(ticket: Any) -> Any:
         if s >= GROUP_SIMILARITY or (ticket.category_id is not None and t.category_id == ticket.category_id)
     ]
     group = [ticket, *same]
-    callers = {selectors.phone_key(t.requester.phone) if t.requester else f"#{t.pk}" for t in group}
+    callers = {caller(t) for t in group}
     if len(callers) < GROUP_MIN_CALLERS:
-        return None
-    already = TicketEvent.objects.filter(
-        action=Action.GROUP_WARNING, ticket__street_id=ticket.street_id, created_at__gte=since
-    ).exists()
-    if already:
         return None
     evidence = {
         "callers": len(callers),

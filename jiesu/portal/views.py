@@ -77,7 +77,10 @@ def submit(request: HttpRequest) -> HttpResponse:
             district_code, street_code = place_codes(resolve_place(data.get("address", "")))
             data["street_code"], data["district_code"] = street_code, None if street_code else district_code
             try:
-                ticket = services.submit_public(photos=request.FILES.getlist("photos"), **data)
+                # the assistant records its proposals beside the citizen's choice, in the worker
+                ticket = services.submit_public(
+                    photos=request.FILES.getlist("photos"), then=intel_services.queue_assist, **data
+                )
             except ServiceError as error:
                 if error.on == "photos":
                     photo_error = str(error)
@@ -85,8 +88,6 @@ def submit(request: HttpRequest) -> HttpResponse:
                     field = INTAKE_INPUTS.get(error.on or "")
                     form.add_error(field if field in form.fields else None, str(error))
             else:
-                if not ticket.repeated:  # the assistant records its proposals beside the citizen's choice
-                    intel_services.after_intake(None, ticket, title=ticket.title, content=ticket.content)
                 # the tracking code is shown once, from the session, never in a URL (logs, Referer)
                 code = getattr(ticket, "new_tracking_code", "")
                 request.session["portal_receipt"] = {"number": ticket.number, "code": code}

@@ -39,3 +39,6 @@ def test_an_order_without_a_category_is_classified_when_the_assistant_is_sure(wo
     assert unsure.status_code == 400 and unsure.json()["code"] == "invalid"
     assert "category_code" in unsure.json()["detail"]
     assert Ticket.objects.count() == 1
+
+    empty = post(http, {"title": "  ", "content": "橘猫昨天晚上从窗户跑出去了"}, "c-3")
+    assert empty.status_code == 400 and empty.json()["field"] == "title", empty.json()

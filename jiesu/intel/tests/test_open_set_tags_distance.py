@@ -1,17 +1,21 @@
 """Issue 19, second part: the open-set gate, affected-group tags (事项 × 标签), the distance bonus in duplicate search,
 the fitted text index, and proposals recorded from every intake interface."""
 
+import io
+import json
 from decimal import Decimal
 from typing import Any
 
 import numpy as np
 import pytest
+from django.core.management import call_command
 from django.test import Client
 
 from jiesu.demo import datasets
+from jiesu.integrations.models import ApiClient
 from jiesu.intel import selectors, services
 from jiesu.intel.classifier import TextModel
-from jiesu.intel.models import Feature, ProposalRecord
+from jiesu.intel.models import AssistQueue, Feature, ProposalRecord
 from jiesu.intel.tests.synthetic import measured_category_model, sample_call, synthetic
 from jiesu.testing.world import World
 from jiesu.tickets import services as tickets
@@ -245,14 +249,17 @@ def test_duplicates_through_the_fitted_index_match_the_per_call_fit(world: World
 
 
 # --- proposals recorded from every intake interface -----------------------------------------------------------
-def test_the_portal_records_the_assistants_proposals(world: World, client: Client) -> None:
+def test_the_machine_interfaces_queue_the_assistant_and_the_worker_records_its_proposals(
+    world: World, client: Client
+) -> None:
+    """The portal, Open311 and the REST API answer without running the assistant: each new order is queued in its
+    intake transaction, and the worker's tick records the proposals (category and tags) once."""
     measured_category_model()
+    body = {"title": HEATING["title"], "content": HEATING["content"] + "家里有老人。", "category_code": "020401"}
     client.post(
         "/portal/",
-        {
-            "title": HEATING["title"],
-            "content": HEATING["content"] + "家里有老人。",
-            "category_code": "020401",
+        body
+        | {
             "appeal_type": "complaint",
             "requester_phone": "13800001111",
             "requester_name": "李女士",
@@ -260,6 +267,45 @@ def test_the_portal_records_the_assistants_proposals(world: World, client: Clien
             "idempotency_key": "p1",
         },
     )
-    ticket = Ticket.objects.get(idempotency_key="portal:p1")
-    features = set(ProposalRecord.objects.filter(ticket=ticket).values_list("feature", flat=True))
-    assert features == {Feature.CATEGORY, Feature.TAGS}
+    partner = ApiClient(name="partner", user=world.operator)
+    api = Client(headers={"Authorization": f"Bearer {partner.issue_key()}", "Idempotency-Key": "a1"})
+    partner.save()
+    assert api.post("/api/v1/orders", json.dumps(body), content_type="application/json").status_code == 201
+    assert api.post("/api/v1/orders", json.dumps(body), content_type="application/json").status_code == 200
+    city_app = ApiClient(name="city-app")
+    secret = city_app.issue_key()
+    city_app.save()
+    answer = client.post(
+        "/open311/v2/requests.json",
+        {"api_key": secret, "service_code": "020401", "description": body["content"], "address_string": "光华路1号"},
+    )
+    assert answer.status_code == 200, answer.content.decode()
+    made = list(Ticket.objects.order_by("pk"))
+    assert len(made) == 3 and not ProposalRecord.objects.exists()
+    assert set(AssistQueue.objects.values_list("ticket_id", flat=True)) == {t.pk for t in made}
+
+    call_command("worker", "--once", stdout=io.StringIO())
+    assert not AssistQueue.objects.exists()
+    for ticket in made:
+        features = sorted(ProposalRecord.objects.filter(ticket=ticket).values_list("feature", flat=True))
+        assert features == sorted([Feature.CATEGORY, Feature.TAGS]), ticket.channel
+        assert "elderly" in Ticket.objects.get(pk=ticket.pk).tags
+    call_command("worker", "--once", stdout=io.StringIO())  # nothing is assisted twice
+    assert ProposalRecord.objects.count() == 6
+
+
+def test_a_failing_assist_is_retried_then_dropped_and_the_order_stays(world: World, monkeypatch: Any) -> None:
+    ticket = new_ticket(world)
+    services.queue_assist(ticket)
+
+    def broken(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("model file unreadable")
+
+    assert services.assist_queued(seconds=0) == 0  # the tick's time budget is spent: nothing taken
+    assert AssistQueue.objects.get(ticket=ticket).attempts == 0
+    monkeypatch.setattr(services, "after_intake", broken)
+    for attempt in range(1, services.ASSIST_MAX_ATTEMPTS):
+        assert services.assist_queued() == 0
+        assert AssistQueue.objects.get(ticket=ticket).attempts == attempt
+    assert services.assist_queued() == 1
+    assert not AssistQueue.objects.exists() and Ticket.objects.filter(pk=ticket.pk).exists()

@@ -53,6 +53,7 @@ def test_the_lower_apps_register_their_jobs_and_the_worker_knows_none() -> None:
         "deadline:mark_overdue",
         "community-tasks",
         "sms:tracking-codes",
+        "assistant",
         "outbox",
     ]
     periodic = {p.name: p.task.module_path for p in jobs.periodic_tasks()}

@@ -3,7 +3,7 @@
 import datetime as dt
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.conf import settings
@@ -44,10 +44,18 @@ logger = logging.getLogger("jiesu.tickets")
 
 # --- intake ---------------------------------------------------------------------------------------------
 @transaction.atomic
-def intake(user: Any, *, answer: str = "", merge_into: str = "", **fields: Any) -> Ticket:
+def intake(
+    user: Any,
+    *,
+    answer: str = "",
+    merge_into: str = "",
+    then: Callable[[Ticket], object] | None = None,
+    **fields: Any,
+) -> Ticket:
     """受理: register an appeal as a ticket. A repeated idempotency key returns the first ticket.
-    In the same transaction, `answer` answers an inquiry directly (直接办结), and `merge_into` (a ticket
-    number) records it as a repeat of that open ticket (并单)."""
+    In the same transaction, `answer` answers an inquiry directly (直接办结), `merge_into` (a ticket
+    number) records it as a repeat of that open ticket (并单), and `then` is called with a new ticket (a higher app's
+    follow-up that must commit or roll back with the order, e.g. queueing it for the assistant)."""
     actor = tickets_access.require_role(user, Action.INTAKE)
     master = None
     if merge_into:
@@ -55,7 +63,7 @@ def intake(user: Any, *, answer: str = "", merge_into: str = "", **fields: Any) 
             master = tickets_access.get_ticket_by_number(user, str(merge_into).strip())
         except NotFound:
             raise InvalidInput(_("No ticket numbered “%(number)s”."), number=str(merge_into)[:20]) from None
-    ticket = _register(actor, **fields)
+    ticket = _register(actor, then=then, **fields)
     if ticket.repeated or ticket.dispatch_state != DispatchState.NEW:  # a repeated submission: already done
         return ticket
     phone = ticket.requester.phone if ticket.requester else ""
@@ -167,6 +175,7 @@ def _register(
     photos: Sequence[Any] = (),
     confidential: bool = False,
     recording_id: str = "",
+    then: Callable[[Ticket], object] | None = None,
 ) -> Ticket:
     if idempotency_key:
         idempotency_key = _text(idempotency_key, "idempotency key", limit_key="title")[:64]
@@ -238,6 +247,8 @@ def _register(
     )
     data = {"channel": channel} | ({} if actor else {"source": source or "portal"}) | (event_data or {})
     _attach(ticket, _event(ticket, Action.INTAKE, actor, "", DispatchState.NEW, data=data, at=now), images)
+    if then is not None:  # a new ticket only (a repeated key returned above)
+        then(ticket)
     return ticket
 
 
