@@ -1,8 +1,9 @@
 """How often the affected-group tag rules (`jiesu.intel.tags`) fire on real messages, and on which words.
 
-Rates only: no labels for these tags exist here, so this is not an accuracy. Prints, per tag, the share of the
-Teddy Cup messages (附件2: 495 labelled + 2,801 unlabelled) it is proposed for and its most frequent matching words,
-beside a baseline of the bare group names (老人, 残疾, 儿童, 外地, 企业) in the same run.
+Rates only: Teddy Cup has no labels for these tags (the accuracy on held-out labelled messages is
+`bench/tag_accuracy.py`). Prints, per tag, the share of the Teddy Cup messages (附件2: 495 labelled + 2,801
+unlabelled) it is proposed for and its most frequent matching words, beside a baseline of the bare group names
+(老人, 残疾, 儿童, 外地, 企业) in the same run.
 
 Usage: JIESU_SHARED_DATA=../shared/data .venv/bin/python bench/tag_rates.py. Skips when the files are absent.
 """

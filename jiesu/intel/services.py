@@ -462,41 +462,40 @@ def warn_group(ticket: Any) -> Any:
     if ticket.street_id is None or ticket.district_id is None:
         return None
     since = ticket.intake_at - dt.timedelta(hours=GROUP_HOURS)
-    pool = list(
-        access.all_tickets()
-        .filter(street_id=ticket.street_id, intake_at__gte=since, intake_at__lte=ticket.intake_at)
-        .exclude(pk=ticket.pk)
-        .select_related("requester")
-        .only("id", "number", "title", "content", "category_id", "intake_at", "requester__phone")
-        .order_by("-intake_at")[:300]
-    )
-
-    def caller(t: Any) -> str:
-        return selectors.phone_key(t.requester.phone) if t.requester else f"#{t.pk}"
-
-    # The cheap refusals first (a burst at one place makes this run for each of its orders): too few distinct
-    # callers in the whole window, or the place already warned in it.
-    if len({caller(t) for t in [ticket, *pool]}) < GROUP_MIN_CALLERS:
-        return None
+    # The cheap refusals first (a burst at one place makes this run for each of its orders): the place already
+    # warned in the window; then too few distinct callers in the whole window, before any text is compared.
     already = TicketEvent.objects.filter(
         action=Action.GROUP_WARNING, ticket__street_id=ticket.street_id, created_at__gte=since
     ).exists()
     if already:
         return None
-    text = f"{ticket.title}{ticket.content}"
-    scores = selectors.similarities(text, [f"{t.title}{t.content}" for t in pool])
+    pool = list(  # plain values: (id, number, title + content, category, phone)
+        access.all_tickets()
+        .filter(street_id=ticket.street_id, intake_at__gte=since, intake_at__lte=ticket.intake_at)
+        .exclude(pk=ticket.pk)
+        .order_by("-intake_at")
+        .values_list("id", "number", "title", "content", "category_id", "requester__phone")[:300]
+    )
+
+    def caller(pk: int, phone: str | None) -> str:
+        return selectors.phone_key(phone) if phone is not None else f"#{pk}"  # None: no requester
+
+    own = caller(ticket.pk, ticket.requester.phone if ticket.requester else None)
+    if len({own} | {caller(row[0], row[5]) for row in pool}) < GROUP_MIN_CALLERS:
+        return None
+    scores = selectors.similarities(f"{ticket.title}{ticket.content}", [f"{row[2]}{row[3]}" for row in pool])
     same = [
-        t
-        for t, s in zip(pool, scores, strict=True)
-        if s >= GROUP_SIMILARITY or (ticket.category_id is not None and t.category_id == ticket.category_id)
+        row
+        for row, score in zip(pool, scores, strict=True)
+        if score >= GROUP_SIMILARITY or (ticket.category_id is not None and row[4] == ticket.category_id)
     ]
-    group = [ticket, *same]
-    callers = {caller(t) for t in group}
+    callers = {own} | {caller(row[0], row[5]) for row in same}
     if len(callers) < GROUP_MIN_CALLERS:
         return None
+    group = [ticket.number, *(row[1] for row in same)]
     evidence = {
         "callers": len(callers),
-        "tickets": [t.number for t in group][:50],
+        "tickets": group[:50],
         "hours": GROUP_HOURS,
         "street": ticket.street.code if ticket.street else None,
     }

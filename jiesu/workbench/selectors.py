@@ -10,7 +10,8 @@ from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Q, 
 from django.utils.translation import gettext
 
 from jiesu.catalog.models import Category
-from jiesu.intel.selectors import similarities
+from jiesu.intel.index import metres as metres_between
+from jiesu.intel.selectors import DISTANCE_RADIUS_M, distance_bonus, similarities
 from jiesu.lib import clock
 from jiesu.lib.sorting import Sorts
 from jiesu.lib.validation import phone_or_none
@@ -138,6 +139,7 @@ class MergePair:
     score: float
     reason: str
     address_score: float
+    metres: float | None = None  # where both carry coordinates
 
 
 MERGE_TEXT_MIN, MERGE_PLACE_MIN, MERGE_SAME_CALLER_MIN = 0.45, 0.5, 0.25
@@ -145,7 +147,10 @@ MERGE_TEXT_MIN, MERGE_PLACE_MIN, MERGE_SAME_CALLER_MIN = 0.45, 0.5, 0.25
 
 def merge_candidates(user: Any, days: int = 7, limit: int = 30) -> list[MergePair]:
     """Undispatched tickets that look like repeats of an open ticket of the same street and category, at a close
-    address (or from the same caller): merge (并单) proposals with their evidence."""
+    address (or from the same caller): merge (并单) proposals with their evidence. Where both carry coordinates the
+    distance counts as it does in the intake console's duplicate search (issue 19): within `DISTANCE_RADIUS_M` the
+    place holds and the score gains `distance_bonus`; farther apart they are another place, whatever the address
+    text says."""
     since = clock.now() - dt.timedelta(days=days)
     new = list(dispatch_queue(user).filter(intake_at__gte=since)[:200])
     if not new:
@@ -178,15 +183,26 @@ def merge_candidates(user: Any, days: int = 7, limit: int = 30) -> list[MergePai
             score = float(texts[i])
             # two addresses that differ (another compound, another road) are another matter
             place = float(places[i]) if places is not None and m.address else 1.0
-            if (score >= MERGE_TEXT_MIN and place >= MERGE_PLACE_MIN) or (
-                same_caller and score >= MERGE_SAME_CALLER_MIN
-            ):
+            apart = _apart(t, m)
+            if apart is not None:
+                place_ok = apart < DISTANCE_RADIUS_M
+                score += distance_bonus(apart)
+            else:
+                place_ok = place >= MERGE_PLACE_MIN
+            if (score >= MERGE_TEXT_MIN and place_ok) or (same_caller and score >= MERGE_SAME_CALLER_MIN):
                 reason = "same_caller" if same_caller else "same_place_category"
                 if best is None or score > best.score:
-                    best = MergePair(t, m, round(score, 2), reason, round(place, 2))
+                    best = MergePair(t, m, round(score, 2), reason, round(place, 2), apart)
         if best:
             pairs.append(best)
     return sorted(pairs, key=lambda p: -p.score)[:limit]
+
+
+def _apart(a: Ticket, b: Ticket) -> float | None:
+    """Metres between two tickets' coordinates, or None where one has none."""
+    if None in (a.latitude, a.longitude, b.latitude, b.longitude):
+        return None
+    return metres_between(float(a.latitude), float(a.longitude), float(b.latitude), float(b.longitude))  # type: ignore[arg-type]
 
 
 # --- handling unit --------------------------------------------------------------------------------------

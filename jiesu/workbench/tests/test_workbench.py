@@ -145,6 +145,17 @@ def test_merge_candidates_show_evidence_and_merge(world: World, client: Client) 
     assert fresh(repeat).duplicate_of == master
 
 
+def test_merge_candidates_count_the_distance_where_both_have_coordinates(world: World, client: Client) -> None:
+    """Issue 19: the dispatch desk's merge tab weighs distance as the console's duplicate search does."""
+    master = ticket_in(world, "dispatched", latitude="39.9100", longitude="116.4500")
+    near = new_ticket(world, requester_phone="13600000001", latitude="39.9109", longitude="116.4500")  # ~100 m
+    far = new_ticket(world, requester_phone="13600000002", latitude="39.9300", longitude="116.4500")  # ~2.2 km
+    client.force_login(world.dispatcher)
+    page = client.get("/dispatch/?tab=merge").content.decode()
+    assert near.number in page and master.number in page and "距离 100 m" in page
+    assert far.number not in page  # the same address text, but two kilometres away: another place
+
+
 def test_inbox_tabs(world: World, client: Client, clock: Any) -> None:
     to_sign = ticket_in(world, "dispatched")
     in_hand = ticket_in(world, "accepted")
