@@ -120,6 +120,7 @@ def test_tags_are_proposed_shown_set_and_editable(world: World, client: Client) 
     client.force_login(world.dispatcher)
     detail = client.get(f"/tickets/{ticket.pk}/").content.decode()
     assert "老年人" in detail and "act-set_tags" in detail
+    assert "命中词" in detail and "老年人、儿童" in detail  # the trail says what the assistant set, and why
     client.post(f"/tickets/{ticket.pk}/act/set_tags/", {"version": ticket.version, "tags": ["elderly", "disabled"]})
     ticket.refresh_from_db()
     assert ticket.tag_list == ["elderly", "disabled"]

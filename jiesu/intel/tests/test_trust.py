@@ -117,6 +117,7 @@ def test_auto_dispatch_acts_only_above_its_threshold_marks_the_trail_and_is_undo
     client.force_login(world.dispatcher)
     detail = client.get(f"/tickets/{auto.pk}/").content.decode()
     assert "act-undo_auto_dispatch" in detail
+    assert "智能助手自动派单" in detail and "分类概率" in detail  # marked on the trail, with its evidence
     client.post(f"/tickets/{auto.pk}/act/undo_auto_dispatch/", {"version": auto.version, "note": ""})
     auto.refresh_from_db()
     assert auto.dispatch_state == DispatchState.NEW and auto.lead_unit is None
