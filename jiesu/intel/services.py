@@ -206,7 +206,9 @@ def set_feature(user: Any, feature: str, *, enabled: bool, precision: float | No
     if feature not in Feature.values:
         raise InvalidInput(_("Unknown assistant feature “%(feature)s”."), feature=str(feature)[:30])
     if precision is not None and not 0.5 <= precision <= 0.999:
-        raise InvalidInput(_("The precision must lie between 50 %% and 99.9 %%."), on="precision")
+        raise InvalidInput(
+            _("The precision must lie between %(low)s and %(high)s."), on="precision", low="50 %", high="99.9 %"
+        )
     with transaction.atomic():
         row, _created = FeatureSwitch.objects.select_for_update().get_or_create(
             feature=feature, defaults={"enabled": enabled, "updated_at": clock.now()}

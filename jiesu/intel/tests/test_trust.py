@@ -212,3 +212,12 @@ def test_the_dispatcher_sees_the_return_review_assist(world: World, client: Clie
     client.post("/assistant/", {"feature": Feature.RETURN_REVIEW, "enabled": "0"})
     client.force_login(world.dispatcher)
     assert 'id="return-review"' not in client.get(f"/tickets/{ticket.pk}/").content.decode()
+
+
+def test_a_precision_out_of_range_is_refused_in_words(world: World, client: Client) -> None:
+    client.force_login(world.admin)
+    answer = client.post(
+        "/assistant/", {"feature": Feature.AUTO_DISPATCH, "enabled": "1", "precision": "150"}, follow=True
+    )
+    page = answer.content.decode()
+    assert "准确率要求须在 50 % 到 99.9 % 之间" in page and "%%" not in page
