@@ -24,6 +24,8 @@ from jiesu.tickets.workflow import PUBLIC_STEPS, Action, DispatchState, target_s
 
 from .forms import AppealDeclineForm, RateForm, SubmitForm, TrackForm
 
+PORTAL_ATTEMPTS_PER_SUBMIT = 4  # attempts (rejected forms included) allowed per accepted submission
+
 
 def _limited(request: HttpRequest) -> HttpResponse:
     return render(
@@ -66,7 +68,12 @@ def submit(request: HttpRequest) -> HttpResponse:
     )
     photo_error = ""
     if request.method == "POST":
-        if not throttle.allow(request, "submit", settings.JIESU_PORTAL_SUBMITS_PER_HOUR):
+        # Two counts per address and hour: every attempt, generously (a script posting junk), and the accepted
+        # submissions at the published limit, so a citizen who corrects a few mistakes is not locked out.
+        limit = settings.JIESU_PORTAL_SUBMITS_PER_HOUR
+        if not throttle.allow(request, "submit-attempt", limit * PORTAL_ATTEMPTS_PER_SUBMIT):
+            return _limited(request)
+        if form.is_valid() and not throttle.allow(request, "submit", limit):
             return _limited(request)
         if form.is_valid():
             data: dict[str, Any] = dict(form.cleaned_data)

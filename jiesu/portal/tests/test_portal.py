@@ -75,6 +75,19 @@ def test_submissions_are_rate_limited_per_address(world: World, client: Client, 
     assert Ticket.objects.count() == 2
 
 
+def test_rejected_forms_do_not_use_up_the_submission_limit(world: World, client: Client, settings: Any) -> None:
+    """A citizen who makes a few mistakes is not locked out; junk posted again and again still is."""
+    settings.JIESU_PORTAL_SUBMITS_PER_HOUR = 2
+    assert submit(client, idempotency_key="k1").status_code == 302
+    for _n in range(4):
+        assert submit(client, title="").status_code == 200  # shown again with the error
+    assert submit(client, idempotency_key="k2").status_code == 302
+    assert Ticket.objects.count() == 2
+    for _n in range(2):
+        submit(client, title="")
+    assert submit(client, title="").status_code == 429  # 2 × 4 attempts in the hour
+
+
 def test_a_double_submit_creates_one_ticket(world: World, client: Client) -> None:
     submit(client, idempotency_key="same")
     submit(client, idempotency_key="same")
