@@ -473,6 +473,7 @@ class Curve:
     points: list[tuple[float, float, float]]  # (threshold, coverage, accuracy) on held-out closed history
     threshold: float | None  # at the configured precision
     coverage: float | None  # the share of the held-out history it would take at that threshold
+    measured: bool = True  # False: too few closed orders per category to hold any out (never acts alone)
 
     @property
     def svg_points(self) -> str:
@@ -494,7 +495,9 @@ def coverage_curves(precision: float) -> list[Curve]:
         threshold = model.threshold_at(precision)
         conf = getattr(model, "oof_conf", None)
         coverage = float(np.mean(conf >= threshold)) if conf is not None and threshold is not None else None
-        out.append(Curve(kind, row.version, row.labelled, list(getattr(model, "curve", [])), threshold, coverage))
+        points = list(getattr(model, "curve", []))
+        measured = bool(points) or getattr(model, "threshold", None) is not None
+        out.append(Curve(kind, row.version, row.labelled, points, threshold, coverage, measured))
     return out
 
 

@@ -49,6 +49,8 @@ def test_an_unmeasured_model_never_fills_the_field(world: World, client: Client)
     client.force_login(world.operator)
     section = category_section(assist(client, title="暖气不热", content="家里暖气片冰凉，室温不达标"))
     assert "020401" in section and "data-autofill" not in section and "不确定" in section
+    client.force_login(world.admin)  # and the administrator is told why automatic dispatch would take nothing
+    assert "模型尚未在留出的已办结工单上检验" in client.get("/assistant/").content.decode()
 
 
 def test_a_feature_switched_off_proposes_nothing(world: World, client: Client, model: Any) -> None:
