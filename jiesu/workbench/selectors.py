@@ -138,8 +138,9 @@ class MergePair:
     master: Ticket
     score: float
     reason: str
-    address_score: float
+    address_score: float | None  # None: one of the two has no address to compare
     metres: float | None = None  # where both carry coordinates
+    text_score: float = 0.0  # the texts' similarity alone (`score` adds the distance bonus)
 
 
 MERGE_TEXT_MIN, MERGE_PLACE_MIN, MERGE_SAME_CALLER_MIN = 0.45, 0.5, 0.25
@@ -180,9 +181,10 @@ def merge_candidates(user: Any, days: int = 7, limit: int = 30) -> list[MergePai
         best: MergePair | None = None
         for i, m in enumerate(rivals):
             same_caller = bool(t.requester_id and t.requester_id == m.requester_id)
-            score = float(texts[i])
+            score = text = float(texts[i])
             # two addresses that differ (another compound, another road) are another matter
-            place = float(places[i]) if places is not None and m.address else 1.0
+            compared = places is not None and bool(m.address)
+            place = float(places[i]) if compared and places is not None else 1.0
             apart = _apart(t, m)
             if apart is not None:
                 place_ok = apart < DISTANCE_RADIUS_M
@@ -192,7 +194,8 @@ def merge_candidates(user: Any, days: int = 7, limit: int = 30) -> list[MergePai
             if (score >= MERGE_TEXT_MIN and place_ok) or (same_caller and score >= MERGE_SAME_CALLER_MIN):
                 reason = "same_caller" if same_caller else "same_place_category"
                 if best is None or score > best.score:
-                    best = MergePair(t, m, round(score, 2), reason, round(place, 2), apart)
+                    address = round(place, 2) if compared else None
+                    best = MergePair(t, m, round(score, 2), reason, address, apart, round(text, 2))
         if best:
             pairs.append(best)
     return sorted(pairs, key=lambda p: -p.score)[:limit]
