@@ -352,6 +352,8 @@ def assist_queued(limit: int = 100, seconds: float | None = None) -> int:
                     row.save(update_fields=["attempts"])
                     continue
                 log.error("ticket %s dropped from the assistant's queue after %d attempts", ticket.number, row.attempts)
+                row.delete()
+                continue
             row.delete()
             done += 1
     return done
