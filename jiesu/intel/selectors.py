@@ -17,7 +17,7 @@ from django.db.models import Q
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from jiesu.catalog.models import Category, KnowledgeEntry
-from jiesu.catalog.selectors import knowledge_for, suggest_dispatch
+from jiesu.catalog.selectors import effective_category, knowledge_for, suggest_dispatch
 from jiesu.lib import clock, refcache
 from jiesu.lib.masking import mask_text
 from jiesu.lib.validation import phone_or_none
@@ -133,10 +133,7 @@ def assess_category(title: str, content: str, day: dt.date, k: int = 3, *, user:
         return CategoryAssist([])
     answer = model.assess((title, content), k)
     codes = [code for code, _, _ in answer.ranked]
-    found = {
-        c.code: c
-        for c in Category.objects.effective_on(day).filter(code__in=codes, level=3).select_related("parent__parent")
-    }
+    found = {code: c for code in codes if (c := effective_category(code, day)) is not None and c.level == 3}
     proposals = [CategoryProposal(found[code], p, terms) for code, p, terms in answer.ranked if code in found]
     sure = (
         answer.sure

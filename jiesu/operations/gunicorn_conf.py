@@ -1,6 +1,6 @@
 """gunicorn's configuration for jiesu (`scripts/serve` passes it with -c). Everything comes from the environment,
 with the defaults declared in jiesu/settings.py: JIESU_WEB_BIND, JIESU_WEB_WORKERS, JIESU_WEB_THREADS,
-JIESU_WEB_TIMEOUT."""
+JIESU_WEB_TIMEOUT, JIESU_WEB_MAX_REQUESTS."""
 
 import os
 import shutil
@@ -15,8 +15,11 @@ worker_class = "gthread"
 timeout = int(os.environ.get("JIESU_WEB_TIMEOUT", "60"))
 graceful_timeout = 30
 keepalive = 5
-max_requests = 5000  # a worker process is replaced after this many requests (bounds slow leaks)
-max_requests_jitter = 500
+# A worker process is replaced after this many requests (bounds slow leaks). A new worker spends seconds of CPU
+# loading Django and the assistant's models, so a low figure costs a busy server: at 5,000 the load bench's workers
+# were replaced every 10–20 s, in the middle of its measurements.
+max_requests = int(os.environ.get("JIESU_WEB_MAX_REQUESTS", "50000"))
+max_requests_jitter = max_requests // 10
 forwarded_allow_ips = "*"  # jiesu reads X-Forwarded-* itself, as JIESU_TRUSTED_PROXIES says
 accesslog = None  # jiesu logs each request itself (JSON, with the request id)
 errorlog = "-"

@@ -223,3 +223,28 @@ def test_a_precision_out_of_range_is_refused_in_words(world: World, client: Clie
     )
     page = answer.content.decode()
     assert "准确率要求须在 50 % 到 99.9 % 之间" in page and "%%" not in page
+
+
+def test_one_request_is_scored_exactly_as_the_batch_that_measured_the_model() -> None:
+    """A request's text takes a short path (no scikit-learn checks, no intermediate matrices); its features,
+    decisions and familiarity must be those of the batch path the thresholds were measured on."""
+    import numpy as np
+
+    from jiesu.intel.classifier import TextModel
+    from jiesu.intel.tests.synthetic import synthetic
+
+    docs, labels = synthetic()
+    model = TextModel(select=False).fit(docs, labels)
+    texts = [docs[0], docs[-1], OUTSIDE.values(), ("", ""), ("暖气", ""), ("ABC abc", "Ｆｕｌｌ　width 123")]
+    batch = model.features([tuple(t) for t in texts])
+    for i, text in enumerate(texts):
+        one = model.features([tuple(text)])
+        assert one.shape == batch[i].shape
+        assert np.allclose(one.toarray(), batch[i].toarray(), atol=1e-6), text
+        assert np.allclose(model._decide(one), model.svm.decision_function(batch[i]).reshape(1, -1), atol=1e-6)
+    proposed = [model.classes[j] for j in model._decide(batch).argmax(axis=1)]
+    known = np.asarray(model.labels_, dtype=object)
+    sims = (batch.multiply(1 / np.maximum(np.sqrt(batch.multiply(batch).sum(axis=1)), 1e-12)) @ model.memory.T)
+    for i, label in enumerate(proposed):
+        expected = np.sort(np.asarray(sims[i].todense()).ravel()[known == label])[-5:].mean()
+        assert abs(model.familiarity(model.features([tuple(texts[i])]), [label])[0] - expected) < 1e-5
