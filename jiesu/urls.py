@@ -15,6 +15,10 @@ handler400 = "jiesu.operations.views.bad_request"
 handler500 = "jiesu.operations.views.server_error"
 
 urlpatterns = [
+    # The machine interfaces first: they carry the volume, and Django tries the patterns in order.
+    path("api/v1/", api.urls),
+    path("open311/", include(open311_urls)),
+    path("telephony/calls/", telephony.calls_endpoint, name="telephony-calls"),
     path("", include("jiesu.operations.urls")),
     path("", workbench_views.home, name="home"),
     path("", include("jiesu.workbench.urls")),
@@ -25,9 +29,6 @@ urlpatterns = [
     path("portal/", include("jiesu.portal.urls")),
     path("assessment/", include("jiesu.assessment.urls")),
     path("public/assessment/", assessment_views.public_page, name="assessment-public"),
-    path("open311/", include(open311_urls)),
-    path("telephony/calls/", telephony.calls_endpoint, name="telephony-calls"),
-    path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

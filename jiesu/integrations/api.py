@@ -369,7 +369,7 @@ def create_order(
 def _classify(title: str, content: str) -> tuple[str, dict[str, Any]]:
     """An order without a category: the assistant's category when it is sure (its measured threshold, as the
     console's auto-fill), else 400 asking for one."""
-    assist = intel.assess_category(str(title), str(content), clock.local_date(clock.now()))
+    assist = intel.assess_category(str(title), str(content), clock.local_date(clock.now()), evidence=False)
     if not assist.sure:
         raise InvalidInput(
             _("Give category_code: the assistant is not sure which category this text belongs to."), on="category"

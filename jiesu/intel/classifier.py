@@ -573,13 +573,17 @@ class TextModel:
             ]
         return self._names
 
-    def assess(self, doc: Doc, k: int = 3) -> Assessment:
-        """Top `k` labels of one document with probability and explaining terms, and whether to act alone."""
+    def assess(self, doc: Doc, k: int = 3, *, explain: bool = True) -> Assessment:
+        """Top `k` labels of one document with probability and explaining terms (none without `explain`), and
+        whether to act alone."""
         x = self.features([doc])
         d = self._decide(x)
         proba = _softmax(d / self.temperature)[0]
         order = np.argsort(-proba)[:k]
-        ranked = [(self.classes[j], float(proba[j]), self.explain(doc, self.classes[j], x=x)) for j in order]
+        ranked = [
+            (self.classes[j], float(proba[j]), self.explain(doc, self.classes[j], x=x) if explain else [])
+            for j in order
+        ]
         fam = float(self.familiarity(x, [self.classes[order[0]]])[0])
         threshold = getattr(self, "threshold", None)
         if threshold is None:

@@ -122,16 +122,19 @@ class SimilarCase:
         return mask_text(self.ticket.title)
 
 
-def assess_category(title: str, content: str, day: dt.date, k: int = 3, *, user: Any = None) -> CategoryAssist:
-    """Top `k` leaf categories with probability and evidence words, whether to fill the field (the model's
-    measured threshold and familiarity, and `INTEL_AUTO_APPLY_CONFIDENCE` as an extra floor), and, when `user` is
-    given, the closed tickets of the top category most like the text."""
+def assess_category(
+    title: str, content: str, day: dt.date, k: int = 3, *, user: Any = None, evidence: bool = True
+) -> CategoryAssist:
+    """Top `k` leaf categories with probability and evidence words (none without `evidence`: a machine interface
+    only needs the category), whether to fill the field (the model's measured threshold and familiarity, and
+    `INTEL_AUTO_APPLY_CONFIDENCE` as an extra floor), and, when `user` is given, the closed tickets of the top
+    category most like the text."""
     if not feature_on(Feature.CATEGORY):
         return CategoryAssist([])
     model = active_model(ModelKind.CATEGORY)
     if model is None or len(f"{title}{content}".strip()) < 4:
         return CategoryAssist([])
-    answer = model.assess((title, content), k)
+    answer = model.assess((title, content), k, explain=evidence)
     codes = [code for code, _, _ in answer.ranked]
     found = {code: c for code in codes if (c := effective_category(code, day)) is not None and c.level == 3}
     proposals = [CategoryProposal(found[code], p, terms) for code, p, terms in answer.ranked if code in found]

@@ -259,13 +259,14 @@ def _earlier(key: str) -> Ticket | None:
     lock on the key makes a concurrent retry with the same key wait until this one commits, then find its ticket;
     SQLite has one writer at a time (`BEGIN IMMEDIATE`), so nobody can come between the check and the insert."""
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 23))", [key])
         # A new key is the common case: a bare probe (the ORM's compilation of the full query below cost more
         # processor time than the rest of the intake's queries together); the ticket is loaded only on a repeat.
-        cursor.execute(_PROBE, [key])
+        if connection.vendor == "postgresql":  # the lock, then the probe, in one round trip (migration 0018)
+            cursor.execute("SELECT jiesu_idempotency_probe(%s)", [key])
+        else:
+            cursor.execute(_PROBE, [key])
         row = cursor.fetchone()
-    if row is None:
+    if row is None or row[0] is None:
         return None
     found = Ticket.objects.select_related("category", "district", "street", "lead_unit", "requester").get(pk=row[0])
     found.repeated = True
