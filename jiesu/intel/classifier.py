@@ -29,9 +29,9 @@ from typing import Any
 
 import joblib
 import numpy as np
+import sklearn
 from scipy.optimize import minimize_scalar
 from scipy.sparse import csr_matrix, hstack, vstack
-import sklearn
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.metrics import f1_score
 from sklearn.model_selection import StratifiedKFold

@@ -244,7 +244,7 @@ def test_one_request_is_scored_exactly_as_the_batch_that_measured_the_model() ->
         assert np.allclose(model._decide(one), model.svm.decision_function(batch[i]).reshape(1, -1), atol=1e-6)
     proposed = [model.classes[j] for j in model._decide(batch).argmax(axis=1)]
     known = np.asarray(model.labels_, dtype=object)
-    sims = (batch.multiply(1 / np.maximum(np.sqrt(batch.multiply(batch).sum(axis=1)), 1e-12)) @ model.memory.T)
+    sims = batch.multiply(1 / np.maximum(np.sqrt(batch.multiply(batch).sum(axis=1)), 1e-12)) @ model.memory.T
     for i, label in enumerate(proposed):
         expected = np.sort(np.asarray(sims[i].todense()).ravel()[known == label])[-5:].mean()
         assert abs(model.familiarity(model.features([tuple(texts[i])]), [label])[0] - expected) < 1e-5
