@@ -17,7 +17,7 @@ way on the same PostgreSQL, from a virtual environment that has it (it is not a 
     python3 -m venv /tmp/hd && /tmp/hd/bin/pip install django==5.2.* django-helpdesk gunicorn "psycopg[binary,pool]"
 
 Usage: .venv/bin/python bench/load_bench.py [--seconds 20] [--workers 1,2,4] [--threads 8] [--clients 8,32]
-       [--helpdesk /tmp/hd/bin/python]
+       [--rounds 3] [--helpdesk /tmp/hd/bin/python]
        (starts the project's PostgreSQL with scripts/pg on JIESU_PG_PORT, default 54329, unless DATABASE_URL is set)
 """
 
@@ -202,6 +202,12 @@ def main() -> None:
     parser.add_argument("--pool", type=int, default=8, help="JIESU_DB_POOL_MAX per worker")
     parser.add_argument("--clients", default="8,32")
     parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="measure every endpoint this many times in turn and print each figure's median (with the ratios' range)",
+    )
+    parser.add_argument(
         "--helpdesk",
         default="",
         help="the python of a virtual environment with django-helpdesk, gunicorn and psycopg: measures its ticket "
@@ -253,19 +259,39 @@ def main() -> None:
                 servers.append(peer)
                 endpoints.append(("django-helpdesk POST /api/tickets/", peer_port, "/api/tickets/", peer_auth, ticket))
             for clients in [int(c) for c in args.clients.split(",")]:
-                rates: list[float] = []
-                for name, at, path, headers, body in endpoints:
-                    r = run(at, path, always(body), headers, clients, args.seconds)
-                    rates.append(r["per_s"])
+                # Each round measures every endpoint once, in turn, so a drift of the shared machine's speed
+                # touches all of them; with --rounds > 1 each figure is its median over the rounds, and the ratio
+                # column adds its range.
+                rounds = [
+                    [
+                        run(at, path, always(body), headers, clients, args.seconds)
+                        for _, at, path, headers, body in endpoints
+                    ]
+                    for _ in range(args.rounds)
+                ]
+                medians: list[float] = []
+                for i, (name, *_) in enumerate(endpoints):
+                    ratios = sorted(rows[i]["per_s"] / rows[0]["per_s"] for rows in rounds)
+                    r = {k: statistics.median(rows[i][k] for rows in rounds) for k in rounds[0][i]}
+                    medians.append(r["per_s"])
+                    spread = f" ({ratios[0]:.3f}–{ratios[-1]:.3f})" if len(ratios) > 1 and i else ""
                     print(
                         f"{workers:>7} {clients:>7}  {name:<38} {r['per_s']:>8.1f} {r['p50']:>8.1f} {r['p99']:>8.1f} "
-                        f"{r['ok']:>7} {r['5xx']:>5} {r['other']:>5}  {r['per_s'] / rates[0]:>6.3f}  {load()}",
+                        f"{r['ok']:>7.0f} {r['5xx']:>5.0f} {r['other']:>5.0f}  {statistics.median(ratios):>6.3f}"
+                        f"{spread}  {load()}",
                         flush=True,
                     )
-                if len(rates) == 4 and rates[3]:
+                if len(medians) == 4 and medians[3]:
+                    by_round = [sorted(rows[j]["per_s"] / rows[3]["per_s"] for rows in rounds) for j in (1, 2)]
                     print(
-                        f"{workers:>7} {clients:>7}  REST intake / django-helpdesk: {rates[1] / rates[3]:.2f}× "
-                        f"(classified: {rates[2] / rates[3]:.2f}×)"
+                        f"{workers:>7} {clients:>7}  REST intake / django-helpdesk: "
+                        f"{statistics.median(by_round[0]):.2f}× (classified: {statistics.median(by_round[1]):.2f}×)"
+                        + (
+                            f"; by round {by_round[0][0]:.2f}–{by_round[0][-1]:.2f}× "
+                            f"({by_round[1][0]:.2f}–{by_round[1][-1]:.2f}×)"
+                            if args.rounds > 1
+                            else ""
+                        )
                     )
         finally:
             for server in servers:

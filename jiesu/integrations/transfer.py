@@ -37,6 +37,9 @@ from jiesu.tickets.services import HistoryOrder, import_history, prepare_history
 
 MAPPINGS = Path(__file__).with_name("mappings")
 BATCH = 10_000
+# The first batch is small, so the database starts writing while the reader prepares the next one (with the
+# writer in its own thread, an import takes about the writer's time plus the first batch's reading).
+FIRST_BATCH = 1_000
 US_FORMAT = "%m/%d/%Y %I:%M:%S %p"
 DATE_FORMATS = (
     "%m/%d/%Y %I:%M:%S %p", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M", "%m/%d/%Y %H:%M",
@@ -302,8 +305,9 @@ class ImportResult:
 
 
 def import_orders(path: Path, mapping: Mapping, rejects_path: Path | None = None) -> ImportResult:
-    """Load `path` with `mapping`, in batches of 10,000 rows, each batch one transaction. Rejected rows are written
-    to `rejects_path` (default FILE.rejects.csv) with their reason in the last column.
+    """Load `path` with `mapping`, in batches of 10,000 rows (the first of 1,000 on PostgreSQL), each batch one
+    transaction. Rejected rows are written to `rejects_path` (default FILE.rejects.csv) with their reason in the last
+    column.
 
     On PostgreSQL (outside a caller's transaction) this thread reads, checks and prepares a batch (keys looked up,
     numbers and ids reserved, rows staged: `prepare_history`) and a second thread with its own connection writes it
@@ -323,6 +327,7 @@ def import_orders(path: Path, mapping: Mapping, rejects_path: Path | None = None
     rejects = None
     batch: list[HistoryOrder] = []
     writer = _Writer(result) if connection.vendor == "postgresql" and not connection.in_atomic_block else None
+    size = FIRST_BATCH if writer is not None else BATCH
     try:
         for row in source:
             if not any(cell.strip() for cell in row):
@@ -338,8 +343,9 @@ def import_orders(path: Path, mapping: Mapping, rejects_path: Path | None = None
                 result.rejected += 1
                 continue
             batch.append(order)
-            if len(batch) >= BATCH:
+            if len(batch) >= size:
                 _flush(batch, result, writer)
+                size = BATCH
         _flush(batch, result, writer)
     finally:
         if writer is not None:

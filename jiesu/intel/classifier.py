@@ -52,8 +52,8 @@ def _split(s: str) -> list[str]:
 
 
 def _inference(method: Any) -> Any:
-    """A trained model's answer for a request: scikit-learn's argument and finiteness checks are skipped (the
-    features are this model's own TF-IDF rows, finite by construction), which halves the cost of one text."""
+    """A trained model's answers for a batch of texts: scikit-learn's argument and finiteness checks are skipped (the
+    features are this model's own TF-IDF rows, finite by construction). One text takes `TextModel._row` instead."""
 
     @functools.wraps(method)
     def checked_once(*args: Any, **kwargs: Any) -> Any:
@@ -148,6 +148,8 @@ class TextModel:
         )
 
     def _fit_features(self, docs: Sequence[Doc]) -> None:
+        for cache in CACHES:  # derived from the vectorisers fitted before
+            self.__dict__.pop(cache, None)
         chars, title, title_chars = self._prepare(docs)
         min_df = 2 if len(docs) >= 50 else 1
 
@@ -171,7 +173,7 @@ class TextModel:
         return hstack([blocks[0], title_weight * blocks[1], title_char_weight * blocks[2]], format="csr")
 
     def features(self, docs: Sequence[Doc]) -> csr_matrix:
-        if len(docs) == 1:
+        if len(docs) == 1 and self._vectorisers() is not None:
             return self._row(docs[0])
         return self._join(self._blocks(docs), self.title_weight, self.title_char_weight)
 
@@ -184,7 +186,7 @@ class TextModel:
         indices: list[np.ndarray] = []
         data: list[np.ndarray] = []
         offset = 0
-        for (analyse, vocabulary, idf), text, weight in zip(self._vectorisers(), texts, weights, strict=True):
+        for (analyse, vocabulary, idf), text, weight in zip(self._vectorisers() or (), texts, weights, strict=True):
             counts: dict[int, int] = {}
             for token in analyse(text):
                 j = vocabulary.get(token)
@@ -206,13 +208,14 @@ class TextModel:
             (values, np.concatenate(indices), np.array([0, len(values)], dtype=np.int32)), shape=(1, offset)
         )
 
-    def _vectorisers(self) -> list[tuple[Any, dict[str, int], np.ndarray]]:
-        """(analyser, vocabulary, IDF) of the three vectorisers, once per loaded model."""
-        cached = self.__dict__.get("_analysers")
-        if cached is None:
+    def _vectorisers(self) -> list[tuple[Any, dict[str, int], np.ndarray]] | None:
+        """(analyser, vocabulary, IDF) of the three vectorisers, once per loaded model; None when one of them is not
+        the sublinear, IDF-weighted, l2-normed TF-IDF `_row` computes (then the batch path serves one text too)."""
+        if "_analysers" not in self.__dict__:
             vecs = (self.char_vec, self.title_vec, self.title_char_vec)
-            cached = [(v.build_analyzer(), v.vocabulary_, v.idf_) for v in vecs]
-            self._analysers = cached
+            usual = all(v.sublinear_tf and v.use_idf and v.norm == "l2" and not v.binary for v in vecs)
+            self._analysers = [(v.build_analyzer(), v.vocabulary_, v.idf_) for v in vecs] if usual else None
+        cached: list[tuple[Any, dict[str, int], np.ndarray]] | None = self._analysers
         return cached
 
     # --- training ---------------------------------------------------------------------------------------
@@ -353,7 +356,7 @@ class TextModel:
         out = np.zeros(x.shape[0])
         if memory is None or memory.shape[0] == 0:
             return out
-        if not exclude_self:  # a request's texts: each against its own class's rows only
+        if not exclude_self:  # each text against its own class's rows only
             for i, label in enumerate(labels):
                 rows = self._memory_of(label)
                 row = x[i] if x.shape[0] > 1 else x

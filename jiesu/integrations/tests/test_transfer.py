@@ -241,6 +241,7 @@ def test_batches_prepared_while_the_previous_one_is_written(tmp_path: Path, monk
 
     build_world()
     monkeypatch.setattr(transfer, "BATCH", 2)
+    monkeypatch.setattr(transfer, "FIRST_BATCH", 2)
     rows = [r for r in ROWS if r[0] in {"101", "102", "107"}] + [ROWS[0]]  # 101 again, in the second batch
     source = write_csv(tmp_path / "nyc.csv", rows=rows)
     out = run("import", "orders", str(source), "--mapping", "nyc311")
