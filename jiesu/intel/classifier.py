@@ -379,9 +379,10 @@ class TextModel:
     def _memory_of(self, label: str) -> csr_matrix | None:
         """The remembered training rows of `label` (None when it has none), split by label once per loaded model."""
         by_label = self.__dict__.get("_by_label")
+        memory: Any = self.memory
         if by_label is None:
-            known = np.asarray(self.labels_[: self.memory.shape[0]], dtype=object)
-            by_label = {str(c): self.memory[np.flatnonzero(known == c)] for c in set(known.tolist())}
+            known: Any = np.asarray(self.labels_[: memory.shape[0]], dtype=object)
+            by_label = {str(c): memory[np.flatnonzero(known == c)] for c in set(known.tolist())}
             self._by_label = by_label
         rows: csr_matrix | None = by_label.get(str(label))
         return rows

@@ -6,7 +6,6 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.utils.translation import gettext_lazy as _
 
@@ -156,141 +155,92 @@ def import_history(orders: Sequence[HistoryOrder]) -> int:
         return 0
     intake_days, numbers = _numbers_for(todo)
     now = clock.now()
+    tickets, events = _history_rows(todo, intake_days, numbers, _policies(clock.local_date(now)), now)
+    bulk.insert_values(Ticket, tickets)  # binary COPY on PostgreSQL
+    bulk.insert_values(TicketEvent, events)
+    return len(tickets)
+
+
+def _history_rows(
+    todo: Sequence[HistoryOrder],
+    intake_days: Sequence[dt.date],
+    numbers: dict[dt.date, list[str]],
+    policy_of: Any,
+    now: dt.datetime,
+) -> tuple[list[list[Any]], list[list[Any]]]:
+    """The complete rows (`bulk.Rows`) of the new tickets and their events, with their ids reserved: the intake, and
+    for a closed order its close."""
+    from jiesu.lib import bulk
+
     calendar = load_calendar()
-    policy_of = _policies(clock.local_date(now))
-    if connection.vendor == "postgresql":
-        return _import_staged(todo, intake_days, numbers, policy_of, calendar, now)
     ticket_ids = bulk.reserve_ids(Ticket, len(todo))
     event_ids = iter(bulk.reserve_ids(TicketEvent, len(todo) + sum(1 for o in todo if o.closed_at)))
-    ticket_base, event_base = bulk.defaults(Ticket), bulk.defaults(TicketEvent)
+    ticket, event = bulk.Rows(Ticket), bulk.Rows(TicketEvent)
+    new, closed = DispatchState.NEW.value, DispatchState.CLOSED.value
     tickets, events = [], []
     for ticket_id, order, day in zip(ticket_ids, todo, intake_days, strict=True):
         category = order.category
         policy = policy_of(category)
-        state = (DispatchState.CLOSED if order.closed_at else DispatchState.NEW).value
         tickets.append(
-            ticket_base
-            | {
-                "id": ticket_id,
-                "number": numbers[day].pop(),
-                "idempotency_key": order.key,
-                "channel": order.channel,
-                "appeal_type": order.appeal_type,
-                "title": order.title,
-                "content": order.content,
-                "address": order.address,
-                "latitude": order.latitude,
-                "longitude": order.longitude,
-                "category_id": category.pk,
-                "time_limit_class": category.time_limit_class,
-                "time_limit_policy_id": policy.pk,
-                "dispatch_state": state,
-                "public_status": PUBLIC_STATUS[DispatchState(state)].value,
-                "intake_at": order.intake_at,
-                "due_at": None if order.closed_at else compute_due(policy, order.intake_at, calendar),
-                "replied_at": order.closed_at if order.reply else None,
-                "closed_at": order.closed_at,
-                "reply": order.reply,
-                "updated_at": order.closed_at or order.intake_at,
-            }
+            ticket(
+                id=ticket_id,
+                number=numbers[day].pop(),
+                idempotency_key=order.key,
+                channel=order.channel,
+                appeal_type=order.appeal_type,
+                title=order.title,
+                content=order.content,
+                address=order.address,
+                latitude=order.latitude,
+                longitude=order.longitude,
+                category_id=category.pk,
+                time_limit_class=category.time_limit_class,
+                time_limit_policy_id=policy.pk,
+                dispatch_state=closed if order.closed_at else new,
+                public_status=PUBLIC_STATUS[DispatchState.CLOSED if order.closed_at else DispatchState.NEW].value,
+                intake_at=order.intake_at,
+                due_at=None if order.closed_at else compute_due(policy, order.intake_at, calendar),
+                replied_at=order.closed_at if order.reply else None,
+                closed_at=order.closed_at,
+                reply=order.reply,
+                updated_at=order.closed_at or order.intake_at,
+            )
         )
         data = {"channel": order.channel, "source": "import", "imported": order.source}
-        common = event_base | {"ticket_id": ticket_id, "notified_at": now}
         events.append(
-            common
-            | {"id": next(event_ids), "action": Action.INTAKE.value, "to_state": DispatchState.NEW.value, "data": data}
-            | {"created_at": order.intake_at}
+            event(
+                id=next(event_ids),
+                ticket_id=ticket_id,
+                action=Action.INTAKE.value,
+                to_state=new,
+                data=data,
+                created_at=order.intake_at,
+                notified_at=now,
+            )
         )
         if order.closed_at:
             events.append(
-                common
-                | {"id": next(event_ids), "action": Action.LOAD_HISTORY.value, "from_state": DispatchState.NEW.value}
-                | {"to_state": DispatchState.CLOSED.value, "note": order.reply[:2000], "created_at": order.closed_at}
-                | {"data": {"imported": order.source}}
+                event(
+                    id=next(event_ids),
+                    ticket_id=ticket_id,
+                    action=Action.LOAD_HISTORY.value,
+                    from_state=new,
+                    to_state=closed,
+                    note=order.reply[:2000],
+                    data={"imported": order.source},
+                    created_at=order.closed_at,
+                    notified_at=now,
+                )
             )
-    bulk.insert_rows(Ticket, tickets)
-    bulk.insert_rows(TicketEvent, events)
-    return len(tickets)
-
-
-# The columns of the staging table a PostgreSQL import batch is copied into (a temporary table, emptied at commit):
-# only what varies by order; the constant columns and both events are filled in by the server.
-_STAGE = [
-    ("id", "int8"), ("number", "text"), ("key", "text"), ("channel", "text"), ("appeal_type", "text"),
-    ("title", "text"), ("content", "text"), ("address", "text"), ("latitude", "numeric"), ("longitude", "numeric"),
-    ("category_id", "int8"), ("time_limit_class", "text"), ("policy_id", "int8"), ("intake_at", "timestamptz"),
-    ("due_at", "timestamptz"), ("closed_at", "timestamptz"), ("reply", "text"), ("source", "text"),
-]  # fmt: skip
-_STAGE_TABLE = "jiesu_import_stage"
-
-
-def _import_staged(
-    todo: Sequence[HistoryOrder],
-    intake_days: Sequence[dt.date],
-    numbers: dict[dt.date, list[str]],
-    policy_of: Any,
-    calendar: Any,
-    now: dt.datetime,
-) -> int:
-    """PostgreSQL: the tickets' ids reserved, one binary COPY of the varying columns into a temporary staging table,
-    then one INSERT … SELECT of the tickets and one of both events of each (intake; the close of a closed order), all
-    in the caller's transaction. Python encodes 18 values per order and no event; the server fills in the rest."""
-    return _write_staged(_stage_rows(todo, intake_days, numbers, policy_of, calendar), now)
-
-
-def _stage_rows(
-    todo: Sequence[HistoryOrder],
-    intake_days: Sequence[dt.date],
-    numbers: dict[dt.date, list[str]],
-    policy_of: Any,
-    calendar: Any,
-) -> list[tuple[Any, ...]]:
-    from jiesu.lib import bulk
-
-    staged = []
-    ids = bulk.reserve_ids(Ticket, len(todo))
-    for n, order, day in zip(ids, todo, intake_days, strict=True):
-        category = order.category
-        policy = policy_of(category)  # may query: never while the COPY holds the connection
-        source = order.source
-        staged.append(
-            (
-                n, numbers[day].pop(), order.key, order.channel, order.appeal_type, order.title, order.content,
-                order.address, order.latitude, order.longitude, category.pk, category.time_limit_class, policy.pk,
-                order.intake_at, None if order.closed_at else compute_due(policy, order.intake_at, calendar),
-                order.closed_at, order.reply,
-                _dumps(source) if source.keys() != {"mapping", "id"} else
-                f'{{"mapping": {_dumps(source["mapping"])}, "id": {_dumps(source["id"])}}}',
-            )
-        )  # fmt: skip
-    return staged
-
-
-_dumps = DjangoJSONEncoder(ensure_ascii=False).encode
-
-
-def _write_staged(staged: Sequence[tuple[Any, ...]], now: dt.datetime) -> int:
-    with connection.cursor() as cursor:
-        columns = ", ".join(f"{name} {kind}" for name, kind in _STAGE)
-        cursor.execute(f"CREATE TEMPORARY TABLE IF NOT EXISTS {_STAGE_TABLE} ({columns}) ON COMMIT DELETE ROWS")
-        # Empty already unless an outer transaction wrote an earlier batch (a savepoint does not empty it).
-        cursor.execute(f"TRUNCATE {_STAGE_TABLE}")
-        with cursor.cursor.copy(
-            f"COPY {_STAGE_TABLE} ({', '.join(name for name, _ in _STAGE)}) FROM STDIN (FORMAT BINARY)"
-        ) as copy:
-            copy.set_types([kind for _, kind in _STAGE])
-            for row in staged:
-                copy.write_row(row)
-        for sql, params in _staged_insert_sql(now):
-            cursor.execute(sql, params)
-    return len(staged)
+    return tickets, events
 
 
 @dataclasses.dataclass(frozen=True)
 class PreparedHistory:
-    """A batch of orders ready to be written by `write_history`: checked, numbered, staged (PostgreSQL)."""
+    """A batch of orders ready to be written by `write_history`: checked, numbered, its rows encoded for COPY."""
 
-    rows: list[tuple[Any, ...]]
+    tickets: list[list[Any]]
+    events: list[list[Any]]
     offered: int  # orders in the batch, the ones already present included
 
 
@@ -298,99 +248,25 @@ def prepare_history(orders: Sequence[HistoryOrder], seen: set[str]) -> PreparedH
     """PostgreSQL, before the batch's own transaction (so that a reader can prepare the next batch while the previous
     one is written): drops the orders whose key is a ticket already or in `seen` (the file so far, which it extends),
     reserves their numbers and ids (each a short transaction of its own; a batch that fails later leaves a gap) and
-    builds the staged rows. Nothing is written until `write_history`."""
+    builds and encodes the complete rows of the tickets and their events. Nothing is written until `write_history`,
+    which then only copies them: all the Python work of an import happens here, in the reader's thread."""
+    from jiesu.lib import bulk
+
     todo = _new_orders(orders, seen)
     if not todo:
-        return PreparedHistory([], len(orders))
+        return PreparedHistory([], [], len(orders))
     intake_days, numbers = _numbers_for(todo)
-    policy_of = _policies(clock.local_date(clock.now()))
-    return PreparedHistory(_stage_rows(todo, intake_days, numbers, policy_of, load_calendar()), len(orders))
+    now = clock.now()
+    tickets, events = _history_rows(todo, intake_days, numbers, _policies(clock.local_date(now)), now)
+    return PreparedHistory(bulk.encode_json(Ticket, tickets), bulk.encode_json(TicketEvent, events), len(orders))
 
 
 @transaction.atomic
 def write_history(batch: PreparedHistory) -> int:
-    """导入's write: one batch prepared by `prepare_history`, in one transaction. Returns how many tickets it made."""
-    if not batch.rows:
-        return 0
-    return _write_staged(batch.rows, clock.now())
-
-
-def _staged_insert_sql(now: dt.datetime) -> list[tuple[str, list[Any]]]:
-    """The two statements that turn the staged rows into tickets and events (see `_import_staged`)."""
+    """导入's write: one batch prepared by `prepare_history`, two binary COPYs in one transaction (the foreign keys
+    checked at its commit). Returns how many tickets it made."""
     from jiesu.lib import bulk
 
-    quote = connection.ops.quote_name
-    closed, new = DispatchState.CLOSED.value, DispatchState.NEW.value
-    varying = {
-        "id": "s.id",
-        "number": "s.number",
-        "idempotency_key": "s.key",
-        "channel": "s.channel",
-        "appeal_type": "s.appeal_type",
-        "title": "s.title",
-        "content": "s.content",
-        "address": "s.address",
-        "latitude": "s.latitude",
-        "longitude": "s.longitude",
-        "category_id": "s.category_id",
-        "time_limit_class": "s.time_limit_class",
-        "time_limit_policy_id": "s.policy_id",
-        "dispatch_state": f"CASE WHEN s.closed_at IS NULL THEN '{new}' ELSE '{closed}' END",
-        "public_status": f"CASE WHEN s.closed_at IS NULL THEN '{PUBLIC_STATUS[DispatchState.NEW].value}' "
-        f"ELSE '{PUBLIC_STATUS[DispatchState.CLOSED].value}' END",
-        "intake_at": "s.intake_at",
-        "due_at": "s.due_at",
-        "replied_at": "CASE WHEN s.reply <> '' THEN s.closed_at END",
-        "closed_at": "s.closed_at",
-        "reply": "s.reply",
-        "updated_at": "COALESCE(s.closed_at, s.intake_at)",
-    }
-    params: list[Any] = []
-
-    def select_list(model: type[Any], exprs: dict[str, str]) -> tuple[str, str]:
-        names, values = [], []
-        base = bulk.defaults(model)
-        for field in model._meta.concrete_fields:
-            if field.primary_key and field.attname not in exprs:
-                continue  # the table's own sequence
-            names.append(quote(field.column))
-            if field.attname in exprs:
-                values.append(exprs[field.attname])
-            else:
-                values.append("%s")
-                params.append(field.get_db_prep_save(base[field.attname], connection))
-        return ", ".join(names), ", ".join(values)
-
-    ticket_columns, ticket_values = select_list(Ticket, varying)
-    imported = "s.source::jsonb"
-    event_exprs = {
-        "ticket_id": "s.id",
-        "action": "x.action",
-        "from_state": "x.from_state",
-        "to_state": "x.to_state",
-        "note": "x.note",
-        "data": "x.data",
-        "created_at": "x.created_at",
-        "notified_at": "x.notified_at",
-    }
-    ticket_params = list(params)
-    params.clear()
-    event_columns, event_values = select_list(TicketEvent, event_exprs)
-    event_params = list(params)
-    events = quote(TicketEvent._meta.db_table)
-    tickets_sql = (
-        f"INSERT INTO {quote(Ticket._meta.db_table)} ({ticket_columns}) "
-        f"SELECT {ticket_values} FROM {_STAGE_TABLE} s ORDER BY s.id"
-    )
-    events_sql = (
-        f"INSERT INTO {events} ({event_columns}) SELECT {event_values} FROM {_STAGE_TABLE} s "
-        "CROSS JOIN LATERAL (VALUES "
-        f"(0, %s, '', %s, '', jsonb_build_object('channel', s.channel, 'source', 'import', 'imported', {imported}), "
-        "s.intake_at, %s::timestamptz), "
-        f"(1, %s, %s, %s, left(s.reply, 2000), jsonb_build_object('imported', {imported}), s.closed_at, "
-        "%s::timestamptz)"
-        ") AS x(k, action, from_state, to_state, note, data, created_at, notified_at) "
-        "WHERE x.k = 0 OR s.closed_at IS NOT NULL ORDER BY s.id, x.k"
-    )
-    values = [Action.INTAKE.value, new, now, Action.LOAD_HISTORY.value, new, closed, now]
-    return [(tickets_sql, ticket_params), (events_sql, event_params + values)]
+    bulk.copy_in(Ticket, batch.tickets)
+    bulk.copy_in(TicketEvent, batch.events)
+    return len(batch.tickets)
