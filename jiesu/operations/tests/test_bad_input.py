@@ -31,6 +31,25 @@ def test_rest_refuses_bad_coordinates_with_400(world: Any, value: Any) -> None:
     assert not Ticket.objects.exists()
 
 
+def test_rest_schema_errors_speak_the_callers_language(world: Any) -> None:
+    """pydantic's refusals come back per field in the caller's language, with pydantic's type and location kept."""
+    http, _ = api_client(world)
+    bad = {"content": "门口夜市占道", "urgency": "soon", "latitude": 95}  # no title, an unknown urgency, out of range
+    for language, expected in [
+        ("zh-hans", {"title": "此项必填。", "urgency": "请从以下取值中选择", "latitude": "不得大于 90"}),
+        ("en", {"title": "This field is required.", "urgency": "Give one of:", "latitude": "Give at most 90"}),
+    ]:
+        response = http.post(
+            "/api/v1/orders", json.dumps(bad), content_type="application/json", headers={"Accept-Language": language}
+        )
+        assert response.status_code == 400 and response.json()["code"] == "invalid", response.content
+        errors = {e["loc"][-1]: e for e in response.json()["errors"]}
+        assert errors["title"]["type"] == "missing"
+        for field, text in expected.items():
+            assert errors[field]["msg"].startswith(text), (language, errors[field])
+    assert not Ticket.objects.exists()
+
+
 @pytest.mark.parametrize("value", ["0001-01-01T00:00:00+08:00", "9999-12-31T23:59:59-08:00"])
 def test_rest_refuses_out_of_range_dates(world: Any, value: str) -> None:
     http, _ = api_client(world)

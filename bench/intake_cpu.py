@@ -1,0 +1,98 @@
+"""Where an order's CPU goes: processor time per request of the production server (gunicorn's workers), PostgreSQL
+(every backend) and the load clients, for the minimal create view, REST intake and REST intake without a category,
+measured from /proc around each run of bench/load_bench.py's clients. The machine's speed drifts (it is shared);
+CPU per request drifts less than requests per second, so this says better than a rate what a change saved.
+
+Usage: .venv/bin/python bench/intake_cpu.py [--workers 2] [--clients 8] [--seconds 15] [--threads 8]
+       (the project's PostgreSQL from scripts/pg, as load_bench.py; Linux only: it reads /proc)
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import load_bench as lb
+
+
+def ticks(pids: list[int]) -> int:
+    """User + system clock ticks of these processes (those that ended meanwhile count 0)."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total
+
+
+def processes(*pgrep: str) -> list[int]:
+    found = subprocess.run(["pgrep", *pgrep], capture_output=True, text=True).stdout.split()
+    return [int(pid) for pid in found]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--seconds", type=float, default=15)
+    parser.add_argument("--threads", type=int, default=8)
+    args = parser.parse_args()
+    url = lb.database()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JIESU_")}
+    env |= {
+        "PYTHONPATH": f"{lb.ROOT}:{lb.ROOT / 'bench'}",
+        "DJANGO_SETTINGS_MODULE": "load_bench_settings",
+        "DATABASE_URL": url,
+        "JIESU_SECRET_KEY": "load-bench-" + "Qx7v2" * 10,
+        "JIESU_LOG_LEVEL": "WARNING",
+    }
+    py = sys.executable
+    lb.sh(py, "-m", "jiesu", "migrate", "--noinput", "-v", "0", env=env)
+    *_, sample, key = lb.sh(py, "-c", "import django; django.setup()\n" + lb.SETUP, env=env).splitlines()
+    order = {
+        "title": "小区门口占道经营",
+        "content": "每天傍晚有摊贩占道经营，影响通行。",
+        "category_code": "010101",
+        "street_code": "110105001",
+    }
+    unclassified = json.loads(sample) | {"street_code": order["street_code"]}
+    auth = {"Authorization": f"Bearer {key}"}
+    port = lb.free_port()
+    server = lb.serve(py, env, port, args.workers, args.threads, args.threads)
+    hz = os.sysconf("SC_CLK_TCK")
+    print(f"{args.workers} workers × {args.threads} threads, {args.clients} clients, {args.seconds:.0f} s per run")
+    columns = f"{'server':>7} {'database':>9} {'clients':>8}"
+    print(f"{'endpoint':<24} {'req/s':>8} {'p99 ms':>8}   CPU ms per request: {columns}")
+    try:
+        endpoints = [
+            ("minimal create view", "/bench/create/", {}, order),
+            ("REST intake", "/api/v1/orders", auth, order),
+            ("REST intake, classified", "/api/v1/orders", auth, unclassified),
+        ]
+        for name, path, headers, body in endpoints:
+            lb.run(port, path, lb.always(body), headers, args.clients, 3)  # warm
+            web = [server.pid, *processes("-P", str(server.pid))]  # gunicorn's master and its workers
+            database = processes("-x", "postgres")  # every backend of the project's server
+            web0, db0, own0 = ticks(web), ticks(database), os.times()
+            r = lb.run(port, path, lb.always(body), headers, args.clients, args.seconds)
+            web1, db1, own1 = ticks(web), ticks(database), os.times()
+            n = max(1, r["ok"])
+            own = (own1.user + own1.system) - (own0.user + own0.system)
+            print(
+                f"{name:<24} {r['per_s']:>8.1f} {r['p99']:>8.1f}   {'':>20} {(web1 - web0) / hz / n * 1000:>7.2f} "
+                f"{(db1 - db0) / hz / n * 1000:>9.2f} {own / n * 1000:>8.2f}",
+                flush=True,
+            )
+    finally:
+        server.terminate()
+        server.wait(60)
+    print(f"load {lb.load()}")
+
+
+if __name__ == "__main__":
+    main()
