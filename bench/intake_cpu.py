@@ -18,16 +18,22 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import load_bench as lb
 
 
-def ticks(pids: list[int]) -> int:
-    """User + system clock ticks of these processes (those that ended meanwhile count 0)."""
+def ticks(pids: list[int], *, reaped: bool = False) -> int:
+    """User + system clock ticks of these processes (those that ended meanwhile count 0); with `reaped`, also of
+    their children that ended and were waited for (a gunicorn worker replaced meanwhile)."""
     total = 0
     for pid in pids:
         try:
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         except FileNotFoundError:
             continue
-        total += int(fields[11]) + int(fields[12])
+        total += int(fields[11]) + int(fields[12]) + (int(fields[13]) + int(fields[14]) if reaped else 0)
     return total
+
+
+def server_ticks(master: int) -> int:
+    """gunicorn's master, its workers now, and the workers it has replaced (reaped into the master's counts)."""
+    return ticks([master], reaped=True) + ticks(processes("-P", str(master)))
 
 
 def processes(*pgrep: str) -> list[int]:
@@ -76,11 +82,10 @@ def main() -> None:
         ]
         for name, path, headers, body in endpoints:
             lb.run(port, path, lb.always(body), headers, args.clients, 3)  # warm
-            web = [server.pid, *processes("-P", str(server.pid))]  # gunicorn's master and its workers
-            database = processes("-x", "postgres")  # every backend of the project's server
-            web0, db0, own0 = ticks(web), ticks(database), os.times()
+            database = processes("-x", "postgres")  # the postmaster (with the backends it reaped) and its backends
+            web0, db0, own0 = server_ticks(server.pid), ticks(database, reaped=True), os.times()
             r = lb.run(port, path, lb.always(body), headers, args.clients, args.seconds)
-            web1, db1, own1 = ticks(web), ticks(database), os.times()
+            web1, db1, own1 = server_ticks(server.pid), ticks(processes("-x", "postgres"), reaped=True), os.times()
             n = max(1, r["ok"])
             own = (own1.user + own1.system) - (own0.user + own0.system)
             print(
