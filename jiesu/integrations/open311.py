@@ -13,6 +13,7 @@ import re
 import uuid
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
@@ -440,7 +441,10 @@ def request_create(request: HttpRequest, fmt: str) -> HttpResponse:
     content = "\n".join([description or category.name, *lines])
     first_line = (description or address or "").strip().splitlines()[:1]
     title = f"{category.name}：{first_line[0][:60]}" if first_line else category.name
-    media = [u[:500] for u in request.POST.getlist("media_url") if u.strip()][:5]
+    media = [u.strip() for u in request.POST.getlist("media_url") if u.strip()][:5]
+    for url in media:  # a link staff will open: http(s) only, never javascript: or a local path
+        if len(url) > 500 or urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).netloc:
+            raise Open311Error(400, _("media_url must be an http or https URL of at most 500 characters."))
     try:
         ticket = services.submit_external(
             source=f"open311:{client.pk}",

@@ -190,6 +190,11 @@ def test_post_request_creates_a_ticket(world: Any, client: Client, key: str, sta
             404,
             "jurisdiction",
         ),
+        (
+            {"api_key": "KEY", "service_code": "010201", "lat": "39.9", "long": "116.4", "media_url": "javascript:x"},
+            400,
+            "media_url",
+        ),
     ],
 )
 def test_post_errors(

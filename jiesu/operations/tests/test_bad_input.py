@@ -50,6 +50,15 @@ def test_rest_schema_errors_speak_the_callers_language(world: Any) -> None:
     assert not Ticket.objects.exists()
 
 
+@pytest.mark.parametrize(("field", "code"), [("district_code", "999999"), ("street_code", "999999999")])
+def test_an_unknown_place_names_its_field(world: Any, field: str, code: str) -> None:
+    http, _ = api_client(world)
+    body = {k: v for k, v in ORDER.items() if k != "street_code"} | {field: code}
+    response = http.post("/api/v1/orders", json.dumps(body), content_type="application/json")
+    assert response.status_code == 400 and response.json()["field"] == field.removesuffix("_code"), response.content
+    assert not Ticket.objects.exists()
+
+
 @pytest.mark.parametrize("value", ["0001-01-01T00:00:00+08:00", "9999-12-31T23:59:59-08:00"])
 def test_rest_refuses_out_of_range_dates(world: Any, value: str) -> None:
     http, _ = api_client(world)

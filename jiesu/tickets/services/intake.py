@@ -205,7 +205,11 @@ def _register(
     except InvalidInput as error:
         error.on = "street"
         raise
-    district = _unit(district_code, kinds={UnitKind.DISTRICT}) if district_code else None
+    try:
+        district = _unit(district_code, kinds={UnitKind.DISTRICT}) if district_code else None
+    except InvalidInput as error:
+        error.on = "district"
+        raise
     if street is not None:
         if district is not None and street.parent_id != district.pk:
             raise InvalidInput(_("The street/township does not belong to the district."))
