@@ -16,7 +16,7 @@ from typing import Any, Literal
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import pgettext_lazy
 from ninja import Field, NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.params.functions import Header, Query
@@ -102,30 +102,31 @@ def service_error(request: HttpRequest, error: ServiceError) -> HttpResponse:
     return _error(request, status, str(error), error.code, field=error.on)
 
 
+WHEN = pgettext_lazy("api schema", "Give a date and time (ISO 8601, e.g. 2026-11-30T09:30:00+08:00).")
 # pydantic's refusals in the caller's language (its own `msg` is English): by its error type, with its context's
 # limits; the type and location stay as pydantic gives them, for programs.
 SCHEMA_MESSAGES = {
-    "missing": gettext_lazy("This field is required."),
-    "string_type": gettext_lazy("Give text."),
-    "string_too_short": gettext_lazy("Give at least %(min_length)s characters."),
-    "string_too_long": gettext_lazy("Give at most %(max_length)s characters."),
-    "int_type": gettext_lazy("Give a whole number."),
-    "int_parsing": gettext_lazy("Give a whole number."),
-    "float_type": gettext_lazy("Give a number."),
-    "float_parsing": gettext_lazy("Give a number."),
-    "decimal_parsing": gettext_lazy("Give a number."),
-    "bool_type": gettext_lazy("Give true or false."),
-    "bool_parsing": gettext_lazy("Give true or false."),
-    "literal_error": gettext_lazy("Give one of: %(expected)s."),
-    "enum": gettext_lazy("Give one of: %(expected)s."),
-    "datetime_type": gettext_lazy("Give a date and time (ISO 8601, e.g. 2026-11-30T09:30:00+08:00)."),
-    "datetime_parsing": gettext_lazy("Give a date and time (ISO 8601, e.g. 2026-11-30T09:30:00+08:00)."),
-    "datetime_from_date_parsing": gettext_lazy("Give a date and time (ISO 8601, e.g. 2026-11-30T09:30:00+08:00)."),
-    "greater_than_equal": gettext_lazy("Give at least %(ge)s."),
-    "less_than_equal": gettext_lazy("Give at most %(le)s."),
-    "dict_type": gettext_lazy("Give a JSON object."),
-    "model_attributes_type": gettext_lazy("Give a JSON object."),
-    "list_type": gettext_lazy("Give a list."),
+    "missing": pgettext_lazy("api schema", "This field is required."),
+    "string_type": pgettext_lazy("api schema", "Give text."),
+    "string_too_short": pgettext_lazy("api schema", "Give at least %(min_length)s characters."),
+    "string_too_long": pgettext_lazy("api schema", "Give at most %(max_length)s characters."),
+    "int_type": pgettext_lazy("api schema", "Give a whole number."),
+    "int_parsing": pgettext_lazy("api schema", "Give a whole number."),
+    "float_type": pgettext_lazy("api schema", "Give a number."),
+    "float_parsing": pgettext_lazy("api schema", "Give a number."),
+    "decimal_parsing": pgettext_lazy("api schema", "Give a number."),
+    "bool_type": pgettext_lazy("api schema", "Give true or false."),
+    "bool_parsing": pgettext_lazy("api schema", "Give true or false."),
+    "literal_error": pgettext_lazy("api schema", "Give one of: %(expected)s."),
+    "enum": pgettext_lazy("api schema", "Give one of: %(expected)s."),
+    "datetime_type": WHEN,
+    "datetime_parsing": WHEN,
+    "datetime_from_date_parsing": WHEN,
+    "greater_than_equal": pgettext_lazy("api schema", "Give at least %(ge)s."),
+    "less_than_equal": pgettext_lazy("api schema", "Give at most %(le)s."),
+    "dict_type": pgettext_lazy("api schema", "Give a JSON object."),
+    "model_attributes_type": pgettext_lazy("api schema", "Give a JSON object."),
+    "list_type": pgettext_lazy("api schema", "Give a list."),
 }
 
 
@@ -135,7 +136,7 @@ def _readable(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
         message = SCHEMA_MESSAGES.get(str(e.get("type")))
         try:
             text = str(message) % (e.get("ctx") or {}) if message else str(_("This value is not valid."))
-        except (KeyError, TypeError, ValueError):
+        except (KeyError, TypeError, ValueError):  # a context without the limit the message names
             text = str(_("This value is not valid."))
         out.append(e | {"msg": text})
     return out
