@@ -8,7 +8,6 @@ Usage: .venv/bin/python bench/intake_cpu.py [--workers 2] [--clients 8] [--secon
 """
 
 import argparse
-import json
 import os
 import subprocess
 import sys
@@ -48,26 +47,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--threads", type=int, default=8)
     args = parser.parse_args()
-    url = lb.database()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("JIESU_")}
-    env |= {
-        "PYTHONPATH": f"{lb.ROOT}:{lb.ROOT / 'bench'}",
-        "DJANGO_SETTINGS_MODULE": "load_bench_settings",
-        "DATABASE_URL": url,
-        "JIESU_SECRET_KEY": "load-bench-" + "Qx7v2" * 10,
-        "JIESU_LOG_LEVEL": "WARNING",
-    }
+    env, order, unclassified, auth = lb.prepare()
     py = sys.executable
-    lb.sh(py, "-m", "jiesu", "migrate", "--noinput", "-v", "0", env=env)
-    *_, sample, key = lb.sh(py, "-c", "import django; django.setup()\n" + lb.SETUP, env=env).splitlines()
-    order = {
-        "title": "小区门口占道经营",
-        "content": "每天傍晚有摊贩占道经营，影响通行。",
-        "category_code": "010101",
-        "street_code": "110105001",
-    }
-    unclassified = json.loads(sample) | {"street_code": order["street_code"]}
-    auth = {"Authorization": f"Bearer {key}"}
     port = lb.free_port()
     server = lb.serve(py, env, port, args.workers, args.threads, args.threads)
     hz = os.sysconf("SC_CLK_TCK")

@@ -218,26 +218,8 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    url = database()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("JIESU_")}
-    env |= {
-        "PYTHONPATH": f"{ROOT}:{ROOT / 'bench'}",
-        "DJANGO_SETTINGS_MODULE": "load_bench_settings",
-        "DATABASE_URL": url,
-        "JIESU_SECRET_KEY": "load-bench-" + "Qx7v2" * 10,
-        "JIESU_LOG_LEVEL": "WARNING",
-    }
+    env, order, unclassified, auth = prepare()
     py = sys.executable
-    sh(py, "-m", "jiesu", "migrate", "--noinput", "-v", "0", env=env)
-    *_, sample, key = sh(py, "-c", "import django; django.setup()\n" + SETUP, env=env).splitlines()
-    order = {
-        "title": "小区门口占道经营",
-        "content": "每天傍晚有摊贩占道经营，影响通行。",
-        "category_code": "010101",
-        "street_code": "110105001",
-    }
-    unclassified = json.loads(sample) | {"street_code": order["street_code"]}
-    auth = {"Authorization": f"Bearer {key}"}
     if args.helpdesk:
         HELPDESK_URL[0] = database(BENCH_DB + "_helpdesk") or ""
     print(f"{args.threads} threads per worker, pool ≤ {args.pool} per worker, {args.seconds:.0f} s per run, PostgreSQL")
@@ -310,6 +292,30 @@ started = time.perf_counter()
 done = services.assist_queued(min(queued, LIMIT))
 print(queued, done, time.perf_counter() - started)
 """
+
+
+def prepare() -> tuple[dict[str, str], dict[str, Any], dict[str, Any], dict[str, str]]:
+    """A fresh bench database, migrated, with the reference data, a measured category model and an API client for
+    the operator: (the server's environment, an order with a category, one without, the client's headers)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JIESU_")}
+    env |= {
+        "PYTHONPATH": f"{ROOT}:{ROOT / 'bench'}",
+        "DJANGO_SETTINGS_MODULE": "load_bench_settings",
+        "DATABASE_URL": database(),
+        "JIESU_SECRET_KEY": "load-bench-" + "Qx7v2" * 10,
+        "JIESU_LOG_LEVEL": "WARNING",
+    }
+    py = sys.executable
+    sh(py, "-m", "jiesu", "migrate", "--noinput", "-v", "0", env=env)
+    *_, sample, key = sh(py, "-c", "import django; django.setup()\n" + SETUP, env=env).splitlines()
+    order = {
+        "title": "小区门口占道经营",
+        "content": "每天傍晚有摊贩占道经营，影响通行。",
+        "category_code": "010101",
+        "street_code": "110105001",
+    }
+    unclassified = json.loads(sample) | {"street_code": order["street_code"]}
+    return env, order, unclassified, {"Authorization": f"Bearer {key}"}
 
 
 def drain_assistant(py: str, env: dict[str, str], limit: int) -> None:

@@ -310,10 +310,10 @@ def import_orders(path: Path, mapping: Mapping, rejects_path: Path | None = None
     column.
 
     On PostgreSQL (outside a caller's transaction) this thread reads, checks and prepares a batch (keys looked up,
-    numbers and ids reserved, rows staged: `prepare_history`) and a second thread with its own connection writes it
-    (`write_history`: COPY into the staging table, INSERT … SELECT, the foreign-key checks at commit) while this one
-    prepares the next: the database's work overlaps the Python work instead of following it. Batches still commit
-    one after the other, in file order."""
+    numbers and ids reserved, the complete rows built and encoded: `prepare_history`) and a second thread with its own
+    connection writes it (`write_history`: COPY of the tickets and of their events, the foreign-key checks at commit)
+    while this one prepares the next: the database's work overlaps the Python work instead of following it. Batches
+    still commit one after the other, in file order."""
     if not path.is_file():
         raise InvalidInput(_("No such file: %(path)s"), path=str(path))
     source = rows(path)

@@ -1,5 +1,5 @@
-"""Fast bulk inserts for loading history: ids reserved up front, rows written with COPY on PostgreSQL and with
-executemany elsewhere (SQLite). Rows are dicts keyed by field attname; every concrete field must be given."""
+"""Fast bulk inserts for loading history: ids reserved up front, complete rows (`Rows`: value lists in the table's
+column order) written with COPY on PostgreSQL and with executemany elsewhere (SQLite)."""
 
 import enum
 from collections.abc import Sequence
@@ -57,12 +57,6 @@ class Rows:
         for name, value in values.items():
             row[at[name]] = value
         return row
-
-
-def insert_rows(model: type[models.Model], rows: Sequence[dict[str, Any]]) -> None:
-    """Rows given as dicts by attname (every concrete field)."""
-    names = [f.attname for f in model._meta.concrete_fields]
-    insert_values(model, [[row[name] for name in names] for row in rows])
 
 
 def insert_values(model: type[models.Model], values: list[list[Any]]) -> None:

@@ -229,12 +229,12 @@ def test_shipped_mappings_on_the_real_files(
 @pytest.mark.postgres_only
 @pytest.mark.skipif(
     "postgresql" not in settings.DATABASES["default"]["ENGINE"],
-    reason="the second writer thread and the staging table are PostgreSQL's",
+    reason="the second writer thread and its COPY are PostgreSQL's",
 )
 @pytest.mark.django_db(transaction=True)
 def test_batches_prepared_while_the_previous_one_is_written(tmp_path: Path, monkeypatch: Any) -> None:
-    """PostgreSQL outside a transaction: batches are prepared by the reader and written by a second thread (staging
-    COPY, INSERT … SELECT). A key repeated in a later batch, while the first is still in flight, is made once;
+    """PostgreSQL outside a transaction: batches are prepared by the reader (complete rows,
+    encoded) and written by a second thread (two COPYs). A key repeated in a later batch, while the first is still in flight, is made once;
     every order gets its events; a re-run makes nothing."""
     from jiesu.integrations import transfer
     from jiesu.testing.world import build_world
@@ -266,8 +266,8 @@ def test_batches_prepared_while_the_previous_one_is_written(tmp_path: Path, monk
 
 
 def test_several_batches_in_one_outer_transaction(world: Any, tmp_path: Path, monkeypatch: Any) -> None:
-    """Inside a caller's transaction (here the test's) every batch is written by this thread; on PostgreSQL each one
-    starts from an empty staging table although nothing commits in between."""
+    """Inside a caller's transaction (here the test's) every batch is written by this thread, one after
+    the other, although nothing commits in between."""
     from jiesu.integrations import transfer
 
     monkeypatch.setattr(transfer, "BATCH", 2)
