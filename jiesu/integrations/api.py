@@ -11,6 +11,7 @@ import datetime as dt
 import hashlib
 import json
 import logging
+import re
 from typing import Any, Literal
 
 from django.core.exceptions import RequestDataTooBig
@@ -134,8 +135,11 @@ def _readable(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
     out = []
     for e in errors:
         message = SCHEMA_MESSAGES.get(str(e.get("type")))
+        ctx = dict(e.get("ctx") or {})
+        if isinstance(ctx.get("expected"), str):  # pydantic's "'a', 'b' or 'c'" has an English "or": just the values
+            ctx["expected"] = ", ".join(re.findall(r"'([^']*)'", ctx["expected"])) or ctx["expected"]
         try:
-            text = str(message) % (e.get("ctx") or {}) if message else str(_("This value is not valid."))
+            text = str(message) % ctx if message else str(_("This value is not valid."))
         except (KeyError, TypeError, ValueError):  # a context without the limit the message names
             text = str(_("This value is not valid."))
         out.append(e | {"msg": text})

@@ -36,8 +36,22 @@ def test_rest_schema_errors_speak_the_callers_language(world: Any) -> None:
     http, _ = api_client(world)
     bad = {"content": "门口夜市占道", "urgency": "soon", "latitude": 95}  # no title, an unknown urgency, out of range
     for language, expected in [
-        ("zh-hans", {"title": "此项必填。", "urgency": "请从以下取值中选择", "latitude": "不得大于 90"}),
-        ("en", {"title": "This field is required.", "urgency": "Give one of:", "latitude": "Give at most 90"}),
+        (
+            "zh-hans",
+            {
+                "title": "此项必填。",
+                "urgency": "请从以下取值中选择：normal, urgent, emergency。",
+                "latitude": "不得大于 90",
+            },
+        ),
+        (
+            "en",
+            {
+                "title": "This field is required.",
+                "urgency": "Give one of: normal, urgent, emergency.",
+                "latitude": "Give at most 90",
+            },
+        ),
     ]:
         response = http.post(
             "/api/v1/orders", json.dumps(bad), content_type="application/json", headers={"Accept-Language": language}
