@@ -19,8 +19,7 @@ import hashlib
 import json
 import re
 import zoneinfo
-from collections.abc import Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Generator, Iterator
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -31,14 +30,15 @@ from django.utils.translation import gettext as _
 
 from jiesu.catalog.models import Category
 from jiesu.lib import clock
-from jiesu.lib.errors import InvalidInput
+from jiesu.lib.errors import InvalidInput, ServiceError
 from jiesu.tickets.models import AppealType, Channel
 from jiesu.tickets.services import HistoryOrder, import_history, prepare_history, write_history
 
 MAPPINGS = Path(__file__).with_name("mappings")
-BATCH = 10_000
+BATCH = 5_000
 # The first batch is small, so the database starts writing while the reader prepares the next one (with the
-# writer in its own thread, an import takes about the writer's time plus the first batch's reading).
+# reader in its own process, an import takes about the writer's time plus the first batch's reading); the others are
+# small enough that the last one, which nothing overlaps, is short.
 FIRST_BATCH = 1_000
 US_FORMAT = "%m/%d/%Y %I:%M:%S %p"
 DATE_FORMATS = (
@@ -271,7 +271,7 @@ class RowReader:
         )
 
 
-def rows(path: Path) -> Iterator[list[str]]:
+def rows(path: Path) -> Generator[list[str], None, None]:
     """The file's rows, the header first: CSV (UTF-8, with or without BOM, else GB18030) or XLSX (first sheet)."""
     if path.suffix.lower() in {".xlsx", ".xlsm"}:
         from openpyxl import load_workbook
@@ -305,15 +305,19 @@ class ImportResult:
 
 
 def import_orders(path: Path, mapping: Mapping, rejects_path: Path | None = None) -> ImportResult:
-    """Load `path` with `mapping`, in batches of 10,000 rows (the first of 1,000 on PostgreSQL), each batch one
+    """Load `path` with `mapping`, in batches of 5,000 rows (the first of 1,000 on PostgreSQL), each batch one
     transaction. Rejected rows are written to `rejects_path` (default FILE.rejects.csv) with their reason in the last
     column.
 
-    On PostgreSQL (outside a caller's transaction) this thread reads, checks and prepares a batch (keys looked up,
-    numbers and ids reserved, the complete rows built and encoded: `prepare_history`) and a second thread with its own
-    connection writes it (`write_history`: COPY of the tickets and of their events, the foreign-key checks at commit)
-    while this one prepares the next: the database's work overlaps the Python work instead of following it. Batches
-    still commit one after the other, in file order."""
+    On PostgreSQL (outside a caller's transaction) the work runs in two processes, so that the database's work
+    overlaps the Python work instead of following it:
+    - a forked reader process reads and checks the rows, writes the rejects and prepares each batch of valid orders
+      on its own connection (keys looked up, numbers and ids reserved, the complete rows built and formatted as
+      binary COPY data: `prepare_history`), and sends it through a pipe (`_prepare_in_child`);
+    - this process writes each batch (`write_history`: COPY of the tickets and of their events, the foreign-key
+      checks at commit) while the reader prepares the next. It only hands bytes to libpq.
+    Batches commit one after the other, in file order. Python has one core per process (the GIL): two threads would
+    share one."""
     if not path.is_file():
         raise InvalidInput(_("No such file: %(path)s"), path=str(path))
     source = rows(path)
@@ -324,10 +328,28 @@ def import_orders(path: Path, mapping: Mapping, rejects_path: Path | None = None
     result = ImportResult(rejects_file=rejects_path or path.with_name(path.stem + ".rejects.csv"))
     assert result.rejects_file is not None
     result.rejects_file.unlink(missing_ok=True)  # a stale file from an earlier run would mislead
+    if connection.vendor == "postgresql" and not connection.in_atomic_block:
+        source.close()
+        _import_in_lanes(path, reader, header, result)
+    else:
+        for batch in _checked(source, reader, header, result, BATCH):
+            created = import_history(batch)
+            result.created += created
+            result.present += len(batch) - created
+    if not result.rejected:
+        result.rejects_file = None
+    return result
+
+
+def _checked(
+    source: Iterator[list[str]], reader: RowReader, header: list[str], result: ImportResult, first: int
+) -> Iterator[list[HistoryOrder]]:
+    """The valid orders of `source` in batches (the first of `first`, then of BATCH); each rejected row goes to the
+    rejects file with its reason. Counts the rows read and rejected in `result`."""
+    assert result.rejects_file is not None
     rejects = None
     batch: list[HistoryOrder] = []
-    writer = _Writer(result) if connection.vendor == "postgresql" and not connection.in_atomic_block else None
-    size = FIRST_BATCH if writer is not None else BATCH
+    size = first
     try:
         for row in source:
             if not any(cell.strip() for cell in row):
@@ -336,7 +358,14 @@ def import_orders(path: Path, mapping: Mapping, rejects_path: Path | None = None
             order = reader.read(row)
             if isinstance(order, str):
                 if rejects is None:
-                    handle = result.rejects_file.open("w", encoding="utf-8-sig", newline="")
+                    try:
+                        handle = result.rejects_file.open("w", encoding="utf-8-sig", newline="")
+                    except OSError as error:
+                        raise InvalidInput(
+                            _("The rejects file %(path)s cannot be written (%(error)s): name another with --rejects."),
+                            path=str(result.rejects_file),
+                            error=error.strerror or error,
+                        ) from None
                     rejects = csv.writer(handle)
                     rejects.writerow([*header, _("reason rejected")])
                 rejects.writerow([*row, order])
@@ -344,60 +373,87 @@ def import_orders(path: Path, mapping: Mapping, rejects_path: Path | None = None
                 continue
             batch.append(order)
             if len(batch) >= size:
-                _flush(batch, result, writer)
-                size = BATCH
-        _flush(batch, result, writer)
+                yield batch
+                batch, size = [], BATCH
+        if batch:
+            yield batch
     finally:
-        if writer is not None:
-            writer.finish()
         if rejects is not None:
             handle.close()
-    if not result.rejected:
-        result.rejects_file = None
-    return result
 
 
-class _Writer:
-    """One background thread that writes batches in order; at most one batch in flight."""
+def _own_connections() -> None:
+    """In a forked child: forget the parent's database connections and pool (still the parent's, so neither closed
+    nor used here) and connect anew, without a pool, when first needed."""
+    from django.db.backends.postgresql.base import DatabaseWrapper
 
-    def __init__(self, result: ImportResult) -> None:
-        self.result = result
-        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="jiesu-import")
-        self.pending: Future[int] | None = None
-        self.size = 0
-        self.seen: set[str] = set()  # the keys of the file so far (a batch in flight is not committed yet)
-
-    def wait(self) -> None:
-        if self.pending is not None:
-            created = self.pending.result()
-            self.result.created += created
-            self.result.present += self.size - created
-            self.pending = None
-
-    def submit(self, orders: list[HistoryOrder]) -> None:
-        prepared = prepare_history(orders, self.seen)  # while the previous batch is being written
-        self.wait()
-        self.size = prepared.offered
-        self.pending = self.pool.submit(write_history, prepared)
-
-    def finish(self) -> None:
-        try:
-            self.wait()
-        finally:
-            self.pool.submit(connections.close_all).result()  # the thread's own connection
-            self.pool.shutdown()
+    pools: dict[str, Any] = getattr(DatabaseWrapper, "_connection_pools", {})
+    _inherited.append(dict(pools))  # kept: their finalisers would close the parent's connections
+    pools.clear()
+    for wrapper in connections.all(initialized_only=True):
+        _inherited.append(wrapper.connection)
+        wrapper.connection = None
+        wrapper.settings_dict["OPTIONS"] = {k: v for k, v in wrapper.settings_dict["OPTIONS"].items() if k != "pool"}
 
 
-def _flush(batch: list[HistoryOrder], result: ImportResult, writer: "_Writer | None" = None) -> None:
-    if not batch:
-        return
-    if writer is not None:
-        writer.submit(list(batch))
-    else:
-        created = import_history(batch)
-        result.created += created
-        result.present += len(batch) - created
-    batch.clear()
+_inherited: list[Any] = []
+
+
+def _prepare_in_child(send: Any, path: Path, reader: RowReader, header: list[str], result: ImportResult) -> None:
+    """The reader process (forked, so it has the mapping, the categories, the language and the settings in hand):
+    reads and checks the file, writes the rejects, and prepares each batch of valid orders on a connection of its
+    own (`prepare_history`: keys looked up, numbers and ids reserved, rows formatted as binary COPY data), which it
+    sends as bytes; then ("done", rows read, rows rejected), or ("error", what went wrong)."""
+    try:
+        _own_connections()
+        source = rows(path)
+        next(source, None)  # the header, read by the parent
+        seen: set[str] = set()  # the keys of the file so far (a batch in flight is not committed yet)
+        for batch in _checked(source, reader, header, result, FIRST_BATCH):
+            send.send(("batch", prepare_history(batch, seen)))
+        send.send(("done", result.read, result.rejected))
+    except ServiceError as error:  # a refusal in the user's language, raised again by the parent
+        send.send(("refused", str(error)))
+    except BaseException as error:  # reported to the parent, which raises it
+        send.send(("error", f"{type(error).__name__}: {error}"))
+    finally:
+        send.close()
+        connections.close_all()
+
+
+def _import_in_lanes(path: Path, reader: RowReader, header: list[str], result: ImportResult) -> None:
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")  # the child needs this process's state, not a fresh Django
+    receive, send = context.Pipe(duplex=False)
+    child = context.Process(
+        target=_prepare_in_child, args=(send, path, reader, header, result), name="jiesu-import-reader", daemon=True
+    )
+    child.start()
+    send.close()
+    try:
+        while True:
+            try:
+                message = receive.recv()
+            except EOFError:
+                raise RuntimeError("the import's reader process ended without a word") from None
+            if message[0] == "batch":
+                created = write_history(message[1])  # while the reader prepares the next batch
+                result.created += created
+                result.present += message[1].offered - created
+            elif message[0] == "done":
+                result.read, result.rejected = message[1], message[2]
+                break
+            elif message[0] == "refused":
+                raise InvalidInput(message[1])
+            else:
+                raise RuntimeError(f"the import's reader process failed: {message[1]}")
+    finally:
+        receive.close()  # a reader still sending gets a broken pipe and stops
+        child.join(10)
+        if child.is_alive():
+            child.kill()
+            child.join()
 
 
 EXPORT_COLUMNS = [

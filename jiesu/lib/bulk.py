@@ -2,6 +2,7 @@
 column order) written with COPY on PostgreSQL and with executemany elsewhere (SQLite)."""
 
 import enum
+import io
 from collections.abc import Sequence
 from typing import Any
 
@@ -17,9 +18,11 @@ def reserve_ids(model: type[models.Model], count: int) -> list[int]:
     table, column = model._meta.db_table, model._meta.pk.column  # type: ignore[union-attr]
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute(
-                "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)", [table, column, count]
-            )
+            # The sequence is looked up first: inside the series, pg_get_serial_sequence would run once per id
+            # (six times slower for 10,000 ids).
+            cursor.execute("SELECT pg_get_serial_sequence(%s, %s)", [table, column])
+            sequence = cursor.fetchone()[0]
+            cursor.execute("SELECT nextval(%s::regclass) FROM generate_series(1, %s)", [sequence, count])
             return [row[0] for row in cursor.fetchall()]
         quote = connection.ops.quote_name
         cursor.execute(f"SELECT COALESCE(MAX({quote(column)}), 0) FROM {quote(table)}")
@@ -64,7 +67,7 @@ def insert_values(model: type[models.Model], values: list[list[Any]]) -> None:
     if not values:
         return
     if connection.vendor == "postgresql":
-        copy_in(model, encode_json(model, values))
+        copy_in(model, copy_data(model, encode_json(model, values)))
         return
     fields = list(model._meta.concrete_fields)
     quote = connection.ops.quote_name
@@ -83,7 +86,7 @@ def _identity(text: str) -> str:
 
 def encode_json(model: type[models.Model], values: list[list[Any]]) -> list[list[Any]]:
     """`values` (value lists in the column order, changed in place and returned) with their JSON columns encoded for
-    `copy_in`: the last Python work of a COPY, so that one thread can do it while another thread's COPY runs."""
+    `copy_data`."""
     from psycopg.types.json import Jsonb
 
     json_at = [i for i, f in enumerate(model._meta.concrete_fields) if isinstance(f, models.JSONField)]
@@ -95,17 +98,29 @@ def encode_json(model: type[models.Model], values: list[list[Any]]) -> list[list
     return values
 
 
-def copy_in(model: type[models.Model], values: Sequence[Sequence[Any]]) -> None:
-    """One binary COPY of `values` (value lists in the column order, JSON encoded by `encode_json`) into `model`'s
-    table (PostgreSQL)."""
-    if not values:
-        return
-    fields = list(model._meta.concrete_fields)
+def _copy_sql(model: type[models.Model]) -> str:
     quote = connection.ops.quote_name
-    columns = ", ".join(quote(f.column) for f in fields)
-    types = [_pg_type(f.db_type(connection) or "text") for f in fields]
-    sql = f"COPY {quote(model._meta.db_table)} ({columns}) FROM STDIN (FORMAT BINARY)"
-    with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
+    columns = ", ".join(quote(f.column) for f in model._meta.concrete_fields)
+    return f"COPY {quote(model._meta.db_table)} ({columns}) FROM STDIN (FORMAT BINARY)"
+
+
+def copy_data(model: type[models.Model], values: Sequence[Sequence[Any]]) -> bytes:
+    """`values` (value lists in the column order, JSON encoded by `encode_json`) as one complete binary COPY stream
+    for `model`'s table (PostgreSQL), formatted by psycopg without a round trip to the server: all the Python work of
+    a COPY, so that one thread can do it while another thread's `copy_in` waits on the database."""
+    from psycopg.copy import Copy, FileWriter
+
+    types = [_pg_type(f.db_type(connection) or "text") for f in model._meta.concrete_fields]
+    buffer = io.BytesIO()
+    with connection.cursor() as cursor, Copy(cursor.cursor, binary=True, writer=FileWriter(buffer)) as copy:
         copy.set_types(types)
         for row in values:
             copy.write_row(row)
+    return buffer.getvalue()
+
+
+def copy_in(model: type[models.Model], data: bytes) -> None:
+    """One binary COPY of `data` (made by `copy_data`) into `model`'s table (PostgreSQL). The Python side only hands
+    the bytes to libpq, which sends them without holding the GIL."""
+    with connection.cursor() as cursor, cursor.cursor.copy(_copy_sql(model)) as copy:
+        copy.write(data)

@@ -229,23 +229,27 @@ def test_shipped_mappings_on_the_real_files(
 @pytest.mark.postgres_only
 @pytest.mark.skipif(
     "postgresql" not in settings.DATABASES["default"]["ENGINE"],
-    reason="the second writer thread and its COPY are PostgreSQL's",
+    reason="the reader process and its COPY data are PostgreSQL's",
 )
 @pytest.mark.django_db(transaction=True)
 def test_batches_prepared_while_the_previous_one_is_written(tmp_path: Path, monkeypatch: Any) -> None:
-    """PostgreSQL outside a transaction: batches are prepared by the reader (complete rows,
-    encoded) and written by a second thread (two COPYs). A key repeated in a later batch, while the first is still in flight, is made once;
-    every order gets its events; a re-run makes nothing."""
+    """PostgreSQL outside a transaction: batches are read, checked and prepared by a forked reader process on its own
+    connection (complete rows, formatted as COPY data) and written by this one (two COPYs). A key repeated in a later
+    batch, while the first is still in flight, is made once; a bad row goes to the rejects file the reader writes;
+    every order gets its events; this process's connection still works; a re-run makes nothing."""
     from jiesu.integrations import transfer
     from jiesu.testing.world import build_world
 
     build_world()
     monkeypatch.setattr(transfer, "BATCH", 2)
     monkeypatch.setattr(transfer, "FIRST_BATCH", 2)
-    rows = [r for r in ROWS if r[0] in {"101", "102", "107"}] + [ROWS[0]]  # 101 again, in the second batch
+    rows = [r for r in ROWS if r[0] in {"101", "102", "103", "107"}] + [ROWS[0]]  # 101 again, in the second batch
     source = write_csv(tmp_path / "nyc.csv", rows=rows)
-    out = run("import", "orders", str(source), "--mapping", "nyc311")
-    assert "读取 4 行：新建 3 件，已存在 1 件，拒收 0 件" in out
+    out = run("import", "orders", str(source), "--mapping", "nyc311", "--rejects", str(tmp_path / "bad.csv"))
+    assert "读取 5 行：新建 3 件，已存在 1 件，拒收 1 件" in out
+    with (tmp_path / "bad.csv").open(encoding="utf-8-sig") as handle:
+        rejected = list(csv.reader(handle))
+    assert [r[0] for r in rejected[1:]] == ["103"] and "31/31/2024" in rejected[1][-1]
     tickets = Ticket.objects.filter(idempotency_key__startswith="imp:nyc311:")
     assert tickets.count() == 3
     noise = tickets.get(idempotency_key="imp:nyc311:101")
@@ -262,7 +266,9 @@ def test_batches_prepared_while_the_previous_one_is_written(tmp_path: Path, monk
     heat = tickets.get(idempotency_key="imp:nyc311:102")
     assert heat.dispatch_state == "new" and heat.due_at and heat.replied_at is None
     assert TicketEvent.objects.filter(ticket=heat).count() == 1
-    assert "新建 0 件，已存在 4 件" in run("import", "orders", str(source), "--mapping", "nyc311")
+    assert "新建 0 件，已存在 4 件" in run(
+        "import", "orders", str(source), "--mapping", "nyc311", "--rejects", str(tmp_path / "bad.csv")
+    )
 
 
 def test_several_batches_in_one_outer_transaction(world: Any, tmp_path: Path, monkeypatch: Any) -> None:
@@ -277,3 +283,16 @@ def test_several_batches_in_one_outer_transaction(world: Any, tmp_path: Path, mo
     made = Ticket.objects.filter(idempotency_key__startswith="imp:nyc311:")
     assert made.count() == 3
     assert TicketEvent.objects.filter(ticket__in=made).count() == 4  # 101 closed: intake and close; the others intake
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_rejects_file_that_cannot_be_written_is_a_clear_error(tmp_path: Path) -> None:
+    """Rejected rows with nowhere to go: the user is told where, in their language, and to name another place (on
+    PostgreSQL the reader process says it; the import stops with the batches before it committed)."""
+    from jiesu.testing.world import build_world
+
+    build_world()
+    source = write_csv(tmp_path / "nyc.csv", rows=[r for r in ROWS if r[0] in {"103"}])
+    nowhere = tmp_path / "no-such-dir" / "bad.csv"
+    with pytest.raises(CommandError, match="无法写入拒收文件 .*no-such-dir.*请用 --rejects 指定另一个位置"):
+        run("import", "orders", str(source), "--mapping", "nyc311", "--rejects", str(nowhere))

@@ -237,10 +237,11 @@ def _history_rows(
 
 @dataclasses.dataclass(frozen=True)
 class PreparedHistory:
-    """A batch of orders ready to be written by `write_history`: checked, numbered, its rows encoded for COPY."""
+    """A batch of orders ready to be written by `write_history`: checked, numbered, its rows formatted for COPY."""
 
-    tickets: list[list[Any]]
-    events: list[list[Any]]
+    tickets: bytes  # binary COPY data (`bulk.copy_data`)
+    events: bytes
+    created: int  # tickets in `tickets`
     offered: int  # orders in the batch, the ones already present included
 
 
@@ -248,17 +249,23 @@ def prepare_history(orders: Sequence[HistoryOrder], seen: set[str]) -> PreparedH
     """PostgreSQL, before the batch's own transaction (so that a reader can prepare the next batch while the previous
     one is written): drops the orders whose key is a ticket already or in `seen` (the file so far, which it extends),
     reserves their numbers and ids (each a short transaction of its own; a batch that fails later leaves a gap) and
-    builds and encodes the complete rows of the tickets and their events. Nothing is written until `write_history`,
-    which then only copies them: all the Python work of an import happens here, in the reader's thread."""
+    builds the complete rows of the tickets and their events, formatted as binary COPY data. Nothing is written until
+    `write_history`, which only hands the bytes to the database: all the Python work of an import happens here, in
+    the reader's thread, and the writer's thread does not compete with it for the GIL."""
     from jiesu.lib import bulk
 
     todo = _new_orders(orders, seen)
     if not todo:
-        return PreparedHistory([], [], len(orders))
+        return PreparedHistory(b"", b"", 0, len(orders))
     intake_days, numbers = _numbers_for(todo)
     now = clock.now()
     tickets, events = _history_rows(todo, intake_days, numbers, _policies(clock.local_date(now)), now)
-    return PreparedHistory(bulk.encode_json(Ticket, tickets), bulk.encode_json(TicketEvent, events), len(orders))
+    return PreparedHistory(
+        bulk.copy_data(Ticket, bulk.encode_json(Ticket, tickets)),
+        bulk.copy_data(TicketEvent, bulk.encode_json(TicketEvent, events)),
+        len(tickets),
+        len(orders),
+    )
 
 
 @transaction.atomic
@@ -267,6 +274,7 @@ def write_history(batch: PreparedHistory) -> int:
     checked at its commit). Returns how many tickets it made."""
     from jiesu.lib import bulk
 
-    bulk.copy_in(Ticket, batch.tickets)
-    bulk.copy_in(TicketEvent, batch.events)
-    return len(batch.tickets)
+    if batch.created:
+        bulk.copy_in(Ticket, batch.tickets)
+        bulk.copy_in(TicketEvent, batch.events)
+    return batch.created
