@@ -16,7 +16,7 @@ With --helpdesk PYTHON, django-helpdesk's ticket creation (its REST API, bench/h
 way on the same PostgreSQL, from a virtual environment that has it (it is not a jiesu dependency):
     python3 -m venv /tmp/hd && /tmp/hd/bin/pip install django==5.2.* django-helpdesk gunicorn "psycopg[binary,pool]"
 
-Usage: .venv/bin/python bench/load_bench.py [--seconds 20] [--workers 1,2,4] [--threads 8] [--clients 8,32]
+Usage: .venv/bin/python bench/load_bench.py [--seconds 20] [--workers 1,2,4] [--threads 2] [--clients 8,32]
        [--rounds 3] [--helpdesk /tmp/hd/bin/python]
        (starts the project's PostgreSQL with scripts/pg on JIESU_PG_PORT, default 54329, unless DATABASE_URL is set)
 """
@@ -198,7 +198,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--workers", default="2", help="gunicorn workers; a list (1,2,4) gives the curve")
-    parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--pool", type=int, default=8, help="JIESU_DB_POOL_MAX per worker")
     parser.add_argument("--clients", default="8,32")
     parser.add_argument(

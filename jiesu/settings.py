@@ -336,7 +336,7 @@ JIESU_SUPERVISION_ANSWER_HOURS = int(os.environ.get("JIESU_SUPERVISION_ANSWER_HO
 # `scripts/serve` starts gunicorn (jiesu/operations/gunicorn_conf.py) with these.
 WEB_BIND = os.environ.get("JIESU_WEB_BIND", "127.0.0.1:8000")  # address:port gunicorn listens on
 WEB_WORKERS = envint("JIESU_WEB_WORKERS", 2)  # processes (about one per CPU core)
-WEB_THREADS = envint("JIESU_WEB_THREADS", 4)  # threads per process (each holds at most one DB connection)
+WEB_THREADS = envint("JIESU_WEB_THREADS", 2)  # threads per process (each holds at most one DB connection)
 WEB_TIMEOUT = envint("JIESU_WEB_TIMEOUT", 60)  # seconds before a stuck worker process is restarted
 WEB_MAX_REQUESTS = envint("JIESU_WEB_MAX_REQUESTS", 50000)  # requests before a worker process is replaced (leaks)
 # /readyz: the worker's heartbeat may be this old, the oldest unprocessed event this old (seconds).
