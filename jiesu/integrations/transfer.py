@@ -330,7 +330,7 @@ def import_orders(path: Path, mapping: Mapping, rejects_path: Path | None = None
     result.rejects_file.unlink(missing_ok=True)  # a stale file from an earlier run would mislead
     if connection.vendor == "postgresql" and not connection.in_atomic_block:
         source.close()
-        _import_in_lanes(path, reader, header, result)
+        _import_in_two_processes(path, reader, header, result)
     else:
         for batch in _checked(source, reader, header, result, BATCH):
             created = import_history(batch)
@@ -421,7 +421,7 @@ def _prepare_in_child(send: Any, path: Path, reader: RowReader, header: list[str
         connections.close_all()
 
 
-def _import_in_lanes(path: Path, reader: RowReader, header: list[str], result: ImportResult) -> None:
+def _import_in_two_processes(path: Path, reader: RowReader, header: list[str], result: ImportResult) -> None:
     import multiprocessing
 
     context = multiprocessing.get_context("fork")  # the child needs this process's state, not a fresh Django

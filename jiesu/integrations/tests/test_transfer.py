@@ -294,5 +294,5 @@ def test_a_rejects_file_that_cannot_be_written_is_a_clear_error(tmp_path: Path) 
     build_world()
     source = write_csv(tmp_path / "nyc.csv", rows=[r for r in ROWS if r[0] in {"103"}])
     nowhere = tmp_path / "no-such-dir" / "bad.csv"
-    with pytest.raises(CommandError, match="无法写入拒收文件 .*no-such-dir.*请用 --rejects 指定另一个位置"):
+    with pytest.raises(CommandError, match=r"无法写入拒收文件 .*no-such-dir.*请用 --rejects 指定另一个位置"):
         run("import", "orders", str(source), "--mapping", "nyc311", "--rejects", str(nowhere))
