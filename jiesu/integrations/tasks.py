@@ -41,5 +41,8 @@ def old_deliveries(now: dt.datetime) -> int:
 
 def register() -> None:
     every = dt.timedelta(seconds=settings.JIESU_WEBHOOK_EVERY_SECONDS)
-    register_periodic_task("webhooks", deliver_webhooks, every, due=webhooks_due)
+    # A delivery run that died with its db_worker (a failover closes its connection) would block the next one for
+    # JIESU_TASK_STALE_MINUTES; a second run is harmless (each subscription is leased, `webhooks.deliver_due`), so
+    # one still "running" after a few leases is taken as dead.
+    register_periodic_task("webhooks", deliver_webhooks, every, due=webhooks_due, stale=3 * webhooks.lease())
     register_pruner("webhook-deliveries", old_deliveries)

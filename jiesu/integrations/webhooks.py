@@ -44,12 +44,19 @@ from jiesu.tickets.models import TicketEvent
 
 from .models import WebhookDelivery, WebhookSubscription
 
-LEASE = dt.timedelta(minutes=2)  # the shortest claim on a subscription while a task delivers to it
+
+def lease() -> dt.timedelta:
+    """How long a run holds a subscription: long enough for one event (its POST timing out, and the writes after
+    it). The run renews it before each event (`_renew`), so no second run overtakes a slow one, and a run whose
+    worker died (say, its database connection gone in a failover) frees the subscription within one lease."""
+    return dt.timedelta(seconds=settings.WEBHOOK_TIMEOUT_SECONDS * 1.5 + 30)
 
 
-def lease(batch: int) -> dt.timedelta:
-    """A claim long enough for the worst batch (every POST timing out), so no second run overtakes a slow one."""
-    return max(LEASE, dt.timedelta(seconds=batch * settings.WEBHOOK_TIMEOUT_SECONDS * 1.5 + 30))
+def _renew(subscription: WebhookSubscription, held: dt.datetime) -> dt.datetime | None:
+    """Extend this run's lease on `subscription` (compare-and-set on the lease it holds); None if it was lost."""
+    until = clock.now() + lease()
+    claimed = WebhookSubscription.objects.filter(pk=subscription.pk, next_attempt_at=held).update(next_attempt_at=until)
+    return until if claimed else None
 
 
 def sign(secret: str, timestamp: str, body: bytes) -> str:
@@ -145,9 +152,12 @@ def settled_event_id(wait: float = 1.0) -> int | None:
     return 0
 
 
-def deliver(subscription: WebhookSubscription, batch: int = 100, settled: int | None = None) -> int:
+def deliver(
+    subscription: WebhookSubscription, batch: int = 100, settled: int | None = None, held: dt.datetime | None = None
+) -> int:
     """Deliver up to `batch` events to one claimed subscription, stopping at the first failure. Returns how many
-    were delivered. `settled` (see `settled_event_id`) bounds the events sent on PostgreSQL."""
+    were delivered. `settled` (see `settled_event_id`) bounds the events sent on PostgreSQL. `held` is the lease the
+    caller took (`deliver_due`): renewed before each event, and the run stops when it is lost."""
     user = subscription.client.user
     unmasked = user is not None and access.may_see_requester(user)
     delivered = 0
@@ -157,6 +167,10 @@ def deliver(subscription: WebhookSubscription, batch: int = 100, settled: int | 
     if settled is not None:
         events = events.filter(id__lte=settled)
     for event in events[:batch]:
+        if held is not None:
+            held = _renew(subscription, held)
+            if held is None:
+                return delivered  # another run holds it now (this one was taken for dead)
         body = json.dumps(payload(event, unmasked), ensure_ascii=False).encode()
         started = time.monotonic()
         ok, status, error = _post(subscription, event, body)
@@ -186,7 +200,8 @@ def deliver(subscription: WebhookSubscription, batch: int = 100, settled: int | 
 
 def deliver_due(batch: int = 100) -> int:
     """One round over the subscriptions whose wait is over (the `deliver_webhooks` task). Each is claimed with a
-    compare-and-set lease longer than the worst batch, so two runs never send a subscription's events side by side."""
+    compare-and-set lease, renewed before each event, so two runs never send a subscription's events side by side
+    and a second run is harmless."""
     now = clock.now()
     due = WebhookSubscription.objects.filter(
         Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now),
@@ -197,9 +212,10 @@ def deliver_due(batch: int = 100) -> int:
     delivered = 0
     settled = settled_event_id()
     for subscription in due:
+        held = clock.now() + lease()
         claimed = WebhookSubscription.objects.filter(
             pk=subscription.pk, next_attempt_at=subscription.next_attempt_at
-        ).update(next_attempt_at=now + lease(batch))
+        ).update(next_attempt_at=held)
         if claimed:
-            delivered += deliver(subscription, batch, settled)
+            delivered += deliver(subscription, batch, settled, held)
     return delivered

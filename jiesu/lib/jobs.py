@@ -48,6 +48,9 @@ class PeriodicTask:
     task: Task[Any, Any]
     every: dt.timedelta  # at least this long between two enqueues
     due: Callable[[dt.datetime], bool] | None  # a cheap check whether there is anything to do; None: always
+    # A run still marked running this long after it started is taken as abandoned (its db_worker was killed) and
+    # the task may be enqueued again; None: JIESU_TASK_STALE_MINUTES. Short only for tasks a second run cannot harm.
+    stale: dt.timedelta | None = None
 
 
 @dataclass(frozen=True)
@@ -67,11 +70,16 @@ def register_tick_step(name: str, run: Callable[[Tick], int], *, order: int = 50
 
 
 def register_periodic_task(
-    name: str, task: Task[Any, Any], every: dt.timedelta, *, due: Callable[[dt.datetime], bool] | None = None
+    name: str,
+    task: Task[Any, Any],
+    every: dt.timedelta,
+    *,
+    due: Callable[[dt.datetime], bool] | None = None,
+    stale: dt.timedelta | None = None,
 ) -> None:
     """Enqueue `task` (no arguments) when no run of it is pending, `every` has passed since the last enqueue and
-    `due(now)` (if given) says there is work."""
-    _periodic[name] = PeriodicTask(name, task, every, due)
+    `due(now)` (if given) says there is work. `stale`: see `PeriodicTask`."""
+    _periodic[name] = PeriodicTask(name, task, every, due, stale)
 
 
 def register_pruner(name: str, prune: Callable[[dt.datetime], int]) -> None:

@@ -38,14 +38,16 @@ def escalated(done: dict[str, int]) -> int:
     return sum(n for name, n in done.items() if name.startswith("deadline:"))
 
 
-def _abandon_stale(task_path: str, now: dt.datetime) -> None:
+def _abandon_stale(job: jobs.PeriodicTask, now: dt.datetime) -> None:
     """A run still marked running long after it started belongs to a killed `db_worker`: mark it failed."""
-    stale = now - dt.timedelta(minutes=settings.JIESU_TASK_STALE_MINUTES)
-    DBTaskResult.objects.filter(task_path=task_path, status=TaskResultStatus.RUNNING, started_at__lt=stale).update(
+    after = job.stale or dt.timedelta(minutes=settings.JIESU_TASK_STALE_MINUTES)
+    DBTaskResult.objects.filter(
+        task_path=job.task.module_path, status=TaskResultStatus.RUNNING, started_at__lt=now - after
+    ).update(
         status=TaskResultStatus.FAILED,
         finished_at=now,
         exception_class_path="jiesu.operations.worker.Abandoned",
-        traceback=f"still running after {settings.JIESU_TASK_STALE_MINUTES} minutes: taken as abandoned",
+        traceback=f"still running after {after}: taken as abandoned",
     )
 
 
@@ -65,7 +67,7 @@ def _enqueue_one(job: jobs.PeriodicTask, now: dt.datetime) -> int:
     if row.last_enqueued_at is not None and now - row.last_enqueued_at < job.every:
         return 0
     path = job.task.module_path
-    _abandon_stale(path, now)
+    _abandon_stale(job, now)
     if DBTaskResult.objects.filter(task_path=path, status__in=PENDING).exists():
         return 0
     if job.due is not None and not job.due(now):

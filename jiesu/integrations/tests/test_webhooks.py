@@ -116,6 +116,33 @@ def test_receiver_down_for_an_hour_gets_everything_in_order(world: Any, clock: A
     assert WebhookDelivery.objects.filter(subscription=subscription, ok=True).count() == len(trail)
 
 
+def test_a_delivery_run_that_died_holds_nothing_for_long(world: Any, clock: Any, receiver: Receiver) -> None:
+    """The chaos run's failover killed a task worker in the middle of a delivery run: its task row stayed "running"
+    and its subscription leased. Both now lapse within minutes (the lease is renewed per event, the webhook task is
+    taken as abandoned after three leases), and the next run delivers everything once, in order."""
+    from django_tasks_db.models import DBTaskResult
+
+    subscription = subscribe(world.dispatcher, f"http://127.0.0.1:{receiver.port}/hook")
+    receiver.start()
+    ticket = new_ticket(world)
+    quiet = open("/dev/null", "w")  # noqa: SIM115
+    call_command("worker", "--once", stdout=quiet)  # enqueues the delivery task
+    DBTaskResult.objects.update(status="RUNNING", started_at=webhooks.clock.now())  # claimed; then its worker died
+    WebhookSubscription.objects.filter(pk=subscription.pk).update(  # … holding the subscription
+        next_attempt_at=webhooks.clock.now() + webhooks.lease()
+    )
+    clock.shift(dt.timedelta(minutes=1))
+    call_command("worker", "--once", stdout=quiet)
+    assert run_tasks() == 0 and receiver.received() == []  # still taken for running
+    clock.shift(3 * webhooks.lease())
+    call_command("worker", "--once", stdout=quiet)
+    assert run_tasks() == 1
+    assert [r["event"] for r in receiver.received()] == [ticket.events.get().pk]
+    assert DBTaskResult.objects.filter(status="FAILED", exception_class_path__endswith="Abandoned").count() == 1
+    subscription.refresh_from_db()
+    assert subscription.cursor == ticket.events.get().pk and subscription.next_attempt_at is None
+
+
 def test_scope_filters_signature_and_masking(world: Any, receiver: Receiver) -> None:
     receiver.start()
     wrong_secret = subscribe(world.jw_handler, f"http://127.0.0.1:{receiver.port}/hook", actions="reply")
