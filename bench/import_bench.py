@@ -201,9 +201,8 @@ def ceiling(path: Path, prefix: str) -> tuple[int, float, float, float]:
     encoding = time.perf_counter() - started
 
     def copy_rows(model: Any, values: list[list[Any]]) -> None:
-        types = [bulk._pg_type(f.db_type(connection) or "text") for f in model._meta.concrete_fields]
         with connection.cursor() as cursor, cursor.cursor.copy(bulk._copy_sql(model)) as copy:
-            copy.set_types(types)
+            copy.set_types(bulk.copy_types(model))
             for row in values:
                 copy.write_row(row)
 

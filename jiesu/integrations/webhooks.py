@@ -52,8 +52,9 @@ def lease() -> dt.timedelta:
     return dt.timedelta(seconds=settings.WEBHOOK_TIMEOUT_SECONDS * 1.5 + 30)
 
 
-def _renew(subscription: WebhookSubscription, held: dt.datetime) -> dt.datetime | None:
-    """Extend this run's lease on `subscription` (compare-and-set on the lease it holds); None if it was lost."""
+def _renew(subscription: WebhookSubscription, held: dt.datetime | None) -> dt.datetime | None:
+    """Take or extend a lease on `subscription`, compare-and-set on the `next_attempt_at` the run last saw (its own
+    lease, or the wait it claims); the new lease's end, or None if another run got there first."""
     until = clock.now() + lease()
     claimed = WebhookSubscription.objects.filter(pk=subscription.pk, next_attempt_at=held).update(next_attempt_at=until)
     return until if claimed else None
@@ -212,10 +213,7 @@ def deliver_due(batch: int = 100) -> int:
     delivered = 0
     settled = settled_event_id()
     for subscription in due:
-        held = clock.now() + lease()
-        claimed = WebhookSubscription.objects.filter(
-            pk=subscription.pk, next_attempt_at=subscription.next_attempt_at
-        ).update(next_attempt_at=held)
-        if claimed:
+        held = _renew(subscription, subscription.next_attempt_at)  # the claim: compare-and-set on its wait
+        if held is not None:
             delivered += deliver(subscription, batch, settled, held)
     return delivered

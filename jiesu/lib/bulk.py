@@ -98,6 +98,11 @@ def encode_json(model: type[models.Model], values: list[list[Any]]) -> list[list
     return values
 
 
+def copy_types(model: type[models.Model]) -> list[str]:
+    """The column types psycopg's binary COPY needs for `model`'s table, in column order."""
+    return [_pg_type(f.db_type(connection) or "text") for f in model._meta.concrete_fields]
+
+
 def _copy_sql(model: type[models.Model]) -> str:
     quote = connection.ops.quote_name
     columns = ", ".join(quote(f.column) for f in model._meta.concrete_fields)
@@ -110,10 +115,9 @@ def copy_data(model: type[models.Model], values: Sequence[Sequence[Any]]) -> byt
     a COPY, so that one thread can do it while another thread's `copy_in` waits on the database."""
     from psycopg.copy import Copy, FileWriter
 
-    types = [_pg_type(f.db_type(connection) or "text") for f in model._meta.concrete_fields]
     buffer = io.BytesIO()
     with connection.cursor() as cursor, Copy(cursor.cursor, binary=True, writer=FileWriter(buffer)) as copy:
-        copy.set_types(types)
+        copy.set_types(copy_types(model))
         for row in values:
             copy.write_row(row)
     return buffer.getvalue()
